@@ -1,0 +1,132 @@
+package powerinput
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/metaphor"
+)
+
+// Reading is one measured interval of the whole machine, for people.
+type Reading struct {
+	Source   string // rapl, vm or model
+	Model    string // the estimate's model, for source model
+	Power    energy.Power
+	Energy   energy.Energy
+	Interval time.Duration
+}
+
+// Measure takes a baseline, waits d and returns the machine's power over
+// that interval.
+func (p *PowerInput) Measure(d time.Duration) (Reading, error) {
+	p.samplePower(p.sampleCPU())
+	time.Sleep(d)
+	r := p.samplePower(p.sampleCPU())
+	if r == nil {
+		return Reading{}, errors.New("no power source works here (run powerinput -doctor)")
+	}
+	if !r.res.Complete || r.res.Interval <= 0 {
+		return Reading{}, fmt.Errorf("source %s gave no complete value for the interval (see the messages above)", r.src.name())
+	}
+	var total energy.Energy
+	for _, pk := range r.res.Packages {
+		total += pk.Total()
+	}
+	return Reading{
+		Source:   r.src.name(),
+		Model:    r.src.model(),
+		Power:    energy.Average(total, r.res.Interval),
+		Energy:   total,
+		Interval: r.res.Interval,
+	}, nil
+}
+
+// Summary measures for d and prints the result in lang.
+func (p *PowerInput) Summary(w io.Writer, d time.Duration, lang string) error {
+	if lang != "en" && lang != "fr" {
+		return fmt.Errorf("-lang %q: want en or fr", lang)
+	}
+	r, err := p.Measure(d)
+	if err != nil {
+		return err
+	}
+	RenderSummary(w, r, p.table, lang)
+	return nil
+}
+
+type words struct {
+	title, draws, source, rightNow, perHour, perDay, each, estimate string
+	sources                                                         map[string]string
+}
+
+func dictionary(lang string) words {
+	if lang == "fr" {
+		return words{
+			title:    "Cette machine, mesurée sur %.1f s",
+			draws:    "Puissance : %.1f W",
+			source:   "Origine : %s",
+			rightNow: "En ce moment, cela équivaut à :",
+			perHour:  "À ce rythme, par heure (%.3f kWh) :",
+			perDay:   "À ce rythme, par jour (%.2f kWh) :",
+			each:     "chacun(e)",
+			estimate: "ESTIMATION, pas une mesure",
+			sources: map[string]string{
+				SourceRAPL:  "mesurée par les compteurs d'énergie RAPL du processeur (rapl)",
+				SourceVM:    "compteur fourni par l'hyperviseur à cette VM (vm)",
+				SourceModel: "modèle %s à partir de l'utilisation du processeur (model)",
+			},
+		}
+	}
+	return words{
+		title:    "This machine, measured over %.1f s",
+		draws:    "Power: %.1f W",
+		source:   "Source: %s",
+		rightNow: "Right now, that equals:",
+		perHour:  "At this rate, per hour (%.3f kWh):",
+		perDay:   "At this rate, per day (%.2f kWh):",
+		each:     "each",
+		estimate: "ESTIMATE, not a measurement",
+		sources: map[string]string{
+			SourceRAPL:  "measured by the CPU's RAPL energy counters (rapl)",
+			SourceVM:    "counter provided to this VM by the hypervisor (vm)",
+			SourceModel: "%s model from CPU utilisation (model)",
+		},
+	}
+}
+
+// RenderSummary writes r in everyday terms: power metaphors for now,
+// energy metaphors for an hour and a day at this rate.
+func RenderSummary(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
+	t := dictionary(lang)
+	fmt.Fprintf(w, t.title+"\n", r.Interval.Seconds())
+	fmt.Fprintf(w, t.draws+"\n", r.Power.Watts())
+	src := t.sources[r.Source]
+	if r.Source == SourceModel {
+		src = fmt.Sprintf(src, r.Model) + " — " + t.estimate
+	}
+	fmt.Fprintf(w, t.source+"\n", src)
+
+	fmt.Fprintln(w, t.rightNow)
+	for _, m := range table {
+		if m.Kind() == metaphor.Power {
+			v, unit := m.Unit()
+			fmt.Fprintf(w, "  %8.1f  %s (%g %s %s)\n", m.Value(r.Power, 0), m.LabelIn(lang), v, unit, t.each)
+		}
+	}
+	for _, span := range []struct {
+		head string
+		d    time.Duration
+	}{{t.perHour, time.Hour}, {t.perDay, 24 * time.Hour}} {
+		e := r.Power.Over(span.d)
+		fmt.Fprintf(w, span.head+"\n", e.WattHours()/1000)
+		for _, m := range table {
+			if m.Kind() == metaphor.Energy {
+				v, unit := m.Unit()
+				fmt.Fprintf(w, "  %8.1f  %s (%g %s %s)\n", m.Value(r.Power, e), m.LabelIn(lang), v, unit, t.each)
+			}
+		}
+	}
+}
