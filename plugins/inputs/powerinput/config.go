@@ -1,7 +1,6 @@
 package powerinput
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -58,9 +57,6 @@ func ParseConfig(text string) (*PowerInput, error) {
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
 		return nil, fmt.Errorf("unknown option(s) %s: %w", strings.Join(unknown, ", "), ErrConfig)
-	}
-	if len(conf.Inputs) == 0 && len(md.Keys()) > 0 {
-		return nil, errors.Join(ErrConfig, errors.New("no [[inputs.powerinput]] section"))
 	}
 	return p, nil
 }

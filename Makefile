@@ -1,0 +1,53 @@
+# powerinput: `make run` shows what this machine draws; `make test` runs
+# everything CI runs (unit, scenario, differential, end-to-end).
+GO        ?= go
+TELEGRAF_VERSION := v1.37.2
+CACHE     ?= $(HOME)/.cache/powerinput
+TELEGRAF  := $(CACHE)/telegraf-$(TELEGRAF_VERSION)/telegraf
+TELEGRAF_TAGS := custom,inputs.execd,outputs.influxdb,outputs.file
+
+.PHONY: build run doctor test unit e2e bench fuzz telegraf influxdb clean
+
+build: bin/powerinput
+
+bin/powerinput: $(shell find cmd plugins internal -name '*.go' -o -name '*.conf') go.mod go.sum
+	$(GO) build -o $@ ./cmd/powerinput
+
+# The main job: which sources work here, then a few seconds' measurement in
+# everyday terms.
+run: build
+	-./bin/powerinput -config sample.conf -doctor
+	./bin/powerinput -config sample.conf -summary
+
+test: unit $(if $(wildcard e2e),e2e)
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# Telegraf itself, built once from the Go module proxy and cached.
+telegraf: $(TELEGRAF)
+$(TELEGRAF):
+	mkdir -p $(dir $@)
+	GOBIN=$(dir $@) $(GO) install -tags "$(TELEGRAF_TAGS)" github.com/influxdata/telegraf/cmd/telegraf@$(TELEGRAF_VERSION)
+
+# InfluxDB 1.x from Debian, when missing.
+influxdb:
+	@command -v influxd >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb influxdb-client)
+
+e2e: build telegraf influxdb
+	$(GO) test -count=1 -tags e2e -timeout 8m ./e2e/ -telegraf=$(TELEGRAF) -powerinput=$(CURDIR)/bin/powerinput
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# A short run of every fuzz target (go test -fuzz takes one at a time).
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s $$pkg || exit 1; \
+	  done; \
+	done
+
+clean:
+	rm -rf bin

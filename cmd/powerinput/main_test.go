@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/influxdata/line-protocol/v2/lineprotocol"
+)
+
+// buildBinary builds powerinput once for this test run.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "powerinput")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// tree writes a one-package powercap tree and a config using it.
+func tree(t *testing.T) (config, energyFile string) {
+	t.Helper()
+	root := t.TempDir()
+	zone := filepath.Join(root, "sys", "class", "powercap", "intel-rapl:0")
+	if err := os.MkdirAll(zone, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, v := range map[string]string{
+		"name": "package-0", "energy_uj": "1000000", "max_energy_range_uj": "262143328850",
+		"constraint_0_name": "long_term", "constraint_0_max_power_uw": "150000000",
+	} {
+		if err := os.WriteFile(filepath.Join(zone, name), []byte(v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config = filepath.Join(root, "powerinput.conf")
+	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nsources = [\"rapl\"]\nnet = false\ncpu = false\n", filepath.Join(root, "sys"))
+	if err := os.WriteFile(config, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return config, filepath.Join(zone, "energy_uj")
+}
+
+type point struct {
+	measurement string
+	tags        map[string]string
+	fields      map[string]float64
+}
+
+func readPoints(t *testing.T, r *bufio.Reader, n int) []point {
+	t.Helper()
+	var pts []point
+	for len(pts) < n {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			t.Fatalf("reading stdout: %v (have %d points)", err, len(pts))
+		}
+		dec := lineprotocol.NewDecoderWithBytes(line)
+		for dec.Next() {
+			m, err := dec.Measurement()
+			if err != nil {
+				t.Fatalf("line %q: %v", line, err)
+			}
+			p := point{measurement: string(m), tags: map[string]string{}, fields: map[string]float64{}}
+			for {
+				k, v, err := dec.NextTag()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if k == nil {
+					break
+				}
+				p.tags[string(k)] = string(v)
+			}
+			for {
+				k, v, err := dec.NextField()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if k == nil {
+					break
+				}
+				if v.Kind() == lineprotocol.Float {
+					p.fields[string(k)] = v.FloatV()
+				}
+			}
+			pts = append(pts, p)
+		}
+	}
+	return pts
+}
+
+func TestExecdProtocol(t *testing.T) {
+	bin := buildBinary(t)
+	config, energyFile := tree(t)
+	cmd := exec.Command(bin, "-config", config, "-poll_interval_disabled")
+	stdin, _ := cmd.StdinPipe()
+	stdout, _ := cmd.StdoutPipe()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	out := bufio.NewReader(stdout)
+
+	// The first prompt is the baseline: no power point. Prompt, change the
+	// counter by 5 J, prompt again: one package point and one host point.
+	io.WriteString(stdin, "\n")
+	time.Sleep(300 * time.Millisecond)
+	if err := os.WriteFile(energyFile, []byte("6000000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(stdin, "\n")
+	pts := readPoints(t, out, 2)
+	stdin.Close()
+	if rest, _ := io.ReadAll(out); len(bytes.TrimSpace(rest)) != 0 {
+		t.Errorf("unexpected extra output: %q", rest)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit on stdin EOF: %v; stderr:\n%s", err, stderr.String())
+	}
+
+	byName := map[string]point{}
+	for _, p := range pts {
+		byName[p.measurement] = p
+	}
+	pkg, host := byName["powerstat_package"], byName["power_host"]
+	if pkg.tags["package_id"] != "0" || pkg.tags["source"] != "rapl" || pkg.fields["thermal_design_power_watts"] != 150 {
+		t.Errorf("powerstat_package = %+v", pkg)
+	}
+	if got := host.fields["energy_joules"]; got != 5 {
+		t.Errorf("energy_joules = %v, want exactly 5 (the counter's change)", got)
+	}
+	iv := host.fields["interval_seconds"]
+	if iv < 0.2 || iv > 10 {
+		t.Errorf("interval_seconds = %v, want the time between the two prompts", iv)
+	}
+	if w := host.fields["power_watts"]; w < 5/iv*0.999999 || w > 5/iv*1.000001 {
+		t.Errorf("power_watts = %v, want energy/interval = %v", w, 5/iv)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		if l != "" && !(strings.HasPrefix(l, "E! ") || strings.HasPrefix(l, "W! ") || strings.HasPrefix(l, "I! ") || strings.HasPrefix(l, "D! ")) {
+			t.Errorf("stderr line without a level prefix (execd would log it as an error): %q", l)
+		}
+	}
+}
+
+func TestExitsCleanlyOnSIGTERM(t *testing.T) {
+	bin := buildBinary(t)
+	config, _ := tree(t)
+	cmd := exec.Command(bin, "-config", config, "-poll_interval_disabled")
+	stdin, _ := cmd.StdinPipe() // kept open: only the signal can end it
+	defer stdin.Close()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit on SIGTERM: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("still running 10 s after SIGTERM")
+	}
+}
+
+func TestBadConfigFailsWithOneMessage(t *testing.T) {
+	bin := buildBinary(t)
+	config := filepath.Join(t.TempDir(), "bad.conf")
+	os.WriteFile(config, []byte("[[inputs.powerinput]]\nsoruces = [\"rapl\"]\n"), 0o644)
+	out, err := exec.Command(bin, "-config", config).CombinedOutput()
+	if err == nil {
+		t.Fatal("a mistyped option must stop the plugin")
+	}
+	if !strings.HasPrefix(string(out), "E! ") || !strings.Contains(string(out), "inputs.powerinput.soruces") || strings.Count(string(out), "\n") != 1 {
+		t.Fatalf("output %q: want one E! line naming the key", out)
+	}
+}

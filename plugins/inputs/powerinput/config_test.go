@@ -1,0 +1,96 @@
+package powerinput
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/influxdata/telegraf/testutil"
+)
+
+func TestSampleConfigsAreEqual(t *testing.T) {
+	top, err := os.ReadFile("../../../sample.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(top) != sampleConfig {
+		t.Fatal("sample.conf at the top differs from the embedded plugins/inputs/powerinput/sample.conf; copy one over the other")
+	}
+	if _, err := ParseConfig(sampleConfig); err != nil {
+		t.Fatalf("sample.conf does not load: %v", err)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"unknown key", "[[inputs.powerinput]]\nhost_sis = \"/sys\"\n", "unknown option(s) inputs.powerinput.host_sis"},
+		{"wrong type", "[[inputs.powerinput]]\ntdp_watts = \"high\"\n", "tdp_watts"},
+		{"other input", "[[inputs.cpu]]\n", `unknown input "cpu"`},
+		{"two sections", "[[inputs.powerinput]]\n[[inputs.powerinput]]\n", "2 [[inputs.powerinput]] sections"},
+		{"not toml", "[[inputs.powerinput]\n", "invalid configuration"},
+		{"key outside the section", "host_sys = \"/sys\"\n", "unknown option(s) host_sys"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseConfig(tt.text)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrConfig) {
+				t.Fatalf("ParseConfig: err %v, want one containing %q and wrapping ErrConfig", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestInitErrors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		edit func(p *PowerInput)
+		want string
+	}{
+		{"missing host_sys", func(p *PowerInput) { p.HostSys = dir + "/nope" }, "host_sys"},
+		{"unknown source", func(p *PowerInput) { p.Sources = []string{"rapl", "msr"} }, `unknown source "msr"`},
+		{"no sources", func(p *PowerInput) { p.Sources = nil }, "sources is empty"},
+		{"duplicate source", func(p *PowerInput) { p.Sources = []string{"rapl", "rapl"} }, `lists "rapl" twice`},
+		{"negative tdp", func(p *PowerInput) { p.TDPWatts = -1 }, "tdp_watts"},
+		{"vcpu min above max", func(p *PowerInput) { p.VCPUMinWatts = 5 }, "vcpu_min_watts"},
+		{"negative carbon", func(p *PowerInput) { p.CarbonIntensity = -3 }, "carbon_intensity_g_per_kwh"},
+		{"bad glob", func(p *PowerInput) { p.Interfaces = []string{"eth["} }, "interfaces"},
+		{"cpu without cpus", func(p *PowerInput) { p.PerCPU, p.TotalCPU = false, false }, "percpu and totalcpu"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := New()
+			p.HostSys, p.HostProc = dir, dir
+			p.Log = testutil.Logger{}
+			tt.edit(p)
+			err := p.Init()
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrConfig) {
+				t.Fatalf("Init: err %v, want one containing %q and wrapping ErrConfig", err, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzParseConfig(f *testing.F) {
+	f.Add(sampleConfig)
+	f.Add("[[inputs.powerinput]]\nsources = [\"vm\", \"model\"]\ntdp_watts = 95.0\n")
+	f.Add("[[inputs.powerinput]]\n[[inputs.powerinput.metaphor]]\nfield = \"x\"\nlabel = \"x\"\nwatts = 1.0\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		p, err := ParseConfig(text)
+		if err != nil {
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("error %v does not wrap ErrConfig", err)
+			}
+			return
+		}
+		// Whatever decodes must either start or say why not, never panic.
+		p.HostSys, p.HostProc = t.TempDir(), t.TempDir()
+		p.Log = testutil.Logger{Quiet: true}
+		if err := p.Init(); err != nil && !errors.Is(err, ErrConfig) {
+			t.Fatalf("Init error %v does not wrap ErrConfig", err)
+		}
+	})
+}

@@ -1,0 +1,194 @@
+package powerinput
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
+	"github.com/influxdata/telegraf/testutil"
+	"golang.org/x/tools/txtar"
+
+	"github.com/greencampus/powerinput/internal/powercap"
+)
+
+// A scenario is a testdata/scenarios/*.txtar archive:
+//
+//	comment            what the scenario shows
+//	config.toml        the [[inputs.powerinput]] options (host_sys, host_proc
+//	                   and vm_powercap_path point into the unpacked tree)
+//	sys/…, proc/…, vm/… the trees
+//	steps              a script, one command a line:
+//	                     set PATH VALUE   write VALUE to PATH in the tree
+//	                     deny PATH        opening PATH fails with EACCES
+//	                     allow PATH       undo deny
+//	                     tick DURATION    move the monotonic clock on
+//	                     gather           tick 10s, then Gather
+//	expected.out       every metric of every gather, as line protocol
+//	                   (compared by meaning: order and time ignored)
+//	expected.log       lines each of which must occur exactly once in the
+//	                   log, as a prefix ("W! /…/energy_uj went backwards")
+func TestScenarios(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "scenarios", "*.txtar"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, file := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(file), ".txtar"), func(t *testing.T) {
+			runScenario(t, file)
+		})
+	}
+}
+
+type fakeClock struct{ now time.Time }
+
+func (c *fakeClock) Now() time.Time { return c.now }
+
+// denyOpener fails to open the paths in denied, as the kernel does for a
+// non-root reader of energy_uj since Linux 5.10.
+type denyOpener struct{ denied map[string]bool }
+
+func (d *denyOpener) open(path string) (powercap.File, error) {
+	if d.denied[path] {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}
+	}
+	return powercap.OpenFile(path)
+}
+
+type scenario struct {
+	root     string
+	plugin   *PowerInput
+	clock    *fakeClock
+	deny     *denyOpener
+	acc      *testutil.Accumulator
+	log      *bytes.Buffer
+	steps    string
+	expected []telegraf.Metric
+	wantLog  []string
+}
+
+func loadScenario(t *testing.T, file string) *scenario {
+	t.Helper()
+	ar, err := txtar.ParseFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &scenario{root: t.TempDir(), clock: &fakeClock{now: time.Unix(1_700_000_000, 0)}, deny: &denyOpener{denied: map[string]bool{}}, acc: &testutil.Accumulator{}, log: &bytes.Buffer{}}
+	config := ""
+	for _, d := range []string{"sys", "proc"} {
+		if err := os.MkdirAll(filepath.Join(s.root, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range ar.Files {
+		switch f.Name {
+		case "config.toml":
+			config = string(f.Data)
+		case "steps":
+			s.steps = string(f.Data)
+		case "expected.out":
+			parser := &influx.Parser{}
+			if err := parser.Init(); err != nil {
+				t.Fatal(err)
+			}
+			s.expected, err = parser.Parse(f.Data)
+			if err != nil {
+				t.Fatalf("expected.out: %v", err)
+			}
+		case "expected.log":
+			for _, l := range strings.Split(strings.TrimSpace(string(f.Data)), "\n") {
+				if l != "" {
+					s.wantLog = append(s.wantLog, strings.ReplaceAll(l, "$ROOT", s.root))
+				}
+			}
+		default:
+			path := filepath.Join(s.root, f.Name)
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nvm_powercap_path = %q\n%s",
+		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "vm"), config)
+	p, err := ParseConfig(text)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	p.Log = NewLineLogger(s.log, true)
+	p.clock = s.clock.Now
+	p.open = s.deny.open
+	if err := p.Init(); err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	s.plugin = p
+	return s
+}
+
+// run executes the steps script.
+func (s *scenario) run(t *testing.T) {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(s.steps))
+	for n := 1; sc.Scan(); n++ {
+		f := strings.Fields(sc.Text())
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		switch {
+		case f[0] == "gather" && len(f) == 1:
+			s.clock.now = s.clock.now.Add(10 * time.Second)
+			if err := s.plugin.Gather(s.acc); err != nil {
+				t.Fatalf("steps:%d: Gather: %v", n, err)
+			}
+		case f[0] == "tick" && len(f) == 2:
+			d, err := time.ParseDuration(f[1])
+			if err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
+			s.clock.now = s.clock.now.Add(d)
+		case f[0] == "set" && len(f) == 3:
+			// Rewrite in place, as sysfs changes under an open file.
+			if err := os.WriteFile(filepath.Join(s.root, f[1]), []byte(f[2]+"\n"), 0o644); err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
+		case f[0] == "deny" && len(f) == 2:
+			s.deny.denied[filepath.Join(s.root, f[1])] = true
+		case f[0] == "allow" && len(f) == 2:
+			delete(s.deny.denied, filepath.Join(s.root, f[1]))
+		default:
+			t.Fatalf("steps:%d: cannot read %q", n, sc.Text())
+		}
+	}
+}
+
+func runScenario(t *testing.T, file string) {
+	s := loadScenario(t, file)
+	s.run(t)
+	testutil.RequireMetricsEqual(t, s.expected, s.acc.GetTelegrafMetrics(),
+		testutil.IgnoreTime(), testutil.SortMetrics(), testutil.IgnoreType(), cmpopts.EquateApprox(0, 1e-9))
+	logLines := strings.Split(s.log.String(), "\n")
+	for _, want := range s.wantLog {
+		n := 0
+		for _, l := range logLines {
+			if strings.HasPrefix(l, want) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("log has %d lines starting %q, want 1; log:\n%s", n, want, s.log.String())
+		}
+	}
+	if t.Failed() {
+		t.Logf("log:\n%s", s.log.String())
+	}
+}
