@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+
+	"github.com/greencampus/powerinput/internal/procfile"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -118,6 +120,13 @@ type netState struct {
 	parser   netdev.Parser
 	list     []netdev.Counters
 	loopback map[string]bool
+	speeds   map[string]*speedFile
+	gen      uint64 // gathers, to find interfaces that vanished
+}
+
+type speedFile struct {
+	f   *procfile.File
+	gen uint64
 }
 
 // gatherNet writes Telegraf's net measurement: the interfaces' cumulative
@@ -130,6 +139,8 @@ func (p *PowerInput) gatherNet(acc telegraf.Accumulator, ts time.Time) {
 	}
 	p.once("netdev", "", "")
 	st := &p.net
+	st.gen++
+	defer st.forgetVanished()
 	st.list, err = st.parser.ParseBytes(b, st.list)
 	if err != nil {
 		p.once("netparse", "W", fmt.Sprintf("%s: some lines were skipped: %v", p.netFile.Path(), err))
@@ -159,9 +170,20 @@ func (p *PowerInput) gatherNet(acc telegraf.Accumulator, ts time.Time) {
 }
 
 // linkSpeed is class/net/<name>/speed in Mbit/s, -1 where unknown (a
-// virtual or down interface), as Telegraf's net input reports it.
+// virtual or down interface), as Telegraf's net input reports it. The file
+// stays open between gathers.
 func (p *PowerInput) linkSpeed(name string) int64 {
-	b, err := os.ReadFile(filepath.Join(p.HostSys, "class", "net", name, "speed"))
+	st := &p.net
+	e, ok := st.speeds[name]
+	if !ok {
+		if st.speeds == nil {
+			st.speeds = map[string]*speedFile{}
+		}
+		e = &speedFile{f: procfile.New(filepath.Join(p.HostSys, "class", "net", name, "speed"))}
+		st.speeds[name] = e
+	}
+	e.gen = st.gen
+	b, err := e.f.Read()
 	if err != nil {
 		return -1
 	}
@@ -170,6 +192,16 @@ func (p *PowerInput) linkSpeed(name string) int64 {
 		return -1
 	}
 	return v
+}
+
+// forgetVanished closes the speed files of interfaces not seen this gather.
+func (st *netState) forgetVanished() {
+	for name, e := range st.speeds {
+		if e.gen != st.gen {
+			e.f.Close()
+			delete(st.speeds, name)
+		}
+	}
 }
 
 // isLoopback tells by the interface's ARP hardware type (772), or by its

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/plugins/parsers/influx"
+	influxser "github.com/influxdata/telegraf/plugins/serializers/influx"
 	"github.com/influxdata/telegraf/testutil"
 	"golang.org/x/tools/txtar"
 
@@ -30,6 +31,7 @@ import (
 //	                     set PATH VALUE   write VALUE to PATH in the tree
 //	                     deny PATH        opening PATH fails with EACCES
 //	                     allow PATH       undo deny
+//	                     copy SRC DST     replace DST by the archive's SRC
 //	                     tick DURATION    move the monotonic clock on
 //	                     gather           tick 10s, then Gather
 //	expected.out       every metric of every gather, as line protocol
@@ -161,6 +163,17 @@ func (s *scenario) run(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(s.root, f[1]), []byte(f[2]+"\n"), 0o644); err != nil {
 				t.Fatalf("steps:%d: %v", n, err)
 			}
+		case f[0] == "copy" && len(f) == 3:
+			b, err := os.ReadFile(filepath.Join(s.root, f[1]))
+			if err == nil {
+				err = os.MkdirAll(filepath.Dir(filepath.Join(s.root, f[2])), 0o755)
+			}
+			if err == nil {
+				err = os.WriteFile(filepath.Join(s.root, f[2]), b, 0o644)
+			}
+			if err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
 		case f[0] == "deny" && len(f) == 2:
 			s.deny.denied[filepath.Join(s.root, f[1])] = true
 		case f[0] == "allow" && len(f) == 2:
@@ -174,7 +187,7 @@ func (s *scenario) run(t *testing.T) {
 func runScenario(t *testing.T, file string) {
 	s := loadScenario(t, file)
 	s.run(t)
-	testutil.RequireMetricsEqual(t, s.expected, s.acc.GetTelegrafMetrics(),
+	testutil.RequireMetricsEqual(t, s.expected, asWritten(t, s.acc.GetTelegrafMetrics()),
 		testutil.IgnoreTime(), testutil.SortMetrics(), testutil.IgnoreType(), cmpopts.EquateApprox(0, 1e-9))
 	logLines := strings.Split(s.log.String(), "\n")
 	for _, want := range s.wantLog {
@@ -191,4 +204,28 @@ func runScenario(t *testing.T, file string) {
 	if t.Failed() {
 		t.Logf("log:\n%s", s.log.String())
 	}
+}
+
+// asWritten returns metrics as they reach Telegraf: serialized by the
+// shim's serializer (influx, defaults: no unsigned integers) and parsed
+// back, so a uint64 counter compares as the integer InfluxDB stores.
+func asWritten(t *testing.T, ms []telegraf.Metric) []telegraf.Metric {
+	t.Helper()
+	ser := &influxser.Serializer{}
+	if err := ser.Init(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := ser.SerializeBatch(ms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parser := &influx.Parser{}
+	if err := parser.Init(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := parser.Parse(b)
+	if err != nil {
+		t.Fatalf("parsing what was written: %v\n%s", err, b)
+	}
+	return out
 }
