@@ -92,7 +92,7 @@ func Defaults() []Metaphor {
 			Source: "silamp.fr: a 9 W LED bulb (about 806 lm, a 60 W incandescent equivalent)"},
 		{Field: "smartphone_charges", Label: "full charges of a Galaxy S4 battery", LabelFR: "recharges complètes d'une batterie de Galaxy S4", WattHours: f(10),
 			Source: "desideespourchangerlemonde.wordpress.com: about 10 Wh for a full Galaxy S4 charge, charger losses included"},
-		{Field: "mac_pros_idle", Label: "idle Mac Pro (late 2013)", LabelFR: "Mac Pro (fin 2013) au repos", Watts: f(43),
+		{Field: "mac_pros_idle", Label: "idle Mac Pros (late 2013)", LabelFR: "Mac Pro (fin 2013) au repos", Watts: f(43),
 			Source: "support.apple.com HT201796: Mac Pro (Late 2013) power consumption at idle, 43 W"},
 		{Field: "ps5s_standby", Label: "PS5 consoles in standby", LabelFR: "consoles PS5 en veille", Watts: f(1.3),
 			Source: "monpetitforfait.com: PS5 in rest mode, 1.3 W"},

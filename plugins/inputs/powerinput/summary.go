@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/energy"
@@ -58,20 +59,19 @@ func (p *PowerInput) Summary(w io.Writer, d time.Duration, lang string) error {
 }
 
 type words struct {
-	title, draws, source, rightNow, perHour, perDay, each, estimate string
-	sources                                                         map[string]string
+	title, draws, source, rightNow, perHour, perDay, estimate string
+	sources                                                   map[string]string
 }
 
 func dictionary(lang string) words {
 	if lang == "fr" {
 		return words{
-			title:    "Cette machine, mesurée sur %.1f s",
-			draws:    "Puissance : %.1f W",
+			title:    "Cette machine, mesurée sur %s s",
+			draws:    "Puissance : %s W",
 			source:   "Origine : %s",
 			rightNow: "En ce moment, cela équivaut à :",
-			perHour:  "À ce rythme, par heure (%.3f kWh) :",
-			perDay:   "À ce rythme, par jour (%.2f kWh) :",
-			each:     "chacun(e)",
+			perHour:  "À ce rythme, par heure (%s kWh) :",
+			perDay:   "À ce rythme, par jour (%s kWh) :",
 			estimate: "ESTIMATION, pas une mesure",
 			sources: map[string]string{
 				SourceRAPL:  "mesurée par les compteurs d'énergie RAPL du processeur (rapl)",
@@ -81,13 +81,12 @@ func dictionary(lang string) words {
 		}
 	}
 	return words{
-		title:    "This machine, measured over %.1f s",
-		draws:    "Power: %.1f W",
+		title:    "This machine, measured over %s s",
+		draws:    "Power: %s W",
 		source:   "Source: %s",
 		rightNow: "Right now, that equals:",
-		perHour:  "At this rate, per hour (%.3f kWh):",
-		perDay:   "At this rate, per day (%.2f kWh):",
-		each:     "each",
+		perHour:  "At this rate, per hour (%s kWh):",
+		perDay:   "At this rate, per day (%s kWh):",
 		estimate: "ESTIMATE, not a measurement",
 		sources: map[string]string{
 			SourceRAPL:  "measured by the CPU's RAPL energy counters (rapl)",
@@ -101,8 +100,19 @@ func dictionary(lang string) words {
 // energy metaphors for an hour and a day at this rate.
 func RenderSummary(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 	t := dictionary(lang)
-	fmt.Fprintf(w, t.title+"\n", r.Interval.Seconds())
-	fmt.Fprintf(w, t.draws+"\n", r.Power.Watts())
+	num := func(format string, v float64) string {
+		out := fmt.Sprintf(format, v)
+		if lang == "fr" {
+			out = strings.ReplaceAll(out, ".", ",")
+		}
+		return out
+	}
+	line := func(m metaphor.Metaphor, count float64) {
+		v, unit := m.Unit()
+		fmt.Fprintf(w, "  %9s  %s (1 = %s %s)\n", num(countFormat(count), count), m.LabelIn(lang), num("%g", v), unit)
+	}
+	fmt.Fprintf(w, t.title+"\n", num("%.1f", r.Interval.Seconds()))
+	fmt.Fprintf(w, t.draws+"\n", num("%.1f", r.Power.Watts()))
 	src := t.sources[r.Source]
 	if r.Source == SourceModel {
 		src = fmt.Sprintf(src, r.Model) + " — " + t.estimate
@@ -112,8 +122,7 @@ func RenderSummary(w io.Writer, r Reading, table []metaphor.Metaphor, lang strin
 	fmt.Fprintln(w, t.rightNow)
 	for _, m := range table {
 		if m.Kind() == metaphor.Power {
-			v, unit := m.Unit()
-			fmt.Fprintf(w, "  %8.1f  %s (%g %s %s)\n", m.Value(r.Power, 0), m.LabelIn(lang), v, unit, t.each)
+			line(m, m.Value(r.Power, 0))
 		}
 	}
 	for _, span := range []struct {
@@ -121,12 +130,23 @@ func RenderSummary(w io.Writer, r Reading, table []metaphor.Metaphor, lang strin
 		d    time.Duration
 	}{{t.perHour, time.Hour}, {t.perDay, 24 * time.Hour}} {
 		e := r.Power.Over(span.d)
-		fmt.Fprintf(w, span.head+"\n", e.WattHours()/1000)
+		fmt.Fprintf(w, span.head+"\n", num("%.3f", e.WattHours()/1000))
 		for _, m := range table {
 			if m.Kind() == metaphor.Energy {
-				v, unit := m.Unit()
-				fmt.Fprintf(w, "  %8.1f  %s (%g %s %s)\n", m.Value(r.Power, e), m.LabelIn(lang), v, unit, t.each)
+				line(m, m.Value(r.Power, e))
 			}
 		}
+	}
+}
+
+// countFormat keeps about three significant digits.
+func countFormat(v float64) string {
+	switch {
+	case v >= 100:
+		return "%.0f"
+	case v >= 10:
+		return "%.1f"
+	default:
+		return "%.2f"
 	}
 }

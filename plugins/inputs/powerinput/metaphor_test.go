@@ -1,0 +1,121 @@
+package powerinput
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/influxdata/telegraf/testutil"
+
+	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/metaphor"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// The energy of the intervals adds up exactly to the counter's change
+// (2520 J), and each energy metaphor adds up to that energy over its
+// watt-hours, so sum() over any range is right.
+func TestEnergyMetaphorsSum(t *testing.T) {
+	s := loadScenario(t, filepath.Join("testdata", "scenarios", "metaphors-energy.txtar"))
+	s.run(t)
+	sums := map[string]float64{}
+	n := 0
+	for _, m := range s.acc.GetTelegrafMetrics() {
+		if m.Name() != "power_host" {
+			continue
+		}
+		n++
+		for k, v := range m.Fields() {
+			sums[k] += v.(float64)
+		}
+	}
+	if n != 3 {
+		t.Fatalf("%d power_host points, want 3", n)
+	}
+	const joules = 2520.0
+	if sums["energy_joules"] != joules {
+		t.Errorf("sum(energy_joules) = %v, want exactly %v", sums["energy_joules"], joules)
+	}
+	for _, m := range metaphor.Defaults() {
+		if m.Kind() != metaphor.Energy {
+			continue
+		}
+		want := joules / 3600 / *m.WattHours
+		if got := sums[m.Field]; math.Abs(got-want) > 1e-12 {
+			t.Errorf("sum(%s) = %v, want %v", m.Field, got, want)
+		}
+	}
+	if got, want := sums["co2_grams"], joules/3.6e6*50; math.Abs(got-want) > 1e-12 {
+		t.Errorf("sum(co2_grams) = %v, want %v", got, want)
+	}
+}
+
+func TestMetaphorConfigErrorsStopInit(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ name, toml, want string }{
+		{"both", "field = \"x\"\nlabel = \"x\"\nwatts = 1.0\nwatt_hours = 1.0", "not both"},
+		{"neither", "field = \"x\"\nlabel = \"x\"", "set one of watts"},
+		{"zero", "field = \"x\"\nlabel = \"x\"\nwatts = 0.0", "positive"},
+		{"collides with a built-in", "field = \"power_watts\"\nlabel = \"x\"\nwatts = 3.0", "built-in"},
+		{"invalid name", "field = \"x-y\"\nlabel = \"x\"\nwatts = 3.0", "lower-case"},
+		{"unknown key", "field = \"x\"\nlabel = \"x\"\nwats = 3.0", "inputs.powerinput.metaphor.wats"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			text := "[[inputs.powerinput]]\n[[inputs.powerinput.metaphor]]\n" + tt.toml + "\n"
+			p, err := ParseConfig(text)
+			if err == nil {
+				p.HostSys, p.HostProc, p.Log = dir, dir, testutil.Logger{}
+				err = p.Init()
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrConfig) {
+				t.Fatalf("err %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+	// A duplicate within the user's own entries.
+	text := "[[inputs.powerinput]]\n[[inputs.powerinput.metaphor]]\nfield = \"k\"\nlabel = \"k\"\nwatts = 2.0\n[[inputs.powerinput.metaphor]]\nfield = \"k\"\nlabel = \"k2\"\nwatts = 3.0\n"
+	p, err := ParseConfig(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.HostSys, p.HostProc, p.Log = dir, dir, testutil.Logger{}
+	if err := p.Init(); err == nil || !strings.Contains(err.Error(), "same field as metaphor #1") {
+		t.Fatalf("duplicate: err %v", err)
+	}
+}
+
+func TestSummaryGolden(t *testing.T) {
+	readings := map[string]Reading{
+		"rapl":  {Source: SourceRAPL, Power: 84, Energy: energy.Power(84).Over(3 * time.Second), Interval: 3 * time.Second},
+		"model": {Source: SourceModel, Model: modelVCPU, Power: 2.1, Energy: energy.Power(2.1).Over(3 * time.Second), Interval: 3 * time.Second},
+	}
+	for name, r := range readings {
+		for _, lang := range []string{"en", "fr"} {
+			t.Run(name+"-"+lang, func(t *testing.T) {
+				var buf bytes.Buffer
+				RenderSummary(&buf, r, metaphor.Defaults(), lang)
+				golden := filepath.Join("testdata", "summary", name+"."+lang+".golden")
+				if *update {
+					if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (run go test -update to create it)", err)
+				}
+				if got := buf.String(); got != string(want) {
+					t.Errorf("summary differs from %s:\ngot:\n%s\nwant:\n%s", golden, got, want)
+				}
+			})
+		}
+	}
+}
