@@ -411,7 +411,7 @@ func explain(p *PowerInput, source string, err error) (why, fix string) {
 		return err.Error(),
 			fmt.Sprintf("on the hypervisor run Scaphandre's qemu exporter and share its per-VM folder into this guest, mounted at %s (see README, Virtual machines)", p.VMPowercapPath)
 	case errors.Is(err, errStale):
-		return fmt.Sprintf("the counter under %s has stopped advancing", p.VMPowercapPath),
+		return fmt.Sprintf("the counter under %s has not advanced for %d intervals", p.VMPowercapPath, p.VMStaleIntervals),
 			"check that the exporter on the hypervisor is running and the share is mounted"
 	case source == SourceModel:
 		return err.Error(), fmt.Sprintf("make %s/stat readable (host_proc)", p.HostProc)
