@@ -19,7 +19,7 @@ run: build
 	-./bin/powerinput -config sample.conf -doctor
 	./bin/powerinput -config sample.conf -summary
 
-test: unit $(if $(wildcard e2e),e2e)
+test: unit e2e
 
 unit:
 	$(GO) vet ./...
@@ -33,7 +33,7 @@ $(TELEGRAF):
 
 # InfluxDB 1.x from Debian, when missing.
 influxdb:
-	@command -v influxd >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb influxdb-client)
+	@(command -v influxd && command -v influx) >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq influxdb influxdb-client)
 
 e2e: build telegraf influxdb
 	$(GO) test -count=1 -tags e2e -timeout 8m ./e2e/ -telegraf=$(TELEGRAF) -powerinput=$(CURDIR)/bin/powerinput

@@ -1,0 +1,290 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	telegrafBin   = flag.String("telegraf", "", "Telegraf v1.37.2 binary")
+	powerinputBin = flag.String("powerinput", "", "powerinput binary")
+)
+
+// Phases of the run, in order.
+const (
+	warmUp      = 20 * time.Second // both agents deliver normally
+	outage      = 15 * time.Second // influxd down: Telegraf buffers
+	afterOutage = 8 * time.Second
+	afterCrash  = 12 * time.Second // kvm-0's powerinput was killed
+)
+
+// hostPlan is what the helper makes each host draw.
+var hostPlan = map[string]struct{ pkg, dram []float64 }{
+	"kvm-0": {pkg: []float64{40, 60}, dram: []float64{4, 6}},
+	"kvm-1": {pkg: []float64{25, 35}, dram: []float64{3, 5}},
+}
+
+func TestPipeline(t *testing.T) {
+	if *telegrafBin == "" || *powerinputBin == "" {
+		t.Skip("needs -telegraf and -powerinput (run make e2e)")
+	}
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newInflux(t)
+	srv.start()
+
+	// The project's setup script, twice: it must be idempotent.
+	for i := 0; i < 2; i++ {
+		cmd := exec.Command("sh", filepath.Join(repo, "deploy", "setup-influxdb.sh"))
+		cmd.Env = append(os.Environ(), fmt.Sprintf("INFLUX_PORT=%d", srv.httpPort))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("setup-influxdb.sh (run %d): %v\n%s", i+1, err, out)
+		}
+	}
+
+	// Two hypervisors measured by RAPL, and two of their guests: vm-1 with a
+	// counter from the hypervisor (12 W), vm-2 with nothing but the model.
+	fixtures := map[string]*fixture{
+		"kvm-0": newFixture(t, hostPlan["kvm-0"].pkg, hostPlan["kvm-0"].dram),
+		"kvm-1": newFixture(t, hostPlan["kvm-1"].pkg, hostPlan["kvm-1"].dram),
+		"vm-1":  newGuestFixture(t, 12),
+		"vm-2":  newGuestFixture(t, 0),
+	}
+	agents := map[string]*agent{}
+	for name, f := range fixtures {
+		f.run()
+		agents[name] = startAgent(t, name, *telegrafBin, *powerinputBin, repo, srv.url(), f)
+	}
+	began := time.Now()
+
+	time.Sleep(warmUp)
+	outageStart := time.Now()
+	srv.stop()
+	time.Sleep(outage)
+	srv.start()
+	outageEnd := time.Now()
+	time.Sleep(afterOutage)
+
+	killed := agents["kvm-0"].child(t)
+	if err := syscall.Kill(killed, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	crashAt := time.Now()
+	time.Sleep(afterCrash)
+	for _, a := range agents {
+		a.stop() // SIGTERM: Telegraf flushes what it holds
+	}
+	ended := time.Now()
+	for _, f := range fixtures {
+		f.halt()
+	}
+	t.Logf("run: %s; outage %s–%s; kvm-0's powerinput (pid %d) killed at +%s",
+		ended.Sub(began).Round(time.Second), outageStart.Sub(began).Round(time.Second),
+		outageEnd.Sub(began).Round(time.Second), killed, crashAt.Sub(began).Round(time.Second))
+
+	t.Run("lab queries return the fixture's watts", func(t *testing.T) {
+		for name, plan := range hostPlan {
+			checkPackageWatts(t, srv, name, "current_power_consumption_watts", plan.pkg)
+			checkPackageWatts(t, srv, name, "current_dram_power_consumption_watts", plan.dram)
+		}
+		// The lab's own query, verbatim.
+		res := srv.query(t, `SELECT current_power_consumption_watts FROM metrics_from_pau.forever.powerstat_package WHERE "host" = 'kvm-0'`)
+		if len(res) != 1 || len(res[0].Values) < 40 {
+			t.Fatalf("lab query returned %d series, %v", len(res), res)
+		}
+		t.Logf("lab query: %d points for kvm-0", len(res[0].Values))
+	})
+
+	t.Run("retention policy forever, 52w, default, holds the points", func(t *testing.T) {
+		res := srv.query(t, `SHOW RETENTION POLICIES ON metrics_from_pau`)
+		found := false
+		for _, row := range res[0].Values {
+			if row[0] == "forever" {
+				found = true
+				if row[1] != "8736h0m0s" || row[4] != true {
+					t.Errorf("forever = %v, want 8736h0m0s (52w) and default", row)
+				}
+			}
+		}
+		if !found {
+			t.Fatalf("no retention policy forever: %v", res[0].Values)
+		}
+		// Nothing went to autogen: every point is in forever.
+		if res, err := srv.tryQuery(`SELECT count(power_watts) FROM metrics_from_pau.autogen.power_host`); err != nil || len(res) != 0 {
+			t.Errorf("autogen holds points: %v %v", res, err)
+		}
+	})
+
+	t.Run("sum of energy equals the energy added", func(t *testing.T) {
+		for _, name := range []string{"kvm-0", "kvm-1", "vm-1"} {
+			f := fixtures[name]
+			res := srv.query(t, fmt.Sprintf(`SELECT sum(energy_joules), sum(interval_seconds), count(energy_joules) FROM metrics_from_pau.forever.power_host WHERE "host" = '%s'`, name))
+			v := floats(t, res[0].Values[0][1:])
+			joules, seconds := v[0], v[1]
+			want := f.totalW() * seconds
+			relErr := math.Abs(joules-want) / want
+			t.Logf("%s: sum(energy_joules) = %.1f J over %.1f s in %v points; the helper added %.1f J (%.0f W) then: error %.3f %%",
+				name, joules, seconds, v[2], want, f.totalW(), 100*relErr)
+			if relErr > 0.01 {
+				t.Errorf("%s: energy error %.3f %%, want under 1 %%", name, 100*relErr)
+			}
+			// The measured intervals cover the run (kvm-0 loses one interval to
+			// the restart's baseline).
+			if cover := seconds / ended.Sub(began).Seconds(); cover < 0.8 {
+				t.Errorf("%s: intervals cover %.0f %% of the run", name, 100*cover)
+			}
+		}
+	})
+
+	t.Run("cpu, net and metaphor fields with their types", func(t *testing.T) {
+		want := map[string]map[string]string{
+			"cpu":               {"usage_user": "float", "usage_idle": "float", "usage_guest_nice": "float"},
+			"net":               {"bytes_recv": "integer", "bytes_sent": "integer", "drop_out": "integer", "speed": "integer"},
+			"power_host":        {"led_bulbs": "float", "smartphone_charges": "float", "ebike_km": "float", "co2_grams": "float", "energy_joules": "float"},
+			"powerstat_package": {"current_power_consumption_watts": "float", "thermal_design_power_watts": "float"},
+		}
+		for m, fields := range want {
+			res := srv.query(t, `SHOW FIELD KEYS ON metrics_from_pau FROM `+m)
+			got := map[string]string{}
+			for _, row := range res[0].Values {
+				got[row[0].(string)] = row[1].(string)
+			}
+			for f, typ := range fields {
+				if got[f] != typ {
+					t.Errorf("%s.%s: type %q, want %q", m, f, got[f], typ)
+				}
+			}
+		}
+		res := srv.query(t, `SELECT mean(usage_user) FROM metrics_from_pau.forever.cpu WHERE "cpu" = 'cpu-total' AND "host" = 'kvm-1'`)
+		if u := floats(t, res[0].Values[0][1:])[0]; math.Abs(u-25) > 1 {
+			t.Errorf("kvm-1 mean usage_user = %.2f %%, the fixture runs 25 %%", u)
+		}
+		res = srv.query(t, `SELECT non_negative_derivative(max(bytes_recv), 1s) FROM metrics_from_pau.forever.net WHERE "host" = 'kvm-1' AND "interface" = 'eth0' AND time > now() - 1h GROUP BY time(5s)`)
+		rates := floats(t, column(t, res[0], "non_negative_derivative"))
+		sort.Float64s(rates)
+		if med := rates[len(rates)/2]; math.Abs(med-125000)/125000 > 0.05 {
+			t.Errorf("kvm-1 eth0 median receive rate %.0f B/s, the fixture runs 125000", med)
+		}
+		res = srv.query(t, `SELECT mean(led_bulbs) FROM metrics_from_pau.forever.power_host WHERE "host" = 'kvm-0'`)
+		if b := floats(t, res[0].Values[0][1:])[0]; math.Abs(b-110.0/9)/(110.0/9) > 0.01 {
+			t.Errorf("kvm-0 mean led_bulbs = %.3f, want 110 W / 9 W = %.3f", b, 110.0/9)
+		}
+	})
+
+	t.Run("guests say where their numbers come from", func(t *testing.T) {
+		res := srv.query(t, `SELECT last(power_watts) FROM metrics_from_pau.forever.power_host GROUP BY "host", "source", "model"`)
+		got := map[string]string{}
+		for _, s := range res {
+			got[s.Tags["host"]] = s.Tags["source"] + "/" + s.Tags["model"]
+		}
+		want := map[string]string{"kvm-0": "rapl/", "kvm-1": "rapl/", "vm-1": "vm/", "vm-2": "model/vcpu"}
+		for h, w := range want {
+			if got[h] != w {
+				t.Errorf("%s: source/model %q, want %q", h, got[h], w)
+			}
+		}
+		// The fixture's CPUs are 31.25 % busy: 2 × (0.74 + 0.3125 × 2.76) W.
+		res = srv.query(t, `SELECT mean(power_watts) FROM metrics_from_pau.forever.power_host WHERE "host" = 'vm-2'`)
+		if w, want := floats(t, res[0].Values[0][1:])[0], 2*(0.74+0.3125*2.76); math.Abs(w-want)/want > 0.02 {
+			t.Errorf("vm-2 model mean %.3f W, want %.3f W", w, want)
+		}
+	})
+
+	t.Run("outage: no interval missing", func(t *testing.T) {
+		res := srv.query(t, `SELECT power_watts FROM metrics_from_pau.forever.power_host WHERE "host" = 'kvm-1'`)
+		ts := times(t, res[0])
+		inOutage, maxGap := 0, time.Duration(0)
+		for i, tm := range ts {
+			if tm.After(outageStart) && tm.Before(outageEnd) {
+				inOutage++
+			}
+			if i > 0 && tm.Sub(ts[i-1]) > maxGap {
+				maxGap = tm.Sub(ts[i-1])
+			}
+		}
+		span := ts[len(ts)-1].Sub(ts[0])
+		t.Logf("kvm-1: %d points over %s, largest gap %s, %d points from the %s outage", len(ts), span.Round(time.Millisecond), maxGap.Round(time.Millisecond), inOutage, outage)
+		if maxGap > 1700*time.Millisecond {
+			t.Errorf("largest gap between points %s: an interval is missing", maxGap)
+		}
+		if want := int(outage.Seconds()) - 2; inOutage < want {
+			t.Errorf("%d points from the outage, want at least %d (Telegraf's buffer)", inOutage, want)
+		}
+	})
+
+	t.Run("crash: execd restarts powerinput, no negative or spike", func(t *testing.T) {
+		res := srv.query(t, `SELECT power_watts FROM metrics_from_pau.forever.power_host WHERE "host" = 'kvm-0'`)
+		ts := times(t, res[0])
+		ws := floats(t, column(t, res[0], "power_watts"))
+		after := 0
+		for i, tm := range ts {
+			if tm.After(crashAt.Add(3 * time.Second)) {
+				after++
+			}
+			if ws[i] < 0 || ws[i] > 1.1*fixtures["kvm-0"].totalW() {
+				t.Errorf("power_watts %.2f at %s: negative or a spike (the fixture draws %.0f W)", ws[i], tm, fixtures["kvm-0"].totalW())
+			}
+		}
+		t.Logf("kvm-0: %d points after the restart", after)
+		if after < int(afterCrash.Seconds())-7 {
+			t.Errorf("only %d points after the crash: data did not resume", after)
+		}
+		if n := countLines(agents["kvm-0"].logText(), "Starting process"); n < 2 {
+			t.Errorf("telegraf log shows %d process starts, want a restart", n)
+		}
+	})
+
+	t.Run("powerinput's messages reach Telegraf's log at their level", func(t *testing.T) {
+		log := agents["kvm-1"].logText()
+		if !strings.Contains(log, "I! [inputs.execd] power source now: rapl") {
+			t.Errorf("no info line from powerinput in Telegraf's log:\n%s", log)
+		}
+		if n := countLines(log, `stderr: "`); n > 0 {
+			t.Errorf("%d stderr lines without a level prefix in Telegraf's log", n)
+		}
+	})
+
+	t.Run("dashboards", func(t *testing.T) {
+		checkDashboards(t, srv, repo)
+	})
+}
+
+// checkPackageWatts compares each package's mean and every point with the
+// power the helper draws.
+func checkPackageWatts(t *testing.T, srv *influxServer, host, field string, want []float64) {
+	t.Helper()
+	res := srv.query(t, fmt.Sprintf(`SELECT %s FROM metrics_from_pau.forever.powerstat_package WHERE "host" = '%s' GROUP BY package_id`, field, host))
+	if len(res) != len(want) {
+		t.Fatalf("%s %s: %d packages, want %d", host, field, len(res), len(want))
+	}
+	for _, s := range res {
+		var id int
+		fmt.Sscan(s.Tags["package_id"], &id)
+		vs := floats(t, column(t, s, field))
+		mean := 0.0
+		for _, v := range vs {
+			mean += v
+			if math.Abs(v-want[id])/want[id] > 0.05 {
+				t.Errorf("%s package %d %s: a point of %.3f W, want %.1f W ± 5 %%", host, id, field, v, want[id])
+			}
+		}
+		mean /= float64(len(vs))
+		t.Logf("%s package %d %s: mean %.3f W over %d points (fixture %.1f W)", host, id, field, mean, len(vs), want[id])
+		if math.Abs(mean-want[id])/want[id] > 0.01 {
+			t.Errorf("%s package %d %s: mean %.3f W, want %.1f W ± 1 %%", host, id, field, mean, want[id])
+		}
+	}
+}
