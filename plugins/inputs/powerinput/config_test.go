@@ -20,6 +20,13 @@ func TestSampleConfigsAreEqual(t *testing.T) {
 	if _, err := ParseConfig(sampleConfig); err != nil {
 		t.Fatalf("sample.conf does not load: %v", err)
 	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```toml @sample.conf\n"+sampleConfig+"```") {
+		t.Fatal("README.md does not show the current sample.conf under ```toml @sample.conf")
+	}
 }
 
 func TestConfigErrors(t *testing.T) {

@@ -335,7 +335,7 @@ type powerReading struct {
 // now. Sources before the current one are probed again at every gather, so
 // a fixed permission or a guest mount that appears is picked up; a switch
 // starts from a new baseline, so it never yields a spike.
-func (p *PowerInput) samplePower(cpu *cpuSample) *powerReading {
+func (p *PowerInput) samplePower(cpu *cpuSample) (powerReading, bool) {
 	for i, s := range p.sources {
 		if i != p.current {
 			if err := s.probe(); err != nil {
@@ -355,10 +355,10 @@ func (p *PowerInput) samplePower(cpu *cpuSample) *powerReading {
 			continue
 		}
 		p.logProblems(r)
-		return &powerReading{src: s, res: r}
+		return powerReading{src: s, res: r}, true
 	}
 	p.once("using", "E", "no power source works; powerinput writes no power until one does (run powerinput -doctor)")
-	return nil
+	return powerReading{}, false
 }
 
 func modelSuffix(s powerSource) string {
@@ -420,7 +420,7 @@ func explain(p *PowerInput, source string, err error) (why, fix string) {
 	}
 }
 
-func (p *PowerInput) addPower(acc telegraf.Accumulator, r *powerReading, ts time.Time) {
+func (p *PowerInput) addPower(acc telegraf.Accumulator, r powerReading, ts time.Time) {
 	res := r.res
 	if len(res.Packages) == 0 || res.Interval <= 0 {
 		return

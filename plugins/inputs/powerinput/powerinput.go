@@ -182,7 +182,7 @@ func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
 	if p.CPU && cpu != nil {
 		p.addCPU(acc, cpu, ts)
 	}
-	if r := p.samplePower(cpu); r != nil {
+	if r, ok := p.samplePower(cpu); ok {
 		p.addPower(acc, r, ts)
 	}
 	if p.Net {

@@ -77,7 +77,7 @@ type scenario struct {
 	wantLog  []string
 }
 
-func loadScenario(t *testing.T, file string) *scenario {
+func loadScenario(t testing.TB, file string) *scenario {
 	t.Helper()
 	ar, err := txtar.ParseFile(file)
 	if err != nil {
@@ -138,7 +138,7 @@ func loadScenario(t *testing.T, file string) *scenario {
 }
 
 // run executes the steps script.
-func (s *scenario) run(t *testing.T) {
+func (s *scenario) run(t testing.TB) {
 	t.Helper()
 	sc := bufio.NewScanner(strings.NewReader(s.steps))
 	for n := 1; sc.Scan(); n++ {

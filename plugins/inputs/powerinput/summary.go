@@ -25,8 +25,8 @@ type Reading struct {
 func (p *PowerInput) Measure(d time.Duration) (Reading, error) {
 	p.samplePower(p.sampleCPU())
 	time.Sleep(d)
-	r := p.samplePower(p.sampleCPU())
-	if r == nil {
+	r, ok := p.samplePower(p.sampleCPU())
+	if !ok {
 		return Reading{}, errors.New("no power source works here (run powerinput -doctor)")
 	}
 	if !r.res.Complete || r.res.Interval <= 0 {
