@@ -16,7 +16,8 @@ bin/powerinput: $(shell find cmd plugins internal -name '*.go' -o -name '*.conf'
 # The main job: which sources work here, then a few seconds' measurement in
 # everyday terms.
 run: build
-	-./bin/powerinput -config sample.conf -doctor
+	@./bin/powerinput -config sample.conf -doctor || echo "(-doctor exit $$?: 1 = only the estimate works here, 2 = nothing works)"
+	@echo
 	./bin/powerinput -config sample.conf -summary
 
 test: unit e2e

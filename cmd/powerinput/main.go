@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/plugins/common/shim"
 
 	"github.com/greencampus/powerinput/plugins/inputs/powerinput"
@@ -33,7 +34,14 @@ func run(configFile string, poll time.Duration, pollDisabled, debug, summary boo
 		fmt.Fprintf(os.Stderr, "E! %v\n", err)
 		return 1
 	}
-	p.Log = powerinput.NewLineLogger(os.Stderr, debug)
+	level := telegraf.Info
+	switch {
+	case debug:
+		level = telegraf.Debug
+	case doctor:
+		level = telegraf.Error // the report itself says what does not work
+	}
+	p.Log = powerinput.NewLineLogger(os.Stderr, level)
 	if err := p.Init(); err != nil {
 		fmt.Fprintf(os.Stderr, "E! %v\n", err)
 		return 1

@@ -16,6 +16,7 @@ func benchPlugin(b *testing.B) (*PowerInput, func()) {
 	s := loadScenario(b, filepath.Join("testdata", "scenarios", "two-sockets-dram.txtar"))
 	p := s.plugin
 	p.Log = testutil.Logger{Quiet: true}
+	s.start(b)
 	return p, func() { s.clock.now = s.clock.now.Add(10 * time.Second) }
 }
 

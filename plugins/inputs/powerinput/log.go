@@ -20,13 +20,10 @@ type LineLogger struct {
 	level telegraf.LogLevel
 }
 
-// NewLineLogger logs to w at level Info, or Debug when debug is set.
-func NewLineLogger(w io.Writer, debug bool) *LineLogger {
-	l := &LineLogger{w: w, level: telegraf.Info}
-	if debug {
-		l.level = telegraf.Debug
-	}
-	return l
+// NewLineLogger logs messages up to level (telegraf.Info: errors, warnings
+// and information) to w.
+func NewLineLogger(w io.Writer, level telegraf.LogLevel) *LineLogger {
+	return &LineLogger{w: w, level: level}
 }
 
 func (l *LineLogger) print(level telegraf.LogLevel, msg string) {

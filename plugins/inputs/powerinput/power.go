@@ -331,6 +331,35 @@ type powerReading struct {
 	res *meter.Result
 }
 
+// choose probes the sources in order and makes the first that works the
+// current one; Init calls it so the log says at start where power will come
+// from. Its baseline is taken by the first gather.
+func (p *PowerInput) choose() {
+	for i, s := range p.sources {
+		if p.tryProbe(s) {
+			p.use(i)
+			return
+		}
+	}
+	p.once("using", "E", "no power source works; powerinput writes no power until one does (run powerinput -doctor)")
+}
+
+// tryProbe probes a source and says, once per condition, why it does not work.
+func (p *PowerInput) tryProbe(s powerSource) bool {
+	if err := s.probe(); err != nil {
+		level, msg := unavailable(p, s.name(), err)
+		p.once("source:"+s.name(), level, msg)
+		return false
+	}
+	p.once("source:"+s.name(), "", "")
+	return true
+}
+
+func (p *PowerInput) use(i int) {
+	p.current = i
+	p.once("using", "I", fmt.Sprintf("power source now: %s%s", p.sources[i].name(), modelSuffix(p.sources[i])))
+}
+
 // samplePower uses the first source, in the configured order, that works
 // now. Sources before the current one are probed again at every gather, so
 // a fixed permission or a guest mount that appears is picked up; a switch
@@ -338,14 +367,10 @@ type powerReading struct {
 func (p *PowerInput) samplePower(cpu *cpuSample) (powerReading, bool) {
 	for i, s := range p.sources {
 		if i != p.current {
-			if err := s.probe(); err != nil {
-				level, msg := unavailable(p, s.name(), err)
-				p.once("source:"+s.name(), level, msg)
+			if !p.tryProbe(s) {
 				continue
 			}
-			p.once("source:"+s.name(), "", "")
-			p.current = i
-			p.once("using", "I", fmt.Sprintf("power source now: %s%s", s.name(), modelSuffix(s)))
+			p.use(i)
 		}
 		r, err := s.sample(cpu)
 		if err != nil {

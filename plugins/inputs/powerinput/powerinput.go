@@ -148,6 +148,7 @@ func (p *PowerInput) Init() error {
 	p.tags = map[string]string{}
 	p.statFile = procfile.New(filepath.Join(p.HostProc, "stat"))
 	p.netFile = procfile.New(filepath.Join(p.HostProc, "net", "dev"))
+	p.choose()
 	return nil
 }
 

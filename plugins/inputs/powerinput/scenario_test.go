@@ -33,7 +33,8 @@ import (
 //	                     allow PATH       undo deny
 //	                     copy SRC DST     replace DST by the archive's SRC
 //	                     tick DURATION    move the monotonic clock on
-//	                     gather           tick 10s, then Gather
+//	                     gather           tick 10s, then Gather (the first
+//	                                      one starts the plugin: Init)
 //	expected.out       every metric of every gather, as line protocol
 //	                   (compared by meaning: order and time ignored)
 //	expected.log       lines each of which must occur exactly once in the
@@ -75,6 +76,7 @@ type scenario struct {
 	steps    string
 	expected []telegraf.Metric
 	wantLog  []string
+	started  bool
 }
 
 func loadScenario(t testing.TB, file string) *scenario {
@@ -127,14 +129,24 @@ func loadScenario(t testing.TB, file string) *scenario {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	p.Log = NewLineLogger(s.log, true)
+	p.Log = NewLineLogger(s.log, telegraf.Debug)
 	p.clock = s.clock.Now
 	p.open = s.deny.open
-	if err := p.Init(); err != nil {
-		t.Fatalf("Init: %v", err)
-	}
 	s.plugin = p
 	return s
+}
+
+// start runs Init: the plugin starts on the machine as the steps before
+// the first gather left it.
+func (s *scenario) start(t testing.TB) {
+	t.Helper()
+	if s.started {
+		return
+	}
+	s.started = true
+	if err := s.plugin.Init(); err != nil {
+		t.Fatalf("Init: %v", err)
+	}
 }
 
 // run executes the steps script.
@@ -148,6 +160,7 @@ func (s *scenario) run(t testing.TB) {
 		}
 		switch {
 		case f[0] == "gather" && len(f) == 1:
+			s.start(t)
 			s.clock.now = s.clock.now.Add(10 * time.Second)
 			if err := s.plugin.Gather(s.acc); err != nil {
 				t.Fatalf("steps:%d: Gather: %v", n, err)
@@ -182,6 +195,7 @@ func (s *scenario) run(t testing.TB) {
 			t.Fatalf("steps:%d: cannot read %q", n, sc.Text())
 		}
 	}
+	s.start(t)
 }
 
 func runScenario(t *testing.T, file string) {
