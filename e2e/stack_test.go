@@ -76,6 +76,7 @@ func (s *influxServer) start() {
 	s.t.Helper()
 	s.cmd = exec.Command("influxd", "-config", filepath.Join(s.dir, "influxdb.conf"))
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	s.cmd.SysProcAttr = orphanless()
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("start influxd: %v", err)
 	}
@@ -95,6 +96,13 @@ func (s *influxServer) start() {
 func (s *influxServer) stop() {
 	terminate(s.cmd, 15*time.Second)
 	s.cmd = nil
+}
+
+// orphanless makes the kernel kill a child if the test process dies (a
+// timeout panic skips the cleanups); Telegraf's own powerinput then sees
+// stdin close and exits.
+func orphanless() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 }
 
 // terminate sends SIGTERM, and SIGKILL if the process is still there after
@@ -252,6 +260,7 @@ func startAgent(t *testing.T, name, telegraf, powerinput, repo, influxURL string
 		"POWERINPUT_BIN="+powerinput, "POWERINPUT_CONF="+pconf,
 		"POWERINPUT_RESTART_DELAY=1s", "INFLUX_URL="+influxURL)
 	a.cmd.Stdout, a.cmd.Stderr = a.log, a.log
+	a.cmd.SysProcAttr = orphanless()
 	if err := a.cmd.Start(); err != nil {
 		t.Fatalf("start telegraf: %v", err)
 	}

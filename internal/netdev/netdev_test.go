@@ -2,6 +2,7 @@ package netdev
 
 import (
 	"errors"
+	"github.com/greencampus/powerinput/internal/fixtures"
 	"strings"
 	"testing"
 )
@@ -45,6 +46,9 @@ func TestParseBadLines(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
+	for _, b := range fixtures.Files("dev", "dev.*") {
+		f.Add(string(b))
+	}
 	f.Add(sample)
 	f.Add("eth0: 1 2 3\n")
 	f.Add(":\n")

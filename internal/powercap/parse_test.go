@@ -2,6 +2,7 @@ package powercap
 
 import (
 	"errors"
+	"github.com/greencampus/powerinput/internal/fixtures"
 	"strings"
 	"testing"
 )
@@ -62,6 +63,9 @@ func TestParseZoneName(t *testing.T) {
 }
 
 func FuzzParseUint(f *testing.F) {
+	for _, b := range fixtures.Files("energy_uj", "max_energy_range_uj", "constraint_*_max_power_uw") {
+		f.Add(b)
+	}
 	for _, s := range []string{"262143328850\n", "0", "", "65712999613\n", "1\n2", "99999999999999999999"} {
 		f.Add([]byte(s))
 	}
@@ -94,6 +98,9 @@ func uintString(v uint64) string {
 }
 
 func FuzzParseZoneName(f *testing.F) {
+	for _, b := range fixtures.Files("name") {
+		f.Add(b)
+	}
 	for _, s := range []string{"package-0\n", "package-1", "dram\n", "psys", "core", "uncore", "package-", ""} {
 		f.Add([]byte(s))
 	}
@@ -109,6 +116,9 @@ func FuzzParseZoneName(f *testing.F) {
 }
 
 func FuzzReadUint(f *testing.F) {
+	for _, b := range fixtures.Files("energy_uj", "max_energy_range_uj") {
+		f.Add(string(b))
+	}
 	f.Add("1234\n")
 	f.Add(strings.Repeat("9", 100))
 	f.Fuzz(func(t *testing.T, s string) {

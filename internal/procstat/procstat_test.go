@@ -2,6 +2,7 @@ package procstat
 
 import (
 	"errors"
+	"github.com/greencampus/powerinput/internal/fixtures"
 	"strings"
 	"testing"
 )
@@ -77,6 +78,9 @@ func TestCompute(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
+	for _, b := range fixtures.Files("stat", "stat.*") {
+		f.Add(string(b))
+	}
 	f.Add(sample)
 	f.Add("cpu 1 2 3 4\n")
 	f.Add("cpu0 99999999999999999999 1 1 1\n")

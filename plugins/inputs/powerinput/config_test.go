@@ -2,6 +2,7 @@ package powerinput
 
 import (
 	"errors"
+	"github.com/greencampus/powerinput/internal/fixtures"
 	"os"
 	"strings"
 	"testing"
@@ -82,6 +83,9 @@ func TestInitErrors(t *testing.T) {
 }
 
 func FuzzParseConfig(f *testing.F) {
+	for _, b := range fixtures.Files("config.toml") {
+		f.Add("[[inputs.powerinput]]\n" + string(b))
+	}
 	f.Add(sampleConfig)
 	f.Add("[[inputs.powerinput]]\nsources = [\"vm\", \"model\"]\ntdp_watts = 95.0\n")
 	f.Add("[[inputs.powerinput]]\n[[inputs.powerinput.metaphor]]\nfield = \"x\"\nlabel = \"x\"\nwatts = 1.0\n")

@@ -77,7 +77,7 @@ func describeSource(s powerSource) string {
 		if s.tdpTotal > 0 {
 			return fmt.Sprintf("estimate with the TDP curve (TDP %s W)", fmtW(s.tdpTotal))
 		}
-		return fmt.Sprintf("estimate per vCPU (%g to %g W per vCPU)", s.p.VCPUMinWatts, s.p.VCPUMaxWatts)
+		return fmt.Sprintf("estimate per vCPU (%g to %g W per vCPU); set tdp_watts to use the TDP curve instead", s.p.VCPUMinWatts, s.p.VCPUMaxWatts)
 	}
 	return ""
 }
