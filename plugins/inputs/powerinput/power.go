@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -30,6 +31,12 @@ type powerSource interface {
 	// model names the estimate used (source "model" only).
 	model() string
 }
+
+// raplStaleIntervals: a real CPU package or DRAM always uses energy, so
+// RAPL counters that have not moved for this many intervals are not real
+// (some hypervisors expose a powercap tree whose counters stay at zero).
+// Until then equal readings are 0 W, as the counters say.
+const raplStaleIntervals = 3
 
 // Ceilings for a believable average power of one counter: a multiple of
 // TDP (RAPL limits let a package exceed TDP for a while, never fourfold),
@@ -123,8 +130,9 @@ func (p *PowerInput) raplChannels() ([]meter.Channel, map[int]energy.Power, erro
 			Kind:    kind,
 			Name:    z.EnergyPath(),
 			Reader:  powercap.NewCounter(z.EnergyPath(), p.open),
-			Max:     z.MaxRange,
-			Ceiling: ceiling(tdp),
+			Max:        z.MaxRange,
+			Ceiling:    ceiling(tdp),
+			StaleAfter: raplStaleIntervals,
 		})
 	}
 	if len(ch) == 0 {
@@ -209,11 +217,18 @@ func (s *counterSource) sample(*cpuSample) (*meter.Result, error) {
 	failed := 0
 	var first error
 	for _, pr := range r.Problems {
-		if pr.Kind == meter.ReadFailed {
-			failed++
-			if first == nil {
-				first = pr.Err
-			}
+		if pr.Kind != meter.ReadFailed {
+			continue
+		}
+		failed++
+		if first == nil {
+			first = pr.Err
+		}
+		if errors.Is(pr.Err, fs.ErrNotExist) || errors.Is(pr.Err, syscall.ENODEV) {
+			// A zone went away (driver reloaded, guest share unmounted): look
+			// for the zones again from the next gather on.
+			s.close()
+			return r, pr.Err
 		}
 	}
 	if failed == len(s.m.Channels) {
@@ -435,6 +450,9 @@ func explain(p *PowerInput, source string, err error) (why, fix string) {
 	case source == SourceVM && errors.Is(err, guest.ErrNoCounter):
 		return err.Error(),
 			fmt.Sprintf("on the hypervisor run Scaphandre's qemu exporter and share its per-VM folder into this guest, mounted at %s (see README, Virtual machines)", p.VMPowercapPath)
+	case source == SourceRAPL && errors.Is(err, errStale):
+		return fmt.Sprintf("the RAPL counters under %s/class/powercap have not advanced for %d intervals: they are not real (a VM's fake powercap tree?)", p.HostSys, raplStaleIntervals),
+			"nothing to fix on a VM: the next source is used; on bare metal, check the intel_rapl drivers"
 	case errors.Is(err, errStale):
 		return fmt.Sprintf("the counter under %s has not advanced for %d intervals", p.VMPowercapPath, p.VMStaleIntervals),
 			"check that the exporter on the hypervisor is running and the share is mounted"

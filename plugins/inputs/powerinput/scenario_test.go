@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 //	                     deny PATH        opening PATH fails with EACCES
 //	                     allow PATH       undo deny
 //	                     copy SRC DST     replace DST by the archive's SRC
+//	                     remove PATH      delete PATH and what is under it
 //	                     tick DURATION    move the monotonic clock on
 //	                     gather           tick 10s, then Gather (the first
 //	                                      one starts the plugin: Init)
@@ -56,14 +58,29 @@ type fakeClock struct{ now time.Time }
 func (c *fakeClock) Now() time.Time { return c.now }
 
 // denyOpener fails to open the paths in denied, as the kernel does for a
-// non-root reader of energy_uj since Linux 5.10.
+// non-root reader of energy_uj since Linux 5.10. The files it opens behave
+// like sysfs attributes: once removed, reading an open one fails with
+// ENODEV (a regular file would stay readable).
 type denyOpener struct{ denied map[string]bool }
 
 func (d *denyOpener) open(path string) (powercap.File, error) {
 	if d.denied[path] {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}
 	}
-	return powercap.OpenFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return sysfsFile{f}, nil
+}
+
+type sysfsFile struct{ *os.File }
+
+func (f sysfsFile) ReadAt(b []byte, off int64) (int, error) {
+	if _, err := os.Stat(f.Name()); err != nil {
+		return 0, &fs.PathError{Op: "read", Path: f.Name(), Err: syscall.ENODEV}
+	}
+	return f.File.ReadAt(b, off)
 }
 
 type scenario struct {
@@ -185,6 +202,10 @@ func (s *scenario) run(t testing.TB) {
 				err = os.WriteFile(filepath.Join(s.root, f[2]), b, 0o644)
 			}
 			if err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
+		case f[0] == "remove" && len(f) == 2:
+			if err := os.RemoveAll(filepath.Join(s.root, f[1])); err != nil {
 				t.Fatalf("steps:%d: %v", n, err)
 			}
 		case f[0] == "deny" && len(f) == 2:
