@@ -43,11 +43,7 @@ func (p *Parser) ParseBytes(b []byte, dst []Counters) ([]Counters, error) {
 	var errs []error
 	for len(b) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			line, b = b, nil
-		}
+		line, b = procfile.NextLine(b)
 		colon := bytes.IndexByte(line, ':')
 		if colon < 0 {
 			continue // the two header lines ("Inter-|   Receive ...")

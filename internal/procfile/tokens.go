@@ -1,5 +1,7 @@
 package procfile
 
+import "bytes"
+
 // NextField returns the first run of non-blank bytes of b (blanks are
 // spaces and tabs) and what follows it; field is nil when b holds none.
 func NextField(b []byte) (field, rest []byte) {
@@ -39,4 +41,12 @@ func Short(b []byte) []byte {
 		return b[:60]
 	}
 	return b
+}
+
+// NextLine returns the first line of b, without its newline, and the rest.
+func NextLine(b []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[:i], b[i+1:]
+	}
+	return b, nil
 }

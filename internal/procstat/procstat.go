@@ -93,11 +93,7 @@ func ParseBytes(b []byte, s *Stat) error {
 	var errs []error
 	for len(b) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			line, b = b[:i], b[i+1:]
-		} else {
-			line, b = b, nil
-		}
+		line, b = procfile.NextLine(b)
 		if !bytes.HasPrefix(line, []byte("cpu")) {
 			continue
 		}

@@ -126,10 +126,10 @@ func (p *PowerInput) raplChannels() ([]meter.Channel, map[int]energy.Power, erro
 			continue // a DRAM zone without its package
 		}
 		ch = append(ch, meter.Channel{
-			Package: z.Package,
-			Kind:    kind,
-			Name:    z.EnergyPath(),
-			Reader:  powercap.NewCounter(z.EnergyPath(), p.open),
+			Package:    z.Package,
+			Kind:       kind,
+			Name:       z.EnergyPath(),
+			Reader:     powercap.NewCounter(z.EnergyPath(), p.open),
 			Max:        z.MaxRange,
 			Ceiling:    ceiling(tdp),
 			StaleAfter: raplStaleIntervals,
