@@ -7,6 +7,7 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/influxdata/line-protocol/v2 v2.2.1
 	github.com/influxdata/telegraf v1.37.2
+	golang.org/x/mod v0.42.0
 	golang.org/x/tools v0.52.0
 )
 

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
+	"golang.org/x/mod/modfile"
+	modzip "golang.org/x/mod/zip"
 )
 
 // buildBinary builds powerinput once for this test run.
@@ -191,5 +193,36 @@ func TestBadConfigFailsWithOneMessage(t *testing.T) {
 	}
 	if !strings.HasPrefix(string(out), "E! ") || !strings.Contains(string(out), "inputs.powerinput.soruces") || strings.Count(string(out), "\n") != 1 {
 		t.Fatalf("output %q: want one E! line naming the key", out)
+	}
+}
+
+// TestGoInstallable checks what `go install …/cmd/powerinput@latest` needs:
+// every file of the module passes the module zip's rules (a file named
+// intel-rapl:0 would not), and go.mod has no replace or exclude directive.
+func TestGoInstallable(t *testing.T) {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked, err := modzip.CheckDir(root)
+	if err != nil && len(checked.Invalid) == 0 {
+		t.Fatalf("CheckDir: %v", err)
+	}
+	for _, f := range checked.Invalid {
+		t.Errorf("not allowed in a module zip: %s (%v)", f.Path, f.Err)
+	}
+	gomod, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := modfile.Parse("go.mod", gomod, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Replace) > 0 || len(f.Exclude) > 0 {
+		t.Error("go.mod has replace or exclude directives: go install …@version refuses them")
+	}
+	if f.Module.Mod.Path != "github.com/greencampus/powerinput" {
+		t.Errorf("module path %q", f.Module.Mod.Path)
 	}
 }
