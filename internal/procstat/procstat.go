@@ -115,7 +115,7 @@ func parseCPULine(line []byte) (CPU, error) {
 		c.ID = TotalID
 	default:
 		id, ok := procfile.Uint(name[3:])
-		if !ok || id > 1<<20 {
+		if !ok || id > 65535 { // no kernel has more CPUs; a larger id is garbage
 			return c, fmt.Errorf("%q: bad cpu name: %w", procfile.Short(line), ErrSyntax)
 		}
 		c.ID = int(id)
