@@ -34,14 +34,15 @@ func TestParse(t *testing.T) {
 }
 
 func TestParseBadLines(t *testing.T) {
-	text := "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 1 2 x 4\ncpu1 5 6\ncpux 1 2 3 4\ncpu2 10 20 30 40 0 0 0 0 11 0\ncpu3 1 1 1 1"
+	text := "cpu  1 2 3 4 5 6 7 8 0 0\ncpu0 1 2 x 4\ncpu1 5 6\ncpux 1 2 3 4\ncpu2 10 20 30 40 0 0 0 0 11 0\ncpu999999 1 1 1 1\ncpu3 1 1 1 1"
 	var s Stat
 	err := ParseBytes([]byte(text), &s)
 	if !errors.Is(err, ErrSyntax) {
 		t.Fatalf("err = %v, want ErrSyntax", err)
 	}
 	// Good lines survive: the total and cpu3 (a line cut after 4 values).
-	// cpu0 (garbled), cpu1 (cut), cpux (name) and cpu2 (guest > user) go.
+	// cpu0 (garbled), cpu1 (cut), cpux (name), cpu2 (guest > user) and
+	// cpu999999 (no such CPU) go.
 	var ids []int
 	for _, c := range s.CPUs {
 		ids = append(ids, c.ID)
