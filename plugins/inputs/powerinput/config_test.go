@@ -2,10 +2,11 @@ package powerinput
 
 import (
 	"errors"
-	"github.com/greencampus/powerinput/internal/fixtures"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/greencampus/powerinput/internal/fixtures"
 
 	"github.com/influxdata/telegraf/testutil"
 )

@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/greencampus/powerinput/internal/procfile"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/greencampus/powerinput/internal/procfile"
 
 	"github.com/influxdata/telegraf"
 
@@ -42,15 +43,15 @@ func (p *PowerInput) sampleCPU() *cpuSample {
 	}
 	b, err := p.statFile.Read()
 	if err != nil {
-		p.once("stat", "E", fmt.Sprintf("cannot read CPU times: %v", err))
+		p.once("stat", telegraf.Error, fmt.Sprintf("cannot read CPU times: %v", err))
 		st.primed = false
 		return nil
 	}
-	p.once("stat", "", "")
+	p.once("stat", telegraf.Info, "")
 	st.s.prev, st.s.cur = st.s.cur, st.s.prev
 	now := p.clock()
 	if err := procstat.ParseBytes(b, st.s.cur); err != nil {
-		p.once("statparse", "W", fmt.Sprintf("%s: some CPU lines were skipped: %v", p.statFile.Path(), err))
+		p.once("statparse", telegraf.Warn, fmt.Sprintf("%s: some CPU lines were skipped: %v", p.statFile.Path(), err))
 	}
 	if !st.primed {
 		st.primed, st.prevAt = true, now
@@ -134,16 +135,16 @@ type speedFile struct {
 func (p *PowerInput) gatherNet(acc telegraf.Accumulator, ts time.Time) {
 	b, err := p.netFile.Read()
 	if err != nil {
-		p.once("netdev", "E", fmt.Sprintf("cannot read network counters: %v", err))
+		p.once("netdev", telegraf.Error, fmt.Sprintf("cannot read network counters: %v", err))
 		return
 	}
-	p.once("netdev", "", "")
+	p.once("netdev", telegraf.Info, "")
 	st := &p.net
 	st.gen++
 	defer st.forgetVanished()
 	st.list, err = st.parser.ParseBytes(b, st.list)
 	if err != nil {
-		p.once("netparse", "W", fmt.Sprintf("%s: some lines were skipped: %v", p.netFile.Path(), err))
+		p.once("netparse", telegraf.Warn, fmt.Sprintf("%s: some lines were skipped: %v", p.netFile.Path(), err))
 	}
 	for _, c := range st.list {
 		if p.ifFilter != nil {

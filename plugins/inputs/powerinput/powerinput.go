@@ -194,7 +194,7 @@ func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
 
 // once logs msg at the given level unless the same message was the last one
 // logged under key; an empty msg clears the key (the condition is over).
-func (p *PowerInput) once(key, level, msg string) {
+func (p *PowerInput) once(key string, level telegraf.LogLevel, msg string) {
 	if p.said[key] == msg {
 		return
 	}
@@ -203,9 +203,9 @@ func (p *PowerInput) once(key, level, msg string) {
 		return
 	}
 	switch level {
-	case "E":
+	case telegraf.Error:
 		p.Log.Error(msg)
-	case "W":
+	case telegraf.Warn:
 		p.Log.Warn(msg)
 	default:
 		p.Log.Info(msg)
