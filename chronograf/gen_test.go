@@ -235,7 +235,7 @@ func servers() Dashboard {
 // words of the everyday dashboards, in one language.
 type everyday struct {
 	id                                           int
-	prefix, name, host, rightNow, overRange, all string
+	prefix, name, rightNow, overRange, all       string
 	led, macs, tvs, ps5, phones, ebike, kwh, co2 string
 	perHost, aboutName, about                    string
 }

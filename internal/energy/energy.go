@@ -10,11 +10,8 @@ import "time"
 // Energy is an amount of energy in microjoules.
 type Energy uint64
 
-// Common amounts.
-const (
-	Microjoule Energy = 1
-	Joule      Energy = 1_000_000
-)
+// Joule is one joule in microjoules.
+const Joule Energy = 1_000_000
 
 // Joules returns e in joules.
 func (e Energy) Joules() float64 { return float64(e) / float64(Joule) }

@@ -215,9 +215,6 @@ func NewCounter(path string, open Opener) *Counter {
 	return &Counter{path: path, open: open}
 }
 
-// Path is the counter's file.
-func (c *Counter) Path() string { return c.path }
-
 // Read returns the counter's current value.
 func (c *Counter) Read() (energy.Energy, error) {
 	if c.f == nil {
