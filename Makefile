@@ -6,7 +6,7 @@ CACHE     ?= $(HOME)/.cache/powerinput
 TELEGRAF  := $(CACHE)/telegraf-$(TELEGRAF_VERSION)/telegraf
 TELEGRAF_TAGS := custom,inputs.execd,outputs.influxdb,outputs.file
 
-.PHONY: build run doctor test unit e2e bench fuzz telegraf influxdb clean
+.PHONY: build run test unit e2e bench fuzz lint telegraf influxdb clean
 
 build: bin/powerinput
 
@@ -49,6 +49,10 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 10s $$pkg || exit 1; \
 	  done; \
 	done
+
+# staticcheck from the Go module proxy (not part of make test).
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@latest ./...
 
 clean:
 	rm -rf bin

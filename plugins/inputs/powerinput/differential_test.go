@@ -2,6 +2,7 @@ package powerinput
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,7 +83,7 @@ func (p *procTree) plugin(t testing.TB, interfaces []string) *PowerInput {
 	pi.HostProc = filepath.Join(p.root, "proc")
 	pi.Sources = []string{SourceRAPL} // no power source here: cpu and net only
 	pi.Interfaces = interfaces
-	pi.Log = testutil.Logger{Quiet: true}
+	pi.Log = NewLineLogger(io.Discard, telegraf.Error) // no power source here: keep benchmarks' output clean
 	if err := pi.Init(); err != nil {
 		t.Fatal(err)
 	}
