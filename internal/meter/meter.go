@@ -40,6 +40,11 @@ type Channel struct {
 	// Ceiling is the highest believable average power; a higher one means
 	// the counter was reset or reloaded, and the interval is dropped.
 	Ceiling energy.Power
+	// Sustained is the highest average power the channel can keep up over
+	// a long interval (a package's long-term limit, TDP). With Max it bounds
+	// the interval over which one wrap at most can have happened: a longer
+	// one is dropped as ambiguous. 0: no such check.
+	Sustained energy.Power
 	// StaleAfter is how many intervals in a row without any advance make the
 	// counter stale (0: never). A stale channel gives no value until it
 	// advances again.
@@ -66,6 +71,9 @@ const (
 	Stale
 	// ZeroInterval: no time passed since the previous sample.
 	ZeroInterval
+	// Ambiguous: the interval was long enough for the counter to wrap more
+	// than once; its energy cannot be known.
+	Ambiguous
 )
 
 // Problem is one reason why a sample is incomplete.
@@ -181,6 +189,12 @@ func (m *Meter) Sample() *Result {
 		}
 		d, status := energy.Delta(c.prev, cur, c.Max)
 		c.prev = cur
+		if c.Max > 0 && c.Sustained > 0 && c.Sustained.Over(interval) >= c.Max {
+			c.unchanged = 0
+			m.markBad(c.Package)
+			r.Problems = append(r.Problems, Problem{Kind: Ambiguous, Channel: c.Name})
+			continue
+		}
 		if status == energy.Reset {
 			c.unchanged = 0
 			m.markBad(c.Package)

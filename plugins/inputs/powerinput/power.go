@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -73,6 +74,19 @@ func (p *PowerInput) buildSources() error {
 	}
 	p.needStats = p.CPU || seen[SourceModel]
 	return nil
+}
+
+// unknownSustained bounds the long-term average of a package whose TDP is
+// unknown: above the TDP of today's largest server CPUs (500 W).
+const unknownSustained = energy.Power(500)
+
+// sustained is the highest average a package keeps up over a long interval:
+// its long-term limit (TDP), which RAPL enforces.
+func sustained(tdp energy.Power) energy.Power {
+	if tdp > 0 {
+		return tdp
+	}
+	return unknownSustained
 }
 
 // ceiling returns the highest believable power for a counter of a package.
@@ -151,21 +165,41 @@ func modelSuffix(s powerSource) string {
 	return ""
 }
 
+// logProblems says what went wrong with the interval's counters: once per
+// channel and condition, and again only after that channel has had a good
+// interval, so a counter that misbehaves at every gather is no log storm.
 func (p *PowerInput) logProblems(r *meter.Result) {
 	for _, pr := range r.Problems {
 		switch pr.Kind {
 		case meter.ReadFailed:
 			p.once("read:"+pr.Channel, telegraf.Error, fmt.Sprintf("cannot read %s: %v; its package gets no value until it can be read", pr.Channel, pr.Err))
 		case meter.Reset:
-			p.Log.Warnf("%s went backwards (counter reset or driver reload): no value for this interval", pr.Channel)
+			p.once("event:"+pr.Channel, telegraf.Warn, fmt.Sprintf("%s went backwards (counter reset or driver reload): no value for this interval", pr.Channel))
 		case meter.Implausible:
-			p.Log.Warnf("%s implies %.0f W, which no package draws (counter reset?): no value for this interval", pr.Channel, pr.Power.Watts())
+			p.once("event:"+pr.Channel, telegraf.Warn, fmt.Sprintf("%s implies %.0f W, which no package draws (counter reset?): no value for this interval", pr.Channel, pr.Power.Watts()))
+		case meter.Ambiguous:
+			p.once("event:"+pr.Channel, telegraf.Warn, fmt.Sprintf("%s: the interval is long enough for the counter to wrap more than once, so its energy is unknown: no value for it; gather more often", pr.Channel))
 		case meter.Stale:
-			p.once("stale:"+pr.Channel, telegraf.Warn, fmt.Sprintf("%s has not advanced for %d intervals: is the exporter on the host running?", pr.Channel, p.VMStaleIntervals))
+			p.once("stale:"+pr.Channel, telegraf.Warn, fmt.Sprintf("%s has stopped advancing: its package gets no value until it moves", pr.Channel))
 		case meter.ZeroInterval:
-			p.Log.Warn("no time passed since the previous gather: this gather has no power value; its energy goes into the next")
+			p.once("event:interval", telegraf.Warn, "no time passed since the previous gather: this gather has no power value; its energy goes into the next")
 		}
 	}
+	// A channel without a problem this time may warn again next time.
+	for key := range p.said {
+		if name, ok := strings.CutPrefix(key, "event:"); ok && !hasProblem(r, name) {
+			delete(p.said, key)
+		}
+	}
+}
+
+func hasProblem(r *meter.Result, channel string) bool {
+	for _, pr := range r.Problems {
+		if pr.Channel == channel || (channel == "interval" && pr.Kind == meter.ZeroInterval) {
+			return true
+		}
+	}
+	return false
 }
 
 // unavailable says why a source does not work and how to fix it.

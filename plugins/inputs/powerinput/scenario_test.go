@@ -40,7 +40,8 @@ import (
 //	expected.out       every metric of every gather, as line protocol
 //	                   (compared by meaning: order and time ignored)
 //	expected.log       lines each of which must occur exactly once in the
-//	                   log, as a prefix ("W! /…/energy_uj went backwards")
+//	                   log, as a prefix ("W! /…/energy_uj went backwards");
+//	                   "N* line" for exactly N times
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "scenarios", "*.txtar"))
 	if err != nil || len(files) == 0 {
@@ -226,14 +227,18 @@ func runScenario(t *testing.T, file string) {
 		testutil.IgnoreTime(), testutil.SortMetrics(), testutil.IgnoreType(), cmpopts.EquateApprox(0, 1e-9))
 	logLines := strings.Split(s.log.String(), "\n")
 	for _, want := range s.wantLog {
+		count := 1
+		if c, rest, ok := strings.Cut(want, "* "); ok && len(c) == 1 && c[0] >= '0' && c[0] <= '9' {
+			count, want = int(c[0]-'0'), rest
+		}
 		n := 0
 		for _, l := range logLines {
 			if strings.HasPrefix(l, want) {
 				n++
 			}
 		}
-		if n != 1 {
-			t.Errorf("log has %d lines starting %q, want 1; log:\n%s", n, want, s.log.String())
+		if n != count {
+			t.Errorf("log has %d lines starting %q, want %d; log:\n%s", n, want, count, s.log.String())
 		}
 	}
 	if t.Failed() {

@@ -62,6 +62,7 @@ func (p *PowerInput) raplChannels() ([]meter.Channel, map[int]energy.Power, erro
 			Reader:     powercap.NewCounter(z.EnergyPath(), p.open),
 			Max:        z.MaxRange,
 			Ceiling:    ceiling(tdp),
+			Sustained:  sustained(tdp),
 			StaleAfter: raplStaleIntervals,
 		})
 	}
@@ -90,6 +91,7 @@ func (p *PowerInput) vmChannels() ([]meter.Channel, map[int]energy.Power, error)
 			Reader:     powercap.NewCounter(c.Path, p.open),
 			Max:        c.MaxRange,
 			Ceiling:    ceiling(tdp),
+			Sustained:  sustained(tdp),
 			StaleAfter: p.VMStaleIntervals,
 		})
 	}
