@@ -18,16 +18,27 @@ import (
 	modzip "golang.org/x/mod/zip"
 )
 
-// buildBinary builds powerinput once for this test run.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "powerinput")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+// binary is powerinput built once for this test run by TestMain.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "powerinput-bin")
 	if err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
-	return bin
+	binary = filepath.Join(dir, "powerinput")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
 }
+
+func buildBinary(*testing.T) string { return binary }
 
 // tree writes a one-package powercap tree and a config using it.
 func tree(t *testing.T) (config, energyFile string) {
