@@ -106,6 +106,15 @@ type Result struct {
 	Problems []Problem
 }
 
+// Total is the energy of every package with a value.
+func (r *Result) Total() energy.Energy {
+	var t energy.Energy
+	for _, p := range r.Packages {
+		t += p.Total()
+	}
+	return t
+}
+
 // Meter samples a fixed set of channels.
 type Meter struct {
 	Channels []Channel

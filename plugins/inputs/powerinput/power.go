@@ -119,12 +119,17 @@ func (p *PowerInput) choose() {
 // tryProbe probes a source and says, once per condition, why it does not work.
 func (p *PowerInput) tryProbe(s powerSource) bool {
 	if err := s.probe(); err != nil {
-		level, msg := unavailable(p, s.name(), err)
-		p.once("source:"+s.name(), level, msg)
+		p.sayUnavailable(s, err)
 		return false
 	}
 	p.once("source:"+s.name(), telegraf.Info, "")
 	return true
+}
+
+// sayUnavailable logs why a source does not work, once per condition.
+func (p *PowerInput) sayUnavailable(s powerSource, err error) {
+	level, msg := unavailable(p, s.name(), err)
+	p.once("source:"+s.name(), level, msg)
 }
 
 func (p *PowerInput) use(i int) {
@@ -146,8 +151,7 @@ func (p *PowerInput) samplePower(cpu *cpuSample) (powerReading, bool) {
 		}
 		r, err := s.sample(cpu)
 		if err != nil {
-			level, msg := unavailable(p, s.name(), err)
-			p.once("source:"+s.name(), level, msg)
+			p.sayUnavailable(s, err)
 			p.current = -1
 			continue
 		}
@@ -166,28 +170,30 @@ func modelSuffix(s powerSource) string {
 }
 
 // logProblems says what went wrong with the interval's counters: once per
-// channel and condition, and again only after that channel has had a good
-// interval, so a counter that misbehaves at every gather is no log storm.
+// channel and condition, and again only after that channel has had an
+// interval without a problem, so a counter that misbehaves at every gather
+// is no log storm, and one that recovers and fails again is heard again.
 func (p *PowerInput) logProblems(r *meter.Result) {
 	for _, pr := range r.Problems {
+		level, msg := telegraf.Warn, ""
 		switch pr.Kind {
 		case meter.ReadFailed:
-			p.once("read:"+pr.Channel, telegraf.Error, fmt.Sprintf("cannot read %s: %v; its package gets no value until it can be read", pr.Channel, pr.Err))
+			level, msg = telegraf.Error, fmt.Sprintf("cannot read %s: %v; its package gets no value until it can be read", pr.Channel, pr.Err)
 		case meter.Reset:
-			p.once("event:"+pr.Channel, telegraf.Warn, fmt.Sprintf("%s went backwards (counter reset or driver reload): no value for this interval", pr.Channel))
+			msg = fmt.Sprintf("%s went backwards (counter reset or driver reload): no value for this interval", pr.Channel)
 		case meter.Implausible:
-			p.once("event:"+pr.Channel, telegraf.Warn, fmt.Sprintf("%s implies %.0f W, which no package draws (counter reset?): no value for this interval", pr.Channel, pr.Power.Watts()))
+			msg = fmt.Sprintf("%s implies %.0f W, which no package draws (counter reset?): no value for this interval", pr.Channel, pr.Power.Watts())
 		case meter.Ambiguous:
-			p.once("event:"+pr.Channel, telegraf.Warn, fmt.Sprintf("%s: the interval is long enough for the counter to wrap more than once, so its energy is unknown: no value for it; gather more often", pr.Channel))
+			msg = fmt.Sprintf("%s: the interval is long enough for the counter to wrap more than once, so its energy is unknown: no value for it; gather more often", pr.Channel)
 		case meter.Stale:
-			p.once("stale:"+pr.Channel, telegraf.Warn, fmt.Sprintf("%s has stopped advancing: its package gets no value until it moves", pr.Channel))
-		case meter.ZeroInterval:
-			p.once("event:interval", telegraf.Warn, "no time passed since the previous gather: this gather has no power value; its energy goes into the next")
+			msg = fmt.Sprintf("%s has stopped advancing: its package gets no value until it moves", pr.Channel)
+		case meter.ZeroInterval: // the only problem without a channel
+			msg = "no time passed since the previous gather: this gather has no power value; its energy goes into the next"
 		}
+		p.once("problem:"+pr.Channel, level, msg)
 	}
-	// A channel without a problem this time may warn again next time.
 	for key := range p.said {
-		if name, ok := strings.CutPrefix(key, "event:"); ok && !hasProblem(r, name) {
+		if channel, ok := strings.CutPrefix(key, "problem:"); ok && !hasProblem(r, channel) {
 			delete(p.said, key)
 		}
 	}
@@ -195,7 +201,7 @@ func (p *PowerInput) logProblems(r *meter.Result) {
 
 func hasProblem(r *meter.Result, channel string) bool {
 	for _, pr := range r.Problems {
-		if pr.Channel == channel || (channel == "interval" && pr.Kind == meter.ZeroInterval) {
+		if pr.Channel == channel {
 			return true
 		}
 	}
@@ -261,10 +267,7 @@ func (p *PowerInput) addPower(acc telegraf.Accumulator, r powerReading, ts time.
 	if !res.Complete {
 		return // a package is missing: a host total would be false
 	}
-	var total energy.Energy
-	for _, pk := range res.Packages {
-		total += pk.Total()
-	}
+	total := res.Total()
 	pw := energy.Average(total, res.Interval)
 	clear(p.fields)
 	p.fields["power_watts"] = pw.Watts()

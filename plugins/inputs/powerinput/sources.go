@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
 	"syscall"
 	"time"
 
@@ -131,7 +132,7 @@ func (s *counterSource) probe() error {
 		}
 		values[i] = v
 	}
-	if s.staleAt != nil && equalReadings(s.staleAt, values) {
+	if s.staleAt != nil && slices.Equal(s.staleAt, values) {
 		closeChannels(ch)
 		return errStale
 	}
@@ -193,18 +194,6 @@ func closeChannels(ch []meter.Channel) {
 	}
 }
 
-func equalReadings(a, b []energy.Energy) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // Model names, written in the model tag.
 const (
 	modelTDPCurve = "tdp_curve"
@@ -237,21 +226,36 @@ func (s *modelSource) tdp(pkg int) energy.Power {
 }
 
 func (s *modelSource) probe() error {
-	s.tdpTotal = 0
-	if zones, _ := powercap.Discover(s.p.HostSys); len(zones) > 0 {
-		for _, z := range zones {
-			if z.Domain == powercap.DomainPackage {
-				s.tdpTotal += s.p.packageTDP(z)
-			}
-		}
-	}
-	if s.tdpTotal == 0 {
-		s.tdpTotal = energy.Power(s.p.TDPWatts)
-	}
+	s.tdpTotal = s.machineTDP()
 	if _, err := s.p.statFile.Read(); err != nil {
 		return fmt.Errorf("the model needs CPU utilisation: %w", err)
 	}
 	return nil
+}
+
+// machineTDP is the TDP of all the machine's packages: the sum over the
+// powercap package zones, each with its own TDP or tdp_watts; with no zones,
+// tdp_watts. It is 0 (unknown) if any package's TDP is unknown: the curve on
+// part of the machine's TDP would under-estimate the whole.
+func (s *modelSource) machineTDP() energy.Power {
+	zones, _ := powercap.Discover(s.p.HostSys)
+	var sum energy.Power
+	packages := 0
+	for _, z := range zones {
+		if z.Domain != powercap.DomainPackage {
+			continue
+		}
+		packages++
+		tdp := s.p.packageTDP(z)
+		if tdp <= 0 {
+			return 0
+		}
+		sum += tdp
+	}
+	if packages == 0 {
+		return energy.Power(s.p.TDPWatts)
+	}
+	return sum
 }
 
 func (s *modelSource) sample(cpu *cpuSample) (*meter.Result, error) {

@@ -32,10 +32,7 @@ func (p *PowerInput) Measure(d time.Duration) (Reading, error) {
 	if !r.res.Complete || r.res.Interval <= 0 {
 		return Reading{}, fmt.Errorf("source %s gave no complete value for the interval (see the messages above)", r.src.name())
 	}
-	var total energy.Energy
-	for _, pk := range r.res.Packages {
-		total += pk.Total()
-	}
+	total := r.res.Total()
 	return Reading{
 		Source:   r.src.name(),
 		Model:    r.src.model(),
