@@ -1,16 +1,24 @@
-// Package meter turns cumulative energy counters (RAPL zones, a
-// hypervisor-provided guest counter) into the energy each CPU package used
-// during the interval between two samples.
+// Package meter turns cumulative energy counters (RAPL zones, a counter a
+// hypervisor gives its guest, hwmon energy sensors) into the energy each
+// part of a machine used between two samples.
 //
-// It decides what a reading means (advance, wrap, reset, implausible jump,
-// stale counter) and leaves out whatever it cannot vouch for: a package with
-// any doubtful channel gets no value for that interval, never a guess.
+// Judge holds the rules for one channel (wrap, reset, ceiling, ambiguous
+// interval) as a pure function. Meter applies them to a set of channels in
+// lock-step: every part it reports covers the same interval, so parts add
+// up to a host total. A sample is either measured exactly, held (a read
+// failed for a moment, or a counter has not moved yet: the interval's
+// energy shows in the next sample, over the longer interval), or left out
+// for the channels that cannot be vouched for. Never a guess.
 package meter
 
 import (
+	"errors"
+	"io/fs"
+	"syscall"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // Reader reads a cumulative energy counter.
@@ -18,99 +26,85 @@ type Reader interface {
 	Read() (energy.Energy, error)
 }
 
-// Kind is what a channel measures within its package.
-type Kind int
-
-// Channel kinds.
-const (
-	Package Kind = iota
-	DRAM
-)
-
-// Channel is one counter of one package.
+// Channel is one counter.
 type Channel struct {
-	Package int
-	Kind    Kind
+	Key Key
 	// Name identifies the channel in messages (its file path).
 	Name   string
 	Reader Reader
-	// Max is where the counter wraps; 0 when unknown (then a counter that
-	// goes backwards is a reset).
-	Max energy.Energy
-	// Ceiling is the highest believable average power; a higher one means
-	// the counter was reset or reloaded, and the interval is dropped.
-	Ceiling energy.Power
-	// Sustained is the highest average power the channel can keep up over
-	// a long interval (a package's long-term limit, TDP). With Max it bounds
-	// the interval over which one wrap at most can have happened: a longer
-	// one is dropped as ambiguous. 0: no such check.
-	Sustained energy.Power
-	// StaleAfter is how many intervals in a row without any advance make the
-	// counter stale (0: never). A stale channel gives no value until it
-	// advances again.
+	Limits Limits
+	// StaleAfter is how many intervals in a row without any advance make
+	// the counter stale. Until then an unchanged counter holds the sample;
+	// a stale channel gives no value until it moves again. 0: an unchanged
+	// counter is measured as 0 J at once.
 	StaleAfter int
 
 	prev      energy.Energy
 	primed    bool
-	unchanged int
+	unchanged int // intervals in a row without advance
+	failed    int // samples in a row held by a failed read
+	stale     bool
 }
 
-// ProblemKind classifies why a channel gave no value.
-type ProblemKind int
+// Stale reports whether the channel is stale.
+func (c *Channel) Stale() bool { return c.stale }
 
-// Problem kinds.
+// Value is the channel's last reading that the meter took as a baseline.
+func (c *Channel) Value() (energy.Energy, bool) { return c.prev, c.primed }
+
+// required: a device has no value without this channel (a package without
+// its package counter); DRAM may be left out.
+func (c *Channel) required() bool { return c.Key.Domain != DRAM }
+
+// holdLimit is how many samples in a row a transient read failure may hold
+// before the channel is taken as failed.
+func (c *Channel) holdLimit() int { return max(c.StaleAfter, 1) }
+
+// Further verdicts, of a sample rather than of a counter's move.
 const (
-	// ReadFailed: the counter could not be read (Err says why).
-	ReadFailed ProblemKind = iota
-	// Reset: the counter went backwards and cannot have wrapped.
-	Reset
-	// Implausible: the difference implies more than the ceiling (Power).
-	Implausible
-	// Stale: the counter has not advanced for StaleAfter intervals. Reported
-	// once, when it becomes stale.
+	// ReadFailed: the counter could not be read (Problem.Err says why).
+	// With Problem.Held, the failure looked transient and the sample was
+	// held.
+	ReadFailed Verdict = iota + Ambiguous + 1
+	// Stale: the counter has not advanced for StaleAfter intervals.
+	// Reported once, when it becomes stale.
 	Stale
 	// ZeroInterval: no time passed since the previous sample.
 	ZeroInterval
-	// Ambiguous: the interval was long enough for the counter to wrap more
-	// than once; its energy cannot be known.
-	Ambiguous
 )
 
-// Problem is one reason why a sample is incomplete.
+// Problem is one reason why a sample is incomplete or held.
 type Problem struct {
-	Kind    ProblemKind
-	Channel string // empty for ZeroInterval
+	Kind    Verdict // never Measured or Unchanged
+	// Channel is the channel's name; "host total" for an Implausible sum
+	// of the parts; empty for ZeroInterval.
+	Channel string
 	Err     error
 	Power   energy.Power
+	Held    bool
 }
 
-// PackageEnergy is what one package used during the interval.
-type PackageEnergy struct {
-	Package int
-	Energy  energy.Energy // package zone
-	DRAM    energy.Energy // DRAM zone, where HasDRAM
-	HasDRAM bool
-}
-
-// Total is package plus DRAM energy.
-func (p PackageEnergy) Total() energy.Energy { return p.Energy + p.DRAM }
-
-// Result of one sample. Its slices are reused by the next call to Sample.
+// Result of one sample. Its slices are reused by the next one.
 type Result struct {
-	// Interval since the previous sample; 0 for the first (baseline) sample.
+	// Interval the parts cover; 0 for the baseline and for a held sample.
 	Interval time.Duration
-	// Packages that have a trustworthy value for the interval.
-	Packages []PackageEnergy
-	// Complete is true when every package of the meter has a value.
+	// Parts with a trustworthy value for the interval, in channel order.
+	Parts []Part
+	// Complete: every device of the meter has a value and the total is
+	// believable, so the parts add up to the host total.
 	Complete bool
+	// Held: nothing was taken; the interval's energy goes into the next.
+	Held     bool
 	Problems []Problem
 }
 
-// Total is the energy of every package with a value.
+// Total is the energy of the additive parts.
 func (r *Result) Total() energy.Energy {
 	var t energy.Energy
-	for _, p := range r.Packages {
-		t += p.Total()
+	for _, p := range r.Parts {
+		if p.Key.Domain.Additive() {
+			t += p.Energy
+		}
 	}
 	return t
 }
@@ -118,14 +112,18 @@ func (r *Result) Total() energy.Energy {
 // Meter samples a fixed set of channels.
 type Meter struct {
 	Channels []Channel
-	clock    func() time.Time
+	// HostCeiling bounds the average of the additive parts together; 0:
+	// no bound.
+	HostCeiling energy.Power
 
-	prevAt time.Time
+	clock  func() time.Time
+	at     time.Time // time of the baseline
 	primed bool
 
 	values []energy.Energy
 	errs   []error
-	bad    []int // packages without a value this interval
+	readAt time.Time
+	bad    []Key // devices without a value this interval
 	res    Result
 }
 
@@ -143,144 +141,279 @@ func New(channels []Channel, clock func() time.Time) *Meter {
 	}
 }
 
-// Sample reads every channel and returns the energy of each package since
-// the previous call. The first call only sets the baseline.
-func (m *Meter) Sample() *Result {
-	for i := range m.Channels {
-		m.values[i], m.errs[i] = m.Channels[i].Reader.Read()
-	}
-	now := m.clock()
+// retries of a read that looks torn: empty or garbled (a writer that
+// truncates, then writes), or below the previous value.
+var retryPauses = [...]time.Duration{time.Millisecond, 3 * time.Millisecond}
 
+// Read reads every channel. It is the only part of a sample that does I/O,
+// so a caller can bound it in time (package guard) and call Update only
+// when it returned. A read that looks torn is tried again.
+func (m *Meter) Read() {
+	for i := range m.Channels {
+		c := &m.Channels[i]
+		v, err := c.Reader.Read()
+		for _, pause := range retryPauses {
+			if !(err != nil && Transient(err)) && !(err == nil && c.primed && v < c.prev) {
+				break
+			}
+			time.Sleep(pause)
+			v, err = c.Reader.Read()
+		}
+		m.values[i], m.errs[i] = v, err
+	}
+	m.readAt = m.clock()
+}
+
+// Transient reports whether a read error may go away by itself: a torn or
+// garbled value, a read that timed out. A missing or unreadable file, or one
+// that is not a regular file, is not transient.
+func Transient(err error) bool {
+	return !(errors.Is(err, fs.ErrPermission) || errors.Is(err, fs.ErrNotExist) ||
+		errors.Is(err, syscall.ENODEV) || errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.ENOTDIR) ||
+		errors.Is(err, kfile.ErrNotRegular) || errors.Is(err, kfile.ErrSymlink))
+}
+
+// Sample reads every channel and updates the meter: Read, then Update.
+func (m *Meter) Sample() *Result {
+	m.Read()
+	return m.Update()
+}
+
+// Fail records that the reads of this sample could not be made at all (err:
+// they timed out); it counts as a transient failure of every channel.
+func (m *Meter) Fail(err error) *Result {
+	for i := range m.errs {
+		m.errs[i] = err
+	}
+	m.readAt = m.clock()
+	return m.Update()
+}
+
+// Update judges the readings of the last Read against the baseline.
+func (m *Meter) Update() *Result {
+	now := m.readAt
 	r := &m.res
-	r.Packages = r.Packages[:0]
-	r.Problems = r.Problems[:0]
-	r.Complete = false
-	r.Interval = 0
+	r.Parts, r.Problems, r.Complete, r.Held, r.Interval = r.Parts[:0], r.Problems[:0], false, false, 0
 	m.bad = m.bad[:0]
 
 	if !m.primed {
-		m.primed = true
-		m.prevAt = now
+		m.primed, m.at = true, now
 		for i := range m.Channels {
 			c := &m.Channels[i]
-			c.primed = m.errs[i] == nil
-			c.prev = m.values[i]
 			if m.errs[i] != nil {
+				c.primed = false
 				r.Problems = append(r.Problems, Problem{Kind: ReadFailed, Channel: c.Name, Err: m.errs[i]})
+				continue
 			}
+			c.prime(m.values[i])
 		}
 		return r
 	}
-
-	interval := now.Sub(m.prevAt)
+	interval := now.Sub(m.at)
 	if interval <= 0 {
-		// Keep the previous readings: the energy goes into the next interval.
+		r.Held = true
 		r.Problems = append(r.Problems, Problem{Kind: ZeroInterval})
 		return r
 	}
-	m.prevAt = now
-	r.Interval = interval
-
-	for i := range m.Channels {
-		c := &m.Channels[i]
-		if m.errs[i] != nil {
-			c.primed = false
-			m.markBad(c.Package)
-			r.Problems = append(r.Problems, Problem{Kind: ReadFailed, Channel: c.Name, Err: m.errs[i]})
-			continue
-		}
-		cur := m.values[i]
-		if !c.primed {
-			// Readable again after a failure: this reading is the new baseline.
-			c.primed, c.prev, c.unchanged = true, cur, 0
-			m.markBad(c.Package)
-			continue
-		}
-		d, status := energy.Delta(c.prev, cur, c.Max)
-		c.prev = cur
-		if c.Max > 0 && c.Sustained > 0 && c.Sustained.Over(interval) >= c.Max {
-			c.unchanged = 0
-			m.markBad(c.Package)
-			r.Problems = append(r.Problems, Problem{Kind: Ambiguous, Channel: c.Name})
-			continue
-		}
-		if status == energy.Reset {
-			c.unchanged = 0
-			m.markBad(c.Package)
-			r.Problems = append(r.Problems, Problem{Kind: Reset, Channel: c.Name})
-			continue
-		}
-		if d == 0 {
-			c.unchanged++
-			if c.StaleAfter > 0 && c.unchanged >= c.StaleAfter {
-				m.markBad(c.Package)
-				if c.unchanged == c.StaleAfter {
-					r.Problems = append(r.Problems, Problem{Kind: Stale, Channel: c.Name})
-				}
+	if m.hold() {
+		r.Held = true
+		for i := range m.Channels {
+			c := &m.Channels[i]
+			if !c.primed || c.stale {
 				continue
 			}
-		} else {
-			c.unchanged = 0
+			if err := m.errs[i]; err != nil {
+				c.failed++
+				r.Problems = append(r.Problems, Problem{Kind: ReadFailed, Channel: c.Name, Err: err, Held: true})
+			} else if m.values[i] == c.prev {
+				c.unchanged++
+			}
 		}
-		if p := energy.Average(d, interval); c.Ceiling > 0 && p > c.Ceiling {
-			m.markBad(c.Package)
-			r.Problems = append(r.Problems, Problem{Kind: Implausible, Channel: c.Name, Power: p})
-			continue
-		}
-		pe := m.pkg(c.Package)
-		switch c.Kind {
-		case DRAM:
-			pe.DRAM += d
-			pe.HasDRAM = true
-		default:
-			pe.Energy += d
-		}
+		return r
 	}
 
-	// Drop packages with a doubtful channel.
-	kept := r.Packages[:0]
-	for _, p := range r.Packages {
-		if !m.isBad(p.Package) {
+	r.Interval = interval
+	m.at = now
+	for i := range m.Channels {
+		m.take(i, interval)
+	}
+	// Drop the parts of devices with a doubtful channel.
+	kept := r.Parts[:0]
+	for _, p := range r.Parts {
+		if !m.isBad(p.Key.Device()) {
 			kept = append(kept, p)
 		}
 	}
-	r.Packages = kept
+	r.Parts = kept
 	r.Complete = len(m.bad) == 0
+	if r.Complete && m.HostCeiling > 0 {
+		if p := energy.Average(r.Total(), interval); p > m.HostCeiling {
+			r.Complete = false
+			r.Problems = append(r.Problems, Problem{Kind: Implausible, Channel: "host total", Power: p})
+		}
+	}
 	return r
 }
 
-// Stale reports whether any channel is currently stale.
-func (m *Meter) Stale() bool {
+// hold says whether this sample must wait: a channel's read failed in a way
+// that may go away, or a counter has not moved yet and may still.
+func (m *Meter) hold() bool {
 	for i := range m.Channels {
 		c := &m.Channels[i]
-		if c.StaleAfter > 0 && c.unchanged >= c.StaleAfter {
+		if !c.primed || c.stale {
+			continue
+		}
+		if err := m.errs[i]; err != nil {
+			if Transient(err) && c.failed+1 < c.holdLimit() {
+				return true
+			}
+			continue
+		}
+		if c.StaleAfter > 0 && m.values[i] == c.prev && c.unchanged+1 < c.StaleAfter {
 			return true
 		}
 	}
 	return false
 }
 
-func (m *Meter) pkg(id int) *PackageEnergy {
-	for i := range m.res.Packages {
-		if m.res.Packages[i].Package == id {
-			return &m.res.Packages[i]
+// take judges channel i over the interval and adds its part.
+func (m *Meter) take(i int, interval time.Duration) {
+	c := &m.Channels[i]
+	r := &m.res
+	v, err := m.values[i], m.errs[i]
+	dev := c.Key.Device()
+	switch {
+	case err != nil:
+		c.primed, c.failed, c.unchanged = false, 0, 0
+		m.markBad(dev)
+		r.Problems = append(r.Problems, Problem{Kind: ReadFailed, Channel: c.Name, Err: err})
+		return
+	case !c.primed:
+		// Readable again after a failure: this reading is the new baseline.
+		c.prime(v)
+		m.markBad(dev)
+		return
+	case c.stale:
+		if v == c.prev {
+			if c.required() {
+				m.markBad(dev)
+			}
+			return // left out until it moves
+		}
+		c.prime(v) // it moves again: a new baseline
+		m.markBad(dev)
+		return
+	}
+	e, verdict, p := Judge(c.prev, v, interval, c.Limits)
+	c.prev, c.failed = v, 0
+	switch verdict {
+	case Measured:
+		c.unchanged = 0
+		r.Parts = append(r.Parts, Part{Key: c.Key, Energy: e})
+	case Unchanged:
+		if c.StaleAfter == 0 {
+			r.Parts = append(r.Parts, Part{Key: c.Key})
+			return
+		}
+		c.unchanged++
+		c.stale = true
+		r.Problems = append(r.Problems, Problem{Kind: Stale, Channel: c.Name})
+		if c.required() {
+			m.markBad(dev)
+		}
+	default:
+		c.unchanged = 0
+		m.markBad(dev)
+		r.Problems = append(r.Problems, Problem{Kind: verdict, Channel: c.Name, Power: p})
+	}
+}
+
+func (c *Channel) prime(v energy.Energy) {
+	c.prev, c.primed, c.unchanged, c.failed, c.stale = v, true, 0, 0, false
+}
+
+// StaleRequired reports whether a channel that a device cannot do without
+// is stale.
+func (m *Meter) StaleRequired() bool {
+	for i := range m.Channels {
+		if m.Channels[i].stale && m.Channels[i].required() {
+			return true
 		}
 	}
-	m.res.Packages = append(m.res.Packages, PackageEnergy{Package: id})
-	return &m.res.Packages[len(m.res.Packages)-1]
+	return false
 }
 
-func (m *Meter) markBad(id int) {
-	if !m.isBad(id) {
-		m.bad = append(m.bad, id)
+func (m *Meter) markBad(k Key) {
+	if !m.isBad(k) {
+		m.bad = append(m.bad, k)
 	}
 }
 
-func (m *Meter) isBad(id int) bool {
+func (m *Meter) isBad(k Key) bool {
 	for _, b := range m.bad {
-		if b == id {
+		if b == k {
 			return true
 		}
 	}
 	return false
+}
+
+// Adopt carries over from old, the meter this one replaces (the zones were
+// found again), the baseline of every channel of the same name, with its
+// open reader, so a rediscovery loses nothing of what did not change. It
+// closes the readers of old channels that are gone.
+func (m *Meter) Adopt(old *Meter) {
+	if old == nil {
+		return
+	}
+	used := make([]bool, len(old.Channels))
+	for i := range m.Channels {
+		c := &m.Channels[i]
+		for j := range old.Channels {
+			o := &old.Channels[j]
+			if used[j] || o.Name != c.Name {
+				continue
+			}
+			used[j] = true
+			closeReader(c.Reader)
+			c.Reader = o.Reader
+			c.prev, c.primed, c.unchanged, c.failed, c.stale = o.prev, o.primed, o.unchanged, o.failed, o.stale
+			break
+		}
+	}
+	for j := range old.Channels {
+		if !used[j] {
+			closeReader(old.Channels[j].Reader)
+		}
+	}
+	m.at, m.primed = old.at, old.primed
+	old.Channels = nil
+}
+
+// Close closes every channel's reader.
+func (m *Meter) Close() {
+	for i := range m.Channels {
+		closeReader(m.Channels[i].Reader)
+	}
+}
+
+func closeReader(r Reader) {
+	if c, ok := r.(interface{ Close() error }); ok {
+		c.Close()
+	}
+}
+
+// Errs are the read errors of the last Read, by channel.
+func (m *Meter) Errs() []error { return m.errs }
+
+// Values are the readings of the last Read, by channel.
+func (m *Meter) Values() []energy.Energy { return m.values }
+
+// Counter reads an energy counter attribute in microjoules (energy_uj).
+type Counter struct{ *kfile.Attr }
+
+// Read returns the counter's value.
+func (c Counter) Read() (energy.Energy, error) {
+	v, err := c.Uint()
+	return energy.Energy(v), err
 }

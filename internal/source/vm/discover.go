@@ -1,24 +1,22 @@
-// Package guest finds the energy counters a hypervisor gives a VM: a
-// powercap-style tree such as the one Scaphandre's qemu exporter writes on
-// the host and the guest mounts (intel-rapl:0/energy_uj).
-package guest
+package vm
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/powercap"
 )
 
 // ErrNoCounter says the directory holds no guest counter (not mounted, or
-// the host exporter is not running).
+// the host's exporter is not running).
 var ErrNoCounter = errors.New("no guest energy counter")
 
 // Counter is one guest counter.
@@ -28,42 +26,48 @@ type Counter struct {
 	MaxRange energy.Energy // 0: unknown, the usual case
 }
 
+// maxZones bounds the entries looked at: a guest has one or a few.
+const maxZones = 256
+
 // Discover lists the top-level zones (<type>:<N>) of dir that have an
 // energy_uj file. The package number comes from the zone's name file where
 // there is one ("package-N"), else from N.
 func Discover(dir string) ([]Counter, error) {
-	entries, err := os.ReadDir(dir)
+	d, err := os.Open(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s does not exist: %w", dir, ErrNoCounter)
 		}
 		return nil, fmt.Errorf("list guest counters: %w", err)
 	}
+	names, err := d.Readdirnames(maxZones)
+	d.Close()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("list guest counters: %w", err)
+	}
 	var out []Counter
-	for _, e := range entries {
-		parts := strings.Split(e.Name(), ":")
-		if len(parts) != 2 {
+	for _, name := range names {
+		typ, num, ok := strings.Cut(name, ":")
+		if !ok || typ == "" || strings.Contains(num, ":") {
 			continue
 		}
-		n, err := strconv.ParseUint(parts[1], 10, 16)
-		if err != nil {
+		n, ok := kfile.Uint([]byte(num))
+		if !ok || n > 65535 {
 			continue
 		}
-		zone := filepath.Join(dir, e.Name())
+		zone := filepath.Join(dir, name)
 		path := filepath.Join(zone, "energy_uj")
-		if _, err := os.Stat(path); err != nil {
+		if st, err := os.Lstat(path); err != nil || !st.Mode().IsRegular() {
 			continue
 		}
 		c := Counter{Package: int(n), Path: path}
-		if b, err := os.ReadFile(filepath.Join(zone, "name")); err == nil {
-			if d, pkg, err := powercap.ParseZoneName(b); err == nil && d == powercap.DomainPackage {
+		if b, err := kfile.ReadAttr(filepath.Join(zone, "name")); err == nil {
+			if d, pkg, _, err := powercap.ParseZoneName(b); err == nil && d == powercap.DomainPackage {
 				c.Package = pkg
 			}
 		}
-		if b, err := os.ReadFile(filepath.Join(zone, "max_energy_range_uj")); err == nil {
-			if v, err := powercap.ParseUint(b); err == nil {
-				c.MaxRange = energy.Energy(v)
-			}
+		if v, err := kfile.ReadUint(filepath.Join(zone, "max_energy_range_uj")); err == nil {
+			c.MaxRange = energy.Energy(v)
 		}
 		out = append(out, c)
 	}

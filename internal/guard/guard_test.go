@@ -1,0 +1,65 @@
+package guard
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+func TestDoRunsAndReturns(t *testing.T) {
+	var g Guard
+	n := 0
+	for i := 0; i < 3; i++ {
+		if err := g.Do(time.Now().Add(time.Second), func() { n++ }); err != nil {
+			t.Fatalf("Do: %v", err)
+		}
+	}
+	if n != 3 {
+		t.Fatalf("ran %d times, want 3", n)
+	}
+	if err := g.Do(time.Time{}, func() { n++ }); err != nil || n != 4 {
+		t.Fatalf("Do without deadline: %v, n=%d", err, n)
+	}
+}
+
+func TestTimeoutThenBusyThenFree(t *testing.T) {
+	var g Guard
+	release := make(chan struct{})
+	start := time.Now()
+	err := g.Do(time.Now().Add(50*time.Millisecond), func() { <-release })
+	if !errors.Is(err, ErrTimeout) {
+		t.Fatalf("hung work: %v, want ErrTimeout", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Fatalf("Do waited %s past a 50 ms deadline", d)
+	}
+	ran := false
+	if err := g.Do(time.Now().Add(time.Second), func() { ran = true }); !errors.Is(err, ErrBusy) || ran {
+		t.Fatalf("while hung: %v (ran %v), want ErrBusy without running", err, ran)
+	}
+	if !g.Busy() {
+		t.Fatal("Busy() = false while the work is hung")
+	}
+	close(release)
+	deadline := time.Now().Add(5 * time.Second)
+	for g.Busy() {
+		if time.Now().After(deadline) {
+			t.Fatal("guard still busy after the work returned")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := g.Do(time.Now().Add(time.Second), func() { ran = true }); err != nil || !ran {
+		t.Fatalf("after release: %v (ran %v)", err, ran)
+	}
+}
+
+func BenchmarkDo(b *testing.B) {
+	var g Guard
+	f := func() {}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := g.Do(time.Now().Add(time.Second), f); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

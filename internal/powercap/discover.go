@@ -1,0 +1,229 @@
+package powercap
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/kfile"
+)
+
+// Zone is one powercap zone with the limits read at discovery.
+type Zone struct {
+	// Dir is the zone's directory: root/class/powercap/<Entry>.
+	Dir string
+	// Entry is the directory entry, such as "intel-rapl:0:2".
+	Entry string
+	// ControlType is the part of Entry before the first ':'.
+	ControlType string
+	Domain      Domain
+	// Package is the CPU package the zone belongs to: the number in its own
+	// name for a package zone, its parent's for a subzone; -1 when none.
+	Package int
+	// Die is the die of a multi-die package (from "package-N-die-M", or the
+	// parent's for a subzone); NoDie otherwise.
+	Die int
+	// MaxRange is max_energy_range_uj, where the counter wraps; 0 when
+	// unknown.
+	MaxRange energy.Energy
+	// TDP is the long-term power limit's maximum (constraint_N_max_power_uw
+	// of the constraint named long_term), of package zones; 0 when unknown.
+	TDP energy.Power
+}
+
+// EnergyPath is the zone's energy counter file.
+func (z Zone) EnergyPath() string { return filepath.Join(z.Dir, "energy_uj") }
+
+// Dir is the powercap class directory under a sysfs root.
+func Dir(root string) string { return filepath.Join(root, "class", "powercap") }
+
+// maxEntries bounds the zones looked at: real machines have a few dozen.
+const maxEntries = 4096
+
+// entries lists the names in the powercap directory, sorted.
+func entries(root string) ([]string, error) {
+	d, err := os.Open(Dir(root))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: %w", Dir(root), ErrNoPowercap)
+		}
+		return nil, fmt.Errorf("list powercap zones: %w", err)
+	}
+	defer d.Close()
+	names, err := d.Readdirnames(maxEntries + 1)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("list powercap zones: %w", err)
+	}
+	if len(names) > maxEntries {
+		return nil, fmt.Errorf("%s has more than %d entries: %w", Dir(root), maxEntries, kfile.ErrTooLarge)
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Discover lists the zones under root/class/powercap, finding them by their
+// name file (zone directories are symlinks on a real system, so IsDir is of
+// no use). Where two control types expose the same domain of the same
+// package and die (intel-rapl and intel-rapl-mmio), the intel-rapl one is
+// kept. Zones come back sorted by package, die, then domain. The error
+// lists zones that were skipped, beside the zones found.
+func Discover(root string) ([]Zone, error) {
+	names, err := entries(root)
+	if err != nil {
+		return nil, err
+	}
+	return discover(root, names)
+}
+
+func discover(root string, names []string) ([]Zone, error) {
+	byEntry := map[string]*Zone{}
+	var zones []*Zone
+	var errs []error
+	for _, name := range names {
+		dir := filepath.Join(Dir(root), name)
+		nameBytes, err := kfile.ReadAttr(filepath.Join(dir, "name"))
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
+				errs = append(errs, fmt.Errorf("zone %s: %w", name, err))
+			}
+			continue // a control type directory (intel-rapl) has no name
+		}
+		domain, pkg, die, err := ParseZoneName(nameBytes)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("zone %s: name: %w", name, err))
+			continue
+		}
+		z := &Zone{Dir: dir, Entry: name, ControlType: controlType(name), Domain: domain, Package: pkg, Die: die}
+		if v, err := kfile.ReadUint(filepath.Join(dir, "max_energy_range_uj")); err == nil {
+			z.MaxRange = energy.Energy(v)
+		}
+		if domain == DomainPackage {
+			z.TDP = longTermMax(dir)
+		}
+		byEntry[name] = z
+		zones = append(zones, z)
+	}
+
+	// Subzones take their package and die from their parent
+	// ("intel-rapl:0:2" is inside "intel-rapl:0").
+	for _, z := range zones {
+		if z.Domain == DomainPackage {
+			continue
+		}
+		if p, ok := byEntry[parentEntry(z.Entry)]; ok && p.Domain == DomainPackage {
+			z.Package, z.Die = p.Package, p.Die
+		}
+	}
+
+	sort.SliceStable(zones, func(i, j int) bool {
+		a, b := zones[i], zones[j]
+		if a.Package != b.Package {
+			return a.Package < b.Package
+		}
+		if a.Die != b.Die {
+			return a.Die < b.Die
+		}
+		if a.Domain != b.Domain {
+			return a.Domain < b.Domain
+		}
+		return preference(a.ControlType) < preference(b.ControlType)
+	})
+
+	type key struct {
+		d        Domain
+		pkg, die int
+	}
+	seen := map[key]bool{}
+	out := make([]Zone, 0, len(zones))
+	for _, z := range zones {
+		k := key{z.Domain, z.Package, z.Die}
+		if z.Package >= 0 && (z.Domain == DomainPackage || z.Domain == DomainDRAM) {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+		}
+		out = append(out, *z)
+	}
+	return out, errors.Join(errs...)
+}
+
+// preference orders control types: the MSR interface first, MMIO after.
+func preference(controlType string) int {
+	if strings.Contains(controlType, "mmio") {
+		return 1
+	}
+	return 0
+}
+
+// longTermMax returns the maximum power of the constraint named long_term;
+// where constraint names are missing, constraint 0's (the kernel's order
+// puts long_term first). Zero when unknown.
+func longTermMax(dir string) energy.Power {
+	for i := 0; i < 4; i++ {
+		name, err := kfile.ReadAttr(filepath.Join(dir, fmt.Sprintf("constraint_%d_name", i)))
+		if err != nil {
+			if i == 0 && errors.Is(err, fs.ErrNotExist) {
+				break // no names at all: fall back to constraint 0
+			}
+			continue
+		}
+		if string(name) != "long_term" {
+			continue
+		}
+		return maxPower(dir, i)
+	}
+	return maxPower(dir, 0)
+}
+
+func maxPower(dir string, i int) energy.Power {
+	v, err := kfile.ReadUint(filepath.Join(dir, fmt.Sprintf("constraint_%d_max_power_uw", i)))
+	if err != nil || v == 0 {
+		return 0
+	}
+	return energy.FromMicrowatts(v)
+}
+
+// Watcher keeps the zones of a sysfs tree and finds them again when the set
+// of entries changes: a cheap check (one directory listing) at each call.
+type Watcher struct {
+	root  string
+	names []string
+	zones []Zone
+	skip  error
+}
+
+// NewWatcher returns a watcher of root's powercap zones.
+func NewWatcher(root string) *Watcher { return &Watcher{root: root} }
+
+// Root is the sysfs root watched.
+func (w *Watcher) Root() string { return w.root }
+
+// Zones returns the current zones and whether they changed since the last
+// call. err is ErrNoPowercap (wrapped) when there are none; skipped lists
+// zones that could not be read.
+func (w *Watcher) Zones() (zones []Zone, changed bool, skipped, err error) {
+	names, err := entries(w.root)
+	if err != nil {
+		changed = w.names != nil
+		w.names, w.zones, w.skip = nil, nil, nil
+		return nil, changed, nil, err
+	}
+	if w.names != nil && slices.Equal(names, w.names) {
+		return w.zones, false, w.skip, nil
+	}
+	w.names = names
+	w.zones, w.skip = discover(w.root, names)
+	return w.zones, true, w.skip, nil
+}
+
+// Forget makes the next call to Zones read every zone again.
+func (w *Watcher) Forget() { w.names = nil }

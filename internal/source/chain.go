@@ -1,0 +1,188 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/greencampus/powerinput/internal/meter"
+)
+
+// Level of a message.
+type Level int
+
+// Message levels, as Telegraf has them.
+const (
+	Error Level = iota + 1
+	Warn
+	Info
+)
+
+// Say logs msg at level, once per key: the same message under the same
+// key is not said again, and an empty msg ends the condition, so the next
+// message under the key is said. The plugin gives its logger.
+type Say func(key string, level Level, msg string)
+
+// Chain uses the first source, in an order of preference, that works now.
+// Sources before the current one are probed again at every sample, so a
+// permission fixed or a guest mount that appears is picked up; a switch
+// starts from a new baseline, so it never produces a spike.
+type Chain struct {
+	Sources []Source
+	say     Say
+	current int // index in Sources; -1 when none works
+	said    map[string]bool
+}
+
+// NewChain returns a chain over sources and probes them in order, so the
+// log says at start where power will come from.
+func NewChain(sources []Source, say Say, deadline time.Time) *Chain {
+	c := &Chain{Sources: sources, say: say, current: -1, said: map[string]bool{}}
+	for i, s := range sources {
+		if c.tryProbe(s, deadline) {
+			c.use(i)
+			return c
+		}
+	}
+	c.say("using", Error, noSource)
+	return c
+}
+
+const noSource = "no power source works; powerinput writes no power until one does (run powerinput -doctor)"
+
+// Reading is one sample with the source it came from.
+type Reading struct {
+	Source Source
+	Result *meter.Result
+}
+
+// Sample returns the current source's sample, after trying the ones before
+// it. ok is false when no source works.
+func (c *Chain) Sample(deadline time.Time) (Reading, bool) {
+	for i, s := range c.Sources {
+		if i != c.current {
+			if c.current >= 0 && i > c.current {
+				break
+			}
+			if !c.tryProbe(s, deadline) {
+				continue
+			}
+			if c.current >= 0 {
+				c.Sources[c.current].Close()
+			}
+			c.use(i)
+			if s.Model() == "" {
+				// A counter source just took its baseline: its first value
+				// comes with the next sample.
+				return Reading{Source: s, Result: &meter.Result{}}, true
+			}
+		}
+		r, err := s.Sample(deadline)
+		if err != nil {
+			c.unavailable(s, err)
+			c.current = -1
+			continue
+		}
+		c.problems(r)
+		return Reading{Source: s, Result: r}, true
+	}
+	c.say("using", Error, noSource)
+	return Reading{}, false
+}
+
+// Current is the source in use, nil when none works.
+func (c *Chain) Current() Source {
+	if c.current < 0 {
+		return nil
+	}
+	return c.Sources[c.current]
+}
+
+// Close closes every source.
+func (c *Chain) Close() {
+	for _, s := range c.Sources {
+		s.Close()
+	}
+}
+
+func (c *Chain) tryProbe(s Source, deadline time.Time) bool {
+	if err := s.Probe(deadline); err != nil {
+		c.unavailable(s, err)
+		return false
+	}
+	c.say("source:"+s.Name(), Info, "")
+	return true
+}
+
+func (c *Chain) use(i int) {
+	c.current = i
+	s := c.Sources[i]
+	msg := "power source now: " + s.Name()
+	if m := s.Model(); m != "" {
+		msg += " (estimate: " + m + " model)"
+	}
+	c.say("using", Info, msg)
+}
+
+// unavailable says, once per condition, why a source does not work.
+func (c *Chain) unavailable(s Source, err error) {
+	level, msg := Unavailable(s, err)
+	c.say("source:"+s.Name(), level, msg)
+}
+
+// Unavailable is the message for a source that does not work: why, and
+// the fix; an error when a permission is missing, else a warning.
+func Unavailable(s Source, err error) (Level, string) {
+	why, fix := s.Explain(err)
+	level := Warn
+	if errors.Is(err, fs.ErrPermission) {
+		level = Error
+	}
+	return level, fmt.Sprintf("source %s unavailable: %s; fix: %s", s.Name(), why, fix)
+}
+
+// problems says what went wrong with an interval's counters: once per
+// channel and condition, and again only after that channel has had an
+// interval without a problem, so a counter that misbehaves at every
+// sample is no log storm, and one that recovers and fails again is heard.
+func (c *Chain) problems(r *meter.Result) {
+	seen := map[string]bool{}
+	for _, p := range r.Problems {
+		level, msg := ProblemMessage(p)
+		key := "problem:" + p.Channel
+		seen[key] = true
+		c.said[key] = true
+		c.say(key, level, msg)
+	}
+	for key := range c.said {
+		if !seen[key] {
+			delete(c.said, key)
+			c.say(key, Info, "")
+		}
+	}
+}
+
+// ProblemMessage words a meter problem. It names the channel (a file) and
+// what was wrong with it, never what the file held.
+func ProblemMessage(p meter.Problem) (Level, string) {
+	switch p.Kind {
+	case meter.ReadFailed:
+		if p.Held {
+			return Warn, fmt.Sprintf("cannot read %s: %v; no value for this interval, its energy goes into the next", p.Channel, p.Err)
+		}
+		return Error, fmt.Sprintf("cannot read %s: %v; its part gets no value until it can be read", p.Channel, p.Err)
+	case meter.Reset:
+		return Warn, fmt.Sprintf("%s went backwards (counter reset or driver reload): no value for this interval", p.Channel)
+	case meter.Implausible:
+		return Warn, fmt.Sprintf("%s implies %.0f W, which is not believable (counter reset?): no value for this interval", p.Channel, p.Power.Watts())
+	case meter.Ambiguous:
+		return Warn, fmt.Sprintf("%s: the interval is long enough for the counter to wrap more than once, so its energy is unknown: no value for it; gather more often", p.Channel)
+	case meter.Stale:
+		return Warn, fmt.Sprintf("%s has stopped advancing: no value for it until it moves", p.Channel)
+	case meter.ZeroInterval:
+		return Warn, "no time passed since the previous gather: this gather has no power value; its energy goes into the next"
+	}
+	return Warn, strings.TrimSpace(fmt.Sprintf("%s: %v", p.Channel, p.Err))
+}

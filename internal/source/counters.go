@@ -1,0 +1,170 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/meter"
+)
+
+// Counters is what the counter sources (rapl, vm) share: a meter over
+// their channels, read under a guard so that a hung mount never blocks a
+// gather, and the rule for when the source has really stopped.
+//
+// A passing fault (a torn read, a read that times out once, a zone that
+// vanishes and comes back) gives no value for the interval, never a switch
+// of source: the source stops only when its counters are stale, or after
+// StopAfter samples in a row without any value.
+type Counters struct {
+	Clock func() time.Time
+	// StopAfter is how many samples in a row without any value mean the
+	// source has stopped.
+	StopAfter int
+
+	g       guard.Guard
+	m       *meter.Meter
+	probed  bool
+	empty   int
+	lastErr error
+	// staleAt holds, by channel name, the reading at which a channel that
+	// cannot be done without was found stale; the source is not taken again
+	// until one of them moves.
+	staleAt map[string]energy.Energy
+	res     meter.Result
+}
+
+// Discover finds a source's channels and the bound of their total. It runs
+// under the guard and may do I/O.
+type Discover func() (channels []meter.Channel, hostCeiling energy.Power, err error)
+
+// Probe discovers the channels, reads them once and takes that reading as
+// the baseline. It fails if a channel cannot be read, or if the stale
+// channels have not moved since they were found stale.
+func (c *Counters) Probe(deadline time.Time, discover Discover) error {
+	var err error
+	gerr := c.g.Do(deadline, func() { err = c.probe(discover) })
+	if gerr != nil {
+		return gerr
+	}
+	return err
+}
+
+func (c *Counters) probe(discover Discover) error {
+	c.close()
+	ch, ceiling, err := discover()
+	if err != nil {
+		return err
+	}
+	m := meter.New(ch, c.Clock)
+	m.HostCeiling = ceiling
+	m.Read()
+	for _, e := range m.Errs() {
+		if e != nil {
+			m.Close()
+			return e
+		}
+	}
+	if c.staleAt != nil {
+		moved := false
+		for i, v := range m.Values() {
+			if at, ok := c.staleAt[m.Channels[i].Name]; ok && at != v {
+				moved = true
+			}
+		}
+		if !moved {
+			m.Close()
+			return ErrStale
+		}
+	}
+	c.staleAt = nil
+	m.Update() // the baseline
+	c.m, c.probed, c.empty, c.lastErr = m, true, 0, nil
+	return nil
+}
+
+// Sample reads the channels under the guard (refresh, if not nil, runs
+// first, under the guard too: a source that finds its channels again does
+// it there) and judges the readings. It returns an error when the source
+// has stopped.
+func (c *Counters) Sample(deadline time.Time, refresh func(old *meter.Meter) *meter.Meter) (*meter.Result, error) {
+	if !c.probed {
+		return nil, ErrNotProbed
+	}
+	gerr := c.g.Do(deadline, func() {
+		if refresh != nil {
+			c.m = refresh(c.m)
+		}
+		c.m.Read()
+	})
+	var r *meter.Result
+	if gerr != nil {
+		// The reads did not return: no value, the baseline stays, and the
+		// next sample that reads covers this interval too.
+		r = &c.res
+		r.Parts, r.Problems, r.Complete, r.Interval = r.Parts[:0], r.Problems[:0], false, 0
+		r.Held = true
+		r.Problems = append(r.Problems, meter.Problem{Kind: meter.ReadFailed, Channel: "the counters", Err: gerr, Held: true})
+		c.lastErr = gerr
+	} else {
+		r = c.m.Update()
+	}
+	if len(r.Parts) > 0 {
+		c.empty = 0
+	} else {
+		c.empty++
+		for _, p := range r.Problems {
+			if p.Err != nil {
+				c.lastErr = p.Err
+			}
+		}
+	}
+	if gerr == nil && c.m.StaleRequired() {
+		c.staleAt = map[string]energy.Energy{}
+		for i := range c.m.Channels {
+			ch := &c.m.Channels[i]
+			if ch.Stale() {
+				c.staleAt[ch.Name], _ = ch.Value()
+			}
+		}
+		c.stop()
+		return r, ErrStale
+	}
+	if c.empty >= max(c.StopAfter, 1) {
+		err := c.lastErr
+		if err == nil {
+			err = errors.New("no value")
+		}
+		c.stop()
+		return r, fmt.Errorf("no value for %d intervals: %w", c.empty, err)
+	}
+	return r, nil
+}
+
+// Meter is the current meter; nil before a probe. Only for reading its
+// channels while no sample runs.
+func (c *Counters) Meter() *meter.Meter {
+	if !c.probed {
+		return nil
+	}
+	return c.m
+}
+
+// stop ends the current meter; the next Probe starts afresh.
+func (c *Counters) stop() {
+	c.probed = false
+	// Close under the guard: a read that timed out may still use the files.
+	c.g.Do(time.Now().Add(100*time.Millisecond), c.close)
+}
+
+// Close releases the counters' files.
+func (c *Counters) Close() { c.stop() }
+
+func (c *Counters) close() {
+	if c.m != nil {
+		c.m.Close()
+		c.m = nil
+	}
+}

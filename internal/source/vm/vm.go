@@ -1,0 +1,107 @@
+// Package vm reads the energy counter a hypervisor gives its guest: a
+// powercap-style tree (intel-rapl:0/energy_uj) that powerinput's own
+// hypervisor mode or Scaphandre's qemu exporter writes on the host and the
+// guest mounts (virtiofs, 9p).
+//
+// Writers differ: powerinput replaces the file whole (write, then rename),
+// Scaphandre truncates it, then writes. The counter is therefore opened
+// again at each read (a kept file would read a replaced one forever), a
+// torn or empty read is read again, and all reads are bounded in time (the
+// share's host side may stop answering).
+package vm
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/kfile"
+	"github.com/greencampus/powerinput/internal/meter"
+	"github.com/greencampus/powerinput/internal/source"
+)
+
+// Name is the source tag's value.
+const Name = "vm"
+
+// Spec registers the source.
+var Spec = source.Spec{Name: Name, New: New}
+
+// Source is the vm source.
+type Source struct {
+	env      source.Env
+	counters source.Counters
+}
+
+// New returns the source over env.VMPowercapPath.
+func New(env source.Env) source.Source {
+	return &Source{env: env, counters: source.Counters{Clock: env.Clock, StopAfter: env.StaleIntervals}}
+}
+
+func (s *Source) Name() string  { return Name }
+func (s *Source) Model() string { return "" }
+
+// TDP is the configured one (a guest knows no TDP of its own).
+func (s *Source) TDP(meter.Key) energy.Power { return s.env.TDPWatts }
+
+func (s *Source) Probe(deadline time.Time) error {
+	return s.counters.Probe(deadline, s.discover)
+}
+
+func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
+	counters, err := Discover(s.env.VMPowercapPath)
+	if err != nil {
+		return nil, 0, err
+	}
+	ch := make([]meter.Channel, 0, len(counters))
+	for _, c := range counters {
+		attr := kfile.NewAttr(c.Path, s.env.Open)
+		attr.Reopen = true
+		ch = append(ch, meter.Channel{
+			Key:        meter.Key{Domain: meter.Package, ID: c.Package, Die: meter.NoDie},
+			Name:       c.Path,
+			Reader:     meter.Counter{Attr: attr},
+			Limits:     meter.PackageLimits(c.MaxRange, s.env.TDPWatts),
+			StaleAfter: s.env.StaleIntervals,
+		})
+	}
+	unknown := 0
+	if s.env.TDPWatts <= 0 {
+		unknown = len(ch)
+	}
+	return ch, meter.HostCeiling(s.env.TDPWatts*energy.Power(len(ch)-unknown), unknown), nil
+}
+
+func (s *Source) Sample(deadline time.Time) (*meter.Result, error) {
+	return s.counters.Sample(deadline, nil)
+}
+
+func (s *Source) Close() { s.counters.Close() }
+
+func (s *Source) Describe() string {
+	m := s.counters.Meter()
+	if m == nil {
+		return "not probed"
+	}
+	return fmt.Sprintf("%d counter(s) from the hypervisor under %s", len(m.Channels), s.env.VMPowercapPath)
+}
+
+func (s *Source) Explain(err error) (why, fix string) {
+	switch {
+	case errors.Is(err, ErrNoCounter):
+		return err.Error(),
+			fmt.Sprintf("on the hypervisor run powerinput with vm_counters on (or Scaphandre's qemu exporter) and share the VM's folder into this guest, mounted at %s (see README, Virtual machines)", s.env.VMPowercapPath)
+	case errors.Is(err, source.ErrStale):
+		return fmt.Sprintf("the counter under %s has not advanced for %d intervals", s.env.VMPowercapPath, s.env.StaleIntervals),
+			"check that the exporter on the hypervisor is running and the share is mounted"
+	default:
+		return err.Error(), fmt.Sprintf("check the share mounted at %s", s.env.VMPowercapPath)
+	}
+}
+
+func (s *Source) Label(lang string) string {
+	if lang == "fr" {
+		return "compteur fourni par l'hyperviseur à cette VM (vm)"
+	}
+	return "counter provided to this VM by the hypervisor (vm)"
+}
