@@ -28,7 +28,7 @@ var (
 	// ErrEmpty: the file holds nothing (a writer that truncates, then writes).
 	ErrEmpty = errors.New("empty")
 	// ErrSyntax: a value is not what the file should hold.
-	ErrSyntax = errors.New("not a valid value")
+	ErrSyntax = errors.New("invalid value")
 )
 
 const openFlags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOFOLLOW | syscall.O_CLOEXEC

@@ -83,7 +83,7 @@ const (
 )
 
 func (v Verdict) String() string {
-	names := [...]string{"measured", "unchanged", "reset", "implausible", "ambiguous", "read failed", "stale", "zero interval"}
+	names := [...]string{"measured", "unchanged", "reset", "implausible", "ambiguous", "read failed", "stale", "zero interval", "missing"}
 	if int(v) < len(names) {
 		return names[v]
 	}

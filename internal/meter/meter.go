@@ -71,11 +71,14 @@ const (
 	Stale
 	// ZeroInterval: no time passed since the previous sample.
 	ZeroInterval
+	// Missing: a device measured before has no counter any more (its zone
+	// went away); Channel names the device.
+	Missing
 )
 
 // Problem is one reason why a sample is incomplete or held.
 type Problem struct {
-	Kind    Verdict // never Measured or Unchanged
+	Kind Verdict // never Measured or Unchanged
 	// Channel is the channel's name; "host total" for an Implausible sum
 	// of the parts; empty for ZeroInterval.
 	Channel string
@@ -124,7 +127,10 @@ type Meter struct {
 	errs   []error
 	readAt time.Time
 	bad    []Key // devices without a value this interval
-	res    Result
+	// partial: a part that the host total needs has no value this interval
+	// (a DRAM counter that failed), though its device has.
+	partial bool
+	res     Result
 }
 
 // New returns a meter over channels. clock may be nil for time.Now; it is
@@ -194,7 +200,7 @@ func (m *Meter) Update() *Result {
 	now := m.readAt
 	r := &m.res
 	r.Parts, r.Problems, r.Complete, r.Held, r.Interval = r.Parts[:0], r.Problems[:0], false, false, 0
-	m.bad = m.bad[:0]
+	m.bad, m.partial = m.bad[:0], false
 
 	if !m.primed {
 		m.primed, m.at = true, now
@@ -245,7 +251,7 @@ func (m *Meter) Update() *Result {
 		}
 	}
 	r.Parts = kept
-	r.Complete = len(m.bad) == 0
+	r.Complete = len(m.bad) == 0 && !m.partial
 	if r.Complete && m.HostCeiling > 0 {
 		if p := energy.Average(r.Total(), interval); p > m.HostCeiling {
 			r.Complete = false
@@ -276,32 +282,34 @@ func (m *Meter) hold() bool {
 	return false
 }
 
-// take judges channel i over the interval and adds its part.
+// take judges channel i over the interval and adds its part. A channel
+// without a value for the interval takes its device's value with it if the
+// device cannot do without it (a package's own counter); a DRAM counter
+// leaves only itself out, and the host total incomplete.
 func (m *Meter) take(i int, interval time.Duration) {
 	c := &m.Channels[i]
 	r := &m.res
 	v, err := m.values[i], m.errs[i]
-	dev := c.Key.Device()
 	switch {
 	case err != nil:
 		c.primed, c.failed, c.unchanged = false, 0, 0
-		m.markBad(dev)
+		m.lose(c)
 		r.Problems = append(r.Problems, Problem{Kind: ReadFailed, Channel: c.Name, Err: err})
 		return
 	case !c.primed:
 		// Readable again after a failure: this reading is the new baseline.
 		c.prime(v)
-		m.markBad(dev)
+		m.lose(c)
 		return
 	case c.stale:
 		if v == c.prev {
 			if c.required() {
-				m.markBad(dev)
+				m.markBad(c.Key.Device())
 			}
-			return // left out until it moves
+			return // left out until it moves; a stale DRAM counter is not a part
 		}
 		c.prime(v) // it moves again: a new baseline
-		m.markBad(dev)
+		m.lose(c)
 		return
 	}
 	e, verdict, p := Judge(c.prev, v, interval, c.Limits)
@@ -319,12 +327,21 @@ func (m *Meter) take(i int, interval time.Duration) {
 		c.stale = true
 		r.Problems = append(r.Problems, Problem{Kind: Stale, Channel: c.Name})
 		if c.required() {
-			m.markBad(dev)
+			m.markBad(c.Key.Device())
 		}
 	default:
 		c.unchanged = 0
-		m.markBad(dev)
+		m.lose(c)
 		r.Problems = append(r.Problems, Problem{Kind: verdict, Channel: c.Name, Power: p})
+	}
+}
+
+// lose: channel c has no value for this interval.
+func (m *Meter) lose(c *Channel) {
+	if c.required() {
+		m.markBad(c.Key.Device())
+	} else {
+		m.partial = true
 	}
 }
 

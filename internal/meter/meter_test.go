@@ -180,7 +180,7 @@ func TestPermanentFailureDoesNotHold(t *testing.T) {
 	res := r.step(10, 10, 10)
 	require.False(t, res.Held)
 	require.False(t, res.Complete)
-	require.Equal(t, map[Key]energy.Energy{{Package, 1, NoDie}: 10 * J}, parts(res), "package 0 loses its value with its DRAM")
+	require.Equal(t, map[Key]energy.Energy{{Package, 0, NoDie}: 10 * J, {Package, 1, NoDie}: 10 * J}, parts(res), "package 0 is measured without its DRAM")
 }
 
 // A reset (here of a counter whose range is known) drops that device for the interval; the rest is measured, and no

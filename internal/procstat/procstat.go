@@ -6,8 +6,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"github.com/greencampus/powerinput/internal/procfile"
 	"io"
+
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // ErrSyntax is wrapped by every parse error of this package.
@@ -91,15 +92,17 @@ func Parse(r io.Reader, s *Stat) error {
 func ParseBytes(b []byte, s *Stat) error {
 	s.CPUs = s.CPUs[:0]
 	var errs []error
-	for len(b) > 0 {
+	for n := 1; len(b) > 0; n++ {
 		var line []byte
-		line, b = procfile.NextLine(b)
+		line, b = kfile.NextLine(b)
 		if !bytes.HasPrefix(line, []byte("cpu")) {
 			continue
 		}
 		c, err := parseCPULine(line)
 		if err != nil {
-			errs = append(errs, err)
+			if len(errs) < maxErrors {
+				errs = append(errs, fmt.Errorf("line %d: %w", n, err))
+			}
 			continue
 		}
 		s.CPUs = append(s.CPUs, c)
@@ -109,14 +112,14 @@ func ParseBytes(b []byte, s *Stat) error {
 
 func parseCPULine(line []byte) (CPU, error) {
 	var c CPU
-	name, rest := procfile.NextField(line)
+	name, rest := kfile.NextField(line)
 	switch {
 	case len(name) == 3:
 		c.ID = TotalID
 	default:
-		id, ok := procfile.Uint(name[3:])
+		id, ok := kfile.Uint(name[3:])
 		if !ok || id > 65535 { // no kernel has more CPUs; a larger id is garbage
-			return c, fmt.Errorf("%q: bad cpu name: %w", procfile.Short(line), ErrSyntax)
+			return c, fmt.Errorf("cpu name not cpuN with N below 65536: %w", ErrSyntax)
 		}
 		c.ID = int(id)
 	}
@@ -124,25 +127,35 @@ func parseCPULine(line []byte) (CPU, error) {
 	n := 0
 	for n < len(dst) {
 		var f []byte
-		f, rest = procfile.NextField(rest)
+		f, rest = kfile.NextField(rest)
 		if f == nil {
 			break
 		}
-		v, ok := procfile.Uint(f)
+		v, ok := kfile.Uint(f)
 		if !ok {
-			return c, fmt.Errorf("%q: bad number %q: %w", procfile.Short(line), f, ErrSyntax)
+			return c, fmt.Errorf("value %d of %s is not a decimal counter: %w", n+1, cpuName(c.ID), ErrSyntax)
 		}
 		*dst[n] = v
 		n++
 	}
 	// Kernels since 2.6.11 write at least eight values; fewer is a cut line.
 	if n < 4 {
-		return c, fmt.Errorf("%q: %d values, want at least 4: %w", procfile.Short(line), n, ErrSyntax)
+		return c, fmt.Errorf("%s has %d values, want at least 4: %w", cpuName(c.ID), n, ErrSyntax)
 	}
 	if c.Guest > c.User || c.GuestNice > c.Nice {
-		return c, fmt.Errorf("%q: guest time above user time: %w", procfile.Short(line), ErrSyntax)
+		return c, fmt.Errorf("%s: guest time above user time: %w", cpuName(c.ID), ErrSyntax)
 	}
 	return c, nil
+}
+
+// maxErrors bounds the errors kept from one parse.
+const maxErrors = 8
+
+func cpuName(id int) string {
+	if id == TotalID {
+		return "cpu"
+	}
+	return fmt.Sprintf("cpu%d", id)
 }
 
 // Usage is CPU time in percent over an interval, with Telegraf's cpu input

@@ -73,11 +73,6 @@ func (c *Chain) Sample(deadline time.Time) (Reading, bool) {
 				c.Sources[c.current].Close()
 			}
 			c.use(i)
-			if s.Model() == "" {
-				// A counter source just took its baseline: its first value
-				// comes with the next sample.
-				return Reading{Source: s, Result: &meter.Result{}}, true
-			}
 		}
 		r, err := s.Sample(deadline)
 		if err != nil {
@@ -170,9 +165,9 @@ func ProblemMessage(p meter.Problem) (Level, string) {
 	switch p.Kind {
 	case meter.ReadFailed:
 		if p.Held {
-			return Warn, fmt.Sprintf("cannot read %s: %v; no value for this interval, its energy goes into the next", p.Channel, p.Err)
+			return Warn, fmt.Sprintf("cannot read %s: %s; no value for this interval, its energy goes into the next", p.Channel, Reason(p.Err, p.Channel))
 		}
-		return Error, fmt.Sprintf("cannot read %s: %v; its part gets no value until it can be read", p.Channel, p.Err)
+		return Error, fmt.Sprintf("cannot read %s: %s; no value for it until it can be read", p.Channel, Reason(p.Err, p.Channel))
 	case meter.Reset:
 		return Warn, fmt.Sprintf("%s went backwards (counter reset or driver reload): no value for this interval", p.Channel)
 	case meter.Implausible:
@@ -181,8 +176,20 @@ func ProblemMessage(p meter.Problem) (Level, string) {
 		return Warn, fmt.Sprintf("%s: the interval is long enough for the counter to wrap more than once, so its energy is unknown: no value for it; gather more often", p.Channel)
 	case meter.Stale:
 		return Warn, fmt.Sprintf("%s has stopped advancing: no value for it until it moves", p.Channel)
+	case meter.Missing:
+		return Warn, fmt.Sprintf("%s is missing: %v; no host total until it is back", p.Channel, p.Err)
 	case meter.ZeroInterval:
 		return Warn, "no time passed since the previous gather: this gather has no power value; its energy goes into the next"
 	}
 	return Warn, strings.TrimSpace(fmt.Sprintf("%s: %v", p.Channel, p.Err))
+}
+
+// Reason is err without the path it would repeat: "open: permission
+// denied" for an error about path itself.
+func Reason(err error, path string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
 }

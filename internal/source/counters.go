@@ -3,6 +3,8 @@ package source
 import (
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/energy"
@@ -40,9 +42,9 @@ type Counters struct {
 // under the guard and may do I/O.
 type Discover func() (channels []meter.Channel, hostCeiling energy.Power, err error)
 
-// Probe discovers the channels, reads them once and takes that reading as
-// the baseline. It fails if a channel cannot be read, or if the stale
-// channels have not moved since they were found stale.
+// Probe discovers the channels and reads them once. It fails if a channel
+// cannot be read, or if the stale channels have not moved since they were
+// found stale. The first Sample after it takes the baseline.
 func (c *Counters) Probe(deadline time.Time, discover Discover) error {
 	var err error
 	gerr := c.g.Do(deadline, func() { err = c.probe(discover) })
@@ -80,7 +82,6 @@ func (c *Counters) probe(discover Discover) error {
 		}
 	}
 	c.staleAt = nil
-	m.Update() // the baseline
 	c.m, c.probed, c.empty, c.lastErr = m, true, 0, nil
 	return nil
 }
@@ -107,19 +108,22 @@ func (c *Counters) Sample(deadline time.Time, refresh func(old *meter.Meter) *me
 		r.Parts, r.Problems, r.Complete, r.Interval = r.Parts[:0], r.Problems[:0], false, 0
 		r.Held = true
 		r.Problems = append(r.Problems, meter.Problem{Kind: meter.ReadFailed, Channel: "the counters", Err: gerr, Held: true})
-		c.lastErr = gerr
 	} else {
 		r = c.m.Update()
 	}
-	if len(r.Parts) > 0 {
-		c.empty = 0
-	} else {
-		c.empty++
-		for _, p := range r.Problems {
-			if p.Err != nil {
-				c.lastErr = p.Err
-			}
+	// Only a source that cannot be read counts toward stopping: one whose
+	// counters are read but judged doubtful (a reset) is alive.
+	gone := false
+	for _, p := range r.Problems {
+		if p.Kind == meter.ReadFailed && p.Err != nil {
+			gone, c.lastErr = true, p.Err
 		}
+	}
+	switch {
+	case len(r.Parts) > 0 || !gone:
+		c.empty = 0
+	default:
+		c.empty++
 	}
 	if gerr == nil && c.m.StaleRequired() {
 		c.staleAt = map[string]energy.Energy{}
@@ -167,4 +171,33 @@ func (c *Counters) close() {
 		c.m.Close()
 		c.m = nil
 	}
+}
+
+// DescribeChannels lists a meter's packages (and dies) and DRAM channels
+// with their TDPs, for -doctor.
+func DescribeChannels(m *meter.Meter, tdp func(meter.Key) energy.Power) string {
+	if m == nil {
+		return "not probed"
+	}
+	var pkgs, tdps []string
+	dram := 0
+	for _, c := range m.Channels {
+		if c.Key.Domain == meter.DRAM {
+			dram++
+			continue
+		}
+		name := strconv.Itoa(c.Key.ID)
+		if c.Key.Die != meter.NoDie {
+			name += "/die" + strconv.Itoa(c.Key.Die)
+		}
+		pkgs = append(pkgs, name)
+		if t := tdp(c.Key); t > 0 {
+			tdps = append(tdps, fmt.Sprintf("%s: %g W", name, t.Watts()))
+		}
+	}
+	out := fmt.Sprintf("%d package(s) [%s], %d DRAM zone(s)", len(pkgs), strings.Join(pkgs, " "), dram)
+	if len(tdps) > 0 {
+		return out + ", TDP " + strings.Join(tdps, ", ")
+	}
+	return out + ", TDP unknown"
 }

@@ -27,11 +27,11 @@ type Source interface {
 	// Model names the estimate used, written in the model tag; "" for a
 	// measurement.
 	Model() string
-	// Probe says whether the source works now. When it does, it has taken
-	// a baseline: the next Sample measures the interval since.
+	// Probe says whether the source works now. The first Sample after it
+	// takes a baseline (a counter source) or measures (the model).
 	Probe(deadline time.Time) error
-	// Sample returns the energy of each part since the previous sample (or
-	// the probe). A result with no parts is an interval without a value.
+	// Sample returns the energy of each part since the previous sample. A
+	// result with no parts is an interval without a value.
 	// An error means the source has stopped working (stale, gone): the
 	// chain then moves to the next one.
 	Sample(deadline time.Time) (*meter.Result, error)

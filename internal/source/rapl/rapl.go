@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
-	"strings"
 	"syscall"
 	"time"
 
@@ -34,7 +33,7 @@ const StaleIntervals = 3
 var errNoPackages = errors.New("powercap has zones but no package zone")
 
 // errMissing: a package measured before has no zone any more.
-var errMissing = errors.New("its zone went away (all its CPUs offline, or a driver reload); the host total is incomplete until it comes back")
+var errMissing = errors.New("its zone went away (all its CPUs offline, or a driver reload)")
 
 // Source is the rapl source.
 type Source struct {
@@ -158,7 +157,7 @@ func (s *Source) Sample(deadline time.Time) (*meter.Result, error) {
 	s.res.Problems = append(s.res.Problems[:0], r.Problems...)
 	s.res.Complete = false
 	for _, k := range missing {
-		s.res.Problems = append(s.res.Problems, meter.Problem{Kind: meter.ReadFailed, Channel: k.String(), Err: errMissing})
+		s.res.Problems = append(s.res.Problems, meter.Problem{Kind: meter.Missing, Channel: k.String(), Err: errMissing})
 	}
 	return &s.res, nil
 }
@@ -196,33 +195,7 @@ func lostZone(m *meter.Meter) bool {
 func (s *Source) Close() { s.counters.Close() }
 
 // Describe lists the packages, dies and DRAM zones found, with their TDPs.
-func (s *Source) Describe() string {
-	m := s.counters.Meter()
-	if m == nil {
-		return "not probed"
-	}
-	var pkgs, tdp []string
-	dram := 0
-	for _, c := range m.Channels {
-		if c.Key.Domain == meter.DRAM {
-			dram++
-			continue
-		}
-		name := fmt.Sprint(c.Key.ID)
-		if c.Key.Die != meter.NoDie {
-			name += fmt.Sprintf("/die%d", c.Key.Die)
-		}
-		pkgs = append(pkgs, name)
-		if t := s.TDP(c.Key); t > 0 {
-			tdp = append(tdp, fmt.Sprintf("%s: %g W", name, t.Watts()))
-		}
-	}
-	out := fmt.Sprintf("%d package(s) [%s], %d DRAM zone(s)", len(pkgs), strings.Join(pkgs, " "), dram)
-	if len(tdp) > 0 {
-		return out + ", TDP " + strings.Join(tdp, ", ")
-	}
-	return out + ", TDP unknown"
-}
+func (s *Source) Describe() string { return source.DescribeChannels(s.counters.Meter(), s.TDP) }
 
 // Explain gives why RAPL does not work here and the fix.
 func (s *Source) Explain(err error) (why, fix string) {
@@ -237,7 +210,7 @@ func (s *Source) Explain(err error) (why, fix string) {
 	case errors.Is(err, errNoPackages):
 		return err.Error(), "this kernel exposes only platform (psys) or core zones; set tdp_watts and use the model"
 	case errors.Is(err, source.ErrStale):
-		return fmt.Sprintf("the RAPL package counters under %s have not advanced for %d intervals: they are not real (a VM's fake powercap tree?)", dir, StaleIntervals),
+		return fmt.Sprintf("the RAPL counters under %s have not advanced for %d intervals: they are not real (a VM's fake powercap tree?)", dir, StaleIntervals),
 			"nothing to fix on a VM: the next source is used; on bare metal, check the intel_rapl drivers"
 	default:
 		return err.Error(), fmt.Sprintf("check %s (see README, Troubleshooting)", dir)

@@ -79,18 +79,14 @@ func (s *Source) Sample(deadline time.Time) (*meter.Result, error) {
 func (s *Source) Close() { s.counters.Close() }
 
 func (s *Source) Describe() string {
-	m := s.counters.Meter()
-	if m == nil {
-		return "not probed"
-	}
-	return fmt.Sprintf("%d counter(s) from the hypervisor under %s", len(m.Channels), s.env.VMPowercapPath)
+	return source.DescribeChannels(s.counters.Meter(), s.TDP)
 }
 
 func (s *Source) Explain(err error) (why, fix string) {
 	switch {
 	case errors.Is(err, ErrNoCounter):
 		return err.Error(),
-			fmt.Sprintf("on the hypervisor run powerinput with vm_counters on (or Scaphandre's qemu exporter) and share the VM's folder into this guest, mounted at %s (see README, Virtual machines)", s.env.VMPowercapPath)
+			fmt.Sprintf("on the hypervisor run Scaphandre's qemu exporter and share its per-VM folder into this guest, mounted at %s (see README, Virtual machines)", s.env.VMPowercapPath)
 	case errors.Is(err, source.ErrStale):
 		return fmt.Sprintf("the counter under %s has not advanced for %d intervals", s.env.VMPowercapPath, s.env.StaleIntervals),
 			"check that the exporter on the hypervisor is running and the share is mounted"

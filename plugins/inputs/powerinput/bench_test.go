@@ -8,7 +8,7 @@ import (
 
 	"github.com/influxdata/telegraf/testutil"
 
-	"github.com/greencampus/powerinput/internal/powercap"
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // benchTree is the two-socket scenario's tree (packages and DRAM) under a
@@ -28,7 +28,7 @@ func newBenchTree(b *testing.B) *benchTree {
 	b.Helper()
 	s := loadScenario(b, filepath.Join("testdata", "scenarios", "two-sockets-dram.txtar"))
 	s.plugin.Log = testutil.Logger{Quiet: true}
-	s.plugin.open = powercap.OpenFile // the real opener, not the scenarios' sysfs imitation
+	s.plugin.open = kfile.OpenReader // the real opener, not the scenarios' sysfs imitation
 	s.start(b)
 	t := &benchTree{s: s, value: 3_000_000_000}
 	for _, z := range []string{"intel-rapl:0", "intel-rapl:0:0", "intel-rapl:1", "intel-rapl:1:0"} {
@@ -73,13 +73,13 @@ func BenchmarkReadAndCompute(b *testing.B) {
 	})
 	b.Run("sample", func(b *testing.B) {
 		t := newBenchTree(b)
-		p := t.s.plugin
-		p.samplePower(nil)
+		chain := t.s.plugin.power.chain
+		chain.Sample(time.Time{})
 		b.ReportAllocs()
 		for b.Loop() {
 			t.advance(b)
-			if r, ok := p.samplePower(nil); !ok || len(r.res.Problems) != 0 || !r.res.Complete {
-				b.Fatalf("sample failed: %+v", r.res)
+			if r, ok := chain.Sample(time.Time{}); !ok || len(r.Result.Problems) != 0 || !r.Result.Complete {
+				b.Fatalf("sample failed: %+v", r.Result)
 			}
 		}
 	})

@@ -15,6 +15,8 @@ import (
 	_ "github.com/influxdata/telegraf/plugins/inputs/cpu"
 	telegrafnet "github.com/influxdata/telegraf/plugins/inputs/net"
 	"github.com/influxdata/telegraf/testutil"
+
+	"github.com/greencampus/powerinput/internal/source/rapl"
 )
 
 // procTree is a changing /proc and /sys fixture: snapshot k of /proc/stat
@@ -81,7 +83,7 @@ func (p *procTree) plugin(t testing.TB, interfaces []string) *PowerInput {
 	pi := New()
 	pi.HostSys = filepath.Join(p.root, "sys")
 	pi.HostProc = filepath.Join(p.root, "proc")
-	pi.Sources = []string{SourceRAPL} // no power source here: cpu and net only
+	pi.Sources = []string{rapl.Name} // no power source here: cpu and net only
 	pi.Interfaces = interfaces
 	pi.Log = NewLineLogger(io.Discard, telegraf.Error) // no power source here: keep benchmarks' output clean
 	if err := pi.Init(); err != nil {
@@ -197,11 +199,10 @@ func BenchmarkCPUNet(b *testing.B) {
 		p := tree.plugin(b, globs)
 		// The cpu and net part of Gather, without the power sources.
 		run(b, func(acc telegraf.Accumulator) error {
-			ts := time.Now()
-			if s := p.sampleCPU(); s != nil {
-				p.addCPU(acc, s, ts)
-			}
-			p.gatherNet(acc, ts)
+			ts, deadline := time.Now(), p.deadline()
+			p.cpu.sample(deadline)
+			p.cpu.write(acc, ts)
+			p.net.gather(acc, ts, deadline)
 			return nil
 		})
 	})

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"github.com/influxdata/telegraf"
+
+	"github.com/greencampus/powerinput/internal/source"
 )
 
 // LineLogger writes one line per message with the level prefix that
@@ -55,3 +57,54 @@ func (l *LineLogger) Tracef(f string, a ...interface{}) {
 	l.print(telegraf.Trace, fmt.Sprintf(f, a...))
 }
 func (l *LineLogger) Trace(a ...interface{}) { l.print(telegraf.Trace, fmt.Sprint(a...)) }
+
+// sayer logs a condition once: the same message under the same key is not
+// said again until the condition ends (an empty message), so a file that
+// fails at every gather is one line in the log, not one per gather.
+type sayer struct {
+	log  telegraf.Logger
+	said map[string]string
+}
+
+func newSayer(log telegraf.Logger) *sayer { return &sayer{log: log, said: map[string]string{}} }
+
+// once logs msg at level unless it is what key last said; an empty msg
+// clears the key.
+func (s *sayer) once(key string, level telegraf.LogLevel, msg string) {
+	if s.said[key] == msg {
+		return
+	}
+	if msg == "" {
+		delete(s.said, key)
+		return
+	}
+	if len(s.said) > maxConditions {
+		clear(s.said) // bound the memory of conditions about things that came and went
+	}
+	s.said[key] = msg
+	switch level {
+	case telegraf.Error:
+		s.log.Error(msg)
+	case telegraf.Warn:
+		s.log.Warn(msg)
+	case telegraf.Debug:
+		s.log.Debug(msg)
+	default:
+		s.log.Info(msg)
+	}
+}
+
+// maxConditions bounds the conditions remembered.
+const maxConditions = 4096
+
+// source is once for the power sources, which do not know Telegraf.
+func (s *sayer) source(key string, level source.Level, msg string) {
+	l := telegraf.Info
+	switch level {
+	case source.Error:
+		l = telegraf.Error
+	case source.Warn:
+		l = telegraf.Warn
+	}
+	s.once(key, l, msg)
+}

@@ -1,19 +1,15 @@
 package powerinput
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/influxdata/telegraf/testutil"
 
-	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/metaphor"
 )
 
@@ -89,33 +85,5 @@ func TestMetaphorConfigErrorsStopInit(t *testing.T) {
 	p.HostSys, p.HostProc, p.Log = dir, dir, testutil.Logger{}
 	if err := p.Init(); err == nil || !strings.Contains(err.Error(), "same field as metaphor #1") {
 		t.Fatalf("duplicate: err %v", err)
-	}
-}
-
-func TestSummaryGolden(t *testing.T) {
-	readings := map[string]Reading{
-		"rapl":  {Source: SourceRAPL, Power: 84, Energy: energy.Power(84).Over(3 * time.Second), Interval: 3 * time.Second},
-		"model": {Source: SourceModel, Model: modelVCPU, Power: 2.1, Energy: energy.Power(2.1).Over(3 * time.Second), Interval: 3 * time.Second},
-	}
-	for name, r := range readings {
-		for _, lang := range []string{"en", "fr"} {
-			t.Run(name+"-"+lang, func(t *testing.T) {
-				var buf bytes.Buffer
-				RenderSummary(&buf, r, metaphor.Defaults(), lang)
-				golden := filepath.Join("testdata", "summary", name+"."+lang+".golden")
-				if *update {
-					if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test -update to create it)", err)
-				}
-				if got := buf.String(); got != string(want) {
-					t.Errorf("summary differs from %s:\ngot:\n%s\nwant:\n%s", golden, got, want)
-				}
-			})
-		}
 	}
 }

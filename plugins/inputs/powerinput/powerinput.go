@@ -2,94 +2,56 @@ package powerinput
 
 import (
 	_ "embed"
-	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/filter"
 	"github.com/influxdata/telegraf/plugins/inputs"
 
+	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/metaphor"
-	"github.com/greencampus/powerinput/internal/model"
 	"github.com/greencampus/powerinput/internal/powercap"
-	"github.com/greencampus/powerinput/internal/procfile"
+	"github.com/greencampus/powerinput/internal/source"
+	"github.com/greencampus/powerinput/internal/source/model"
+	"github.com/greencampus/powerinput/internal/source/rapl"
+	"github.com/greencampus/powerinput/internal/source/vm"
 )
 
 //go:embed sample.conf
 var sampleConfig string
 
-// Source names, in the order of trust: a measurement on this machine, a
-// counter the hypervisor provides, an estimate.
-const (
-	SourceRAPL  = "rapl"
-	SourceVM    = "vm"
-	SourceModel = "model"
-)
+// builtinSources are the power sources, in no particular order: the
+// sources option orders them. Registering a source is one line here.
+func builtinSources() []source.Spec {
+	return []source.Spec{
+		rapl.Spec,
+		vm.Spec,
+		model.Spec,
+	}
+}
 
-// Built-in fields of power_host; metaphors may not take these names.
-var hostFields = []string{"power_watts", "energy_joules", "interval_seconds", "co2_grams"}
-
-// PowerInput is the Telegraf input.
+// PowerInput is the Telegraf input: its configuration, and the collectors
+// that each own their state and their points.
 type PowerInput struct {
-	HostSys          string   `toml:"host_sys"`
-	HostProc         string   `toml:"host_proc"`
-	VMPowercapPath   string   `toml:"vm_powercap_path"`
-	Sources          []string `toml:"sources"`
-	TDPWatts         float64  `toml:"tdp_watts"`
-	VCPUMinWatts     float64  `toml:"vcpu_min_watts"`
-	VCPUMaxWatts     float64  `toml:"vcpu_max_watts"`
-	VMStaleIntervals int      `toml:"vm_stale_intervals"`
-
-	CPU        bool     `toml:"cpu"`
-	PerCPU     bool     `toml:"percpu"`
-	TotalCPU   bool     `toml:"totalcpu"`
-	Net        bool     `toml:"net"`
-	Interfaces []string `toml:"interfaces"`
-
-	CarbonIntensity  float64             `toml:"carbon_intensity_g_per_kwh"`
-	DefaultMetaphors bool                `toml:"default_metaphors"`
-	Metaphors        []metaphor.Metaphor `toml:"metaphor"`
-
+	Config
 	Log telegraf.Logger `toml:"-"`
 
 	// Seams for tests: the monotonic clock and how counters are opened.
 	clock func() time.Time
-	open  powercap.Opener
+	open  kfile.Opener
 
-	table     []metaphor.Metaphor
-	sources   []powerSource
-	current   int // index in sources, -1 when none works
-	said      map[string]string
-	cpu       cpuState
-	net       netState
-	ifFilter  filter.Filter
-	fields    map[string]interface{}
-	tags      map[string]string
-	statFile  *procfile.File
-	netFile   *procfile.File
-	needStats bool
+	say   *sayer
+	cpu   *cpuCollector
+	power *powerCollector
+	net   *netCollector
 }
 
 // New returns the plugin with its defaults.
-func New() *PowerInput {
-	return &PowerInput{
-		HostSys:          "/sys",
-		HostProc:         "/proc",
-		VMPowercapPath:   "/var/scaphandre",
-		Sources:          []string{SourceRAPL, SourceVM, SourceModel},
-		VCPUMinWatts:     model.DefaultVCPUMinWatts,
-		VCPUMaxWatts:     model.DefaultVCPUMaxWatts,
-		VMStaleIntervals: 3,
-		CPU:              true,
-		PerCPU:           true,
-		TotalCPU:         true,
-		Net:              true,
-		DefaultMetaphors: true,
-	}
-}
+func New() *PowerInput { return &PowerInput{Config: defaults()} }
 
 func init() {
 	inputs.Add("powerinput", func() telegraf.Input { return New() })
@@ -98,10 +60,7 @@ func init() {
 // SampleConfig returns the embedded sample configuration.
 func (*PowerInput) SampleConfig() string { return sampleConfig }
 
-// ErrConfig is wrapped by every configuration error from Init.
-var ErrConfig = errors.New("invalid configuration")
-
-// Init checks the configuration and sets up the sources. It measures
+// Init checks the configuration and sets up the collectors. It measures
 // nothing: a source that does not work yet is not an error here.
 func (p *PowerInput) Init() error {
 	if p.Log == nil {
@@ -111,8 +70,57 @@ func (p *PowerInput) Init() error {
 		p.clock = time.Now
 	}
 	if p.open == nil {
-		p.open = powercap.OpenFile
+		p.open = kfile.OpenReader
 	}
+	if err := p.check(); err != nil {
+		return err
+	}
+	specs, err := p.chosenSources()
+	if err != nil {
+		return err
+	}
+	table, err := p.metaphors()
+	if err != nil {
+		return err
+	}
+	p.say = newSayer(p.Log)
+	needCPU := p.CPU || slices.Contains(p.Sources, model.Name)
+	p.cpu = newCPUCollector(p.HostProc, p.clock, p.PerCPU, p.TotalCPU, p.say)
+	if needCPU {
+		p.cpu.prime(p.deadline())
+	}
+	env := source.Env{
+		HostSys:        p.HostSys,
+		HostProc:       p.HostProc,
+		VMPowercapPath: p.VMPowercapPath,
+		TDPWatts:       energy.Power(p.TDPWatts),
+		VCPUMinWatts:   p.VCPUMinWatts,
+		VCPUMaxWatts:   p.VCPUMaxWatts,
+		StaleIntervals: p.VMStaleIntervals,
+		Clock:          p.clock,
+		Open:           p.open,
+		CPU:            p.cpu,
+		Powercap:       powercap.NewWatcher(p.HostSys),
+	}
+	sources := make([]source.Source, len(specs))
+	for i, s := range specs {
+		sources[i] = s.New(env)
+	}
+	chain := source.NewChain(sources, p.say.source, p.deadline())
+	p.power = &powerCollector{chain: chain, carbon: p.CarbonIntensity, table: table}
+	if !needCPU {
+		p.cpu = nil
+	}
+	if p.Net {
+		if p.net, err = newNetCollector(p.HostProc, p.HostSys, p.Interfaces, os.Getenv("HOST_PROC") != "", p.say); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// check validates the options that need no file.
+func (p *PowerInput) check() error {
 	for name, dir := range map[string]string{"host_sys": p.HostSys, "host_proc": p.HostProc} {
 		if dir == "" {
 			return fmt.Errorf("%s is empty: %w", name, ErrConfig)
@@ -121,93 +129,79 @@ func (p *PowerInput) Init() error {
 			return fmt.Errorf("%s = %q is not a readable directory: %w", name, dir, ErrConfig)
 		}
 	}
-	if err := p.checkNumbers(); err != nil {
-		return err
-	}
-	if err := p.buildSources(); err != nil {
-		return err
-	}
-	if err := metaphor.Validate(p.Metaphors, hostFields); err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
-	}
-	p.table = metaphor.Merge(p.DefaultMetaphors, p.Metaphors)
-	if p.CPU && !p.PerCPU && !p.TotalCPU {
-		return fmt.Errorf("cpu is on but both percpu and totalcpu are off; set cpu = false instead: %w", ErrConfig)
-	}
-	if len(p.Interfaces) > 0 {
-		f, err := filter.Compile(p.Interfaces)
-		if err != nil {
-			return fmt.Errorf("interfaces %q: %w: %w", p.Interfaces, ErrConfig, err)
-		}
-		p.ifFilter = f
-	}
-
-	p.current = -1
-	p.said = map[string]string{}
-	p.fields = map[string]interface{}{}
-	p.tags = map[string]string{}
-	p.statFile = procfile.New(filepath.Join(p.HostProc, "stat"))
-	p.netFile = procfile.New(filepath.Join(p.HostProc, "net", "dev"))
-	p.choose()
-	return nil
-}
-
-func (p *PowerInput) checkNumbers() error {
 	checks := []struct {
 		name string
-		v    float64
+		v    any
 		ok   bool
 		want string
 	}{
-		{"tdp_watts", p.TDPWatts, p.TDPWatts >= 0 && p.TDPWatts < 10000, "0 (unknown) or a positive number of watts"},
+		{"tdp_watts", p.TDPWatts, p.TDPWatts >= 0 && p.TDPWatts < 10000, "0 (unknown) or a positive number of watts below 10000"},
 		{"vcpu_min_watts", p.VCPUMinWatts, p.VCPUMinWatts >= 0 && p.VCPUMinWatts <= p.VCPUMaxWatts, "between 0 and vcpu_max_watts"},
-		{"vcpu_max_watts", p.VCPUMaxWatts, p.VCPUMaxWatts > 0 && p.VCPUMaxWatts < 1000, "a positive number of watts"},
-		{"carbon_intensity_g_per_kwh", p.CarbonIntensity, p.CarbonIntensity >= 0 && p.CarbonIntensity < 10000, "0 (off) or grams of CO2 per kWh"},
-		{"vm_stale_intervals", float64(p.VMStaleIntervals), p.VMStaleIntervals >= 1, "at least 1"},
+		{"vcpu_max_watts", p.VCPUMaxWatts, p.VCPUMaxWatts > 0 && p.VCPUMaxWatts < 1000, "a positive number of watts below 1000"},
+		{"carbon_intensity_g_per_kwh", p.CarbonIntensity, p.CarbonIntensity >= 0 && p.CarbonIntensity < 10000, "0 (off) or grams of CO2 per kWh below 10000"},
+		{"vm_stale_intervals", p.VMStaleIntervals, p.VMStaleIntervals >= 1 && p.VMStaleIntervals <= 1000, "between 1 and 1000"},
+		{"read_timeout", time.Duration(p.ReadTimeout), time.Duration(p.ReadTimeout) >= 10*time.Millisecond && time.Duration(p.ReadTimeout) <= time.Minute, "between 10ms and 1m"},
 	}
 	for _, c := range checks {
 		if !c.ok {
 			return fmt.Errorf("%s = %v: want %s: %w", c.name, c.v, c.want, ErrConfig)
 		}
 	}
+	if p.CPU && !p.PerCPU && !p.TotalCPU {
+		return fmt.Errorf("cpu is on but both percpu and totalcpu are off; set cpu = false instead: %w", ErrConfig)
+	}
 	return nil
 }
+
+// chosenSources returns the specs of the sources option, in its order.
+func (p *PowerInput) chosenSources() ([]source.Spec, error) {
+	builtin := builtinSources()
+	var names []string
+	for _, s := range builtin {
+		names = append(names, fmt.Sprintf("%q", s.Name))
+	}
+	if len(p.Sources) == 0 {
+		return nil, fmt.Errorf("sources is empty; give an order such as [%s]: %w", strings.Join(names, ", "), ErrConfig)
+	}
+	var out []source.Spec
+	for i, name := range p.Sources {
+		if slices.Contains(p.Sources[:i], name) {
+			return nil, fmt.Errorf("sources lists %q twice: %w", name, ErrConfig)
+		}
+		j := slices.IndexFunc(builtin, func(s source.Spec) bool { return s.Name == name })
+		if j < 0 {
+			return nil, fmt.Errorf("sources: unknown source %q (known: %s): %w", name, strings.Join(names, ", "), ErrConfig)
+		}
+		out = append(out, builtin[j])
+	}
+	return out, nil
+}
+
+// metaphors validates the configured metaphors and merges them with the
+// built-in table.
+func (p *PowerInput) metaphors() ([]metaphor.Metaphor, error) {
+	if err := metaphor.Validate(p.Metaphors, hostFields()); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return metaphor.Merge(p.DefaultMetaphors, p.Metaphors), nil
+}
+
+// deadline bounds the reads of a gather that starts now.
+func (p *PowerInput) deadline() time.Time { return time.Now().Add(time.Duration(p.ReadTimeout)) }
 
 // Gather measures one interval and adds its points to acc.
 func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
 	ts := time.Now()
-	var cpu *cpuSample
-	if p.needStats {
-		cpu = p.sampleCPU()
+	deadline := p.deadline()
+	if p.cpu != nil {
+		p.cpu.sample(deadline)
+		if p.CPU {
+			p.cpu.write(acc, ts)
+		}
 	}
-	if p.CPU && cpu != nil {
-		p.addCPU(acc, cpu, ts)
-	}
-	if r, ok := p.samplePower(cpu); ok {
-		p.addPower(acc, r, ts)
-	}
-	if p.Net {
-		p.gatherNet(acc, ts)
+	p.power.gather(acc, ts, deadline)
+	if p.net != nil {
+		p.net.gather(acc, ts, deadline)
 	}
 	return nil
-}
-
-// once logs msg at the given level unless the same message was the last one
-// logged under key; an empty msg clears the key (the condition is over).
-func (p *PowerInput) once(key string, level telegraf.LogLevel, msg string) {
-	if p.said[key] == msg {
-		return
-	}
-	p.said[key] = msg
-	if msg == "" {
-		return
-	}
-	switch level {
-	case telegraf.Error:
-		p.Log.Error(msg)
-	case telegraf.Warn:
-		p.Log.Warn(msg)
-	default:
-		p.Log.Info(msg)
-	}
 }

@@ -19,7 +19,7 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 	"golang.org/x/tools/txtar"
 
-	"github.com/greencampus/powerinput/internal/powercap"
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // A scenario is a testdata/scenarios/*.txtar archive:
@@ -64,22 +64,22 @@ func (c *fakeClock) Now() time.Time { return c.now }
 // ENODEV (a regular file would stay readable).
 type denyOpener struct{ denied map[string]bool }
 
-func (d *denyOpener) open(path string) (powercap.File, error) {
+func (d *denyOpener) open(path string) (kfile.Reader, error) {
 	if d.denied[path] {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}
 	}
-	f, err := os.Open(path)
+	f, err := kfile.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	return sysfsFile{f}, nil
 }
 
-type sysfsFile struct{ *os.File }
+type sysfsFile struct{ *kfile.File }
 
 func (f sysfsFile) ReadAt(b []byte, off int64) (int, error) {
-	if _, err := os.Stat(f.Name()); err != nil {
-		return 0, &fs.PathError{Op: "read", Path: f.Name(), Err: syscall.ENODEV}
+	if _, err := os.Stat(f.Path()); err != nil {
+		return 0, &fs.PathError{Op: "read", Path: f.Path(), Err: syscall.ENODEV}
 	}
 	return f.File.ReadAt(b, off)
 }
@@ -222,6 +222,11 @@ func (s *scenario) run(t testing.TB) {
 
 func runScenario(t *testing.T, file string) {
 	s := loadScenario(t, file)
+	defer func() {
+		if t.Failed() {
+			t.Logf("log:\n%s", s.log.String())
+		}
+	}()
 	s.run(t)
 	testutil.RequireMetricsEqual(t, s.expected, asWritten(t, s.acc.GetTelegrafMetrics()),
 		testutil.IgnoreTime(), testutil.SortMetrics(), testutil.IgnoreType(), cmpopts.EquateApprox(0, 1e-9))
@@ -240,9 +245,6 @@ func runScenario(t *testing.T, file string) {
 		if n != count {
 			t.Errorf("log has %d lines starting %q, want %d; log:\n%s", n, want, count, s.log.String())
 		}
-	}
-	if t.Failed() {
-		t.Logf("log:\n%s", s.log.String())
 	}
 }
 

@@ -1,0 +1,47 @@
+package summary
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/metaphor"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestGolden(t *testing.T) {
+	labels := map[string]map[string]string{
+		"rapl": {"en": "measured by the CPU's RAPL energy counters (rapl)", "fr": "mesurée par les compteurs d'énergie RAPL du processeur (rapl)"},
+		"model": {"en": "vcpu model from CPU utilisation (model) — ESTIMATE, not a measurement",
+			"fr": "modèle vcpu à partir de l'utilisation du processeur (model) — ESTIMATION, pas une mesure"},
+	}
+	power := map[string]float64{"rapl": 84, "model": 2.1}
+	for name, byLang := range labels {
+		for lang, label := range byLang {
+			t.Run(name+"-"+lang, func(t *testing.T) {
+				var buf bytes.Buffer
+				Render(&buf, Reading{Label: label, Power: powerOf(power[name]), Interval: 3 * time.Second}, metaphor.Defaults(), lang)
+				golden := filepath.Join("testdata", name+"."+lang+".golden")
+				if *update {
+					if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				want, err := os.ReadFile(golden)
+				if err != nil {
+					t.Fatalf("%v (go test -update writes it)", err)
+				}
+				if got := buf.String(); got != string(want) {
+					t.Errorf("summary differs from %s:\ngot:\n%s\nwant:\n%s", golden, got, want)
+				}
+			})
+		}
+	}
+}
+
+func powerOf(w float64) energy.Power { return energy.Power(w) }
