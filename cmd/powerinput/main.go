@@ -1,71 +1,89 @@
 // Command powerinput is a Telegraf execd input: it writes power, CPU and
 // network metrics as line protocol on stdout, one gather per line read on
-// stdin (signal = "STDIN") or per poll interval.
+// stdin (signal = "STDIN"), per signal, or per poll interval.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	"github.com/influxdata/telegraf"
-	"github.com/influxdata/telegraf/plugins/common/shim"
 
+	"github.com/greencampus/powerinput/plugins/common/gatherloop"
 	"github.com/greencampus/powerinput/plugins/inputs/powerinput"
 )
 
-func main() {
-	configFile := flag.String("config", "", "path to the plugin's configuration (sample.conf); none: defaults")
-	pollInterval := flag.Duration("poll_interval", 10*time.Second, "how often to gather without a prompt on stdin")
-	pollDisabled := flag.Bool("poll_interval_disabled", false, "gather only when prompted on stdin (use with execd's signal = \"STDIN\")")
-	debug := flag.Bool("debug", false, "log debug messages")
-	summary := flag.Bool("summary", false, "measure for a few seconds and print what this machine draws in everyday terms")
-	seconds := flag.Duration("summary_duration", 3*time.Second, "how long -summary measures")
-	lang := flag.String("lang", "en", "language of -summary: en or fr")
-	doctor := flag.Bool("doctor", false, "say which power sources work here, and how to fix the others")
-	flag.Parse()
-	os.Exit(run(*configFile, *pollInterval, *pollDisabled, *debug, *summary, *seconds, *lang, *doctor))
+// options are the command line.
+type options struct {
+	config       string
+	poll         time.Duration
+	pollDisabled bool
+	debug        bool
+	summary      bool
+	summaryFor   time.Duration
+	lang         string
+	doctor       bool
 }
 
-func run(configFile string, poll time.Duration, pollDisabled, debug, summary bool, seconds time.Duration, lang string, doctor bool) int {
-	p, err := powerinput.LoadConfig(configFile)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "E! %v\n", err)
+func main() {
+	var o options
+	flag.StringVar(&o.config, "config", "", "path to the plugin's configuration (sample.conf); none: defaults")
+	flag.DurationVar(&o.poll, "poll_interval", 10*time.Second, "how often to gather without a prompt on stdin")
+	flag.BoolVar(&o.pollDisabled, "poll_interval_disabled", false, "gather only when prompted on stdin or by a signal (use with execd's signal = \"STDIN\")")
+	flag.BoolVar(&o.debug, "debug", false, "log debug messages")
+	flag.BoolVar(&o.summary, "summary", false, "measure for a few seconds and print what this machine draws in everyday terms")
+	flag.DurationVar(&o.summaryFor, "summary_duration", 3*time.Second, "how long -summary measures")
+	flag.StringVar(&o.lang, "lang", "en", "language of -summary: en or fr")
+	flag.BoolVar(&o.doctor, "doctor", false, "say which power sources work here, and how to fix the others")
+	flag.Parse()
+	os.Exit(run(o, os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(o options, stdin io.Reader, stdout, stderr io.Writer) int {
+	fail := func(err error) int {
+		fmt.Fprintf(stderr, "E! %v\n", err)
 		return 1
+	}
+	if !o.pollDisabled && o.poll <= 0 {
+		return fail(fmt.Errorf("-poll_interval %s: want a positive duration, or -poll_interval_disabled", o.poll))
+	}
+	p, err := powerinput.LoadConfig(o.config)
+	if err != nil {
+		return fail(err)
 	}
 	level := telegraf.Info
 	switch {
-	case debug:
+	case o.debug:
 		level = telegraf.Debug
-	case doctor:
+	case o.doctor:
 		level = telegraf.Error // the report itself says what does not work
 	}
-	p.Log = powerinput.NewLineLogger(os.Stderr, level)
+	p.Log = powerinput.NewLineLogger(stderr, level)
 	if err := p.Init(); err != nil {
-		fmt.Fprintf(os.Stderr, "E! %v\n", err)
-		return 1
+		return fail(err)
 	}
 	switch {
-	case doctor:
-		return p.Doctor(os.Stdout)
-	case summary:
-		if err := p.Summary(os.Stdout, seconds, lang); err != nil {
-			fmt.Fprintf(os.Stderr, "E! %v\n", err)
-			return 1
+	case o.doctor:
+		return p.Doctor(stdout)
+	case o.summary:
+		if err := p.Summary(stdout, o.summaryFor, o.lang); err != nil {
+			return fail(err)
 		}
 		return 0
 	}
-	if pollDisabled {
-		poll = shim.PollIntervalDisabled
+	poll := o.poll
+	if o.pollDisabled {
+		poll = 0
 	}
-	s := shim.New()
-	// Set the input directly rather than through AddInput, which would
-	// replace our line logger with the shim's (whose lines execd misreads).
-	s.Input = p
-	if err := s.Run(poll); err != nil {
-		fmt.Fprintf(os.Stderr, "E! %v\n", err)
-		return 1
+	err = gatherloop.Run(context.Background(), gatherloop.Config{
+		Input: p, Stdin: stdin, Stdout: stdout, Log: p.Log, PollInterval: poll,
+	})
+	if err != nil {
+		return fail(err)
 	}
 	return 0
 }

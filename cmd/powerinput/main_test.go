@@ -22,6 +22,12 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// POWERINPUT_TEST_BINARY runs the tests against another build (an
+	// older commit's, to show what a test catches).
+	if b := os.Getenv("POWERINPUT_TEST_BINARY"); b != "" {
+		binary = b
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "powerinput-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
