@@ -30,6 +30,8 @@ import (
 //	sys/…, proc/…, vm/… the trees
 //	steps              a script, one command a line:
 //	                     set PATH VALUE   write VALUE to PATH in the tree
+//	                     empty PATH       make PATH empty (a writer that
+//	                                      truncates, then writes)
 //	                     deny PATH        opening PATH fails with EACCES
 //	                     allow PATH       undo deny
 //	                     copy SRC DST     replace DST by the archive's SRC
@@ -41,7 +43,9 @@ import (
 //	                   (compared by meaning: order and time ignored)
 //	expected.log       lines each of which must occur exactly once in the
 //	                   log, as a prefix ("W! /…/energy_uj went backwards");
-//	                   "N* line" for exactly N times
+//	                   "N* line" for exactly N times. Whatever the file
+//	                   says, no log line may repeat unless a "N*" entry
+//	                   allows it: each condition is said once.
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "scenarios", "*.txtar"))
 	if err != nil || len(files) == 0 {
@@ -194,6 +198,10 @@ func (s *scenario) run(t testing.TB) {
 			if err := os.WriteFile(filepath.Join(s.root, f[1]), []byte(f[2]+"\n"), 0o644); err != nil {
 				t.Fatalf("steps:%d: %v", n, err)
 			}
+		case f[0] == "empty" && len(f) == 2:
+			if err := os.WriteFile(filepath.Join(s.root, f[1]), nil, 0o644); err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
 		case f[0] == "copy" && len(f) == 3:
 			b, err := os.ReadFile(filepath.Join(s.root, f[1]))
 			if err == nil {
@@ -230,7 +238,8 @@ func runScenario(t *testing.T, file string) {
 	s.run(t)
 	testutil.RequireMetricsEqual(t, s.expected, asWritten(t, s.acc.GetTelegrafMetrics()),
 		testutil.IgnoreTime(), testutil.SortMetrics(), testutil.IgnoreType(), cmpopts.EquateApprox(0, 1e-9))
-	logLines := strings.Split(s.log.String(), "\n")
+	logLines := strings.Split(strings.TrimSpace(s.log.String()), "\n")
+	repeatable := map[string]bool{}
 	for _, want := range s.wantLog {
 		count := 1
 		if c, rest, ok := strings.Cut(want, "* "); ok && len(c) == 1 && c[0] >= '0' && c[0] <= '9' {
@@ -240,10 +249,22 @@ func runScenario(t *testing.T, file string) {
 		for _, l := range logLines {
 			if strings.HasPrefix(l, want) {
 				n++
+				if count > 1 {
+					repeatable[l] = true
+				}
 			}
 		}
 		if n != count {
-			t.Errorf("log has %d lines starting %q, want %d; log:\n%s", n, want, count, s.log.String())
+			t.Errorf("log has %d lines starting %q, want %d", n, want, count)
+		}
+	}
+	seen := map[string]int{}
+	for _, l := range logLines {
+		seen[l]++
+	}
+	for l, n := range seen {
+		if n > 1 && !repeatable[l] && !strings.HasPrefix(l, "I! power source now:") {
+			t.Errorf("log line said %d times, want once per condition: %q", n, l)
 		}
 	}
 }
