@@ -130,7 +130,7 @@ type iface struct {
 	flagsFile, speedFile kfile.Reader // kept open, or nil
 	seen                 uint64       // the last read that listed it
 	tagErr               error
-	typ                  int32 // class/net/<name>/type; -1 not read, -2 unreadable
+	typ                  int32 // class/net/<name>/type, -1 until read
 	flags                uint64
 	hasFlags             bool
 	// A failed speed read: not read again before read retryAt, unless
@@ -243,25 +243,25 @@ func (r *Reader) state(name string, st *iface, it *Interface) {
 		}
 	}
 	st.hasFlags = false
-	if st.typ == -1 {
-		st.typ = -2
-		if b, terr := r.readAttr(nil, name, "type"); terr == nil {
+	if st.typ < 0 {
+		b, err := r.readAttr(nil, name, "type")
+		switch {
+		case err == nil:
 			if v, ok := kfile.Uint(kfile.TrimSpace(b)); ok && v <= math.MaxInt32 {
-				st.typ = int32(v)
+				st.typ = int32(v) // it never changes: not read again
 			}
-		} else if errors.Is(terr, fs.ErrNotExist) {
-			st.typ = -1 // no type either: is there a directory at all?
-			if _, serr := os.Stat(filepath.Join(r.netDir, name)); serr != nil {
-				return // not found (and looked for again next read)
+		case errors.Is(err, fs.ErrNotExist):
+			// Neither flags nor type: is there a directory at all?
+			if _, err := os.Stat(filepath.Join(r.netDir, name)); errors.Is(err, fs.ErrNotExist) {
+				return
 			}
 		}
 	}
 	it.Found, it.Up = true, true
-	switch st.typ {
-	case -1, -2:
-		it.Loopback = name == "lo"
-	default:
+	if st.typ >= 0 {
 		it.Loopback = st.typ == arphrdLoopback
+	} else {
+		it.Loopback = name == "lo"
 	}
 }
 

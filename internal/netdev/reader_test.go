@@ -411,14 +411,25 @@ func (tr *tree) addLinked(t testing.TB, ifs []sysIf) {
 }
 
 // TestFDBudget: with 2,000 interfaces the Reader keeps DefaultFiles sysfs
-// files and /proc/net/dev open, and never has more than one more open
-// during a read.
+// files and /proc/net/dev open, never has more than one more open during
+// a read, and reads every speed under an fd limit far below 2,000.
 func TestFDBudget(t *testing.T) {
 	tr := newLinkedTree(t, 2000, "veth")
 	o := newOpener()
 	o.countFDs = true
 	runtime.GC()
 	before := openFDs()
+	// With the old one fd per interface, such a limit turned speeds to -1.
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatal(err)
+	}
+	low := lim
+	low.Cur = uint64(before + DefaultFiles + 16)
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 	r := tr.reader(Options{Checks: true, Open: o.Open})
 	for k := 0; k < 3; k++ {
 		got := mustRead(t, r)
