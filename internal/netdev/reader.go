@@ -59,7 +59,8 @@ type Interface struct {
 	Counters
 	// Speed is the link speed in Mbit/s from class/net/<name>/speed, -1
 	// where unknown (a down or virtual interface), as Telegraf writes it.
-	// It is read only for an interface to be written (Skip == Write).
+	// It is read only for an interface to be written (Skip == Write), and
+	// is -1 too while a speed file that failed is left alone (see Reader).
 	Speed int64
 	// Found, Up and Loopback are read only when the Reader checks (see
 	// Options.Checks), and not for a name unfit for a tag. Found: sysfs
