@@ -2,83 +2,66 @@ package powerinput
 
 import (
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"github.com/influxdata/telegraf"
 	"github.com/influxdata/telegraf/filter"
 
 	"github.com/greencampus/powerinput/internal/guard"
-	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/netdev"
 )
 
-const maxNetDevSize = 32 << 20
-
 // netCollector writes Telegraf's net measurement: the interfaces'
-// cumulative counters, as the kernel has them.
+// cumulative counters, as the kernel has them, with Telegraf's choice of
+// interfaces: those of the interfaces option, or else every interface that
+// is up and not loopback (all of them when HOST_PROC is set).
 type netCollector struct {
-	path, hostSys string
-	filter        filter.Filter
-	say           *sayer
+	reader *netdev.Reader
+	say    *sayer
 
 	g      guard.Guard
-	file   *kfile.File
-	buf    []byte
+	list   []netdev.Interface
 	err    error
-	parser netdev.Parser
-	list   []netdev.Counters
 	fields map[string]any
 	tags   map[string]string
 }
 
-func newNetCollector(hostProc, hostSys string, interfaces []string, skipChecks bool, say *sayer) (*netCollector, error) {
-	c := &netCollector{path: filepath.Join(hostProc, "net", "dev"), hostSys: hostSys, say: say,
-		fields: map[string]any{}, tags: map[string]string{}}
+func newNetCollector(hostProc, hostSys string, interfaces []string, hostProcSet bool, say *sayer) (*netCollector, error) {
+	opts := netdev.Options{Checks: len(interfaces) == 0 && !hostProcSet}
 	if len(interfaces) > 0 {
 		f, err := filter.Compile(interfaces)
 		if err != nil {
 			return nil, fmt.Errorf("interfaces %q: %w: %w", interfaces, ErrConfig, err)
 		}
-		c.filter = f
+		opts.Match = f.Match
 	}
-	_ = skipChecks
-	return c, nil
+	return &netCollector{reader: netdev.NewReader(hostProc, hostSys, opts), say: say,
+		fields: map[string]any{}, tags: map[string]string{}}, nil
 }
 
-func (c *netCollector) read() {
-	if c.file == nil {
-		if c.file, c.err = kfile.Open(c.path); c.err != nil {
-			c.file = nil
-			return
-		}
-	}
-	c.buf, c.err = c.file.ReadAll(c.buf, maxNetDevSize)
-	if c.err != nil {
-		c.file.Close()
-		c.file = nil
-	}
-}
+func (c *netCollector) read() { c.list, c.err = c.reader.Read() }
 
 func (c *netCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline time.Time) {
-	err := c.g.Do(deadline, c.read)
-	if err == nil {
-		err = c.err
+	if gerr := c.g.Do(deadline, c.read); gerr != nil {
+		c.say.once("netdev", telegraf.Error, fmt.Sprintf("cannot read network counters: %s: %v", c.reader.Path(), gerr))
+		return
 	}
-	if err != nil {
-		c.say.once("netdev", telegraf.Error, fmt.Sprintf("cannot read network counters: %v", err))
+	if c.err != nil && len(c.list) == 0 {
+		c.say.once("netdev", telegraf.Error, fmt.Sprintf("cannot read network counters: %v", c.err))
 		return
 	}
 	c.say.once("netdev", telegraf.Info, "")
-	c.list, err = c.parser.ParseBytes(c.buf, c.list)
-	if err != nil {
-		c.say.once("netparse", telegraf.Warn, fmt.Sprintf("%s: some lines were skipped: %v", c.path, err))
+	if c.err != nil {
+		c.say.once("netparse", telegraf.Warn, fmt.Sprintf("%s: some lines were skipped: %v", c.reader.Path(), c.err))
+	} else {
+		c.say.once("netparse", telegraf.Warn, "")
 	}
-	for _, n := range c.list {
-		if c.filter != nil && !c.filter.Match(n.Name) {
-			continue
+	for i := range c.list {
+		n := &c.list[i]
+		if n.Skip == netdev.SkipName && n.New {
+			c.say.once("netname:"+n.Name, telegraf.Warn, fmt.Sprintf("interface %+q is not written: its name %v", n.Name, n.TagErr))
 		}
-		if c.filter == nil && n.Name == "lo" {
+		if n.Skip != netdev.Write {
 			continue
 		}
 		clear(c.fields)
@@ -90,10 +73,7 @@ func (c *netCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline t
 		c.fields["err_out"] = n.TxErrors
 		c.fields["drop_in"] = n.RxDrops
 		c.fields["drop_out"] = n.TxDrops
-		c.fields["speed"] = int64(-1)
-		if v, err := kfile.ReadUint(filepath.Join(c.hostSys, "class", "net", n.Name, "speed")); err == nil {
-			c.fields["speed"] = int64(v)
-		}
+		c.fields["speed"] = n.Speed
 		clear(c.tags)
 		c.tags["interface"] = n.Name
 		acc.AddCounter("net", c.fields, c.tags, ts)
