@@ -301,3 +301,41 @@ func TestHungShareEndsOnStdinEOF(t *testing.T) {
 	a.ended(time.Second)
 	t.Logf("ended %s after stdin closed with a read hung", time.Since(start).Round(time.Millisecond))
 }
+
+// The signals Telegraf's execd can be told to send (signal = "SIGHUP",
+// "SIGUSR1", "SIGUSR2") each prompt a gather; they do not end the process.
+func TestSignalsPromptAGather(t *testing.T) {
+	root := t.TempDir()
+	procTree(t, root, 1)
+	config := filepath.Join(root, "powerinput.conf")
+	require.NoError(t, os.WriteFile(config, []byte(fmt.Sprintf(
+		"[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nsources = [\"model\"]\nnet = false\n",
+		filepath.Join(root, "sys"), filepath.Join(root, "proc"))), 0o644))
+	a := startAgent(t, config)
+	a.baseline()
+	for i, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2} {
+		procTree(t, root, i+2)
+		require.NoError(t, a.cmd.Process.Signal(sig))
+		select {
+		case l := <-a.lines:
+			require.True(t, strings.HasPrefix(l, "cpu,") || strings.HasPrefix(l, "power"), "after %v: %q", sig, l)
+		case <-time.After(3 * time.Second):
+			t.Fatalf("no gather after %v; stderr:\n%s", sig, a.stderr.String())
+		}
+		for len(a.lines) > 0 {
+			<-a.lines
+		}
+		time.Sleep(100 * time.Millisecond)
+		for len(a.lines) > 0 {
+			<-a.lines
+		}
+	}
+	a.stdin.Close()
+	a.ended(time.Second)
+}
+
+func TestBadPollInterval(t *testing.T) {
+	out, err := exec.Command(buildBinary(t), "-poll_interval", "-1s").CombinedOutput()
+	require.Error(t, err)
+	require.Equal(t, "E! -poll_interval -1s: want a positive duration, or -poll_interval_disabled\n", string(out))
+}

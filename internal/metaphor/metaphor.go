@@ -6,7 +6,6 @@ package metaphor
 import (
 	"errors"
 	"fmt"
-	"math"
 	"regexp"
 
 	"github.com/greencampus/powerinput/internal/energy"
@@ -118,27 +117,40 @@ func Merge(withDefaults bool, user []Metaphor) []Metaphor {
 	if withDefaults {
 		out = Defaults()
 	}
+	at := make(map[string]int, len(out))
+	for i, m := range out {
+		at[m.Field] = i
+	}
 	for _, u := range user {
-		replaced := false
-		if withDefaults {
-			for i := range out {
-				if out[i].Field == u.Field {
-					out[i], replaced = u, true
-					break
-				}
-			}
+		if i, ok := at[u.Field]; ok {
+			out[i] = u
+			continue
 		}
-		if !replaced {
-			out = append(out, u)
-		}
+		at[u.Field] = len(out)
+		out = append(out, u)
 	}
 	return out
 }
+
+// MaxEntries bounds the table: each entry is a field of every power_host
+// point.
+const MaxEntries = 256
+
+// Bounds of a metaphor's value (watts or watt-hours): a smaller one would
+// make counts overflow to infinity (watts = 5e-324), a larger one is no
+// everyday thing.
+const (
+	MinValue = 1e-6
+	MaxValue = 1e12
+)
 
 // Validate checks user entries (before Merge): each needs a valid, unique
 // field name that is not reserved, a label, and exactly one positive, finite
 // value. The error names the entry.
 func Validate(user []Metaphor, reserved []string) error {
+	if len(user) > MaxEntries {
+		return fmt.Errorf("%d metaphors, at most %d: %w", len(user), MaxEntries, ErrInvalid)
+	}
 	seen := map[string]int{}
 	for i, m := range user {
 		where := fmt.Sprintf("metaphor #%d (field %q)", i+1, m.Field)
@@ -164,8 +176,8 @@ func Validate(user []Metaphor, reserved []string) error {
 			return fmt.Errorf("%s: set one of watts (a power metaphor) or watt_hours (an energy metaphor): %w", where, ErrInvalid)
 		}
 		v, unit := m.Unit()
-		if !(v > 0) || math.IsInf(v, 0) {
-			return fmt.Errorf("%s: %s must be a positive number, got %v: %w", where, unitKey(unit), v, ErrInvalid)
+		if !(v >= MinValue && v <= MaxValue) {
+			return fmt.Errorf("%s: %s must be a positive number from %g to %g, got %v: %w", where, unitKey(unit), MinValue, MaxValue, v, ErrInvalid)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package metaphor
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -77,6 +78,8 @@ func TestValidate(t *testing.T) {
 		{"negative", []Metaphor{{Field: "a", Label: "a", WattHours: w(-2)}}, "watt_hours must be a positive number"},
 		{"infinite", []Metaphor{{Field: "a", Label: "a", Watts: w(math.Inf(1))}}, "positive number"},
 		{"NaN", []Metaphor{{Field: "a", Label: "a", Watts: w(math.NaN())}}, "positive number"},
+		{"so small a count is infinite", []Metaphor{{Field: "a", Label: "a", Watts: w(5e-324)}}, "from 1e-06 to 1e+12"},
+		{"too many", make([]Metaphor, MaxEntries+1), "at most 256"},
 		{"duplicate", []Metaphor{{Field: "a", Label: "a", Watts: w(1)}, {Field: "a", Label: "b", Watts: w(2)}}, "metaphor #2 (field \"a\"): same field as metaphor #1"},
 		{"invalid name", []Metaphor{{Field: "LED bulbs", Label: "a", Watts: w(1)}}, "lower-case letters"},
 		{"empty name", []Metaphor{{Field: "", Label: "a", Watts: w(1)}}, "lower-case letters"},
@@ -104,5 +107,33 @@ func TestMerge(t *testing.T) {
 	}
 	if only := Merge(false, user); len(only) != 2 {
 		t.Fatalf("without defaults: %d entries, want 2", len(only))
+	}
+}
+
+// Merging is linear: 40,000 user entries (far above what Validate lets
+// through) merge at once, each replacing or adding exactly once.
+func TestMergeLarge(t *testing.T) {
+	user := make([]Metaphor, 40000)
+	for i := range user {
+		user[i] = Metaphor{Field: fmt.Sprintf("f%d", i), Label: "x", Watts: w(1)}
+	}
+	user[39999].Field = "led_bulbs"
+	got := Merge(true, user)
+	if len(got) != len(Defaults())+39999 {
+		t.Fatalf("merged %d entries", len(got))
+	}
+	if v, _ := got[0].Unit(); v != 1 {
+		t.Fatalf("led_bulbs not replaced: %+v", got[0])
+	}
+}
+
+func BenchmarkMerge(b *testing.B) {
+	user := make([]Metaphor, MaxEntries)
+	for i := range user {
+		user[i] = Metaphor{Field: fmt.Sprintf("f%d", i), Label: "x", Watts: w(1)}
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Merge(true, user)
 	}
 }

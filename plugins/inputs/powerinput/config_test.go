@@ -9,6 +9,7 @@ import (
 	"github.com/greencampus/powerinput/internal/fixtures"
 
 	"github.com/influxdata/telegraf/testutil"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSampleConfigsAreEqual(t *testing.T) {
@@ -105,4 +106,34 @@ func FuzzParseConfig(f *testing.F) {
 			t.Fatalf("Init error %v does not wrap ErrConfig", err)
 		}
 	})
+}
+
+// Environment variables are expanded inside string values only, after the
+// TOML is read: a value from the environment cannot change the TOML around
+// it, "$5" in a label stays, and $$ is a dollar.
+func TestEnvironmentInStrings(t *testing.T) {
+	env := map[string]string{"SYS": "/host/sys", "EVIL": "x\"\nsources = [\"model\"]\n#"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	tests := []struct{ in, want string }{
+		{"$SYS", "/host/sys"},
+		{"${SYS}/x", "/host/sys/x"},
+		{"costs $5", "costs $5"},
+		{"$UNSET stays", "$UNSET stays"},
+		{"$$SYS", "$SYS"},
+		{"${SYS", "${SYS"},
+		{"end $", "end $"},
+	}
+	for _, tt := range tests {
+		require.Equal(t, tt.want, ExpandEnv(tt.in, lookup), "ExpandEnv(%q)", tt.in)
+	}
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	p, err := ParseConfig("[[inputs.powerinput]]\nhost_sys = \"$SYS\"\nvm_powercap_path = \"$EVIL\"\n" +
+		"[[inputs.powerinput.metaphor]]\nfield = \"x\"\nlabel = \"costs $5\"\nwatts = 1.0\n")
+	require.NoError(t, err)
+	require.Equal(t, "/host/sys", p.HostSys)
+	require.Equal(t, env["EVIL"], p.VMPowercapPath, "the value is data")
+	require.Equal(t, []string{"rapl", "vm", "model"}, p.Sources, "the environment did not add an option")
+	require.Equal(t, "costs $5", p.Metaphors[0].Label)
 }
