@@ -23,6 +23,11 @@ type fixture struct {
 	dramW    []float64
 	energy   []*os.File // package 0, DRAM 0, package 1, DRAM 1, …
 	watts    []float64  // the power of each of those
+	// rewrite: the guest counter's path, rewritten every 500 ms by
+	// truncate-then-write (Scaphandre's qemu exporter's way), not in place.
+	rewrite string
+	mu      sync.Mutex
+	written []sample // each rewrite: when, and the value written
 	stat     *os.File
 	dev      *os.File
 	start    time.Time
@@ -35,6 +40,18 @@ const (
 	baseEnergy = 1_000_000_000 // µJ at the start
 	tdpMicroW  = 150_000_000
 )
+
+// wantSource is the source every power point of this tree must have.
+func (f *fixture) wantSource() string {
+	switch {
+	case f.sources == `["rapl"]`:
+		return "rapl"
+	case len(f.watts) > 0:
+		return "vm"
+	default:
+		return "model"
+	}
+}
 
 func (f *fixture) totalW() float64 {
 	sum := 0.0
@@ -65,14 +82,15 @@ func newFixture(t *testing.T, pkgW, dramW []float64) *fixture {
 }
 
 // newGuestFixture is a VM: a guest counter from the hypervisor advancing at
-// vmW, or, with vmW 0, nothing but /proc/stat (the model).
+// vmW, rewritten every 500 ms by truncate-then-write as Scaphandre's qemu
+// exporter does; or, with vmW 0, nothing but /proc/stat (the model).
 func newGuestFixture(t *testing.T, vmW float64) *fixture {
 	t.Helper()
 	f := &fixture{root: t.TempDir(), sources: `["vm", "model"]`, stop: make(chan struct{}), done: make(chan struct{})}
 	f.build(t)
 	if vmW > 0 {
-		f.write(t, "vm/intel-rapl:0/energy_uj", counter(baseEnergy))
-		f.energy = append(f.energy, f.open(t, "vm/intel-rapl:0/energy_uj"))
+		f.rewrite = filepath.Join(f.root, "vm", "intel-rapl:0", "energy_uj")
+		f.write(t, "vm/intel-rapl:0/energy_uj", fmt.Sprintf("%d\n", baseEnergy))
 		f.watts = append(f.watts, vmW)
 	}
 	return f
@@ -112,6 +130,34 @@ func (f *fixture) build(t *testing.T) {
 }
 
 func counter(v uint64) string { return fmt.Sprintf("%020d\n", v) }
+
+// sample is one value the helper wrote, and when.
+type sample struct {
+	at    time.Time
+	value uint64
+}
+
+// added is the energy in joules the helper's counters gained between two
+// times: for counters written every 10 ms, the power times the span; for a
+// rewritten counter, the difference of the values a reader found then.
+func (f *fixture) added(from, to time.Time) float64 {
+	if f.rewrite == "" {
+		return f.totalW() * to.Sub(from).Seconds()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	at := func(t time.Time) uint64 {
+		v := uint64(baseEnergy)
+		for _, s := range f.written {
+			if s.at.After(t) {
+				break
+			}
+			v = s.value
+		}
+		return v
+	}
+	return float64(at(to)-at(from)) / 1e6
+}
 
 // statText is /proc/stat after el seconds: two CPUs, each 25 % user and
 // 6.25 % system, at 100 ticks a second.
@@ -154,6 +200,13 @@ func (f *fixture) run() {
 			el := time.Since(f.start).Seconds()
 			for i, file := range f.energy {
 				file.WriteAt([]byte(counter(baseEnergy+uint64(f.watts[i]*el*1e6))), 0)
+			}
+			if f.rewrite != "" && n%50 == 0 {
+				v := baseEnergy + uint64(f.watts[0]*el*1e6)
+				os.WriteFile(f.rewrite, []byte(fmt.Sprintf("%d\n", v)), 0o644) // O_TRUNC, then write
+				f.mu.Lock()
+				f.written = append(f.written, sample{at: time.Now(), value: v})
+				f.mu.Unlock()
 			}
 			if n%10 == 0 {
 				f.stat.WriteAt([]byte(statText(el)), 0)
