@@ -8,6 +8,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/greencampus/powerinput/chronograf/internal/dashboards"
+)
+
+type (
+	Dashboard = dashboards.Dashboard
+	Cell      = dashboards.Cell
 )
 
 // The rules below are those of shared/chronograf-dashboard-format.md: what
