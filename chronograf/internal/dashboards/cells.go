@@ -54,8 +54,8 @@ func newCell(prefix string, s spec) Cell {
 			"y2": {Bounds: []string{"", ""}, Base: "10", Scale: "linear"},
 		},
 		Colors:         []Color{},
-		Legend:         map[string]any{},
-		FieldOptions:   []any{},
+		Legend:         Legend{},
+		FieldOptions:   []FieldOption{},
 		DecimalPlaces:  DecimalPlaces{IsEnforced: true, Digits: s.digits},
 		Note:           s.note,
 		NoteVisibility: "default",
@@ -75,7 +75,7 @@ func newCell(prefix string, s spec) Cell {
 		c.Axes["y"] = Axis{Bounds: []string{"", ""}, Suffix: s.unit, Base: "10", Scale: "linear"}
 		c.Colors = []Color{{ID: "base", Type: "text", Hex: "#7CE490", Name: "honeydew", Value: "-1000000000000000000"}}
 	case "table":
-		c.TableOptions = &TableOptions{SortBy: map[string]any{"internalName": "time", "displayName": "", "visible": true}, Wrapping: "truncate", FixFirstColumn: true}
+		c.TableOptions = &TableOptions{SortBy: FieldOption{InternalName: "time", Visible: true}, Wrapping: "truncate", FixFirstColumn: true}
 	default:
 		c.Colors = []Color{
 			{ID: prefix + "-" + s.id + "-c1", Type: "scale", Hex: "#31C0F6", Name: "Nineteen Eighty Four", Value: "0"},

@@ -1,6 +1,17 @@
 package dashboards
 
-// The JSON shapes of a Chronograf 1.10 dashboard file.
+// The JSON shapes of a Chronograf 1.10 dashboard file, with every key the
+// server and the browser need written out (see the format notes: a missing
+// fieldOptions empties a table, missing template values blank the page).
+
+// Dashboard is a .dashboard file.
+type Dashboard struct {
+	ID           int        `json:"id"`
+	Name         string     `json:"name"`
+	Organization string     `json:"organization"`
+	Templates    []Template `json:"templates"`
+	Cells        []Cell     `json:"cells"`
+}
 
 // Cell is a dashboard cell as Chronograf stores it.
 type Cell struct {
@@ -14,15 +25,17 @@ type Cell struct {
 	Queries        []Query         `json:"queries"`
 	Axes           map[string]Axis `json:"axes"`
 	Colors         []Color         `json:"colors"`
-	Legend         map[string]any  `json:"legend"`
+	Legend         Legend          `json:"legend"`
 	TableOptions   *TableOptions   `json:"tableOptions,omitempty"`
-	FieldOptions   []any           `json:"fieldOptions"`
+	FieldOptions   []FieldOption   `json:"fieldOptions"`
 	TimeFormat     string          `json:"timeFormat"`
 	DecimalPlaces  DecimalPlaces   `json:"decimalPlaces"`
 	Note           string          `json:"note"`
 	NoteVisibility string          `json:"noteVisibility"`
 }
 
+// Query is one InfluxQL query of a cell. QueryConfig is written as {}:
+// the server recomputes it from Query.
 type Query struct {
 	Query       string         `json:"query"`
 	QueryConfig map[string]any `json:"queryConfig"`
@@ -30,6 +43,8 @@ type Query struct {
 	Type        string         `json:"type"`
 }
 
+// Axis is one of x, y, y2. For a single-stat, y's Prefix and Suffix are
+// written around the number.
 type Axis struct {
 	Bounds []string `json:"bounds"`
 	Label  string   `json:"label"`
@@ -47,11 +62,26 @@ type Color struct {
 	Value string `json:"value"`
 }
 
+// Legend is {} (a legend on hover only) or a static legend: both keys or
+// neither.
+type Legend struct {
+	Type        string `json:"type,omitempty"`
+	Orientation string `json:"orientation,omitempty"`
+}
+
 type TableOptions struct {
-	VerticalTimeAxis bool           `json:"verticalTimeAxis"`
-	SortBy           map[string]any `json:"sortBy"`
-	Wrapping         string         `json:"wrapping"`
-	FixFirstColumn   bool           `json:"fixFirstColumn"`
+	VerticalTimeAxis bool        `json:"verticalTimeAxis"`
+	SortBy           FieldOption `json:"sortBy"`
+	Wrapping         string      `json:"wrapping"`
+	FixFirstColumn   bool        `json:"fixFirstColumn"`
+}
+
+// FieldOption renames, hides and orders a table column. InternalName is
+// "time", a tag key, or "<measurement>.<field or alias>".
+type FieldOption struct {
+	InternalName string `json:"internalName"`
+	DisplayName  string `json:"displayName"`
+	Visible      bool   `json:"visible"`
 }
 
 type DecimalPlaces struct {
@@ -81,12 +111,4 @@ type TemplateQuery struct {
 	Measurement string `json:"measurement"`
 	TagKey      string `json:"tagKey"`
 	FieldKey    string `json:"fieldKey"`
-}
-
-type Dashboard struct {
-	ID           int        `json:"id"`
-	Name         string     `json:"name"`
-	Organization string     `json:"organization"`
-	Templates    []Template `json:"templates"`
-	Cells        []Cell     `json:"cells"`
 }
