@@ -5,9 +5,6 @@ import (
 	"strings"
 )
 
-// from names a measurement in full, as Chronograf needs.
-const from = `FROM "metrics_from_pau"."forever".`
-
 // spec is what a cell shows; layout places it.
 type spec struct {
 	id, name, kind string

@@ -12,7 +12,7 @@ type everyday struct {
 
 func everydayDashboard(w everyday) Dashboard {
 	host := `WHERE time > :dashboardTime: AND "host" = :host:`
-	ph := from + `"power_host" `
+	ph := from("power_host") + ` `
 	stat := func(id, name, q string, digits int) spec {
 		return spec{id: id, name: name, kind: "single-stat", w: 3, digits: digits, queries: []string{q}}
 	}

@@ -2,7 +2,7 @@ package dashboards
 
 // VMs: the hosts not measured by RAPL, and where their numbers come from.
 func VMs() Dashboard {
-	ph := from + `"power_host" `
+	ph := from("power_host") + ` `
 	notRAPL := `WHERE time > :dashboardTime: AND "source" != 'rapl'`
 	sel := `WHERE time > :dashboardTime: AND "host" = ':host:'`
 	return Dashboard{
@@ -26,7 +26,7 @@ func VMs() Dashboard {
 			},
 			[]spec{
 				{id: "cpu", name: "Selected host: CPU usage (drives the model)", kind: "line", w: 12, unit: "%", digits: 1, queries: []string{
-					`SELECT mean("usage_user") AS "user", mean("usage_system") AS "system", mean("usage_steal") AS "steal" ` + from + `"cpu" ` + sel + ` AND "cpu" = 'cpu-total' GROUP BY time(:interval:) FILL(null)`}},
+					`SELECT mean("usage_user") AS "user", mean("usage_system") AS "system", mean("usage_steal") AS "steal" ` + from("cpu") + ` ` + sel + ` AND "cpu" = 'cpu-total' GROUP BY time(:interval:) FILL(null)`}},
 			},
 			[]spec{{id: "about", name: "About estimates", kind: "note", w: 12, note: "Virtual machines have no RAPL counters. " +
 				"`source = vm`: the hypervisor gives the guest a counter of its share of the host's energy (Scaphandre's qemu exporter layout). " +
