@@ -28,25 +28,12 @@ import (
 	"os"
 	"strconv"
 	"time"
+
+	"github.com/greencampus/powerinput/chronograf/internal/dashboards"
 )
 
 // carbon is the intensity the lab configures (g CO2 per kWh).
 const carbon = 56.0
-
-// metaphors: field, and the watts (power) or watt-hours (energy) one of
-// them stands for, as powerinput's default table.
-var metaphors = []struct {
-	field     string
-	watts, wh float64
-}{
-	{"led_bulbs", 9, 0},
-	{"smartphone_charges", 0, 10},
-	{"mac_pros_idle", 43, 0},
-	{"ps5s_standby", 1.3, 0},
-	{"ps5s_menu", 47, 0},
-	{"ebike_km", 0, 0.72},
-	{"tvs_19in", 25, 0},
-}
 
 type pkg struct {
 	base, swing, dram, tdp float64
@@ -153,12 +140,14 @@ func write(w io.Writer, minutes int, step time.Duration, dies int, end time.Time
 			joules := total * dt
 			fields := fmt.Sprintf("power_watts=%s,energy_joules=%s,interval_seconds=%s,co2_grams=%s",
 				num(total), num(joules), num(dt), num(joules/3.6e6*carbon))
-			for _, m := range metaphors {
-				v := total / m.watts
-				if m.wh > 0 {
-					v = joules / 3600 / m.wh
+			// The metaphors as powerinput computes them: power over watts,
+			// the interval's energy over watt-hours.
+			for _, m := range dashboards.Metaphors {
+				v := total / m.Watts
+				if m.WattHours > 0 {
+					v = joules / 3600 / m.WattHours
 				}
-				fields += "," + m.field + "=" + num(v)
+				fields += "," + m.Field + "=" + num(v)
 			}
 			fmt.Fprintf(w, "power_host,host=%s%s %s %d\n", h.name, src, fields, ts)
 

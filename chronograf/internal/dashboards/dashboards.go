@@ -2,9 +2,12 @@
 // `go generate ./chronograf` writes each of Files to its file; a test in
 // chronograf/ fails when a committed file differs from what is built here.
 //
-// To add a dashboard: write a function returning it, in a file of its own,
-// and add one line to Files. Give it the next id (900105, …): ids are
-// users' bookmarks, never change one.
+// To add a dashboard: write a function returning it, in a file of its own
+// (see vms.go for a small one), and add one line to Files. Give it the next
+// id (900105, …): ids are users' bookmarks, never change one. Build cells
+// with graph, stat, table and note; place them with layout and row; write
+// queries with simple and perPackage (query.go), which name measurements in
+// full and carry the time range as Chronograf needs.
 package dashboards
 
 import (

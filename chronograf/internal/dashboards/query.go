@@ -24,6 +24,11 @@ func from(measurement string) string {
 // sends time(0ms) when that is not the inner query's.
 const during = `time > :dashboardTime: AND time < :upperDashboardTime:`
 
+// onHost keeps the host chosen in the dashboard's :host: variable. The
+// variable is of type influxql, whose value goes into the text as it is
+// (hence the quotes here), so that cell titles show kvm-0, not 'kvm-0'.
+const onHost = `"host" = ':host:'`
+
 // where joins conditions.
 func where(conds ...string) string { return "WHERE " + strings.Join(conds, " AND ") }
 
@@ -40,8 +45,13 @@ func selects(ss []sel) string {
 	return strings.Join(parts, ", ")
 }
 
-// groupBy is a GROUP BY clause, with time(:interval:) first (and FILL(null))
-// when byTime; "" when there is nothing to group by.
+// simple is a SELECT of one measurement; group is the GROUP BY list
+// ("" for none), and time(:interval:) is added first when byTime.
+func simple(measurement string, ss []sel, conds []string, byTime bool, group ...string) string {
+	q := "SELECT " + selects(ss) + " " + from(measurement) + " " + where(conds...)
+	return q + groupBy(byTime, group...)
+}
+
 func groupBy(byTime bool, tags ...string) string {
 	var parts []string
 	if byTime {

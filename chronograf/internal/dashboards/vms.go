@@ -1,38 +1,50 @@
 package dashboards
 
-// VMs: the hosts not measured by RAPL, and where their numbers come from.
+// notRAPL keeps the hosts whose numbers come from the hypervisor or from
+// a model: the virtual machines and the estimates.
+const notRAPL = `"source" != 'rapl'`
+
+// VMs is the view of the hosts not measured by RAPL, saying where each
+// number comes from.
 func VMs() Dashboard {
-	ph := from("power_host") + ` `
-	notRAPL := `WHERE time > :dashboardTime: AND "source" != 'rapl'`
-	sel := `WHERE time > :dashboardTime: AND "host" = ':host:'`
+	ph := "power_host"
+	host := []string{during, onHost}
+	others := []string{during, notRAPL}
 	return Dashboard{
 		ID: 900104, Name: "Green Campus - virtual machines and estimates", Organization: "default",
-		Templates: []Template{{
-			ID: "pi-vms-host", TempVar: ":host:", Type: "influxql", Label: "VM or estimated host", Values: []TemplateValue{},
-			Query: TemplateQuery{InfluxQL: `SHOW TAG VALUES ON "metrics_from_pau" FROM "power_host" WITH KEY = "host" WHERE "source" != 'rapl'`, DB: "metrics_from_pau", Measurement: "power_host", TagKey: "host"},
-		}},
+		Templates: []Template{hostTemplate("pi-vms-host", "VM or estimated host", ph, notRAPL)},
 		Cells: layout("pi-vms",
-			[]spec{
-				{id: "power", name: "Power of hosts not measured by RAPL", kind: "line", w: 8, unit: "W", digits: 2, queries: []string{
-					`SELECT mean("power_watts") AS "W" ` + ph + notRAPL + ` GROUP BY time(:interval:), "host", "source", "model" FILL(null)`}},
-				{id: "sources", name: "Where each number comes from", kind: "table", w: 4, unit: "W", digits: 2, queries: []string{
-					`SELECT last("power_watts") AS "W" ` + ph + notRAPL + ` GROUP BY "host", "source", "model"`}},
-			},
-			[]spec{
-				{id: "selected", name: "Selected host: power and its source", kind: "line", w: 8, unit: "W", digits: 2, queries: []string{
-					`SELECT mean("power_watts") AS "W" ` + ph + sel + ` GROUP BY time(:interval:), "source", "model" FILL(null)`}},
-				{id: "energy", name: "Selected host: energy over the range", kind: "single-stat", w: 4, unit: " Wh", digits: 2, queries: []string{
-					`SELECT sum("energy_joules") / 3600 AS "Wh" ` + ph + sel}},
-			},
-			[]spec{
-				{id: "cpu", name: "Selected host: CPU usage (drives the model)", kind: "line", w: 12, unit: "%", digits: 1, queries: []string{
-					`SELECT mean("usage_user") AS "user", mean("usage_system") AS "system", mean("usage_steal") AS "steal" ` + from("cpu") + ` ` + sel + ` AND "cpu" = 'cpu-total' GROUP BY time(:interval:) FILL(null)`}},
-			},
-			[]spec{{id: "about", name: "About estimates", kind: "note", w: 12, note: "Virtual machines have no RAPL counters. " +
-				"`source = vm`: the hypervisor gives the guest a counter of its share of the host's energy (Scaphandre's qemu exporter layout). " +
-				"`source = model` is an **estimate** from CPU utilisation: `tdp_curve` scales the CPU's TDP by a SPECpower-derived curve, " +
-				"`vcpu` uses Cloud Carbon Footprint's average of 0.74 W to 3.5 W per vCPU. Such estimates can be off by tens of percent, " +
-				"by more for a single VM: read them as orders of magnitude, never as measurements."}},
+			row(
+				graph("power", "Hosts not measured by RAPL: power", 8, "W", "W",
+					simple(ph, []sel{{"mean", "power_watts", "power"}}, others, true, "host", "source")),
+				table("sources", "Hosts not measured by RAPL: where the numbers come from", 4, "W",
+					simple(ph, []sel{{"last", "power_watts", "W"}}, others, false, "host", "source", "model"),
+					col("host", "Host"),
+					col("source", "Source"),
+					col("model", "Estimate"),
+					col("power_host.W", "Last W")),
+			),
+			row(
+				graph("selected", ":host: power, by source", 8, "W", "W",
+					simple(ph, []sel{{"mean", "power_watts", "power"}}, host, true, "source")),
+				stat("energy", ":host: energy over the range", 4, "Wh", "Wh",
+					`SELECT sum("energy_joules") / 3600 AS "Wh" `+from(ph)+" "+where(host...)).
+					withNote("The energy used over the time range chosen at the top right, in watt-hours."),
+			),
+			row(
+				graph("cpu", ":host: CPU usage (what the model reads)", 12, "%", "%",
+					simple("cpu", []sel{
+						{"mean", "usage_user", "user"},
+						{"mean", "usage_system", "system"},
+						{"mean", "usage_steal", "steal"},
+					}, []string{during, onHost, `"cpu" = 'cpu-total'`}, true)),
+			),
+			row(note("about", "About estimates",
+				"Choose the host under **Variables**, at the top right. Virtual machines have no RAPL counters of their own.\n\n"+
+					"- **Source `vm`**: the hypervisor gives the guest a counter of its share of the host's energy (the layout of Scaphandre's qemu exporter). A measurement, shared out.\n"+
+					"- **Source `model`**: an **estimate** from CPU use. Estimate `tdp_curve` scales the CPU's TDP by a curve derived from SPECpower results; "+
+					"`vcpu` uses Cloud Carbon Footprint's averages, 0.74 W to 3.5 W per virtual CPU.\n\n"+
+					"Such estimates can be off by tens of percent, and by more for a single virtual machine: read them as orders of magnitude, never as measurements.")),
 		),
 	}
 }
