@@ -8,20 +8,42 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/greencampus/powerinput/chronograf/internal/dashboards"
 )
 
 // The rules below are those of shared/chronograf-dashboard-format.md: what
 // Chronograf 1.10 loads from a resources folder and renders as intended.
+// They check the files, whoever wrote them.
+
+type (
+	Dashboard = dashboards.Dashboard
+	Cell      = dashboards.Cell
+)
 
 var (
-	cellTypes   = map[string]bool{"line": true, "line-stacked": true, "line-stepplot": true, "bar": true, "line-plus-single-stat": true, "single-stat": true, "gauge": true, "table": true, "note": true}
-	tmplTypes   = map[string]bool{"databases": true, "measurements": true, "fieldKeys": true, "tagKeys": true, "tagValues": true, "influxql": true, "flux": true, "csv": true, "map": true, "text": true}
-	colorTypes  = map[string]bool{"min": true, "max": true, "threshold": true, "text": true, "background": true, "scale": true}
-	tempVarForm = regexp.MustCompile(`^:[^:\s]+:$`)
-	varUse      = regexp.MustCompile(`:[A-Za-z][A-Za-z0-9_-]*:`)
-	fromClause  = regexp.MustCompile(`(?i)\bFROM\s+(\S+)`)
-	builtins    = map[string]bool{":dashboardTime:": true, ":upperDashboardTime:": true, ":interval:": true}
+	cellTypes      = set("line", "line-stacked", "line-stepplot", "bar", "line-plus-single-stat", "single-stat", "gauge", "table", "note")
+	graphTypes     = set("line", "line-stacked", "line-stepplot", "bar", "line-plus-single-stat")
+	tmplTypes      = set("databases", "measurements", "fieldKeys", "tagKeys", "tagValues", "influxql", "flux", "csv", "map", "text")
+	tmplValueTypes = set("csv", "map", "fieldKey", "tagKey", "tagValue", "measurement", "database", "influxql", "flux") // constant blanks the page
+	colorTypes     = set("min", "max", "threshold", "text", "background", "scale")
+	axisBases      = set("10", "2", "raw", "")
+	axisScales     = set("linear", "log", "")
+	orientations   = set("top", "bottom", "left", "right")
+	tempVarForm    = regexp.MustCompile(`^:[^:\s]+:$`)
+	varUse         = regexp.MustCompile(`:[A-Za-z][A-Za-z0-9_-]*:`)
+	fromClause     = regexp.MustCompile(`(?i)\bFROM\s+(\S+)`)
+	metaOnDB       = regexp.MustCompile(`(?i)^SHOW [A-Z ]+ ON "?[A-Za-z0-9_]+"?`)
+	builtins       = set(":dashboardTime:", ":upperDashboardTime:", ":interval:")
 )
+
+func set(xs ...string) map[string]bool {
+	m := map[string]bool{}
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
 
 // strict decodes b into v, refusing unknown keys and wrong types.
 func strict(b []byte, v any) error {
@@ -30,12 +52,32 @@ func strict(b []byte, v any) error {
 	return dec.Decode(v)
 }
 
+// readDashboards reads every .dashboard file of the folder, by name.
+func readDashboards(t *testing.T) map[string]Dashboard {
+	t.Helper()
+	files, _ := filepath.Glob("*.dashboard")
+	out := map[string]Dashboard{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d Dashboard
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out[f] = d
+	}
+	return out
+}
+
 func TestDashboardFiles(t *testing.T) {
 	files, _ := filepath.Glob("*.dashboard")
 	if len(files) < 4 {
 		t.Fatalf("%d dashboard files, want servers, everyday (en, fr) and vms", len(files))
 	}
 	ids := map[int]string{}
+	names := map[string]string{}
 	for _, file := range files {
 		t.Run(file, func(t *testing.T) {
 			b, err := os.ReadFile(file)
@@ -64,6 +106,12 @@ func TestDashboardFiles(t *testing.T) {
 				t.Errorf("id %d also used by %s", d.ID, other)
 			}
 			ids[d.ID] = file
+			// A save from the UI writes <name>.dashboard: two dashboards
+			// of one name would overwrite each other.
+			if other, dup := names[d.Name]; dup {
+				t.Errorf("name %q also used by %s", d.Name, other)
+			}
+			names[d.Name] = file
 		})
 	}
 }
@@ -80,26 +128,37 @@ func checkDashboard(t *testing.T, d Dashboard, raw map[string]json.RawMessage) {
 	}
 
 	// Templates: well-formed, unique, with values, never constant.
-	defined := map[string]bool{}
+	defined := map[string]string{} // tempVar → type
 	for _, tv := range d.Templates {
 		if !tempVarForm.MatchString(tv.TempVar) {
 			t.Errorf("template %q: tempVar must look like :name:", tv.TempVar)
 		}
-		if defined[tv.TempVar] {
+		if _, dup := defined[tv.TempVar]; dup {
 			t.Errorf("template %s defined twice", tv.TempVar)
 		}
-		defined[tv.TempVar] = true
+		defined[tv.TempVar] = tv.Type
 		if !tmplTypes[tv.Type] {
 			t.Errorf("template %s: type %q (constant blanks the page)", tv.TempVar, tv.Type)
 		}
 		if tv.Values == nil {
 			t.Errorf("template %s: values must be an array", tv.TempVar)
 		}
+		for _, v := range tv.Values {
+			if !tmplValueTypes[v.Type] {
+				t.Errorf("template %s: value type %q", tv.TempVar, v.Type)
+			}
+		}
 		if (tv.Type == "influxql" || tv.Type == "tagValues") && tv.Query.InfluxQL == "" {
 			t.Errorf("template %s: a query-driven template needs its query", tv.TempVar)
 		}
-		if tv.Type == "influxql" && !strings.HasPrefix(tv.Query.InfluxQL, "SHOW ") {
-			t.Errorf("template %s: an influxql meta query must start with SHOW", tv.TempVar)
+		if tv.Type == "influxql" {
+			if !strings.HasPrefix(tv.Query.InfluxQL, "SHOW ") {
+				t.Errorf("template %s: an influxql meta query must start with SHOW", tv.TempVar)
+			}
+			// The proxy finds the database only in an ON clause.
+			if !metaOnDB.MatchString(tv.Query.InfluxQL) {
+				t.Errorf("template %s: the meta query must name its database with ON", tv.TempVar)
+			}
 		}
 	}
 
@@ -127,51 +186,50 @@ func checkDashboard(t *testing.T, d Dashboard, raw map[string]json.RawMessage) {
 		if c.FieldOptions == nil {
 			t.Errorf("%s: fieldOptions must be an array, at least []", where)
 		}
+		for _, f := range c.FieldOptions {
+			if f.InternalName == "" {
+				t.Errorf("%s: a field option without internalName", where)
+			}
+		}
+		if c.Type == "table" && c.TableOptions == nil {
+			t.Errorf("%s: a table needs tableOptions", where)
+		}
+		if c.Type == "note" && strings.TrimSpace(c.Note) == "" {
+			t.Errorf("%s: a note cell without text", where)
+		}
 		if len(c.Queries) == 0 {
 			t.Errorf("%s: every cell needs a query object, notes included", where)
 		}
 		if c.NoteVisibility != "default" && c.NoteVisibility != "showWhenNoData" {
 			t.Errorf("%s: noteVisibility %q", where, c.NoteVisibility)
 		}
-		for k := range c.Axes {
-			if k != "x" && k != "y" && k != "y2" {
-				t.Errorf("%s: axis %q", where, k)
-			}
-		}
-		for _, col := range c.Colors {
-			if !colorTypes[col.Type] || len(col.Hex) != 7 || col.Hex[0] != '#' {
-				t.Errorf("%s: colour %+v", where, col)
-			}
-			line := c.Type != "single-stat" && c.Type != "table" && c.Type != "gauge"
-			if line && col.Type != "scale" {
-				t.Errorf("%s: a graph takes scale colours only", where)
+		checkAxes(t, where, c)
+		checkLegend(t, where, c)
+		checkColors(t, where, c)
+		for _, v := range varUse.FindAllString(c.Name, -1) {
+			switch typ, ok := defined[v]; {
+			case builtins[v]:
+			case !ok:
+				t.Errorf("%s: title uses %s, which is not defined", where, v)
+			case typ == "tagValues":
+				t.Errorf("%s: title uses %s, a tagValues variable, which shows in quotes ('kvm-0'): use an influxql variable", where, v)
 			}
 		}
 		for _, q := range c.Queries {
 			if q.Type != "influxql" || q.QueryConfig == nil {
 				t.Errorf("%s: query type %q, queryConfig %v", where, q.Type, q.QueryConfig)
 			}
+			if len(q.QueryConfig) != 0 {
+				t.Errorf("%s: queryConfig is recomputed by the server (and its shifts dropped from files): write {}", where)
+			}
+			if q.Source != "" {
+				t.Errorf("%s: source %q: an unknown source falls back silently; leave it empty (the current source)", where, q.Source)
+			}
 			if c.Type == "note" {
 				continue
 			}
-			if strings.TrimSpace(q.Query) == "" {
-				t.Errorf("%s: empty query", where)
-			}
-			for _, m := range fromClause.FindAllStringSubmatch(q.Query, -1) {
-				if m[1] != "(SELECT" && !strings.HasPrefix(m[1], `"metrics_from_pau"."forever".`) {
-					t.Errorf("%s: FROM %s is not fully qualified as \"metrics_from_pau\".\"forever\".…", where, m[1])
-				}
-			}
-			if !strings.Contains(q.Query, ":dashboardTime:") {
-				t.Errorf("%s: the query ignores the time picker", where)
-			}
-			if strings.Contains(q.Query, ":interval:") && !strings.Contains(q.Query, "time > :dashboardTime:") {
-				t.Errorf("%s: :interval: needs a time range the server can parse", where)
-			}
+			checkQuery(t, where, q.Query, defined)
 			for _, v := range varUse.FindAllString(q.Query, -1) {
-				if !builtins[v] && !defined[v] {
-					t.Errorf("%s: %s is used but not defined", where, v)
-				}
 				used[v] = true
 			}
 		}
@@ -180,6 +238,132 @@ func checkDashboard(t *testing.T, d Dashboard, raw map[string]json.RawMessage) {
 	for v := range defined {
 		if !used[v] {
 			t.Errorf("template %s is defined but no query uses it", v)
+		}
+	}
+}
+
+func checkQuery(t *testing.T, where, q string, defined map[string]string) {
+	t.Helper()
+	if strings.TrimSpace(q) == "" {
+		t.Errorf("%s: empty query", where)
+		return
+	}
+	for _, m := range fromClause.FindAllStringSubmatch(q, -1) {
+		if m[1] != "(SELECT" && !strings.HasPrefix(m[1], `"metrics_from_pau"."forever".`) {
+			t.Errorf("%s: FROM %s is not fully qualified as \"metrics_from_pau\".\"forever\".…", where, m[1])
+		}
+	}
+	if !strings.Contains(q, ":dashboardTime:") {
+		t.Errorf("%s: the query ignores the time picker", where)
+	}
+	if strings.Contains(q, ":upperDashboardTime:") && !strings.Contains(q, ":dashboardTime:") {
+		t.Errorf("%s: an upper bound without a lower one", where)
+	}
+	// Chronograf finds the range for :interval: in the text's first time
+	// condition: every SELECT that groups by time(:interval:) needs its
+	// own, or the browser sends time(0ms) (observed with a subquery whose
+	// range was only in the outer query).
+	for _, level := range selectLevels(q) {
+		if strings.Contains(level, ":interval:") && !strings.Contains(level, "time > :dashboardTime:") {
+			t.Errorf("%s: a SELECT groups by time(:interval:) without its own time > :dashboardTime:\n%s", where, level)
+		}
+	}
+	for _, v := range varUse.FindAllString(q, -1) {
+		typ, ok := defined[v]
+		if !builtins[v] && !ok {
+			t.Errorf("%s: %s is used but not defined", where, v)
+		}
+		quoted := strings.Contains(q, "'"+v+"'")
+		switch {
+		case typ == "tagValues" && quoted:
+			t.Errorf("%s: %s is a tagValues variable, which Chronograf quotes itself: write it without quotes", where, v)
+		case typ == "influxql" && !quoted && !inRegex(q, v):
+			t.Errorf("%s: %s is an influxql variable, written as it is: quote it, '%s'", where, v, v)
+		}
+	}
+}
+
+// selectLevels splits a query into its SELECT statements, each without
+// its subqueries.
+func selectLevels(q string) []string {
+	i := strings.Index(q, "(SELECT")
+	if i < 0 {
+		return []string{q}
+	}
+	depth := 0
+	for j := i; j < len(q); j++ {
+		switch q[j] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				inner := q[i+1 : j]
+				return append(selectLevels(q[:i]+"(…)"+q[j+1:]), selectLevels(inner)...)
+			}
+		}
+	}
+	return []string{q} // unbalanced: InfluxDB will say so
+}
+
+func inRegex(q, v string) bool {
+	return regexp.MustCompile(`[=!]~\s*/[^/]*` + regexp.QuoteMeta(v)).MatchString(q)
+}
+
+func checkAxes(t *testing.T, where string, c Cell) {
+	t.Helper()
+	for _, k := range []string{"x", "y", "y2"} {
+		if _, ok := c.Axes[k]; !ok {
+			t.Errorf("%s: axis %s missing (the server always serves x, y and y2)", where, k)
+		}
+	}
+	for k, a := range c.Axes {
+		if k != "x" && k != "y" && k != "y2" {
+			t.Errorf("%s: axis %q", where, k)
+		}
+		if len(a.Bounds) != 2 || !axisBases[a.Base] || !axisScales[a.Scale] {
+			t.Errorf("%s: axis %s: bounds %q, base %q, scale %q", where, k, a.Bounds, a.Base, a.Scale)
+		}
+	}
+}
+
+func checkLegend(t *testing.T, where string, c Cell) {
+	t.Helper()
+	l := c.Legend
+	if (l.Type == "") != (l.Orientation == "") {
+		t.Errorf("%s: legend needs both type and orientation, or neither", where)
+	}
+	if l.Type != "" && (l.Type != "static" || !orientations[l.Orientation]) {
+		t.Errorf("%s: legend %+v", where, l)
+	}
+}
+
+func checkColors(t *testing.T, where string, c Cell) {
+	t.Helper()
+	kinds := map[string]int{}
+	base := false
+	for _, col := range c.Colors {
+		if !colorTypes[col.Type] || len(col.Hex) != 7 || col.Hex[0] != '#' {
+			t.Errorf("%s: colour %+v", where, col)
+		}
+		kinds[col.Type]++
+		base = base || col.ID == "base"
+	}
+	if len(c.Colors) == 0 {
+		return
+	}
+	switch {
+	case graphTypes[c.Type]:
+		if kinds["scale"] != len(c.Colors) || len(c.Colors) < 2 {
+			t.Errorf("%s: a graph takes two or more scale colours, or it uses the default palette", where)
+		}
+	case c.Type == "single-stat" || c.Type == "table":
+		if kinds["text"]+kinds["background"] != len(c.Colors) || !base {
+			t.Errorf("%s: a %s takes text or background colours, one of id base", where, c.Type)
+		}
+	case c.Type == "gauge":
+		if kinds["min"] != 1 || kinds["max"] != 1 {
+			t.Errorf("%s: a gauge needs one min and one max colour", where)
 		}
 	}
 }
@@ -202,36 +386,6 @@ func checkGrid(t *testing.T, c Cell, before []Cell) {
 	}
 	if !rests {
 		t.Errorf("cell %s at y=%d rests on no cell: the grid would float it up", c.I, c.Y)
-	}
-}
-
-func TestEverydayTwins(t *testing.T) {
-	read := func(f string) Dashboard {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var d Dashboard
-		if err := json.Unmarshal(b, &d); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	en, fr := read("everyday-en.dashboard"), read("everyday-fr.dashboard")
-	if len(en.Cells) != len(fr.Cells) {
-		t.Fatalf("%d cells in English, %d in French", len(en.Cells), len(fr.Cells))
-	}
-	for i := range en.Cells {
-		a, b := en.Cells[i], fr.Cells[i]
-		if a.X != b.X || a.Y != b.Y || a.W != b.W || a.H != b.H || len(a.Queries) != len(b.Queries) {
-			t.Errorf("cell %d differs in layout between the twins", i)
-			continue
-		}
-		for j := range a.Queries {
-			if a.Queries[j].Query != b.Queries[j].Query {
-				t.Errorf("cell %d: queries differ between the twins", i)
-			}
-		}
 	}
 }
 

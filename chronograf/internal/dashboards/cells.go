@@ -1,0 +1,192 @@
+package dashboards
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Decimals gives the digits shown for each unit, on every dashboard: the
+// same quantity is rounded the same way wherever it appears. Counts are
+// the everyday metaphors (LED bulbs, smartphone charges, …).
+var Decimals = map[string]int{
+	"W":     1,
+	"Wh":    1,
+	"kWh":   3, // a few minutes of a server is a few hundredths of a kWh
+	"g":     1, // grams of CO2
+	"%":     1,
+	"bit/s": 0,
+	"count": 1,
+}
+
+// spec is what a cell shows; layout places it. Use the constructors below.
+type spec struct {
+	id, name, kind string
+	w, h           int // h 0: the kind's height
+	queries        []string
+	unit           string        // a key of Decimals
+	label          string        // graph: y axis label; single-stat: text after the number
+	columns        []FieldOption // table: the visible columns, in order
+	note           string        // note cell: its text; other cells: the note in the header
+	colors         []string      // graph: the colour scale, when not the default
+}
+
+// graph is a line graph with a static legend under it.
+func graph(id, name string, w int, unit, label string, queries ...string) spec {
+	return spec{id: id, name: name, kind: "line", w: w, unit: unit, label: label, queries: queries}
+}
+
+// stat is a single number followed by what it counts ("14.9 LED bulbs").
+func stat(id, name string, w int, unit, label, query string) spec {
+	return spec{id: id, name: name, kind: "single-stat", w: w, unit: unit, label: label, queries: []string{query}}
+}
+
+// table is a table with one row per series and the given columns; time is
+// hidden (use it for last() and the like, where time says nothing).
+func table(id, name string, w int, unit, query string, columns ...FieldOption) spec {
+	return spec{id: id, name: name, kind: "table", w: w, unit: unit, queries: []string{query}, columns: columns}
+}
+
+// col is a visible table column: a tag key, or "<measurement>.<alias>".
+func col(internal, display string) FieldOption {
+	return FieldOption{InternalName: internal, DisplayName: display, Visible: true}
+}
+
+// note is a Markdown note across the whole width.
+func note(id, name, text string) spec {
+	return spec{id: id, name: name, kind: "note", w: 12, note: text}
+}
+
+// withNote adds a note to the cell's header (Chronograf shows an icon;
+// the text appears on hover).
+func (s spec) withNote(text string) spec { s.note = text; return s }
+
+// withColors sets a graph's colour scale. Chronograf gives one series the
+// first colour, two series the first two, and n > 2 series n colours
+// spread over the scale (so n colours for n series exactly).
+func (s spec) withColors(hex ...string) spec { s.colors = hex; return s }
+
+// row is one row of the grid.
+func row(cells ...spec) []spec { return cells }
+
+// layout places rows of cells on the 12-column grid, each row directly
+// under the previous one and every cell of a row as high as the row:
+// compact as Chronograf's grid wants it, so the browser never moves a cell
+// (and never re-saves the file).
+func layout(prefix string, rows ...[]spec) []Cell {
+	var cells []Cell
+	y := 0
+	for _, r := range rows {
+		x, h := 0, 0
+		for _, s := range r {
+			c := newCell(prefix, s)
+			c.X, c.Y = x, y
+			x += c.W
+			h = max(h, c.H)
+			cells = append(cells, c)
+		}
+		if x > 12 {
+			panic(fmt.Sprintf("%s: row at y=%d is %d columns wide", prefix, y, x))
+		}
+		for i := len(cells) - len(r); i < len(cells); i++ {
+			cells[i].H = h
+		}
+		y += h
+	}
+	return cells
+}
+
+func newCell(prefix string, s spec) Cell {
+	digits, ok := Decimals[s.unit]
+	if !ok && s.kind != "note" {
+		panic(fmt.Sprintf("%s-%s: unit %q has no entry in Decimals", prefix, s.id, s.unit))
+	}
+	id := prefix + "-" + s.id
+	c := Cell{
+		I: id, W: s.w, H: s.h, Name: s.name, Type: s.kind,
+		Axes: map[string]Axis{
+			"x":  axis(),
+			"y":  {Bounds: []string{"0", ""}, Label: s.label, Base: "10", Scale: "linear"},
+			"y2": axis(),
+		},
+		Colors:         []Color{},
+		FieldOptions:   []FieldOption{},
+		DecimalPlaces:  DecimalPlaces{IsEnforced: true, Digits: digits},
+		Note:           s.note,
+		NoteVisibility: "default",
+	}
+	for _, q := range s.queries {
+		c.Queries = append(c.Queries, Query{Query: q, QueryConfig: map[string]any{}, Type: "influxql"})
+	}
+	height := 4
+	switch s.kind {
+	case "note":
+		// A note cell needs a query object all the same, or the browser
+		// shows an "Add Data" button instead of the text.
+		c.Queries = []Query{{Query: "", QueryConfig: map[string]any{}, Type: "influxql"}}
+		height = noteHeight(s.note, s.w)
+	case "single-stat":
+		height = 2
+		c.Axes["y"] = Axis{Bounds: []string{"", ""}, Suffix: " " + s.label, Base: "10", Scale: "linear"}
+		c.Colors = []Color{{ID: "base", Type: "text", Hex: "#7CE490", Name: "honeydew", Value: "-1000000000000000000"}}
+	case "table":
+		c.Axes["y"] = axis()
+		c.TableOptions = &TableOptions{
+			VerticalTimeAxis: true, // one row per series, not one column
+			SortBy:           s.columns[0],
+			Wrapping:         "truncate",
+		}
+		c.FieldOptions = append([]FieldOption{{InternalName: "time", Visible: false}}, s.columns...)
+	default:
+		c.Legend = Legend{Type: "static", Orientation: "bottom"}
+		// Bright on the dark background, legend text included: one series
+		// is cyan, two are cyan and amber, more run cyan, green, amber,
+		// orange, pink (Chronograf interpolates in LCH).
+		hexes := s.colors
+		if hexes == nil {
+			hexes = []string{"#31C0F6", "#FFB94A", "#FF4D9E"}
+		}
+		for i, h := range hexes {
+			c.Colors = append(c.Colors, Color{ID: fmt.Sprintf("%s-c%d", id, i+1), Type: "scale", Hex: h, Name: h, Value: "0"})
+		}
+	}
+	if c.H == 0 {
+		c.H = height
+	}
+	return c
+}
+
+// axis is an axis with nothing set: automatic bounds, no label.
+func axis() Axis {
+	return Axis{Bounds: []string{"", ""}, Base: "10", Scale: "linear"}
+}
+
+// noteHeight is enough grid rows (83.5 px and a 4 px margin each) for the
+// Markdown text on a 1280 px wide screen: about 12 characters per column
+// of width on a line of 24 px, 6 px between paragraphs, 50 px for the title.
+func noteHeight(text string, w int) int {
+	perLine := 12 * w
+	px := 50
+	for _, l := range strings.Split(text, "\n") {
+		if l == "" {
+			px += 6
+			continue
+		}
+		px += 24 * ((len([]rune(l)) + perLine - 1) / perLine)
+	}
+	return max(2, (px+86)/87)
+}
+
+// hostTemplate is the :host: variable: the hosts that have written
+// measurement (and match the optional condition). It is of type influxql
+// so that the value goes into titles bare (kvm-0); queries quote it
+// themselves (onHost).
+func hostTemplate(id, label, measurement, cond string) Template {
+	q := fmt.Sprintf(`SHOW TAG VALUES ON "%s" FROM "%s" WITH KEY = "host"`, Database, measurement)
+	if cond != "" {
+		q += " WHERE " + cond
+	}
+	return Template{
+		ID: id, TempVar: ":host:", Type: "influxql", Label: label, Values: []TemplateValue{},
+		Query: TemplateQuery{InfluxQL: q, DB: Database, Measurement: measurement, TagKey: "host"},
+	}
+}

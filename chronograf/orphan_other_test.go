@@ -1,0 +1,7 @@
+//go:build !linux
+
+package chronograf
+
+import "os/exec"
+
+func orphanless(*exec.Cmd) {}
