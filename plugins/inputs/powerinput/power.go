@@ -34,9 +34,25 @@ type powerCollector struct {
 	fields  map[string]any
 	tags    map[string]string
 	devices []devicePower
+	// host is this gather's power_host reading, for the collectors that
+	// divide it (VMs, services); zero when there was none.
+	host hostReading
 }
 
+// hostReading is the machine's energy over one interval, as power_host
+// writes it, with where it comes from.
+type hostReading struct {
+	Energy   energy.Energy
+	Interval time.Duration
+	Source   string
+	Model    string
+}
+
+// Measured reports whether the gather wrote a power_host point.
+func (h hostReading) Measured() bool { return h.Interval > 0 }
+
 func (c *powerCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline time.Time) {
+	c.host = hostReading{}
 	r, ok := c.chain.Sample(deadline)
 	if !ok {
 		return
@@ -108,15 +124,23 @@ func (c *powerCollector) write(acc telegraf.Accumulator, r source.Reading, ts ti
 	c.fields[fieldPower] = pw.Watts()
 	c.fields[fieldEnergy] = total.Joules()
 	c.fields[fieldInterval] = res.Interval.Seconds()
-	if c.carbon > 0 {
-		c.fields[fieldCO2] = co2Grams(total, c.carbon)
-	}
-	for _, m := range c.table {
-		c.fields[m.Field] = m.Value(pw, total)
-	}
+	c.metaphorFields(c.fields, total, res.Interval)
 	clear(c.tags)
 	c.sourceTags(src, mdl)
 	acc.AddGauge("power_host", c.fields, c.tags, ts)
+	c.host = hostReading{Energy: total, Interval: res.Interval, Source: src, Model: mdl}
+}
+
+// metaphorFields adds the metaphor fields (and co2_grams where an
+// intensity is set) of energy e over interval d to fields.
+func (c *powerCollector) metaphorFields(fields map[string]any, e energy.Energy, d time.Duration) {
+	pw := energy.Average(e, d)
+	if c.carbon > 0 {
+		fields[fieldCO2] = co2Grams(e, c.carbon)
+	}
+	for _, m := range c.table {
+		fields[m.Field] = m.Value(pw, e)
+	}
 }
 
 func (c *powerCollector) sourceTags(src, mdl string) {
