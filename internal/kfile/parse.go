@@ -30,6 +30,15 @@ func Uint(b []byte) (v uint64, ok bool) {
 	if len(b) == 0 || len(b) > 20 {
 		return 0, false
 	}
+	if len(b) < 20 { // below 10^19: no overflow to check for
+		for _, c := range b {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + uint64(c-'0')
+		}
+		return v, true
+	}
 	for _, c := range b {
 		if c < '0' || c > '9' {
 			return 0, false
