@@ -1,0 +1,165 @@
+package cgroup
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+)
+
+// benchGroups makes 200 workload groups as a busy host has them: 150
+// services (some in template slices), 30 containers, 10 pods, 10 users,
+// under their slices.
+func benchGroups(b *testing.B, root string, set func(rel string)) []string {
+	b.Helper()
+	var rels []string
+	for i := range 150 {
+		rel := fmt.Sprintf("system.slice/svc%03d.service", i)
+		if i%10 == 0 {
+			rel = fmt.Sprintf("system.slice/system-tpl%d.slice/tpl@%d.service", i/50, i)
+		}
+		rels = append(rels, rel)
+	}
+	for i := range 30 {
+		rels = append(rels, fmt.Sprintf("system.slice/docker-%064x.scope", i+1))
+	}
+	for i := range 10 {
+		rels = append(rels, fmt.Sprintf("kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%08x_0000_4000_8000_%012x.slice", i, i))
+	}
+	for i := range 10 {
+		rels = append(rels, fmt.Sprintf("user.slice/user-%d.slice", 1000+i))
+	}
+	for _, rel := range rels {
+		set(rel)
+	}
+	return rels
+}
+
+// BenchmarkWalk is one walk of 200 workload groups in a test tree in
+// memory (tmpfs where there is one): "kept" keeps every usage file open,
+// "reopen" opens, reads and closes each. Compare with
+// BenchmarkWalkFloor.
+func BenchmarkWalk(b *testing.B) {
+	for _, mode := range []struct {
+		name  string
+		files int
+	}{{"kept", DefaultFiles}, {"reopen", 0}} {
+		b.Run("groups=200/"+mode.name, func(b *testing.B) {
+			c := memCgtree(b)
+			benchGroups(b, c.root, func(rel string) { c.set(b, rel, time.Second) })
+			w := NewWalker(Hierarchy{Dir: c.root, V2: true})
+			w.files = mode.files
+			defer w.Close()
+			w.Walk()
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := w.Walk()
+				if err != nil || len(r.Workloads) != 200 {
+					b.Fatal(err, len(r.Workloads))
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*200), "ns/group")
+		})
+	}
+	b.Run("groups=200/floor-open-read-close", func(b *testing.B) {
+		c := memCgtree(b)
+		rels := benchGroups(b, c.root, func(rel string) { c.set(b, rel, time.Second) })
+		floorGroups(b, c.root, rels)
+	})
+}
+
+func memCgtree(b *testing.B) *cgtree {
+	dir, err := os.MkdirTemp("/dev/shm", "cgroup-bench-")
+	if err != nil {
+		return newCgtree(b, true)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	write(b, filepath.Join(dir, "cgroup.controllers"), "cpu\n")
+	return &cgtree{root: dir, v2: true}
+}
+
+// floorGroups opens, reads and closes each group's cpu.stat with bare
+// system calls on names built beforehand.
+func floorGroups(b *testing.B, root string, rels []string) {
+	dfd, err := syscall.Open(root, syscall.O_RDONLY|syscall.O_DIRECTORY, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer syscall.Close(dfd)
+	var names [][]byte
+	for _, rel := range rels {
+		names = append(names, []byte(rel+"/cpu.stat\x00"))
+	}
+	var buf [512]byte
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, name := range names {
+			fd, _, e := syscall.Syscall6(syscall.SYS_OPENAT, uintptr(dfd), uintptr(unsafe.Pointer(&name[0])), syscall.O_RDONLY, 0, 0, 0)
+			if e != 0 {
+				b.Fatal(e)
+			}
+			syscall.Read(int(fd), buf[:])
+			syscall.Close(int(fd))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(rels)), "ns/group")
+}
+
+// BenchmarkWalkCgroupfs walks 200 real control groups, made for it in this
+// machine's cgroup v2 hierarchy (as root; skipped otherwise): cgroupfs
+// builds cpu.stat when it is read, which a test tree does not show.
+func BenchmarkWalkCgroupfs(b *testing.B) {
+	h, err := Find("/sys")
+	if err != nil || !h.V2 {
+		b.Skip("no cgroup v2 hierarchy")
+	}
+	root, err := os.MkdirTemp(h.Dir, "powerinput-bench-")
+	if err != nil {
+		b.Skipf("cannot make control groups here (root needed): %v", err)
+	}
+	var made []string
+	b.Cleanup(func() {
+		for i := len(made) - 1; i >= 0; i-- {
+			syscall.Rmdir(made[i])
+		}
+		syscall.Rmdir(root)
+	})
+	mkdir := func(rel string) {
+		path := filepath.Join(root, rel)
+		var parts []string
+		for p := path; p != root; p = filepath.Dir(p) {
+			parts = append([]string{p}, parts...)
+		}
+		for _, p := range parts {
+			if err := os.Mkdir(p, 0o755); err == nil {
+				made = append(made, p)
+			} else if !os.IsExist(err) {
+				b.Skipf("mkdir: %v", err)
+			}
+		}
+	}
+	rels := benchGroups(b, root, mkdir)
+	for _, mode := range []struct {
+		name  string
+		files int
+	}{{"kept", DefaultFiles}, {"reopen", 0}} {
+		b.Run("groups=200/"+mode.name, func(b *testing.B) {
+			w := NewWalker(Hierarchy{Dir: root, V2: true})
+			w.files = mode.files
+			defer w.Close()
+			w.Walk()
+			b.ReportAllocs()
+			for b.Loop() {
+				r, err := w.Walk()
+				if err != nil || len(r.Workloads) != 200 {
+					b.Fatal(err, r)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*200), "ns/group")
+		})
+	}
+	b.Run("groups=200/floor-open-read-close", func(b *testing.B) { floorGroups(b, root, rels) })
+}

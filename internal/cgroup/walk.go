@@ -1,0 +1,298 @@
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/greencampus/powerinput/internal/kfile"
+)
+
+// Limits of a Walker.
+const (
+	// MaxDepth: groups deeper than this below the root are not looked at.
+	MaxDepth = 8
+	// MaxDirs: directories listed per walk at most.
+	MaxDirs = 4096
+	// MaxWorkloads: workloads read per walk at most.
+	MaxWorkloads = 16384
+	// DefaultFiles usage files stay open between walks; past it a file is
+	// opened, read and closed at each walk.
+	DefaultFiles = 512
+)
+
+// Workload is one workload group a walk found.
+type Workload struct {
+	// Key names the group from walk to walk: its path and its inode, so
+	// a group made anew under the same path (a service restarted) is
+	// another group.
+	Key string
+	// Path is the group's path from the root.
+	Path string
+	Kind Kind
+	// Name is the workload's name as its runtime names it (see Classify),
+	// not cleaned for any use. Several groups may share a name (podman's
+	// container and its conmon).
+	Name string
+	// Usage is the CPU time the group has used since it was made, its
+	// children's included.
+	Usage time.Duration
+}
+
+// WalkResult is one walk.
+type WalkResult struct {
+	// Workloads found, in the order of the walk; reused by the next walk.
+	Workloads []Workload
+	// Dirs listed.
+	Dirs int
+	// Truncated: a limit (MaxDepth, MaxDirs, MaxWorkloads) left groups out.
+	Truncated bool
+	// Unreadable counts workloads whose usage could not be read for
+	// another reason than having gone; Err is the first such error.
+	Unreadable int
+	Err        error
+}
+
+// Walker finds the workloads of a hierarchy and reads their CPU time,
+// again and again, without allocating once warm: directories are listed
+// and files read relative to the hierarchy's root, and up to
+// DefaultFiles usage files stay open.
+//
+// A Walker is not safe for concurrent use; Walk may run in another
+// goroutine (internal/guard) as long as nothing else uses it or its
+// result meanwhile.
+type Walker struct {
+	h     Hierarchy
+	dir   *kfile.Dir
+	files int
+	kept  int
+
+	round  uint64
+	groups map[string]*group
+	path   []byte
+	recs   [MaxDepth + 1][]byte
+	buf    [statSize]byte
+	res    WalkResult
+}
+
+// group is what the walker remembers of a directory.
+type group struct {
+	path    string
+	key     string // path#inode
+	ino     uint64
+	kind    Kind
+	name    string
+	descend bool
+	round   uint64
+	h       kfile.Handle
+}
+
+// NewWalker reads the workloads of h. Nothing is opened before the first
+// Walk.
+func NewWalker(h Hierarchy) *Walker {
+	return &Walker{h: h, files: DefaultFiles, groups: map[string]*group{}}
+}
+
+// Hierarchy is the hierarchy walked.
+func (w *Walker) Hierarchy() Hierarchy { return w.h }
+
+// Close releases every open file; a later Walk starts again.
+func (w *Walker) Close() {
+	for _, g := range w.groups {
+		g.h.Close()
+	}
+	clear(w.groups)
+	w.kept = 0
+	w.dir.Close()
+	w.dir = nil
+}
+
+// Walk lists the hierarchy and reads each workload's usage. An error
+// means the root could not be read.
+func (w *Walker) Walk() (*WalkResult, error) {
+	res := &w.res
+	res.Workloads = res.Workloads[:0]
+	res.Dirs, res.Truncated, res.Unreadable, res.Err = 0, false, 0, nil
+	if w.dir == nil {
+		d, err := kfile.OpenDir(w.h.Dir)
+		if err != nil {
+			return nil, err
+		}
+		w.dir = d
+	}
+	w.round++
+	w.path = w.path[:0]
+	if _, err := w.list(0); err != nil {
+		err = w.dir.Err("readdir", []byte("."), err)
+		w.Close()
+		return nil, err
+	}
+	for key, g := range w.groups {
+		if g.round != w.round {
+			if g.h.Valid() {
+				g.h.Close()
+				w.kept--
+			}
+			delete(w.groups, key)
+		}
+	}
+	return res, nil
+}
+
+// list reads the directory at w.path (depth levels below the root) and
+// visits its subdirectories; it returns how many it has.
+func (w *Walker) list(depth int) (int, error) {
+	res := &w.res
+	if res.Dirs >= MaxDirs {
+		res.Truncated = true
+		return 0, nil
+	}
+	res.Dirs++
+	name := w.path
+	if len(name) == 0 {
+		name = dot
+	}
+	recs, err := w.dir.ReadDir(name, w.recs[depth], 1<<20)
+	w.recs[depth] = recs
+	if err != nil && !errors.Is(err, kfile.ErrTooLarge) {
+		return 0, err
+	}
+	subdirs := 0
+	base := len(w.path)
+	for e, rest, ok := kfile.NextEntry(recs); ok; e, rest, ok = kfile.NextEntry(rest) {
+		if !e.IsDir() {
+			continue
+		}
+		subdirs++
+		if base > 0 {
+			w.path = append(w.path, '/')
+		}
+		w.path = append(w.path, e.Name...)
+		w.visit(e.Ino, depth+1)
+		w.path = w.path[:base]
+	}
+	return subdirs, nil
+}
+
+var dot = []byte(".")
+
+// visit handles the subdirectory at w.path.
+func (w *Walker) visit(ino uint64, depth int) {
+	res := &w.res
+	g := w.groups[string(w.path)]
+	if g == nil || g.ino != ino { // new, or made anew under the same path
+		if g != nil {
+			if g.h.Valid() {
+				g.h.Close()
+				w.kept--
+			}
+			delete(w.groups, g.path)
+		}
+		path := string(w.path)
+		kind, name, descend := Classify(path)
+		g = &group{path: path, key: fmt.Sprintf("%s#%d", path, ino), ino: ino, kind: kind, name: name, descend: descend}
+		w.groups[path] = g
+	}
+	g.round = w.round
+	kind, name := g.kind, g.name
+	if g.descend {
+		if depth >= MaxDepth {
+			res.Truncated = true
+			return
+		}
+		n, err := w.list(depth)
+		if err != nil {
+			if !gone(err) {
+				w.unreadable(err)
+			}
+			return
+		}
+		if n > 0 || res.Truncated {
+			return
+		}
+		// A directory named like nothing known, without subdirectories:
+		// its processes are a workload of their own.
+		kind, name = Group, Unescape(g.path)
+	}
+	if kind == NotWorkload {
+		return
+	}
+	if len(res.Workloads) >= MaxWorkloads {
+		res.Truncated = true
+		return
+	}
+	usage, err := w.usage(g)
+	if err != nil {
+		if !gone(err) {
+			w.unreadable(err)
+		}
+		return
+	}
+	res.Workloads = append(res.Workloads, Workload{Key: g.key, Path: g.path, Kind: kind, Name: name, Usage: usage})
+}
+
+// gone: the group was removed while it was read.
+func gone(err error) bool {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ENODEV)
+}
+
+func (w *Walker) unreadable(err error) {
+	w.res.Unreadable++
+	if w.res.Err == nil {
+		w.res.Err = w.dir.Err("read", w.path, err)
+	}
+}
+
+// usage reads the group's CPU time, from its kept file where it has one.
+func (w *Walker) usage(g *group) (time.Duration, error) {
+	name := "cpuacct.usage"
+	if w.h.V2 {
+		name = "cpu.stat"
+	}
+	n, err := 0, error(nil)
+	if g.h.Valid() {
+		if n, err = g.h.ReadAt(w.buf[:], 0); err != nil || n == 0 {
+			g.h.Close()
+			w.kept--
+		}
+	}
+	if !g.h.Valid() {
+		base := len(w.path)
+		w.path = append(append(w.path, '/'), name...)
+		if w.kept < w.files {
+			var h kfile.Handle
+			if h, err = w.dir.Open(w.path); err == nil {
+				if n, err = h.ReadAt(w.buf[:], 0); err == nil {
+					g.h = h
+					w.kept++
+				} else {
+					h.Close()
+				}
+			}
+		} else {
+			n, err = w.dir.ReadFile(w.path, w.buf[:])
+		}
+		w.path = w.path[:base]
+		if err != nil {
+			return 0, err
+		}
+	}
+	if n == len(w.buf) {
+		return 0, kfile.ErrTooLarge
+	}
+	var d time.Duration
+	if w.h.V2 {
+		d, err = ParseCPUStat(w.buf[:n])
+	} else {
+		d, err = ParseUsage(w.buf[:n])
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", name, err)
+	}
+	return d, nil
+}
+
+// Path is the hierarchy's root.
+func (w *Walker) Path() string { return filepath.Clean(w.h.Dir) }
