@@ -1,0 +1,181 @@
+package attribute
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Load is one workload's CPU time over an interval.
+type Load struct {
+	// Name as the kernel gives it; the Selector cleans it.
+	Name string
+	// Kind tells workloads of the same name apart (a service and a
+	// container, a program and a kernel thread).
+	Kind string
+	CPU  time.Duration
+}
+
+// Selector bounds which workloads get a series of their own, so that the
+// names written to a database with a long retention stay few whatever
+// runs on the machine (a fork bomb, a CI runner making random names):
+//
+//   - per interval, only the TopN workloads by CPU time, among those with
+//     at least MinShare of the interval's busy CPU time;
+//   - per UTC day, at most PerDay distinct names: a name seen earlier in
+//     the day is written again whenever it is in the top N, a new one only
+//     while the day has room. The others add up into "other".
+//
+// So a day writes at most PerDay names of a kind's measurement, plus the
+// fixed parts. Names are cleaned for line protocol (see CleanName) and
+// cut to MaxLen bytes; workloads whose cleaned names and kinds are equal
+// are added up.
+type Selector struct {
+	TopN     int
+	MinShare float64 // 0 to 1
+	PerDay   int
+	MaxLen   int
+
+	day      int64
+	admitted map[nameKey]struct{}
+	clean    map[string]string
+	agg      map[nameKey]int
+	out      []Load
+}
+
+type nameKey struct{ name, kind string }
+
+// maxCleanCache bounds the memory of cleaned names (names come and go).
+const maxCleanCache = 8192
+
+// Select adds loads up by cleaned name and kind, and returns them with
+// the ones to write on their own first: out[:n] get their own series,
+// out[n:] add up into other. busy is the interval's busy CPU time, of
+// which MinShare is taken. out is reused by the next call. Once warm it
+// allocates only for names it has not seen (and once a day).
+func (s *Selector) Select(now time.Time, loads []Load, busy time.Duration) (out []Load, n int) {
+	if s.admitted == nil {
+		s.admitted, s.clean, s.agg = map[nameKey]struct{}{}, map[string]string{}, map[nameKey]int{}
+	}
+	if day := dayOf(now); day != s.day {
+		s.day = day
+		clear(s.admitted)
+	}
+	if len(s.clean) > maxCleanCache {
+		clear(s.clean)
+	}
+	s.out = s.out[:0]
+	clear(s.agg)
+	var sum time.Duration
+	for _, l := range loads {
+		if l.CPU <= 0 {
+			continue
+		}
+		sum += l.CPU
+		name, ok := s.clean[l.Name]
+		if !ok {
+			name = CleanName(l.Name, s.MaxLen)
+			s.clean[l.Name] = name
+		}
+		k := nameKey{name, l.Kind}
+		if i, ok := s.agg[k]; ok {
+			s.out[i].CPU += l.CPU
+			continue
+		}
+		s.agg[k] = len(s.out)
+		s.out = append(s.out, Load{Name: name, Kind: l.Kind, CPU: l.CPU})
+	}
+	out = s.out
+	slices.SortFunc(out, func(a, b Load) int {
+		if c := cmp.Compare(b.CPU, a.CPU); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Name, b.Name); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Kind, b.Kind)
+	})
+	least := time.Duration(s.MinShare * float64(max(busy, sum)))
+	for i := range out {
+		if n == s.TopN || out[i].CPU < least {
+			break
+		}
+		k := nameKey{out[i].Name, out[i].Kind}
+		if _, ok := s.admitted[k]; !ok {
+			if len(s.admitted) >= s.PerDay {
+				continue // today's names are taken: into other
+			}
+			s.admitted[k] = struct{}{}
+		}
+		out[n], out[i] = out[i], out[n]
+		n++
+	}
+	return out, n
+}
+
+// Admitted is how many names the current day has let through.
+func (s *Selector) Admitted() int { return len(s.admitted) }
+
+// dayOf is the UTC day number of t.
+func dayOf(t time.Time) int64 {
+	sec := t.Unix()
+	d := sec / 86400
+	if sec < 0 && sec%86400 != 0 {
+		d--
+	}
+	return d
+}
+
+// CleanName returns name as a tag value that line protocol carries and
+// gives back unchanged: bytes that are not UTF-8 and control characters
+// become '?', a backslash that Telegraf's serializer or parser would
+// change (at the end; before '"' in a name with ',', '=' or a space)
+// becomes '?' (see netdev.CheckTagValue), and the name is cut to
+// at most maxLen bytes (0: no limit) on a character boundary. An empty
+// name is "?". It allocates only when it changes something.
+func CleanName(name string, maxLen int) string {
+	if maxLen > 0 && len(name) > maxLen {
+		cut := maxLen
+		for cut > 0 && !utf8.RuneStart(name[cut]) {
+			cut--
+		}
+		name = name[:cut]
+	}
+	if name == "" {
+		return "?"
+	}
+	if clean(name) {
+		return name
+	}
+	quoteRisk := strings.ContainsAny(name, ",= ")
+	var b strings.Builder
+	b.Grow(len(name))
+	for i := 0; i < len(name); {
+		r, size := utf8.DecodeRuneInString(name[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1, r < 0x20, r == 0x7f:
+			b.WriteByte('?')
+		case r == '\\' && (i+1 == len(name) || quoteRisk && name[i+1] == '"'):
+			b.WriteByte('?')
+		default:
+			b.WriteString(name[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// clean: nothing for CleanName to change (its length aside).
+func clean(name string) bool {
+	if !utf8.ValidString(name) || name[len(name)-1] == '\\' || strings.Contains(name, `\"`) && strings.ContainsAny(name, ",= ") {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}
