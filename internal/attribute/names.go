@@ -26,7 +26,12 @@ type Load struct {
 //     at least MinShare of the interval's busy CPU time;
 //   - per UTC day, at most PerDay distinct names: a name seen earlier in
 //     the day is written again whenever it is in the top N, a new one only
-//     while the day has room. The others add up into "other".
+//     while the day has room. The others add up into "other". A day
+//     starts with the previous day's names that used at least MinShare of
+//     that day's busy CPU time already let in (at most half of PerDay, the
+//     busiest first), so that a burst of new names early in the day (a
+//     fork bomb, a CI run) cannot take the places of the machine's steady
+//     workloads; the first day after a start is first come, first served.
 //
 // So a day writes at most PerDay names of a kind's measurement, plus the
 // fixed parts. Names are cleaned for line protocol (see CleanName) and
@@ -39,13 +44,20 @@ type Selector struct {
 	MaxLen   int
 
 	day      int64
-	admitted map[nameKey]struct{}
+	admitted map[nameKey]time.Duration // CPU time today
+	dayBusy  time.Duration
+	carry    []nameCPU
 	clean    map[string]string
 	agg      map[nameKey]int
 	out      []Load
 }
 
 type nameKey struct{ name, kind string }
+
+type nameCPU struct {
+	k   nameKey
+	cpu time.Duration
+}
 
 // maxCleanCache bounds the memory of cleaned names (names come and go).
 const maxCleanCache = 8192
@@ -57,11 +69,11 @@ const maxCleanCache = 8192
 // allocates only for names it has not seen (and once a day).
 func (s *Selector) Select(now time.Time, loads []Load, busy time.Duration) (out []Load, n int) {
 	if s.admitted == nil {
-		s.admitted, s.clean, s.agg = map[nameKey]struct{}{}, map[string]string{}, map[nameKey]int{}
+		s.admitted, s.clean, s.agg = map[nameKey]time.Duration{}, map[string]string{}, map[nameKey]int{}
+		s.day = dayOf(now)
 	}
 	if day := dayOf(now); day != s.day {
-		s.day = day
-		clear(s.admitted)
+		s.newDay(day)
 	}
 	if len(s.clean) > maxCleanCache {
 		clear(s.clean)
@@ -97,6 +109,7 @@ func (s *Selector) Select(now time.Time, loads []Load, busy time.Duration) (out 
 		}
 		return strings.Compare(a.Kind, b.Kind)
 	})
+	s.dayBusy += max(busy, sum)
 	least := time.Duration(s.MinShare * float64(max(busy, sum)))
 	for i := range out {
 		if n == s.TopN || out[i].CPU < least {
@@ -107,12 +120,47 @@ func (s *Selector) Select(now time.Time, loads []Load, busy time.Duration) (out 
 			if len(s.admitted) >= s.PerDay {
 				continue // today's names are taken: into other
 			}
-			s.admitted[k] = struct{}{}
+			s.admitted[k] = 0
 		}
 		out[n], out[i] = out[i], out[n]
 		n++
 	}
+	// Today's CPU time of the names let in, to choose those kept tomorrow.
+	for _, l := range out {
+		k := nameKey{l.Name, l.Kind}
+		if cpu, ok := s.admitted[k]; ok {
+			s.admitted[k] = cpu + l.CPU
+		}
+	}
 	return out, n
+}
+
+// newDay starts day with the busiest half of the previous day's names.
+func (s *Selector) newDay(day int64) {
+	s.carry = s.carry[:0]
+	if day == s.day+1 {
+		least := max(time.Duration(s.MinShare*float64(s.dayBusy)), 1)
+		for k, cpu := range s.admitted {
+			if cpu >= least {
+				s.carry = append(s.carry, nameCPU{k, cpu})
+			}
+		}
+		slices.SortFunc(s.carry, func(a, b nameCPU) int {
+			if c := cmp.Compare(b.cpu, a.cpu); c != 0 {
+				return c
+			}
+			if c := strings.Compare(a.k.name, b.k.name); c != 0 {
+				return c
+			}
+			return strings.Compare(a.k.kind, b.k.kind)
+		})
+		s.carry = s.carry[:min(len(s.carry), s.PerDay/2)]
+	}
+	clear(s.admitted)
+	for _, c := range s.carry {
+		s.admitted[c.k] = 0
+	}
+	s.day, s.dayBusy = day, 0
 }
 
 // Admitted is how many names the current day has let through.

@@ -59,7 +59,9 @@ func TestSelectTopNAndOther(t *testing.T) {
 // A day of random names: 100,000 of them over 86,400 gathers, each
 // busier than the machine's three steady services. The names that get a
 // series in a day stay within the cap, the steady services keep theirs all
-// day, and the next day starts afresh.
+// day, and the next day starts with them (they used more than min_share
+// of the day's busy time) and room for new names, not with the day's
+// random names that will never come back.
 func TestSelectDailyCapUnderRandomNames(t *testing.T) {
 	const perDay = 20
 	s := Selector{TopN: 10, MinShare: 0.01, PerDay: perDay, MaxLen: 64}
@@ -93,7 +95,7 @@ func TestSelectDailyCapUnderRandomNames(t *testing.T) {
 	require.GreaterOrEqual(t, random, 100_000)
 	d0 := dayOf(start)
 	require.Len(t, series[d0], perDay, "the first day fills its cap and no more")
-	require.Len(t, series[d0+1], perDay, "the next day starts afresh")
+	require.Len(t, series[d0+1], perDay, "the next day has its own room")
 	for _, st := range steady {
 		require.True(t, series[d0][st.Name])
 		require.True(t, series[d0+1][st.Name])
@@ -162,4 +164,28 @@ func FuzzCleanName(f *testing.F) {
 			t.Fatalf("CleanName(%q) changed a name that was fine: %q", name, got)
 		}
 	})
+}
+
+// A burst of new names at midnight, while nginx is idle, cannot take
+// nginx's place for the day: it was busy the day before.
+func TestSelectKeepsYesterdaysBusyNames(t *testing.T) {
+	s := Selector{TopN: 5, MinShare: 0.01, PerDay: 10, MaxLen: 64}
+	day1 := time.Date(2026, 3, 1, 23, 0, 0, 0, time.UTC)
+	for i := range 60 {
+		s.Select(day1.Add(time.Duration(i)*time.Minute), []Load{{"nginx", "service", 5 * time.Second}, {fmt.Sprintf("once-%d", i), "service", 100 * time.Millisecond}}, 10*time.Second)
+	}
+	day2 := day1.Add(time.Hour + time.Second)
+	for i := range 20 {
+		var loads []Load
+		for j := range 10 {
+			loads = append(loads, Load{fmt.Sprintf("burst-%d-%d", i, j), "service", 4 * time.Second})
+		}
+		s.Select(day2.Add(time.Duration(i)*time.Second), loads, 100*time.Second)
+	}
+	require.Equal(t, 10, s.Admitted(), "the day is full")
+	out, n := s.Select(day2.Add(time.Minute), []Load{{"nginx", "service", 5 * time.Second}}, 10*time.Second)
+	require.Equal(t, []string{"nginx/service=5s"}, names(out[:n]))
+	// once-N names (1 % of their day each, under min_share) were not kept.
+	out, n = s.Select(day2.Add(2*time.Minute), []Load{{"once-59", "service", 5 * time.Second}}, 10*time.Second)
+	require.Zero(t, n)
 }
