@@ -36,6 +36,14 @@ type Config struct {
 	Net        bool     `toml:"net"`
 	Interfaces []string `toml:"interfaces"`
 
+	// Applications: the host's energy divided over services and
+	// containers (control groups) and over programs (processes).
+	Services       bool    `toml:"services"`
+	Processes      bool    `toml:"processes"`
+	TopN           int     `toml:"top_n"`
+	MinShare       float64 `toml:"min_share"`
+	MaxNamesPerDay int     `toml:"max_names_per_day"`
+
 	CarbonIntensity  float64             `toml:"carbon_intensity_g_per_kwh"`
 	DefaultMetaphors bool                `toml:"default_metaphors"`
 	Metaphors        []metaphor.Metaphor `toml:"metaphor"`
@@ -56,6 +64,9 @@ func defaults() Config {
 		PerCPU:           true,
 		TotalCPU:         true,
 		Net:              true,
+		TopN:             10,
+		MinShare:         0.01,
+		MaxNamesPerDay:   50,
 		DefaultMetaphors: true,
 	}
 }

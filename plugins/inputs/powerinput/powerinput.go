@@ -44,10 +44,12 @@ type PowerInput struct {
 	clock func() time.Time
 	open  kfile.Opener
 
-	say   *sayer
-	cpu   *cpuCollector
-	power *powerCollector
-	net   *netCollector
+	say       *sayer
+	cpu       *cpuCollector
+	power     *powerCollector
+	net       *netCollector
+	services  *servicesCollector
+	processes *processesCollector
 }
 
 // New returns the plugin with its defaults.
@@ -84,7 +86,7 @@ func (p *PowerInput) Init() error {
 		return err
 	}
 	p.say = newSayer(p.Log)
-	needCPU := p.CPU || slices.Contains(p.Sources, model.Name)
+	needCPU := p.CPU || slices.Contains(p.Sources, model.Name) || p.Services || p.Processes
 	p.cpu = newCPUCollector(p.HostProc, p.clock, p.PerCPU, p.TotalCPU, p.say)
 	if needCPU {
 		p.cpu.prime(p.deadline())
@@ -110,6 +112,12 @@ func (p *PowerInput) Init() error {
 	p.power = &powerCollector{chain: chain, carbon: p.CarbonIntensity, table: table}
 	if !needCPU {
 		p.cpu = nil
+	}
+	if p.Services {
+		p.services = newServicesCollector(p.Config, p.power, p.cpu, p.clock, p.say)
+	}
+	if p.Processes {
+		p.processes = newProcessesCollector(p.Config, p.power, p.cpu, p.clock, p.say)
 	}
 	if p.Net {
 		if p.net, err = newNetCollector(p.HostProc, p.HostSys, p.Interfaces, os.Getenv("HOST_PROC") != "", p.say); err != nil {
@@ -140,6 +148,9 @@ func (p *PowerInput) check() error {
 		{"vcpu_max_watts", p.VCPUMaxWatts, p.VCPUMaxWatts > 0 && p.VCPUMaxWatts < 1000, "a positive number of watts below 1000"},
 		{"carbon_intensity_g_per_kwh", p.CarbonIntensity, p.CarbonIntensity >= 0 && p.CarbonIntensity < 10000, "0 (off) or grams of CO2 per kWh below 10000"},
 		{"vm_stale_intervals", p.VMStaleIntervals, p.VMStaleIntervals >= 1 && p.VMStaleIntervals <= 1000, "between 1 and 1000"},
+		{"top_n", p.TopN, p.TopN >= 1 && p.TopN <= 100, "between 1 and 100"},
+		{"min_share", p.MinShare, p.MinShare >= 0 && p.MinShare < 1, "a share of busy CPU time from 0 to below 1 (0.01 is 1 %)"},
+		{"max_names_per_day", p.MaxNamesPerDay, p.MaxNamesPerDay >= p.TopN && p.MaxNamesPerDay <= 10000, "between top_n and 10000"},
 		{"read_timeout", time.Duration(p.ReadTimeout), time.Duration(p.ReadTimeout) >= 10*time.Millisecond && time.Duration(p.ReadTimeout) <= time.Minute, "between 10ms and 1m"},
 	}
 	for _, c := range checks {
@@ -202,6 +213,13 @@ func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
 	p.power.gather(acc, ts, deadline)
 	if p.net != nil {
 		p.net.gather(acc, ts, deadline)
+	}
+	// After power: they divide this gather's power_host energy.
+	if p.services != nil {
+		p.services.gather(acc, ts, deadline)
+	}
+	if p.processes != nil {
+		p.processes.gather(acc, ts, deadline)
 	}
 	return nil
 }

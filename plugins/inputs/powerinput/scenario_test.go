@@ -36,6 +36,16 @@ import (
 //	                     allow PATH       undo deny
 //	                     copy SRC DST     replace DST by the archive's SRC
 //	                     remove PATH      delete PATH and what is under it
+//	                     usage GROUP USEC write a cgroup v2 cpu.stat with
+//	                                      usage_usec USEC at
+//	                                      sys/fs/cgroup/GROUP (written as
+//	                                      the kernel lists it: \x2d stays)
+//	                     proc PID COMM TICKS START [kernel]
+//	                                      write proc/PID/stat as the kernel
+//	                                      does: utime TICKS, stime 0,
+//	                                      starttime START, a kernel thread
+//	                                      with "kernel" (COMM without
+//	                                      spaces)
 //	                     tick DURATION    move the monotonic clock on
 //	                     gather           tick 10s, then Gather (the first
 //	                                      one starts the plugin: Init)
@@ -103,11 +113,17 @@ type scenario struct {
 
 func loadScenario(t testing.TB, file string) *scenario {
 	t.Helper()
+	return loadScenarioIn(t, file, t.TempDir())
+}
+
+// loadScenarioIn unpacks the scenario's trees under root.
+func loadScenarioIn(t testing.TB, file, root string) *scenario {
+	t.Helper()
 	ar, err := txtar.ParseFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &scenario{root: t.TempDir(), clock: &fakeClock{now: time.Unix(1_700_000_000, 0)}, deny: &denyOpener{denied: map[string]bool{}}, acc: &testutil.Accumulator{}, log: &bytes.Buffer{}}
+	s := &scenario{root: root, clock: &fakeClock{now: time.Unix(1_700_000_000, 0)}, deny: &denyOpener{denied: map[string]bool{}}, acc: &testutil.Accumulator{}, log: &bytes.Buffer{}}
 	config := ""
 	for _, d := range []string{"sys", "proc"} {
 		if err := os.MkdirAll(filepath.Join(s.root, d), 0o755); err != nil {
@@ -217,6 +233,21 @@ func (s *scenario) run(t testing.TB) {
 			if err := os.RemoveAll(filepath.Join(s.root, f[1])); err != nil {
 				t.Fatalf("steps:%d: %v", n, err)
 			}
+		case f[0] == "usage" && len(f) == 3:
+			text := fmt.Sprintf("usage_usec %s\nuser_usec %s\nsystem_usec 0\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\nnr_bursts 0\nburst_usec 0\n", f[2], f[2])
+			if err := writeTree(filepath.Join(s.root, "sys", "fs", "cgroup", f[1], "cpu.stat"), text); err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
+		case f[0] == "proc" && (len(f) == 5 || len(f) == 6 && f[5] == "kernel"):
+			flags := 0x400100
+			if len(f) == 6 {
+				flags |= 0x00200000 // PF_KTHREAD
+			}
+			text := fmt.Sprintf("%s (%s) S 1 %s %s 0 -1 %d 100 0 0 0 %s 0 0 0 20 0 1 0 %s 10000000 200 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+				f[1], f[2], f[1], f[1], flags, f[3], f[4])
+			if err := writeTree(filepath.Join(s.root, "proc", f[1], "stat"), text); err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
 		case f[0] == "deny" && len(f) == 2:
 			s.deny.denied[filepath.Join(s.root, f[1])] = true
 		case f[0] == "allow" && len(f) == 2:
@@ -267,6 +298,14 @@ func runScenario(t *testing.T, file string) {
 			t.Errorf("log line said %d times, want once per condition: %q", n, l)
 		}
 	}
+}
+
+// writeTree writes a file of a tree, making its directories.
+func writeTree(path, text string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(text), 0o644)
 }
 
 // asWritten returns metrics as they reach Telegraf: serialized by the

@@ -1,0 +1,90 @@
+package powerinput
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/influxdata/telegraf"
+
+	"github.com/greencampus/powerinput/internal/attribute"
+	"github.com/greencampus/powerinput/internal/cgroup"
+	"github.com/greencampus/powerinput/internal/guard"
+)
+
+// servicesCollector writes power_service: the host's energy of each
+// interval divided over its services, users, containers, pods and VMs by
+// the CPU time of their control groups (cgroup v2 cpu.stat, or v1
+// cpuacct). A group's usage keeps the time of its processes that have
+// exited, so they are counted.
+type servicesCollector struct {
+	hostSys string
+	cpu     *cpuCollector
+	div     *divider
+	say     *sayer
+
+	g       guard.Guard
+	walker  *cgroup.Walker // nil until a hierarchy is found
+	res     *cgroup.WalkResult
+	err     error
+	tracker attribute.Tracker
+	loads   []attribute.Load
+}
+
+func newServicesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer) *servicesCollector {
+	return &servicesCollector{hostSys: c.HostSys, cpu: cpu, say: say,
+		div: newDivider("power_service", "unit", c, power, clock)}
+}
+
+// read runs under the guard: the collector's only I/O.
+func (c *servicesCollector) read() {
+	c.res = nil
+	if c.walker == nil {
+		h, err := cgroup.Find(c.hostSys)
+		if err != nil {
+			c.err = err
+			return
+		}
+		c.walker = cgroup.NewWalker(h)
+	}
+	c.res, c.err = c.walker.Walk()
+}
+
+func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
+	if err := c.g.Do(deadline, c.read); err != nil {
+		c.say.once("services", telegraf.Error, fmt.Sprintf("services: the control groups under %s/fs/cgroup did not answer: %v; no power_service for this interval", c.hostSys, err))
+		c.tracker = attribute.Tracker{} // the next walk is a baseline
+		return
+	}
+	if c.err != nil {
+		msg := fmt.Sprintf("services: cannot read control groups: %v", c.err)
+		if errors.Is(c.err, cgroup.ErrNoCgroup) {
+			msg += " (is host_sys the host's /sys, with /sys/fs/cgroup mounted?)"
+		}
+		c.say.once("services", telegraf.Error, msg)
+		c.tracker = attribute.Tracker{}
+		return
+	}
+	c.say.once("services", telegraf.Info, "")
+	res := c.res
+	if res.Truncated {
+		c.say.once("servicestrunc", telegraf.Warn, fmt.Sprintf("services: %s has more control groups than are read (%d levels, %d directories, %d workloads at most); the others count as unattributed", c.walker.Path(), cgroup.MaxDepth, cgroup.MaxDirs, cgroup.MaxWorkloads))
+	}
+	if res.Unreadable > 0 {
+		c.say.once("servicesread", telegraf.Warn, fmt.Sprintf("services: %d control groups could not be read (their time counts as unattributed), the first: %v", res.Unreadable, res.Err))
+	} else {
+		c.say.once("servicesread", telegraf.Warn, "")
+	}
+	c.loads = c.loads[:0]
+	c.tracker.Begin()
+	for _, w := range res.Workloads {
+		if d, ok := c.tracker.Observe(w.Key, w.Usage); ok && d > 0 {
+			c.loads = append(c.loads, attribute.Load{Name: w.Name, Kind: w.Kind.String(), CPU: d})
+		}
+	}
+	c.tracker.End()
+	u, ok, _ := c.cpu.Utilisation()
+	if divisible(c.div.power.host, u, ok) {
+		c.div.write(acc, ts, c.div.power.host, u, c.loads)
+	}
+}
