@@ -69,6 +69,11 @@ func TestInitErrors(t *testing.T) {
 		{"negative carbon", func(p *PowerInput) { p.CarbonIntensity = -3 }, "carbon_intensity_g_per_kwh"},
 		{"bad glob", func(p *PowerInput) { p.Interfaces = []string{"eth["} }, "interfaces"},
 		{"cpu without cpus", func(p *PowerInput) { p.PerCPU, p.TotalCPU = false, false }, "percpu and totalcpu"},
+		{"top_n 0", func(p *PowerInput) { p.TopN = 0 }, "top_n"},
+		{"min_share 1", func(p *PowerInput) { p.MinShare = 1 }, "min_share"},
+		{"negative min_share", func(p *PowerInput) { p.MinShare = -0.1 }, "min_share"},
+		{"fewer names a day than top_n", func(p *PowerInput) { p.TopN, p.MaxNamesPerDay = 20, 10 }, "max_names_per_day"},
+		{"too many names a day", func(p *PowerInput) { p.MaxNamesPerDay = 100000 }, "max_names_per_day"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
