@@ -63,6 +63,11 @@ func TestPipeline(t *testing.T) {
 		"vm-1":  newGuestFixture(t, 12),
 		"vm-2":  newGuestFixture(t, 0),
 	}
+	// The hypervisors also say which services and programs use their
+	// energy; the guests keep the plain configuration.
+	for _, name := range []string{"kvm-0", "kvm-1"} {
+		fixtures[name].apps = newAppsFixture(t, fixtures[name])
+	}
 	agents := map[string]*agent{}
 	for name, f := range fixtures {
 		f.run()
@@ -281,6 +286,12 @@ func TestPipeline(t *testing.T) {
 		}
 		if n := countLines(log, `stderr: "`); n > 0 {
 			t.Errorf("%d stderr lines without a level prefix in Telegraf's log", n)
+		}
+	})
+
+	t.Run("services and programs add up to the host", func(t *testing.T) {
+		for _, name := range []string{"kvm-0", "kvm-1"} {
+			checkApps(t, srv, name, fixtures[name])
 		}
 	})
 
