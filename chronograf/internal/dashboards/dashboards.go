@@ -27,6 +27,8 @@ var Files = []File{
 	{"everyday-en.dashboard", EverydayEN},
 	{"everyday-fr.dashboard", EverydayFR},
 	{"vms.dashboard", VMs},
+	{"applications-en.dashboard", ApplicationsEN},
+	{"applications-fr.dashboard", ApplicationsFR},
 }
 
 // Render is the file's content: indented JSON, with <, > and & as they are
