@@ -6,7 +6,7 @@ CACHE     ?= $(HOME)/.cache/powerinput
 TELEGRAF  := $(CACHE)/telegraf-$(TELEGRAF_VERSION)/telegraf
 TELEGRAF_TAGS := custom,inputs.execd,outputs.influxdb,outputs.file
 
-.PHONY: build run test unit e2e bench fuzz lint telegraf influxdb clean
+.PHONY: build run test unit e2e bench fuzz lint telegraf influxdb cost clean
 
 build: bin/powerinput
 
@@ -41,6 +41,20 @@ e2e: build telegraf influxdb
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Whole-agent cost, side by side in one run (minutes; not part of make
+# test): Telegraf with its native cpu and net inputs beside Telegraf with
+# powerinput through execd, everything on, on this machine loaded with
+# 1,000 processes and 200 control groups (as root). A Telegraf with those
+# inputs and the discard output is built once and cached.
+COST_DURATION ?= 3m
+COST_TELEGRAF := $(CACHE)/telegraf-$(TELEGRAF_VERSION)-cost/telegraf
+$(COST_TELEGRAF):
+	mkdir -p $(dir $@)
+	GOBIN=$(dir $@) $(GO) install -tags "custom,inputs.execd,inputs.cpu,inputs.net,outputs.discard" github.com/influxdata/telegraf/cmd/telegraf@$(TELEGRAF_VERSION)
+
+cost: build $(COST_TELEGRAF)
+	$(GO) run ./tools/agentcost -telegraf $(COST_TELEGRAF) -powerinput $(CURDIR)/bin/powerinput -duration $(COST_DURATION)
 
 # A short run of every fuzz target (go test -fuzz takes one at a time).
 FUZZTIME ?= 10s
