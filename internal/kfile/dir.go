@@ -279,3 +279,41 @@ func NextEntry(b []byte) (e Entry, rest []byte, ok bool) {
 		return Entry{Name: name, Ino: binary.NativeEndian.Uint64(rec[0:8]), Type: rec[18]}, b, true
 	}
 }
+
+// ReadAll opens the regular file name under d and reads all of it into
+// buf (reused, grown as needed), for a file that can be long (a cgroup's
+// list of processes). A file of more than limit bytes is an error wrapping
+// ErrTooLarge. Its errors are bare: see Err.
+func (d *Dir) ReadAll(name []byte, buf []byte, limit int) ([]byte, error) {
+	fd, err := d.openFile(name)
+	if err != nil {
+		return buf[:0], err
+	}
+	defer syscall.Close(fd)
+	buf = buf[:0]
+	if cap(buf) < 512 {
+		buf = make([]byte, 0, 4096)
+	}
+	for {
+		if len(buf) == cap(buf) {
+			if len(buf) > limit {
+				return buf[:0], ErrTooLarge
+			}
+			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
+		}
+		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return buf[:0], err
+		}
+		if n <= 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+		if len(buf) > limit {
+			return buf[:0], ErrTooLarge
+		}
+	}
+}

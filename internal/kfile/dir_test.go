@@ -2,6 +2,7 @@ package kfile
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -188,4 +189,24 @@ func FuzzNextEntry(f *testing.F) {
 			n++
 		}
 	})
+}
+
+func TestDirReadAll(t *testing.T) {
+	root := t.TempDir()
+	var want strings.Builder
+	for pid := range 5000 {
+		fmt.Fprintf(&want, "%d\n", pid)
+	}
+	write(t, filepath.Join(root, "g", "cgroup.procs"), want.String())
+	d, err := OpenDir(root)
+	require.NoError(t, err)
+	defer d.Close()
+	b, err := d.ReadAll([]byte("g/cgroup.procs"), nil, 1<<20)
+	require.NoError(t, err)
+	require.Equal(t, want.String(), string(b))
+	_, err = d.ReadAll([]byte("g/cgroup.procs"), b, 1000)
+	require.ErrorIs(t, err, ErrTooLarge)
+	_, err = d.ReadAll([]byte("g"), b, 1000)
+	require.ErrorIs(t, err, ErrNotRegular)
+	require.Zero(t, testing.AllocsPerRun(10, func() { b, _ = d.ReadAll([]byte("g/cgroup.procs"), b, 1<<20) }))
 }
