@@ -69,12 +69,18 @@ type Walker struct {
 	files int
 	kept  int
 
-	round  uint64
-	groups map[string]*group
-	path   []byte
-	recs   [MaxDepth + 1][]byte
-	buf    [statSize]byte
-	res    WalkResult
+	round   uint64
+	groups  map[string]*group
+	path    []byte
+	recs    [MaxDepth + 1][]byte
+	buf     [statSize]byte
+	res     WalkResult
+	visited []*group // this walk's groups, in order (for Procs)
+
+	procsBuf []byte
+	pids     []uint32
+	members  []Members
+	spans    [][2]int
 }
 
 // group is what the walker remembers of a directory.
@@ -87,6 +93,20 @@ type group struct {
 	descend bool
 	round   uint64
 	h       kfile.Handle
+
+	// For Procs: the usage of the previous walk, and whether this walk
+	// found it changed (or could not tell).
+	usage     time.Duration
+	haveUsage bool
+	changed   bool
+	workload  bool // this walk counted it as a workload
+	wkind     Kind // as which kind, and name
+	wname     string
+
+	// A directory looked into: its groups at the last listing, given
+	// again while its usage does not move (nothing under it has run).
+	children []*group
+	listed   bool
 }
 
 // NewWalker reads the workloads of h. Nothing is opened before the first
@@ -123,8 +143,9 @@ func (w *Walker) Walk() (*WalkResult, error) {
 		w.dir = d
 	}
 	w.round++
+	w.visited = w.visited[:0]
 	w.path = w.path[:0]
-	if _, err := w.list(0); err != nil {
+	if _, err := w.list(nil, 0); err != nil {
 		err = w.dir.Err("readdir", []byte("."), err)
 		w.Close()
 		return nil, err
@@ -141,9 +162,10 @@ func (w *Walker) Walk() (*WalkResult, error) {
 	return res, nil
 }
 
-// list reads the directory at w.path (depth levels below the root) and
-// visits its subdirectories; it returns how many it has.
-func (w *Walker) list(depth int) (int, error) {
+// list reads the directory at w.path (depth levels below the root; its
+// group dir, nil for the root) and visits its subdirectories; it returns
+// how many it has.
+func (w *Walker) list(dir *group, depth int) (int, error) {
 	res := &w.res
 	if res.Dirs >= MaxDirs {
 		res.Truncated = true
@@ -161,6 +183,9 @@ func (w *Walker) list(depth int) (int, error) {
 	}
 	subdirs := 0
 	base := len(w.path)
+	if dir != nil {
+		dir.children = dir.children[:0]
+	}
 	for e, rest, ok := kfile.NextEntry(recs); ok; e, rest, ok = kfile.NextEntry(rest) {
 		if !e.IsDir() {
 			continue
@@ -170,16 +195,35 @@ func (w *Walker) list(depth int) (int, error) {
 			w.path = append(w.path, '/')
 		}
 		w.path = append(w.path, e.Name...)
-		w.visit(e.Ino, depth+1)
+		g := w.visit(e.Ino, depth+1)
+		if dir != nil {
+			dir.children = append(dir.children, g)
+		}
 		w.path = w.path[:base]
 	}
 	return subdirs, nil
 }
 
+// replay gives again the groups under dir as the last listing found them,
+// with their usage then: dir's usage has not moved, so none has run.
+func (w *Walker) replay(dir *group) {
+	for _, g := range dir.children {
+		g.round = w.round
+		g.changed = false
+		w.visited = append(w.visited, g)
+		if g.workload {
+			w.res.Workloads = append(w.res.Workloads, Workload{Key: g.key, Path: g.path, Kind: g.wkind, Name: g.wname, Usage: g.usage})
+		}
+		if g.descend && g.listed {
+			w.replay(g)
+		}
+	}
+}
+
 var dot = []byte(".")
 
-// visit handles the subdirectory at w.path.
-func (w *Walker) visit(ino uint64, depth int) {
+// visit handles the subdirectory at w.path and returns its group.
+func (w *Walker) visit(ino uint64, depth int) *group {
 	res := &w.res
 	g := w.groups[string(w.path)]
 	if g == nil || g.ino != ino { // new, or made anew under the same path
@@ -196,41 +240,69 @@ func (w *Walker) visit(ino uint64, depth int) {
 		w.groups[path] = g
 	}
 	g.round = w.round
+	g.changed = true
+	w.visited = append(w.visited, g)
 	kind, name := g.kind, g.name
 	if g.descend {
 		if depth >= MaxDepth {
 			res.Truncated = true
-			return
+			g.workload = false
+			return g
 		}
-		n, err := w.list(depth)
+		// A directory whose usage has not moved since it was last listed:
+		// nothing under it has run. Its groups are given again as they
+		// were, without a read. (A usage that cannot be read: listed.)
+		if usage, err := w.usage(g); err == nil {
+			idle := g.listed && g.haveUsage && usage == g.usage
+			g.usage, g.haveUsage = usage, true
+			if idle {
+				g.changed = false
+				if g.workload {
+					res.Workloads = append(res.Workloads, Workload{Key: g.key, Path: g.path, Kind: g.wkind, Name: g.wname, Usage: g.usage})
+				}
+				w.replay(g)
+				return g
+			}
+		} else {
+			g.haveUsage = false
+		}
+		g.workload, g.listed = false, false
+		n, err := w.list(g, depth)
 		if err != nil {
 			if !gone(err) {
 				w.unreadable(err)
 			}
-			return
+			return g
 		}
+		g.listed = !res.Truncated
 		if n > 0 || res.Truncated {
-			return
+			return g
 		}
 		// A directory named like nothing known, without subdirectories:
 		// its processes are a workload of their own.
 		kind, name = Group, Unescape(g.path)
 	}
+	g.workload = false
 	if kind == NotWorkload {
-		return
+		return g
 	}
 	if len(res.Workloads) >= MaxWorkloads {
 		res.Truncated = true
-		return
+		return g
 	}
 	usage, err := w.usage(g)
 	if err != nil {
 		if !gone(err) {
 			w.unreadable(err)
 		}
-		return
+		g.haveUsage = false
+		return g
 	}
+	g.workload, g.wkind, g.wname = true, kind, name
+	g.changed = !g.haveUsage || usage != g.usage
+	g.usage, g.haveUsage = usage, true
 	res.Workloads = append(res.Workloads, Workload{Key: g.key, Path: g.path, Kind: kind, Name: name, Usage: usage})
+	return g
 }
 
 // gone: the group was removed while it was read.

@@ -198,6 +198,7 @@ func TestWalker(t *testing.T) {
 			require.NoError(t, os.RemoveAll(filepath.Join(c.root, "system.slice/nginx.service")))
 			require.NoError(t, os.RemoveAll(filepath.Join(c.root, "init.scope")))
 			c.set(t, "system.slice/nginx.service", time.Second)
+			c.set(t, "system.slice", 2*time.Hour) // the slice ran: its service stopped and started
 			r, err := w.Walk()
 			require.NoError(t, err)
 			for _, wl := range r.Workloads {
@@ -258,4 +259,97 @@ func TestWalkerLimitsAndErrors(t *testing.T) {
 		names = append(names, k.String())
 	}
 	require.True(t, slices.Equal(names, []string{"service", "user", "container", "pod", "vm", "group"}))
+}
+
+func TestProcs(t *testing.T) {
+	c := newCgtree(t, true)
+	write(t, filepath.Join(c.root, "cgroup.procs"), "1\n2\n")
+	c.set(t, "system.slice/nginx.service", time.Second)
+	write(t, filepath.Join(c.root, "system.slice/nginx.service/cgroup.procs"), "10\n11\n")
+	pod := "kubepods.slice/kubepods-pod" + strings.ReplaceAll(uid, "-", "_") + ".slice"
+	c.set(t, pod, time.Second)
+	c.set(t, pod+"/cri-containerd-"+id1+".scope", time.Second)
+	write(t, filepath.Join(c.root, pod, "cri-containerd-"+id1+".scope", "cgroup.procs"), "30\n")
+	c.set(t, "system.slice/idle.service", time.Second)
+	write(t, filepath.Join(c.root, "system.slice/idle.service/cgroup.procs"), "20\n")
+	w := NewWalker(Hierarchy{Dir: c.root, V2: true})
+	defer w.Close()
+	members := func(all bool) map[string]string {
+		t.Helper()
+		_, err := w.Walk()
+		require.NoError(t, err)
+		ms, err := w.Procs(all)
+		require.NoError(t, err)
+		out := map[string]string{}
+		for _, m := range ms {
+			k := m.Key
+			if i := strings.IndexByte(k, '#'); i > 0 {
+				k = k[:i]
+			}
+			if m.Read {
+				out[k] = fmt.Sprint(m.PIDs)
+			} else {
+				out[k] = "idle"
+			}
+		}
+		return out
+	}
+	// The first walk: every group is new, so read.
+	want := map[string]string{
+		"/":                          "[1 2]",
+		"system.slice":               "[]",
+		"system.slice/nginx.service": "[10 11]",
+		"system.slice/idle.service":  "[20]",
+		"kubepods.slice":             "[]",
+		pod:                          "[30]", // its container's process is the pod's
+	}
+	require.Equal(t, want, members(false))
+	// Nothing ran but nginx: the others are idle; the root and the slices
+	// are always read (their usage holds their children's).
+	c.set(t, "system.slice/nginx.service", 2*time.Second)
+	write(t, filepath.Join(c.root, "system.slice/nginx.service/cgroup.procs"), "10\n11\n")
+	want = map[string]string{
+		"/":                          "[1 2]",
+		"system.slice":               "[]",
+		"system.slice/nginx.service": "[10 11]",
+		"system.slice/idle.service":  "idle",
+		"kubepods.slice":             "[]",
+		pod:                          "idle",
+	}
+	require.Equal(t, want, members(false))
+	// all reads every group.
+	got := members(true)
+	require.Equal(t, "[20]", got["system.slice/idle.service"])
+	require.Equal(t, "[10 11]", got["system.slice/nginx.service"])
+}
+
+// A directory whose usage has not moved holds nothing that ran: its groups
+// are given again as they were, without reading them.
+func TestWalkerSkipsIdleSlices(t *testing.T) {
+	c := newCgtree(t, true)
+	c.set(t, "system.slice", 10*time.Second)
+	c.set(t, "system.slice/a.service", 4*time.Second)
+	c.set(t, "system.slice/b.service", 6*time.Second)
+	c.set(t, "user.slice", time.Second)
+	c.set(t, "user.slice/user-1000.slice", time.Second)
+	w := NewWalker(Hierarchy{Dir: c.root, V2: true})
+	defer w.Close()
+	first := walk(t, w)
+	r, _ := w.Walk()
+	require.Equal(t, 1, r.Dirs, "only the root is listed: both slices are idle")
+	// A change inside an idle slice cannot happen (a group's time is its
+	// slice's too); were it there, it would not be read.
+	c.set(t, "system.slice/a.service", 5*time.Second)
+	require.Equal(t, first, walk(t, w))
+	// The slice ran: it is listed and read again.
+	c.set(t, "system.slice", 11*time.Second)
+	got := walk(t, w)
+	require.Equal(t, "5s", got["service a.service@system.slice/a.service"])
+	ms, err := w.Procs(false)
+	require.NoError(t, err)
+	for _, m := range ms {
+		if strings.HasPrefix(m.Key, "user.slice") {
+			require.False(t, m.Read, "%s: an idle slice's processes have not run", m.Key)
+		}
+	}
 }
