@@ -54,8 +54,9 @@ type Result struct {
 	Names []Name
 	// Baseline: the first scan, which has nothing to compare with.
 	Baseline bool
-	// Processes read.
-	Processes int
+	// Processes known after the scan, and Read of them whose stat was
+	// read (ScanGroups skips those of groups that have not run).
+	Processes, Read int
 	// Truncated: more processes than Options.Max; the rest were not read.
 	Truncated bool
 	// Unreadable counts the processes listed but not read for another
@@ -103,17 +104,22 @@ type Scanner struct {
 	byName   [2]map[string]int32 // programs, kernel threads
 	touched  []int32
 	res      Result
+	guided   bool             // the previous scan was ScanGroups
+	groupIdx map[string]int32 // ScanGroups: group key → index
 }
 
 type listed struct {
-	pid uint32
-	ino uint64
+	pid   uint32
+	read  bool  // read its stat; otherwise keep it as it was
+	group int32 // index in ScanGroups' groups; -1 for Scan
+	ino   uint64
 }
 
 // entry is a process as the previous scan left it.
 type entry struct {
 	pid   uint32
-	name  int32 // index in names
+	name  int32  // index in names
+	group string // ScanGroups: the key of its group
 	ino   uint64
 	start uint64
 	cpu   uint64 // ticks
@@ -143,7 +149,7 @@ func NewScanner(procRoot string, opts Options) *Scanner {
 		files = min(files, int(lim.Cur/4))
 	}
 	return &Scanner{root: procRoot, opts: opts, files: files,
-		byName: [2]map[string]int32{{}, {}}}
+		byName: [2]map[string]int32{{}, {}}, groupIdx: map[string]int32{}}
 }
 
 // Kept is how many stat files are open.
@@ -165,15 +171,8 @@ func (s *Scanner) Close() {
 // of each name since the previous scan. An error means the process list
 // itself could not be read; the next scan is then a baseline.
 func (s *Scanner) Scan() (*Result, error) {
-	res := &s.res
-	res.Names = res.Names[:0]
-	res.Processes, res.Truncated, res.Unreadable, res.Err = 0, false, 0, nil
-	if s.dir == nil {
-		d, err := kfile.OpenDir(s.root)
-		if err != nil {
-			return nil, err
-		}
-		s.dir = d
+	if err := s.open(); err != nil {
+		return nil, err
 	}
 	recs, err := s.dir.ReadDir([]byte("."), s.recs, 64<<20)
 	s.recs = recs
@@ -185,19 +184,98 @@ func (s *Scanner) Scan() (*Result, error) {
 	s.list = s.list[:0]
 	for e, rest, ok := kfile.NextEntry(recs); ok; e, rest, ok = kfile.NextEntry(rest) {
 		if pid, ok := kfile.Uint(e.Name); ok && pid > 0 && pid <= 1<<22 {
-			s.list = append(s.list, listed{pid: uint32(pid), ino: e.Ino})
+			s.list = append(s.list, listed{pid: uint32(pid), ino: e.Ino, group: -1, read: true})
 		}
 	}
 	// procfs lists PIDs in order; another file system (a test's tree) may not.
 	if !slices.IsSortedFunc(s.list, cmpListed) {
 		slices.SortFunc(s.list, cmpListed)
 	}
+	return s.merge(nil, true), nil
+}
+
+// Group is what ScanGroups knows of a control group's processes (see
+// cgroup.Members): Read says they may have run since the previous scan,
+// and PIDs lists them; otherwise none of the group's processes has run.
+type Group struct {
+	Key  string
+	Read bool
+	PIDs []uint32
+}
+
+// ScanGroups is Scan guided by control groups: it reads the processes of
+// the groups marked Read and keeps the others as they were (they have not
+// run), without listing the process directory. Every process must be in
+// one group (the root's included), as cgroup.procs files give them, and
+// numbered as procRoot numbers them. A process of a group that is read and
+// does not list it any more has exited or moved: it is forgotten, and
+// found again where it runs. The first ScanGroups after a Scan (or after
+// a start) needs every group read: see Guided.
+//
+// On procfs a kept stat file of a process that has exited answers ESRCH,
+// so a PID taken by a new process is read afresh; ScanGroups relies on
+// that (it has no directory listing to compare inodes with).
+func (s *Scanner) ScanGroups(groups []Group) (*Result, error) {
+	if err := s.open(); err != nil {
+		return nil, err
+	}
+	clear(s.groupIdx)
+	s.list = s.list[:0]
+	for gi, g := range groups {
+		s.groupIdx[g.Key] = int32(gi)
+		if !g.Read {
+			continue
+		}
+		for _, pid := range g.PIDs {
+			s.list = append(s.list, listed{pid: pid, group: int32(gi), read: true})
+		}
+	}
+	for i := range s.table {
+		e := &s.table[i]
+		if gi, ok := s.groupIdx[e.group]; ok && !groups[gi].Read {
+			s.list = append(s.list, listed{pid: e.pid, group: gi})
+		}
+	}
+	slices.SortFunc(s.list, cmpListed)
+	// A process listed twice (it moved as the groups were read): once.
+	out := s.list[:0]
+	for i, l := range s.list {
+		if i == 0 || l.pid != s.list[i-1].pid {
+			out = append(out, l)
+		}
+	}
+	s.list = out
+	return s.merge(groups, false), nil
+}
+
+// Guided reports whether the previous scan was ScanGroups: a ScanGroups
+// after anything else needs every group read.
+func (s *Scanner) Guided() bool { return s.guided && s.round > 0 }
+
+func (s *Scanner) open() error {
+	if s.dir != nil {
+		return nil
+	}
+	d, err := kfile.OpenDir(s.root)
+	if err != nil {
+		return err
+	}
+	s.dir = d
+	return nil
+}
+
+// merge reads the processes of s.list (by PID) against the table of the
+// previous scan and returns the names' CPU time.
+func (s *Scanner) merge(groups []Group, checkIno bool) *Result {
+	res := &s.res
+	res.Names = res.Names[:0]
+	res.Processes, res.Read, res.Truncated, res.Unreadable, res.Err = 0, 0, false, 0, nil
 	if len(s.list) > s.opts.Max {
 		s.list = s.list[:s.opts.Max]
 		res.Truncated = true
 	}
-
 	s.round++
+	s.guided = groups != nil
 	res.Baseline = s.round == 1
 	for _, i := range s.touched {
 		s.names[i].cpu = 0
@@ -219,11 +297,25 @@ func (s *Scanner) Scan() (*Result, error) {
 		} else {
 			e = entry{pid: l.pid, name: -1}
 		}
+		e.group = ""
+		if l.group >= 0 {
+			e.group = groups[l.group].Key
+		}
+		if !l.read {
+			// Its group has not run: neither has it.
+			res.Processes++
+			cur = append(cur, e)
+			continue
+		}
+		if !checkIno {
+			l.ino = e.ino
+		}
 		st, ok := s.read(&e, l, known)
 		if !ok {
 			continue
 		}
 		res.Processes++
+		res.Read++
 		var delta uint64
 		switch {
 		case known && st.Start == e.start:
@@ -258,14 +350,19 @@ func (s *Scanner) Scan() (*Result, error) {
 	if len(s.names) > 2*len(s.table)+1024 {
 		s.compact()
 	}
-	return res, nil
+	return res
 }
 
+// cmpListed orders by PID, a process to read first.
 func cmpListed(a, b listed) int {
 	switch {
 	case a.pid < b.pid:
 		return -1
 	case a.pid > b.pid:
+		return 1
+	case a.read && !b.read:
+		return -1
+	case b.read && !a.read:
 		return 1
 	}
 	return 0
