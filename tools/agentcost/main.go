@@ -284,8 +284,7 @@ func kernel() string {
 }
 
 // load is what the run adds to the machine: sleeping processes, and
-// control groups (services, containers, pods, users), one process in
-// each of the first ones.
+// control groups (services, containers, pods, users) holding them.
 type load struct {
 	kids []*exec.Cmd
 	base string
@@ -345,8 +344,10 @@ func newLoad(procs, groups int) (*load, error) {
 			}
 		}
 		l.made++
-		if i < len(l.kids) {
-			os.WriteFile(filepath.Join(path, "cgroup.procs"), []byte(strconv.Itoa(l.kids[i].Process.Pid)), 0o644)
+		// The sleeping processes go into the groups, some in each, as a
+		// systemd host's processes are in their services.
+		for k := i; k < len(l.kids); k += groups {
+			os.WriteFile(filepath.Join(path, "cgroup.procs"), []byte(strconv.Itoa(l.kids[k].Process.Pid)), 0o644)
 		}
 	}
 	return l, nil

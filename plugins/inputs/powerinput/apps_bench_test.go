@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -53,14 +54,17 @@ func appGroups() []string {
 // gather.
 //
 // "fixture": 1,000 processes and 200 control groups in a tree in memory,
-// half of them moving on between gathers (outside the timer). "host":
-// this machine's /proc and /sys, with 1,000 sleeping processes and 200
-// control groups made for it (root and cgroup v2 needed, else skipped):
-// procfs and cgroupfs build each file when it is read, which the fixture
-// does not show.
+// half of them moving on between gathers (outside the timer), every
+// process read (the tree is not this process's procfs). "host": this
+// machine's /proc and /sys, with 1,000 sleeping processes in 200 control
+// groups made for it (root and cgroup v2 needed, else skipped): procfs
+// and cgroupfs build each file when it is read, which the fixture does not
+// show; "host" guides the scan by the groups (pids-read of pids),
+// "host-unguided" reads every process.
 func BenchmarkGatherApps(b *testing.B) {
 	b.Run("fixture/pids=1000/groups=200", benchFixtureGather)
-	b.Run("host/pids=1000/groups=200", benchHostGather)
+	b.Run("host/pids=1000/groups=200", func(b *testing.B) { benchHostGather(b, true) })
+	b.Run("host-unguided/pids=1000/groups=200", func(b *testing.B) { benchHostGather(b, false) })
 }
 
 func benchFixtureGather(b *testing.B) {
@@ -124,7 +128,11 @@ func benchFixtureGather(b *testing.B) {
 	}
 }
 
-func benchHostGather(b *testing.B) {
+// benchHostGather: guided, the processes of the groups that did not run
+// are not read (here, all the sleeping ones: the best case); unguided,
+// every process is read at every gather (the worst case, as on a host
+// whose every group runs every second).
+func benchHostGather(b *testing.B, guided bool) {
 	if os.Geteuid() != 0 {
 		b.Skip("needs root to make control groups")
 	}
@@ -160,12 +168,20 @@ func benchHostGather(b *testing.B) {
 	}
 	var made []string
 	b.Cleanup(func() {
+		for _, k := range kids { // a group with a process cannot be removed
+			k.Process.Kill()
+			k.Wait()
+		}
+		kids = nil
 		for i := len(made) - 1; i >= 0; i-- {
 			syscall.Rmdir(made[i])
 		}
 		syscall.Rmdir(base)
 	})
-	for _, rel := range appGroups() {
+	// The sleeping processes go into the groups, some in each, as a
+	// systemd host's processes are in their services; this machine's own
+	// stay where they are (the root group, for a machine without systemd).
+	for gi, rel := range appGroups() {
 		var parts []string
 		for p := filepath.Join(base, rel); p != base; p = filepath.Dir(p) {
 			parts = append([]string{p}, parts...)
@@ -177,6 +193,9 @@ func benchHostGather(b *testing.B) {
 				b.Skipf("mkdir: %v", err)
 			}
 		}
+		for k := gi; k < len(kids); k += 200 {
+			os.WriteFile(filepath.Join(parts[len(parts)-1], "cgroup.procs"), []byte(strconv.Itoa(kids[k].Process.Pid)), 0o644)
+		}
 	}
 	p, err := ParseConfig("[[inputs.powerinput]]\nservices = true\nprocesses = true\ncarbon_intensity_g_per_kwh = 56.0\n")
 	if err != nil {
@@ -185,6 +204,9 @@ func benchHostGather(b *testing.B) {
 	p.Log = testutil.Logger{Quiet: true}
 	if err := p.Init(); err != nil {
 		b.Fatal(err)
+	}
+	if !guided {
+		p.processes.services = nil
 	}
 	acc := gatherloop.NewAccumulator()
 	p.Gather(acc)
@@ -202,6 +224,7 @@ func benchHostGather(b *testing.B) {
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/op")
 	out := string(acc.Bytes())
 	b.ReportMetric(float64(p.processes.res.Processes), "pids")
+	b.ReportMetric(float64(p.processes.res.Read), "pids-read")
 	b.ReportMetric(float64(len(p.services.res.Workloads)), "groups")
 	if !strings.Contains(out, "power_process,") || !strings.Contains(out, "power_service,") {
 		b.Logf("no application points (no power measured here?):\n%s", out)

@@ -113,11 +113,13 @@ func (p *PowerInput) Init() error {
 	if !needCPU {
 		p.cpu = nil
 	}
-	if p.Services {
+	if p.Services || p.Processes {
+		// Without services, the control groups still guide the process
+		// scan (processes.go), writing nothing.
 		p.services = newServicesCollector(p.Config, p.power, p.cpu, p.clock, p.say)
 	}
 	if p.Processes {
-		p.processes = newProcessesCollector(p.Config, p.power, p.cpu, p.clock, p.say)
+		p.processes = newProcessesCollector(p.Config, p.power, p.cpu, p.clock, p.say, p.services)
 	}
 	if p.Net {
 		if p.net, err = newNetCollector(p.HostProc, p.HostSys, p.Interfaces, os.Getenv("HOST_PROC") != "", p.say); err != nil {

@@ -2,6 +2,9 @@ package powerinput
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -20,29 +23,91 @@ const (
 // processesCollector writes power_process: the host's energy of each
 // interval divided over programs by the CPU time of their processes
 // (/proc/<pid>/stat), all the processes of a name added up.
+//
+// Where control groups can tell (cgroup v2 or v1 cpuacct, and host_proc
+// numbering processes as this process's PID namespace does, as
+// cgroup.procs files do), the scan is guided by them: a process whose
+// group's CPU time has not moved since the previous gather has not run,
+// so its stat file is not read, and the process directory is not listed
+// (cgroup.procs files say which processes there are). On a host whose
+// processes mostly wait, most of the cost of a scan goes. Elsewhere every
+// process is read.
 type processesCollector struct {
-	scanner *procs.Scanner
-	cpu     *cpuCollector
-	div     *divider
-	say     *sayer
+	scanner  *procs.Scanner
+	cpu      *cpuCollector
+	div      *divider
+	say      *sayer
+	services *servicesCollector // its walk guides the scan; nil: not guided
 
-	g     guard.Guard
-	res   *procs.Result
-	err   error
-	stale bool // a scan timed out: the next one spans more than an interval
-	loads []attribute.Load
+	g      guard.Guard
+	res    *procs.Result
+	err    error
+	stale  bool // a scan timed out: the next one spans more than an interval
+	loads  []attribute.Load
+	guided bool          // this gather's scan is guided by groups
+	groups []procs.Group // a copy of the walk's members, for the scan
+	pids   []uint32
 }
 
-func newProcessesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer) *processesCollector {
-	return &processesCollector{scanner: procs.NewScanner(c.HostProc, procs.Options{}), cpu: cpu, say: say,
+func newProcessesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer, services *servicesCollector) *processesCollector {
+	pc := &processesCollector{scanner: procs.NewScanner(c.HostProc, procs.Options{}), cpu: cpu, say: say,
 		div: newDivider("power_process", "process", c, power, clock)}
+	if services != nil && samePIDNumbers(c.HostProc) {
+		pc.services = services
+		services.procs = true
+		services.procsAll.Store(true)
+	}
+	return pc
+}
+
+// samePIDNumbers reports whether the procfs at hostProc numbers processes
+// as this process's PID namespace does (cgroup.procs files use the
+// reader's numbers): its "self" is this process's PID.
+func samePIDNumbers(hostProc string) bool {
+	self, err := os.Readlink(filepath.Join(hostProc, "self"))
+	return err == nil && self == strconv.Itoa(os.Getpid())
 }
 
 // read runs under the guard: the collector's only I/O.
-func (c *processesCollector) read() { c.res, c.err = c.scanner.Scan() }
+func (c *processesCollector) read() {
+	if c.guided {
+		c.res, c.err = c.scanner.ScanGroups(c.groups)
+		return
+	}
+	c.res, c.err = c.scanner.Scan()
+}
+
+// guide copies this gather's members of control groups, from the services
+// collector's walk, for the scan (which may outlive the gather: it must
+// not share the walk's memory).
+func (c *processesCollector) guide() {
+	c.guided = false
+	if c.services == nil || !c.services.membersOK {
+		return
+	}
+	c.groups, c.pids = c.groups[:0], c.pids[:0]
+	for _, m := range c.services.members {
+		c.pids = append(c.pids, m.PIDs...)
+	}
+	at := 0
+	for _, m := range c.services.members {
+		c.groups = append(c.groups, procs.Group{Key: m.Key, Read: m.Read, PIDs: c.pids[at : at+len(m.PIDs) : at+len(m.PIDs)]})
+		at += len(m.PIDs)
+	}
+	c.guided = true
+}
 
 func (c *processesCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
-	if err := c.g.Do(deadline, c.read); err != nil {
+	if !c.g.Busy() {
+		c.guide()
+	}
+	err := c.g.Do(deadline, c.read)
+	if err == nil && c.services != nil {
+		// A scan guided after a listing, or after none, needs every
+		// group read: ask the next walk for all of them.
+		c.services.procsAll.Store(!c.scanner.Guided())
+	}
+	if err != nil {
 		c.say.once("processes", telegraf.Error, fmt.Sprintf("processes: the scan of %s did not finish in time: %v; no power_process for this interval", c.scanner.Path(), err))
 		c.stale = true
 		return

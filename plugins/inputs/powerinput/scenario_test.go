@@ -39,7 +39,11 @@ import (
 //	                     usage GROUP USEC write a cgroup v2 cpu.stat with
 //	                                      usage_usec USEC at
 //	                                      sys/fs/cgroup/GROUP (written as
-//	                                      the kernel lists it: \x2d stays)
+//	                                      the kernel lists it: \x2d stays);
+//	                                      a slice's usage holds its
+//	                                      children's: where a slice has a
+//	                                      cpu.stat, move it with them (an
+//	                                      idle slice is not looked into)
 //	                     proc PID COMM TICKS START [kernel]
 //	                                      write proc/PID/stat as the kernel
 //	                                      does: utime TICKS, stime 0,

@@ -3,6 +3,7 @@ package powerinput
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -22,6 +23,9 @@ type servicesCollector struct {
 	cpu     *cpuCollector
 	div     *divider
 	say     *sayer
+	// points: write power_service (services = true). Without, the walk
+	// only guides the process scan, and says nothing.
+	points bool
 
 	g       guard.Guard
 	walker  *cgroup.Walker // nil until a hierarchy is found
@@ -29,10 +33,18 @@ type servicesCollector struct {
 	err     error
 	tracker attribute.Tracker
 	loads   []attribute.Load
+
+	// For the process scan (see processes.go): with procs, each walk also
+	// lists the processes that may have run, every one with procsAll.
+	procs      bool
+	procsAll   atomic.Bool
+	members    []cgroup.Members
+	membersErr error
+	membersOK  bool // this gather's walk and list succeeded
 }
 
 func newServicesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer) *servicesCollector {
-	return &servicesCollector{hostSys: c.HostSys, cpu: cpu, say: say,
+	return &servicesCollector{hostSys: c.HostSys, cpu: cpu, say: say, points: c.Services,
 		div: newDivider("power_service", "unit", c, power, clock)}
 }
 
@@ -48,10 +60,20 @@ func (c *servicesCollector) read() {
 		c.walker = cgroup.NewWalker(h)
 	}
 	c.res, c.err = c.walker.Walk()
+	c.members, c.membersErr = nil, nil
+	if c.err == nil && c.procs {
+		c.members, c.membersErr = c.walker.Procs(c.procsAll.Load())
+	}
 }
 
 func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
-	if err := c.g.Do(deadline, c.read); err != nil {
+	c.membersOK = false
+	err := c.g.Do(deadline, c.read)
+	if !c.points {
+		c.membersOK = err == nil && c.err == nil && c.procs && c.membersErr == nil
+		return
+	}
+	if err != nil {
 		c.say.once("services", telegraf.Error, fmt.Sprintf("services: the control groups under %s/fs/cgroup did not answer: %v; no power_service for this interval", c.hostSys, err))
 		c.tracker = attribute.Tracker{} // the next walk is a baseline
 		return
@@ -66,6 +88,10 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.T
 		return
 	}
 	c.say.once("services", telegraf.Info, "")
+	c.membersOK = c.procs && c.membersErr == nil
+	if !c.points {
+		return // walked for the process scan only
+	}
 	res := c.res
 	if res.Truncated {
 		c.say.once("servicestrunc", telegraf.Warn, fmt.Sprintf("services: %s has more control groups than are read (%d levels, %d directories, %d workloads at most); the others count as unattributed", c.walker.Path(), cgroup.MaxDepth, cgroup.MaxDirs, cgroup.MaxWorkloads))

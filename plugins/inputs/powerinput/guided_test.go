@@ -1,0 +1,108 @@
+package powerinput
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/influxdata/telegraf/testutil"
+)
+
+// A process scan guided by control groups writes what a scan of every
+// process writes, reading only the processes whose group ran and those
+// outside any workload. Two trees get the same steps: the first's procfs
+// says it is this process's ("self"), so its scan is guided.
+func TestGuidedScanWritesTheSame(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tree.txtar")
+	tree := appsTree + "-- sys/fs/cgroup/cgroup.procs --\n1\n2\n3\n" +
+		"-- sys/fs/cgroup/system.slice/nginx.service/cgroup.procs --\n10\n11\n" +
+		"-- sys/fs/cgroup/system.slice/postgresql.service/cgroup.procs --\n20\n" +
+		"-- sys/fs/cgroup/user.slice/user-1000.slice/session-2.scope/cgroup.procs --\n30\n31\n"
+	if err := os.WriteFile(file, []byte(tree), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var runs [2]*scenario
+	for i := range runs {
+		runs[i] = loadScenarioIn(t, file, filepath.Join(dir, strconv.Itoa(i)))
+		runs[i].plugin.Log = testutil.Logger{Quiet: true}
+	}
+	if err := os.Symlink(strconv.Itoa(os.Getpid()), filepath.Join(runs[0].root, "proc", "self")); err != nil {
+		t.Fatal(err)
+	}
+
+	type proc struct {
+		pid    int
+		comm   string
+		group  string // where its time counts; "" for the root group
+		kernel bool
+	}
+	procs := []proc{{1, "systemd", "", false}, {2, "kthreadd", "", true}, {3, "agent", "", false},
+		{10, "nginx", "system.slice/nginx.service", false}, {11, "nginx", "system.slice/nginx.service", false},
+		{20, "postgres", "system.slice/postgresql.service", false},
+		{30, "bash", "user.slice/user-1000.slice", false}, {31, "vim", "user.slice/user-1000.slice", false}}
+	ticks := map[int]uint64{}
+	usage := map[string]uint64{"system.slice/nginx.service": 0, "system.slice/postgresql.service": 0, "user.slice/user-1000.slice": 0}
+	var busy, energy, gathers uint64
+	write := func(root string) {
+		for _, p := range procs {
+			flags := 0x400100
+			if p.kernel {
+				flags |= 0x00200000
+			}
+			writeFile(t, filepath.Join(root, "proc", strconv.Itoa(p.pid), "stat"),
+				fmt.Sprintf("%d (%s) S 1 1 1 0 -1 %d 0 0 0 0 %d 0 0 0 20 0 1 0 %d 1000 100 1\n", p.pid, p.comm, flags, ticks[p.pid], p.pid))
+		}
+		for g, u := range usage {
+			writeFile(t, filepath.Join(root, "sys", "fs", "cgroup", g, "cpu.stat"), fmt.Sprintf("usage_usec %d\n", u))
+		}
+		// 2 CPUs over 10 s: 2000 ticks a gather.
+		writeFile(t, filepath.Join(root, "proc", "stat"), fmt.Sprintf("cpu  %d 0 0 %d 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\ncpu1 0 0 0 0 0 0 0 0 0 0\n", busy, 2000*gathers-busy))
+		writeFile(t, filepath.Join(root, "sys", "class", "powercap", "intel-rapl:0", "energy_uj"), strconv.FormatUint(1_000_000_000+energy, 10))
+	}
+	var reads [2]int
+	for n := range 8 {
+		// The root's processes and nginx run at every gather; postgres at
+		// gather 3 only, the user's processes at gather 5.
+		running := map[int]bool{1: true, 3: true, 10: true, 11: n%2 == 0, 20: n == 3, 30: n == 5, 31: n == 5}
+		for _, p := range procs {
+			if running[p.pid] && n > 0 {
+				ticks[p.pid] += uint64(10 + p.pid)
+				if p.group != "" {
+					usage[p.group] += uint64(10+p.pid) * 10000
+				}
+				busy += uint64(10 + p.pid)
+			}
+		}
+		busy += 20
+		energy += 100_000_000
+		gathers++
+		for i, s := range runs {
+			write(s.root)
+			s.start(t)
+			s.clock.now = s.clock.now.Add(10 * time.Second)
+			if err := s.plugin.Gather(s.acc); err != nil {
+				t.Fatal(err)
+			}
+			if n > 0 {
+				reads[i] += s.plugin.processes.res.Read
+			}
+		}
+	}
+	if !runs[0].plugin.processes.guided || runs[1].plugin.processes.guided {
+		t.Fatalf("guided: %v and %v, want the first tree's scan only", runs[0].plugin.processes.guided, runs[1].plugin.processes.guided)
+	}
+	got, want := runs[0].acc.GetTelegrafMetrics(), runs[1].acc.GetTelegrafMetrics()
+	if len(onlyMeasurements(want, "power_process")) < 7*4 {
+		t.Fatalf("%d power_process points", len(onlyMeasurements(want, "power_process")))
+	}
+	testutil.RequireMetricsEqual(t, want, got, testutil.IgnoreTime(), testutil.SortMetrics(), cmpopts.EquateApprox(0, 1e-9))
+	t.Logf("stat files read over 7 gathers: %d guided, %d listing every process", reads[0], reads[1])
+	if reads[0] >= reads[1]*3/4 {
+		t.Errorf("a guided scan read %d stat files, a full one %d", reads[0], reads[1])
+	}
+}
