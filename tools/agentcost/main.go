@@ -1,12 +1,14 @@
 // Command agentcost measures what a whole monitoring agent costs on this
 // machine, side by side in one run: Telegraf with its native cpu and net
 // inputs, and Telegraf running powerinput through execd with everything
-// on (power, cpu, net, services, processes). Both run at the same time,
+// on (power, cpu, net, services, processes). They run at the same time,
 // at the same interval, with the same Telegraf binary and a discard
 // output, on a machine loaded with at least -procs processes and -groups
-// control groups (made for the run, as root). It prints, per agent, the
-// CPU time of Telegraf and its children per gather (utime + stime from
-// /proc/<pid>/stat, children included) and their resident memory.
+// control groups (made for the run, as root). A third agent, powerinput
+// without services and processes, shows what they add. It prints, per
+// agent, the CPU time of Telegraf and its children per gather (utime +
+// stime from /proc/<pid>/stat, children included) and their resident
+// memory.
 //
 //	go run ./tools/agentcost -telegraf PATH -powerinput PATH [-duration 3m]
 //
@@ -74,20 +76,30 @@ func run(telegraf, powerinput string, duration, warmup, interval time.Duration, 
   totalcpu = true
 [[inputs.net]]
 `
-	pconf := filepath.Join(dir, "powerinput.conf")
-	if err := os.WriteFile(pconf, []byte("[[inputs.powerinput]]\nservices = true\nprocesses = true\ncarbon_intensity_g_per_kwh = 56.0\n"), 0o644); err != nil {
-		return err
-	}
-	withPowerinput := agentConf + fmt.Sprintf(`[[inputs.execd]]
+	execd := func(conf string) (string, error) {
+		pconf := filepath.Join(dir, fmt.Sprintf("powerinput%d.conf", len(conf)))
+		if err := os.WriteFile(pconf, []byte("[[inputs.powerinput]]\ncarbon_intensity_g_per_kwh = 56.0\n"+conf), 0o644); err != nil {
+			return "", err
+		}
+		return agentConf + fmt.Sprintf(`[[inputs.execd]]
   command = [%q, "-config", %q, "-poll_interval_disabled"]
   signal = "STDIN"
   restart_delay = "10s"
   data_format = "influx"
-`, powerinput, pconf)
-
+`, powerinput, pconf), nil
+	}
+	everything, err := execd("services = true\nprocesses = true\n")
+	if err != nil {
+		return err
+	}
+	plain, err := execd("")
+	if err != nil {
+		return err
+	}
 	agents := []*agent{
 		{name: "Telegraf, native cpu + net", conf: native},
-		{name: "Telegraf + powerinput (execd: power, cpu, net, services, processes)", conf: withPowerinput, child: "powerinput"},
+		{name: "Telegraf + powerinput (execd: power, cpu, net, services, processes)", conf: everything, child: "powerinput"},
+		{name: "Telegraf + powerinput (execd: power, cpu, net; for reference)", conf: plain, child: "powerinput"},
 	}
 	for i, a := range agents {
 		path := filepath.Join(dir, fmt.Sprintf("agent%d.conf", i))
