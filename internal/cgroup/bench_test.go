@@ -142,13 +142,17 @@ func BenchmarkWalkCgroupfs(b *testing.B) {
 		}
 	}
 	rels := benchGroups(b, root, mkdir)
+	// "idle": nothing in the groups runs, so the walk reads the top
+	// directory's usage and stops there; "busy": every group is listed and
+	// read, as when all have run.
 	for _, mode := range []struct {
-		name  string
-		files int
-	}{{"kept", DefaultFiles}, {"reopen", 0}} {
+		name   string
+		files  int
+		noSkip bool
+	}{{"idle", DefaultFiles, false}, {"busy-kept", DefaultFiles, true}, {"busy-reopen", 0, true}} {
 		b.Run("groups=200/"+mode.name, func(b *testing.B) {
 			w := NewWalker(Hierarchy{Dir: root, V2: true})
-			w.files = mode.files
+			w.files, w.noSkip = mode.files, mode.noSkip
 			defer w.Close()
 			w.Walk()
 			b.ReportAllocs()

@@ -68,6 +68,9 @@ type Walker struct {
 	dir   *kfile.Dir
 	files int
 	kept  int
+	// noSkip lists and reads every group, idle directories too (benchmarks
+	// of the case where every group has run).
+	noSkip bool
 
 	round   uint64
 	groups  map[string]*group
@@ -253,7 +256,7 @@ func (w *Walker) visit(ino uint64, depth int) *group {
 		// nothing under it has run. Its groups are given again as they
 		// were, without a read. (A usage that cannot be read: listed.)
 		if usage, err := w.usage(g); err == nil {
-			idle := g.listed && g.haveUsage && usage == g.usage
+			idle := g.listed && g.haveUsage && usage == g.usage && !w.noSkip
 			g.usage, g.haveUsage = usage, true
 			if idle {
 				g.changed = false
