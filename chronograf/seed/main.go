@@ -3,7 +3,8 @@
 // kvm-1, two packages with DRAM each), a guest with a counter from the
 // hypervisor (vm-1, source=vm) and a guest with nothing but the per-vCPU
 // estimate (vm-2, source=model, model=vcpu), with cpu and net points for
-// each. It is for looking at the dashboards in a real Chronograf: write it
+// each, and the hypervisors' services and programs (power_service,
+// power_process). It is for looking at the dashboards in a real Chronograf: write it
 // to a file, load it into an InfluxDB database metrics_from_pau (retention
 // policy forever) and open the dashboards, for example
 //
@@ -150,6 +151,7 @@ func write(w io.Writer, minutes int, step time.Duration, dies int, end time.Time
 				fields += "," + m.Field + "=" + num(v)
 			}
 			fmt.Fprintf(w, "power_host,host=%s%s %s %d\n", h.name, src, fields, ts)
+			writeApps(w, h, u, total, dt, ts)
 
 			user := 100 * u * 0.8
 			system := 100 * u * 0.15
