@@ -12,7 +12,7 @@ import (
 // their files can be read here. It does not change Doctor's exit code:
 // that is about power.
 func (p *PowerInput) appsDoctor(w io.Writer) {
-	if p.services != nil {
+	if p.Services {
 		h, err := cgroup.Find(p.HostSys)
 		if err == nil {
 			wk := cgroup.NewWalker(h)
