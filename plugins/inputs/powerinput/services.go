@@ -69,7 +69,7 @@ func (c *servicesCollector) read() {
 func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
 	c.membersOK = false
 	err := c.g.Do(deadline, c.read)
-	if !c.points {
+	if !c.points { // walked for the process scan only, silently
 		c.membersOK = err == nil && c.err == nil && c.procs && c.membersErr == nil
 		return
 	}
@@ -89,9 +89,6 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.T
 	}
 	c.say.once("services", telegraf.Info, "")
 	c.membersOK = c.procs && c.membersErr == nil
-	if !c.points {
-		return // walked for the process scan only
-	}
 	res := c.res
 	if res.Truncated {
 		c.say.once("servicestrunc", telegraf.Warn, fmt.Sprintf("services: %s has more control groups than are read (%d levels, %d directories, %d workloads at most); the others count as unattributed", c.walker.Path(), cgroup.MaxDepth, cgroup.MaxDirs, cgroup.MaxWorkloads))
