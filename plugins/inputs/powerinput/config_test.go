@@ -46,9 +46,8 @@ func TestConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseConfig(tt.text)
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrConfig) {
-				t.Fatalf("ParseConfig: err %v, want one containing %q and wrapping ErrConfig", err, tt.want)
-			}
+			require.ErrorIs(t, err, ErrConfig)
+			require.ErrorContains(t, err, tt.want)
 		})
 	}
 }
@@ -77,9 +76,8 @@ func TestInitErrors(t *testing.T) {
 			p.Log = testutil.Logger{}
 			tt.edit(p)
 			err := p.Init()
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrConfig) {
-				t.Fatalf("Init: err %v, want one containing %q and wrapping ErrConfig", err, tt.want)
-			}
+			require.ErrorIs(t, err, ErrConfig)
+			require.ErrorContains(t, err, tt.want)
 		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 	"golang.org/x/tools/txtar"
 
+	"github.com/greencampus/powerinput/internal/fixtures"
 	"github.com/greencampus/powerinput/internal/kfile"
 )
 
@@ -135,15 +136,17 @@ func loadScenario(t testing.TB, file string) *scenario {
 					s.wantLog = append(s.wantLog, strings.ReplaceAll(l, "$ROOT", s.root))
 				}
 			}
-		default:
-			path := filepath.Join(s.root, f.Name)
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, f.Data, 0o644); err != nil {
-				t.Fatal(err)
-			}
 		}
+	}
+	tree := func(name string) bool {
+		switch name {
+		case "config.toml", "steps", "expected.out", "expected.log", "doctor.golden":
+			return false
+		}
+		return true
+	}
+	if err := fixtures.Unpack(ar, s.root, tree); err != nil {
+		t.Fatal(err)
 	}
 	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nvm_powercap_path = %q\n%s",
 		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "vm"), config)
