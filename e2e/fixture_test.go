@@ -17,17 +17,17 @@ import (
 // bytes every 100 ms. Values are written in place at a fixed width (zero
 // padded), so a reader never sees a file emptied by truncation.
 type fixture struct {
-	root     string
-	sources  string // the powerinput sources option for this tree
-	pkgW     []float64
-	dramW    []float64
-	energy   []*os.File // package 0, DRAM 0, package 1, DRAM 1, …
-	watts    []float64  // the power of each of those
+	root    string
+	sources string // the powerinput sources option for this tree
+	pkgW    []float64
+	dramW   []float64
+	energy  []*os.File // package 0, DRAM 0, package 1, DRAM 1, …
+	watts   []float64  // the power of each of those
 	// rewrite: the guest counter's path, rewritten every 500 ms by
 	// truncate-then-write (Scaphandre's qemu exporter's way), not in place.
-	rewrite string
-	mu      sync.Mutex
-	written []sample // each rewrite: when, and the value written
+	rewrite  string
+	mu       sync.Mutex
+	written  []sample // each rewrite: when, and the value written
 	stat     *os.File
 	dev      *os.File
 	start    time.Time
