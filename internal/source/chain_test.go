@@ -50,18 +50,18 @@ func TestChainFallsBackAndComesBack(t *testing.T) {
 	rapl := &fake{name: "rapl", probeErr: errors.New("no zones")}
 	model := &fake{name: "model", model: "vcpu"}
 	var log logged
-	c := NewChain([]Source{rapl, model}, log.say, time.Time{})
+	c := NewChain([]Source{rapl, model}, log.say, 0)
 	require.Equal(t, model, c.Current())
 	require.Contains(t, log, "2 source rapl unavailable: no zones; fix: fix rapl")
 	require.Contains(t, log, "3 power source now: model (estimate: vcpu model)")
 
-	r, ok := c.Sample(time.Time{})
+	r, ok := c.Sample()
 	require.True(t, ok)
 	require.Equal(t, model, r.Source)
 	require.Equal(t, 2, rapl.probes, "the preferred source is probed again at every sample")
 
 	rapl.probeErr = nil
-	r, ok = c.Sample(time.Time{})
+	r, ok = c.Sample()
 	require.True(t, ok)
 	require.Equal(t, rapl, r.Source, "a source that works again is taken back")
 	require.Equal(t, 1, model.closed, "the source left is closed")
@@ -70,7 +70,7 @@ func TestChainFallsBackAndComesBack(t *testing.T) {
 	// rapl stops: the model stands in within the same sample.
 	rapl.sampleErr = errors.New("stale")
 	rapl.probeErr = errors.New("stale")
-	r, ok = c.Sample(time.Time{})
+	r, ok = c.Sample()
 	require.True(t, ok)
 	require.Equal(t, model, r.Source)
 }
@@ -78,9 +78,9 @@ func TestChainFallsBackAndComesBack(t *testing.T) {
 func TestChainNothingWorks(t *testing.T) {
 	a := &fake{name: "a", probeErr: errors.New("no")}
 	var log logged
-	c := NewChain([]Source{a}, log.say, time.Time{})
+	c := NewChain([]Source{a}, log.say, 0)
 	require.Nil(t, c.Current())
-	_, ok := c.Sample(time.Time{})
+	_, ok := c.Sample()
 	require.False(t, ok)
 	require.Contains(t, log, "1 "+noSource)
 }
@@ -91,9 +91,9 @@ func TestChainDoesNotProbeWorseSources(t *testing.T) {
 	a := &fake{name: "a"}
 	b := &fake{name: "b"}
 	var log logged
-	c := NewChain([]Source{a, b}, log.say, time.Time{})
+	c := NewChain([]Source{a, b}, log.say, 0)
 	for i := 0; i < 3; i++ {
-		c.Sample(time.Time{})
+		c.Sample()
 	}
 	require.Equal(t, 0, b.probes)
 	require.Equal(t, 1, a.probes)

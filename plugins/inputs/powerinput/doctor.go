@@ -18,7 +18,7 @@ func (p *PowerInput) Doctor(w io.Writer) int {
 	fmt.Fprintf(w, "powerinput doctor: host_sys=%s host_proc=%s vm_powercap_path=%s\n", p.HostSys, p.HostProc, p.VMPowercapPath)
 	chosen, estimate := "", false
 	for _, s := range p.power.chain.Sources {
-		if err := s.Probe(p.deadline()); err != nil {
+		if err := s.Probe(p.power.chain.Deadline()); err != nil {
 			why, fix := s.Explain(err)
 			fmt.Fprintf(w, "%-6s unavailable: %s\n%-6s fix: %s\n", s.Name(), why, "", fix)
 			continue

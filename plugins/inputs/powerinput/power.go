@@ -12,8 +12,7 @@ import (
 	"github.com/greencampus/powerinput/internal/source"
 )
 
-// Fields of power_host besides the metaphors; a metaphor may not take one
-// of these names.
+// Fields of power_host besides the metaphors.
 const (
 	fieldPower    = "power_watts"
 	fieldEnergy   = "energy_joules"
@@ -21,7 +20,12 @@ const (
 	fieldCO2      = "co2_grams"
 )
 
-func hostFields() []string { return []string{fieldPower, fieldEnergy, fieldInterval, fieldCO2} }
+// reservedNames are what a metaphor's field may not be called: the other
+// fields of power_host, its tags (a field named like a tag hides the tag
+// in InfluxQL), Telegraf's host tag, and InfluxDB's time.
+func reservedNames() []string {
+	return []string{fieldPower, fieldEnergy, fieldInterval, fieldCO2, "source", "model", "host", "time"}
+}
 
 // powerCollector writes powerstat_package (one point per CPU package, or
 // die of a multi-die package) and power_host (the machine) from the
@@ -51,9 +55,9 @@ type hostReading struct {
 // Measured reports whether the gather wrote a power_host point.
 func (h hostReading) Measured() bool { return h.Interval > 0 }
 
-func (c *powerCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline time.Time) {
+func (c *powerCollector) gather(acc telegraf.Accumulator, ts time.Time) {
 	c.host = hostReading{}
-	r, ok := c.chain.Sample(deadline)
+	r, ok := c.chain.Sample()
 	if !ok {
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/influxdata/telegraf/plugins/inputs"
 
 	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/metaphor"
 	"github.com/greencampus/powerinput/internal/powercap"
@@ -106,7 +107,7 @@ func (p *PowerInput) Init() error {
 	for i, s := range specs {
 		sources[i] = s.New(env)
 	}
-	chain := source.NewChain(sources, p.say.source, p.deadline())
+	chain := source.NewChain(sources, p.say.source, time.Duration(p.ReadTimeout))
 	p.power = &powerCollector{chain: chain, carbon: p.CarbonIntensity, table: table}
 	if !needCPU {
 		p.cpu = nil
@@ -121,14 +122,6 @@ func (p *PowerInput) Init() error {
 
 // check validates the options that need no file.
 func (p *PowerInput) check() error {
-	for name, dir := range map[string]string{"host_sys": p.HostSys, "host_proc": p.HostProc} {
-		if dir == "" {
-			return fmt.Errorf("%s is empty: %w", name, ErrConfig)
-		}
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return fmt.Errorf("%s = %q is not a readable directory: %w", name, dir, ErrConfig)
-		}
-	}
 	checks := []struct {
 		name string
 		v    any
@@ -139,12 +132,28 @@ func (p *PowerInput) check() error {
 		{"vcpu_min_watts", p.VCPUMinWatts, p.VCPUMinWatts >= 0 && p.VCPUMinWatts <= p.VCPUMaxWatts, "between 0 and vcpu_max_watts"},
 		{"vcpu_max_watts", p.VCPUMaxWatts, p.VCPUMaxWatts > 0 && p.VCPUMaxWatts < 1000, "a positive number of watts below 1000"},
 		{"carbon_intensity_g_per_kwh", p.CarbonIntensity, p.CarbonIntensity >= 0 && p.CarbonIntensity < 10000, "0 (off) or grams of CO2 per kWh below 10000"},
-		{"vm_stale_intervals", p.VMStaleIntervals, p.VMStaleIntervals >= 1 && p.VMStaleIntervals <= 1000, "between 1 and 1000"},
+		{"vm_stale_intervals", p.VMStaleIntervals, p.VMStaleIntervals >= 2 && p.VMStaleIntervals <= 1000, "between 2 and 1000 (one torn read must not stop the counter)"},
 		{"read_timeout", time.Duration(p.ReadTimeout), time.Duration(p.ReadTimeout) >= 10*time.Millisecond && time.Duration(p.ReadTimeout) <= time.Minute, "between 10ms and 1m"},
 	}
 	for _, c := range checks {
 		if !c.ok {
 			return fmt.Errorf("%s = %v: want %s: %w", c.name, c.v, c.want, ErrConfig)
+		}
+	}
+	for name, dir := range map[string]string{"host_sys": p.HostSys, "host_proc": p.HostProc} {
+		if dir == "" {
+			return fmt.Errorf("%s is empty: %w", name, ErrConfig)
+		}
+		// Even this stat is bounded in time: a root on a hung mount must
+		// not keep the process from starting and hearing SIGTERM.
+		var g guard.Guard
+		var st os.FileInfo
+		var err error
+		if gerr := g.Do(time.Now().Add(time.Duration(p.ReadTimeout)), func() { st, err = os.Stat(dir) }); gerr != nil {
+			return fmt.Errorf("%s = %q: %w", name, dir, gerr)
+		}
+		if err != nil || !st.IsDir() {
+			return fmt.Errorf("%s = %q is not a readable directory: %w", name, dir, ErrConfig)
 		}
 	}
 	if p.CPU && !p.PerCPU && !p.TotalCPU {
@@ -180,28 +189,28 @@ func (p *PowerInput) chosenSources() ([]source.Spec, error) {
 // metaphors validates the configured metaphors and merges them with the
 // built-in table.
 func (p *PowerInput) metaphors() ([]metaphor.Metaphor, error) {
-	if err := metaphor.Validate(p.Metaphors, hostFields()); err != nil {
+	if err := metaphor.Validate(p.Metaphors, reservedNames()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return metaphor.Merge(p.DefaultMetaphors, p.Metaphors), nil
 }
 
-// deadline bounds the reads of a gather that starts now.
+// deadline bounds reads that start now. Each collector (and each power
+// source) has its own: one that hangs does not eat the time of the next.
 func (p *PowerInput) deadline() time.Time { return time.Now().Add(time.Duration(p.ReadTimeout)) }
 
 // Gather measures one interval and adds its points to acc.
 func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
 	ts := time.Now()
-	deadline := p.deadline()
 	if p.cpu != nil {
-		p.cpu.sample(deadline)
+		p.cpu.sample(p.deadline())
 		if p.CPU {
 			p.cpu.write(acc, ts)
 		}
 	}
-	p.power.gather(acc, ts, deadline)
+	p.power.gather(acc, ts)
 	if p.net != nil {
-		p.net.gather(acc, ts, deadline)
+		p.net.gather(acc, ts, p.deadline())
 	}
 	return nil
 }

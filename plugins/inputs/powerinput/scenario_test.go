@@ -264,6 +264,11 @@ func runScenario(t *testing.T, file string) {
 	seen := map[string]int{}
 	for _, l := range logLines {
 		seen[l]++
+		for _, secret := range []string{"S3cr3t", "$6$"} {
+			if strings.Contains(l, secret) {
+				t.Errorf("log line holds a file's content (%q): %q", secret, l)
+			}
+		}
 	}
 	for l, n := range seen {
 		if n > 1 && !repeatable[l] && !strings.HasPrefix(l, "I! power source now:") {

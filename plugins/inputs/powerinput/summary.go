@@ -19,10 +19,10 @@ func (p *PowerInput) Measure(d time.Duration, lang string) (summary.Reading, err
 		}
 	}
 	step()
-	p.power.chain.Sample(p.deadline())
+	p.power.chain.Sample()
 	time.Sleep(d)
 	step()
-	r, ok := p.power.chain.Sample(p.deadline())
+	r, ok := p.power.chain.Sample()
 	if !ok {
 		return summary.Reading{}, errors.New("no power source works here (run powerinput -doctor)")
 	}
