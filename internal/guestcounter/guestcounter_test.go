@@ -51,9 +51,9 @@ func TestWriteAndContinue(t *testing.T) {
 func TestAdoptsOtherFormats(t *testing.T) {
 	dir := t.TempDir()
 	for domain, text := range map[string]string{
-		"scaph":   "123456789",   // Scaphandre's: no newline
-		"garbage": "12ab\n",      // goes on from 0
-		"empty":   "",            // Scaphandre caught truncating: 0
+		"scaph":   "123456789", // Scaphandre's: no newline
+		"garbage": "12ab\n",    // goes on from 0
+		"empty":   "",          // Scaphandre caught truncating: 0
 		"huge":    "18446744073709551615\n",
 	} {
 		require.NoError(t, os.MkdirAll(filepath.Join(dir, domain, Zone), 0o755))
