@@ -60,7 +60,7 @@ func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
 		ch = append(ch, meter.Channel{
 			Key:        meter.Key{Domain: meter.Package, ID: c.Package, Die: meter.NoDie},
 			Name:       c.Path,
-			Reader:     meter.Counter{Attr: attr},
+			Reader:     inOrder{meter.Counter{Attr: attr}},
 			Limits:     meter.PackageLimits(c.MaxRange, s.env.TDPWatts),
 			StaleAfter: s.env.StaleIntervals,
 		})
