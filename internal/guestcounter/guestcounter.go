@@ -224,7 +224,7 @@ func (w *Writer) counter(domain string) (*counter, bool, error) {
 		return c, false, nil
 	}
 	if err := CheckName(domain); err != nil {
-		return nil, false, fmt.Errorf("domain %q: %w", domain, err)
+		return nil, false, err
 	}
 	if err := w.openRoot(); err != nil {
 		return nil, false, err

@@ -47,6 +47,7 @@ type PowerInput struct {
 	say   *sayer
 	cpu   *cpuCollector
 	power *powerCollector
+	vms   *vmsCollector
 	net   *netCollector
 }
 
@@ -108,6 +109,9 @@ func (p *PowerInput) Init() error {
 	}
 	chain := source.NewChain(sources, p.say.source, p.deadline())
 	p.power = &powerCollector{chain: chain, carbon: p.CarbonIntensity, table: table}
+	if p.VMs {
+		p.vms = newVMsCollector(p.HostSys, p.HostProc, p.VMCounterDir, p.VMUnusedCapacity, p.clock, p.power, p.say)
+	}
 	if !needCPU {
 		p.cpu = nil
 	}
@@ -147,6 +151,9 @@ func (p *PowerInput) check() error {
 			return fmt.Errorf("%s = %v: want %s: %w", c.name, c.v, c.want, ErrConfig)
 		}
 	}
+	if err := checkVMOptions(p.VMUnusedCapacity, p.VMCounterDir); err != nil {
+		return err
+	}
 	if p.CPU && !p.PerCPU && !p.TotalCPU {
 		return fmt.Errorf("cpu is on but both percpu and totalcpu are off; set cpu = false instead: %w", ErrConfig)
 	}
@@ -180,7 +187,7 @@ func (p *PowerInput) chosenSources() ([]source.Spec, error) {
 // metaphors validates the configured metaphors and merges them with the
 // built-in table.
 func (p *PowerInput) metaphors() ([]metaphor.Metaphor, error) {
-	if err := metaphor.Validate(p.Metaphors, hostFields()); err != nil {
+	if err := metaphor.Validate(p.Metaphors, append(hostFields(), vmFields()...)); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return metaphor.Merge(p.DefaultMetaphors, p.Metaphors), nil
@@ -200,6 +207,9 @@ func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
 		}
 	}
 	p.power.gather(acc, ts, deadline)
+	if p.vms != nil {
+		p.vms.gather(acc, ts, deadline)
+	}
 	if p.net != nil {
 		p.net.gather(acc, ts, deadline)
 	}
