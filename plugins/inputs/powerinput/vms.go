@@ -63,13 +63,13 @@ type vmsCollector struct {
 	at      time.Time
 	primed  bool
 
-	rows      []vmRow
-	loads     []time.Duration
-	vcpus     []int
-	parts     []energy.Energy
-	extra     []energy.Energy
-	fields    map[string]any
-	tags      map[string]string
+	rows    []vmRow
+	loads   []time.Duration
+	vcpus   []int
+	parts   []energy.Energy
+	extra   []energy.Energy
+	fields  map[string]any
+	tags    map[string]string
 	said    map[string]bool // per-VM conditions said (a renamed tag, unknown vCPUs)
 	skipped map[string]bool
 }
