@@ -88,6 +88,14 @@ func checkDashboards(t *testing.T, srv *influxServer, repo string) {
 				}
 			}
 			value := choices[0]
+			// Where the lab's hypervisor is a choice, the dashboard is read
+			// for it, as a browser's first choice would be without the
+			// guests (greenit sorts before kvm-0): a guest has no TDP.
+			for _, c := range choices {
+				if c == "kvm-0" {
+					value = c
+				}
+			}
 			for _, v := range tv.Values {
 				for _, c := range choices {
 					if v.Selected && v.Value == c {
