@@ -74,6 +74,9 @@ func checkDashboards(t *testing.T, srv *influxServer, repo string) {
 			case "tagValues":
 				meta = fmt.Sprintf(`SHOW TAG VALUES ON "%s" FROM "%s" WITH KEY = "%s"`, tv.Query.DB, tv.Query.Measurement, tv.Query.TagKey)
 			case "influxql":
+				// A variable's query may use those before it (:vm: uses
+				// :host:): the browser resolves them first.
+				meta = render(meta, vars, raw)
 			default:
 				t.Fatalf("%s: template %s of type %q: this check resolves tagValues and influxql only", file, tv.TempVar, tv.Type)
 			}
