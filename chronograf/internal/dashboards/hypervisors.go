@@ -50,7 +50,7 @@ func hypervisors(w hypervisorWords) Dashboard {
 		Cells: layout(w.prefix,
 			row(
 				stacked("stack", w.stackTitle, 8, "W", w.stackAxis,
-					`SELECT mean("power_watts") AS "W" `+from(pv)+" "+where(host...)+` GROUP BY time(:interval:), "domain" FILL(0)`),
+					`SELECT mean("power_watts") AS "W" `+from(pv)+" "+where(host...)+` GROUP BY time(:interval:), "domain" FILL(none)`),
 				table("vms", w.tableTitle, 4, "W",
 					`SELECT last("power_watts") AS "now", sum("energy_joules") / 3600 AS "Wh" `+from(pv)+" "+where(host...)+groupBy(false, "domain"),
 					col("domain", w.colVM),
