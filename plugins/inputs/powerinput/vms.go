@@ -127,6 +127,9 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) 
 		c.say.once("vms:truncated", telegraf.Warn, fmt.Sprintf("more than %d VMs: the CPU time of the others counts as domain=%s", vmhost.MaxVMs, vmhost.Hypervisor))
 	}
 
+	if len(c.said) > maxConditions {
+		clear(c.said) // VMs come and go: bound what is remembered of them
+	}
 	c.tracker.Begin()
 	busy, busyOK := c.tracker.Observe("\x00busy from "+s.BusyFrom, s.Busy)
 	c.rows = c.rows[:0]
