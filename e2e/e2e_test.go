@@ -63,6 +63,12 @@ func TestPipeline(t *testing.T) {
 		"vm-1":  newGuestFixture(t, 12),
 		"vm-2":  newGuestFixture(t, 0),
 	}
+	// kvm-0 is also a hypervisor: VMs greenit (2 vCPUs) and web (4) in its
+	// cgroups; it writes their counters, which their guests read (vms_test.go).
+	counters := addHypervisor(t, fixtures["kvm-0"])
+	for _, name := range guestVMs {
+		fixtures[name] = newVMGuestFixture(t, counters, name)
+	}
 	agents := map[string]*agent{}
 	for name, f := range fixtures {
 		f.run()
@@ -84,6 +90,10 @@ func TestPipeline(t *testing.T) {
 	}
 	crashAt := time.Now()
 	time.Sleep(afterCrash)
+	// The hypervisor first, then its guests once they have read its last
+	// counter values; then the others.
+	agents["kvm-0"].stop()
+	time.Sleep(2500 * time.Millisecond)
 	for _, a := range agents {
 		a.stop() // SIGTERM: Telegraf flushes what it holds
 	}
@@ -282,6 +292,10 @@ func TestPipeline(t *testing.T) {
 		if n := countLines(log, `stderr: "`); n > 0 {
 			t.Errorf("%d stderr lines without a level prefix in Telegraf's log", n)
 		}
+	})
+
+	t.Run("VMs: each guest's counter is its share, and the shares add up to the host", func(t *testing.T) {
+		checkVMs(t, srv, fixtures)
 	})
 
 	t.Run("dashboards", func(t *testing.T) {

@@ -19,10 +19,14 @@ import (
 type fixture struct {
 	root    string
 	sources string // the powerinput sources option for this tree
-	pkgW    []float64
-	dramW   []float64
-	energy  []*os.File // package 0, DRAM 0, package 1, DRAM 1, …
-	watts   []float64  // the power of each of those
+	// conf is more of the powerinput configuration (the hypervisor mode).
+	conf string
+	// every100ms are more writers of the tree (a hypervisor's cgroups).
+	every100ms []func(el float64)
+	pkgW       []float64
+	dramW      []float64
+	energy     []*os.File // package 0, DRAM 0, package 1, DRAM 1, …
+	watts      []float64  // the power of each of those
 	// rewrite: the guest counter's path, rewritten every 500 ms by
 	// truncate-then-write (Scaphandre's qemu exporter's way), not in place.
 	rewrite  string
@@ -209,6 +213,9 @@ func (f *fixture) run() {
 				f.mu.Unlock()
 			}
 			if n%10 == 0 {
+				for _, fn := range f.every100ms {
+					fn(el)
+				}
 				f.stat.WriteAt([]byte(statText(el)), 0)
 				f.dev.WriteAt([]byte(devText(el)), 0)
 			}

@@ -10,6 +10,9 @@
 //	go run ./chronograf/seed -minutes 60 > /tmp/seed.lp
 //	curl -XPOST 'http://127.0.0.1:8086/write?db=metrics_from_pau&rp=forever' --data-binary @/tmp/seed.lp
 //
+// kvm-0 is also a hypervisor: its power_host is divided over its VMs
+// greenit and web, _hypervisor and _unused in power_vm.
+//
 // The newest point is at -end (now by default), one point per -step.
 //
 // -dies 2 splits each of kvm-1's packages into two dies (a die tag, one
@@ -150,6 +153,9 @@ func write(w io.Writer, minutes int, step time.Duration, dies int, end time.Time
 				fields += "," + m.Field + "=" + num(v)
 			}
 			fmt.Fprintf(w, "power_host,host=%s%s %s %d\n", h.name, src, fields, ts)
+			if h.name == hypervisor {
+				writeVMs(w, h, total, dt, u, ts)
+			}
 
 			user := 100 * u * 0.8
 			system := 100 * u * 0.15

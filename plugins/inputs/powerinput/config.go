@@ -36,6 +36,12 @@ type Config struct {
 	Net        bool     `toml:"net"`
 	Interfaces []string `toml:"interfaces"`
 
+	// Hypervisor mode: each VM's share of this host's energy (power_vm), and
+	// a counter of it that its guest reads.
+	VMs              bool   `toml:"vms"`
+	VMCounterDir     string `toml:"vm_counter_dir"`
+	VMUnusedCapacity string `toml:"vm_unused_capacity"`
+
 	CarbonIntensity  float64             `toml:"carbon_intensity_g_per_kwh"`
 	DefaultMetaphors bool                `toml:"default_metaphors"`
 	Metaphors        []metaphor.Metaphor `toml:"metaphor"`
@@ -56,6 +62,8 @@ func defaults() Config {
 		PerCPU:           true,
 		TotalCPU:         true,
 		Net:              true,
+		VMCounterDir:     "/var/lib/libvirt/scaphandre",
+		VMUnusedCapacity: unusedAsItIs,
 		DefaultMetaphors: true,
 	}
 }

@@ -28,6 +28,7 @@ func (p *PowerInput) Doctor(w io.Writer) int {
 			chosen, estimate = s.Name(), s.Model() != ""
 		}
 	}
+	p.doctorVMs(w)
 	switch {
 	case chosen == "":
 		fmt.Fprintln(w, "result: no source works; powerinput will write no power")

@@ -50,6 +50,10 @@ type hostReading struct {
 	Interval time.Duration
 	Source   string
 	Model    string
+	// Held: the gather had no value because the interval goes on into the
+	// next one (a read that failed for a moment): the next reading covers
+	// both gathers.
+	Held bool
 }
 
 // Measured reports whether the gather wrote a power_host point.
@@ -61,6 +65,7 @@ func (c *powerCollector) gather(acc telegraf.Accumulator, ts time.Time) {
 	if !ok {
 		return
 	}
+	c.host.Held = r.Result.Held
 	c.write(acc, r, ts)
 }
 

@@ -48,6 +48,7 @@ type PowerInput struct {
 	say   *sayer
 	cpu   *cpuCollector
 	power *powerCollector
+	vms   *vmsCollector
 	net   *netCollector
 }
 
@@ -109,6 +110,9 @@ func (p *PowerInput) Init() error {
 	}
 	chain := source.NewChain(sources, p.say.source, time.Duration(p.ReadTimeout))
 	p.power = &powerCollector{chain: chain, carbon: p.CarbonIntensity, table: table}
+	if p.VMs {
+		p.vms = newVMsCollector(p.HostSys, p.HostProc, p.VMCounterDir, p.VMUnusedCapacity, p.clock, p.power, p.say)
+	}
 	if !needCPU {
 		p.cpu = nil
 	}
@@ -156,6 +160,9 @@ func (p *PowerInput) check() error {
 			return fmt.Errorf("%s = %q is not a readable directory: %w", name, dir, ErrConfig)
 		}
 	}
+	if err := checkVMOptions(p.VMUnusedCapacity, p.VMCounterDir); err != nil {
+		return err
+	}
 	if p.CPU && !p.PerCPU && !p.TotalCPU {
 		return fmt.Errorf("cpu is on but both percpu and totalcpu are off; set cpu = false instead: %w", ErrConfig)
 	}
@@ -189,7 +196,7 @@ func (p *PowerInput) chosenSources() ([]source.Spec, error) {
 // metaphors validates the configured metaphors and merges them with the
 // built-in table.
 func (p *PowerInput) metaphors() ([]metaphor.Metaphor, error) {
-	if err := metaphor.Validate(p.Metaphors, reservedNames()); err != nil {
+	if err := metaphor.Validate(p.Metaphors, append(reservedNames(), vmFields()...)); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return metaphor.Merge(p.DefaultMetaphors, p.Metaphors), nil
@@ -209,6 +216,9 @@ func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
 		}
 	}
 	p.power.gather(acc, ts)
+	if p.vms != nil {
+		p.vms.gather(acc, ts, p.deadline())
+	}
 	if p.net != nil {
 		p.net.gather(acc, ts, p.deadline())
 	}

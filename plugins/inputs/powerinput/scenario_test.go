@@ -27,8 +27,10 @@ import (
 //
 //	comment            what the scenario shows
 //	config.toml        the [[inputs.powerinput]] options (host_sys, host_proc
-//	                   and vm_powercap_path point into the unpacked tree)
-//	sys/…, proc/…, vm/… the trees
+//	                   and vm_powercap_path point into the unpacked tree;
+//	                   $ROOT is the tree's root, as in vm_counter_dir)
+//	sys/…, proc/…, vm/… the trees; a file named cmdline holds one argument
+//	                   a line (unpacked with NUL bytes between them)
 //	steps              a script, one command a line:
 //	                     set PATH VALUE   write VALUE to PATH in the tree
 //	                     empty PATH       make PATH empty (a writer that
@@ -37,6 +39,15 @@ import (
 //	                     allow PATH       undo deny
 //	                     copy SRC DST     replace DST by the archive's SRC
 //	                     remove PATH      delete PATH and what is under it
+//	                     line PATH TEXT…  write the rest of the line and a
+//	                                      newline to PATH, making its folders
+//	                                      (a cgroup's cpu.stat, a process's
+//	                                      stat)
+//	                     mkdir PATH       make a folder (a VM's vcpu0 group)
+//	                     symlink PATH TO  make PATH a link to $ROOT/TO
+//	                     expect PATH TEXT PATH must hold TEXT (trailing spaces
+//	                                      and newline aside): a guest counter
+//	                     absent PATH      PATH must not exist
 //	                     tick DURATION    move the monotonic clock on
 //	                     gather           tick 10s, then Gather (the first
 //	                                      one starts the plugin: Init)
@@ -115,7 +126,7 @@ func loadScenario(t testing.TB, file string) *scenario {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range ar.Files {
+	for i, f := range ar.Files {
 		switch f.Name {
 		case "config.toml":
 			config = string(f.Data)
@@ -137,6 +148,11 @@ func loadScenario(t testing.TB, file string) *scenario {
 				}
 			}
 		}
+		if filepath.Base(f.Name) == "cmdline" {
+			// /proc/<pid>/cmdline separates arguments with NUL bytes,
+			// which an archive writes as newlines.
+			ar.Files[i].Data = bytes.ReplaceAll(f.Data, []byte("\n"), []byte{0})
+		}
 	}
 	tree := func(name string) bool {
 		switch name {
@@ -149,7 +165,7 @@ func loadScenario(t testing.TB, file string) *scenario {
 		t.Fatal(err)
 	}
 	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nvm_powercap_path = %q\n%s",
-		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "vm"), config)
+		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "vm"), strings.ReplaceAll(config, "$ROOT", s.root))
 	p, err := ParseConfig(text)
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -219,6 +235,38 @@ func (s *scenario) run(t testing.TB) {
 		case f[0] == "remove" && len(f) == 2:
 			if err := os.RemoveAll(filepath.Join(s.root, f[1])); err != nil {
 				t.Fatalf("steps:%d: %v", n, err)
+			}
+		case f[0] == "line" && len(f) >= 3:
+			// The text is the line after its second field, spaces kept.
+			text := strings.TrimLeft(sc.Text(), " \t")
+			text = strings.TrimLeft(text[len(f[0]):], " \t")
+			text = strings.TrimLeft(text[len(f[1]):], " \t")
+			path := filepath.Join(s.root, f[1])
+			err := os.MkdirAll(filepath.Dir(path), 0o755)
+			if err == nil {
+				err = os.WriteFile(path, []byte(text+"\n"), 0o644)
+			}
+			if err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
+		case f[0] == "mkdir" && len(f) == 2:
+			if err := os.MkdirAll(filepath.Join(s.root, f[1]), 0o755); err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
+		case f[0] == "symlink" && len(f) == 3:
+			if err := os.Symlink(filepath.Join(s.root, f[2]), filepath.Join(s.root, f[1])); err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
+		case f[0] == "expect" && len(f) == 3:
+			b, err := os.ReadFile(filepath.Join(s.root, f[1]))
+			if err != nil {
+				t.Errorf("steps:%d: %v", n, err)
+			} else if got := strings.TrimRight(string(b), " \n"); got != f[2] {
+				t.Errorf("steps:%d: %s holds %q, want %q", n, f[1], got, f[2])
+			}
+		case f[0] == "absent" && len(f) == 2:
+			if _, err := os.Lstat(filepath.Join(s.root, f[1])); err == nil {
+				t.Errorf("steps:%d: %s exists", n, f[1])
 			}
 		case f[0] == "deny" && len(f) == 2:
 			s.deny.denied[filepath.Join(s.root, f[1])] = true
