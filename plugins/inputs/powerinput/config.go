@@ -21,6 +21,7 @@ type Config struct {
 	HostSys          string   `toml:"host_sys"`
 	HostProc         string   `toml:"host_proc"`
 	VMPowercapPath   string   `toml:"vm_powercap_path"`
+	HostDev          string   `toml:"host_dev"`
 	Sources          []string `toml:"sources"`
 	TDPWatts         float64  `toml:"tdp_watts"`
 	VCPUMinWatts     float64  `toml:"vcpu_min_watts"`
@@ -36,6 +37,14 @@ type Config struct {
 	Net        bool     `toml:"net"`
 	Interfaces []string `toml:"interfaces"`
 
+	// Sensors beside the CPU packages: hwmon power sensors (the wall),
+	// GPUs, and the psys platform domain; which one the metaphors use.
+	Hwmon         bool   `toml:"hwmon"`
+	GPUs          bool   `toml:"gpus"`
+	Psys          bool   `toml:"psys"`
+	WallSensor    string `toml:"wall_sensor"`
+	MetaphorBasis string `toml:"metaphor_basis"`
+
 	CarbonIntensity  float64             `toml:"carbon_intensity_g_per_kwh"`
 	DefaultMetaphors bool                `toml:"default_metaphors"`
 	Metaphors        []metaphor.Metaphor `toml:"metaphor"`
@@ -47,7 +56,8 @@ func defaults() Config {
 		HostSys:          "/sys",
 		HostProc:         "/proc",
 		VMPowercapPath:   "/var/scaphandre",
-		Sources:          []string{"rapl", "vm", "model"},
+		HostDev:          "/dev",
+		Sources:          []string{"rapl", "msr", "vm", "model"},
 		VCPUMinWatts:     model.DefaultVCPUMinWatts,
 		VCPUMaxWatts:     model.DefaultVCPUMaxWatts,
 		VMStaleIntervals: 3,
@@ -56,6 +66,10 @@ func defaults() Config {
 		PerCPU:           true,
 		TotalCPU:         true,
 		Net:              true,
+		Hwmon:            true,
+		GPUs:             true,
+		WallSensor:       "power_meter",
+		MetaphorBasis:    "auto",
 		DefaultMetaphors: true,
 	}
 }

@@ -61,7 +61,7 @@ func TestInitErrors(t *testing.T) {
 		want string
 	}{
 		{"missing host_sys", func(p *PowerInput) { p.HostSys = dir + "/nope" }, "host_sys"},
-		{"unknown source", func(p *PowerInput) { p.Sources = []string{"rapl", "msr"} }, `unknown source "msr"`},
+		{"unknown source", func(p *PowerInput) { p.Sources = []string{"rapl", "ipmi"} }, `unknown source "ipmi"`},
 		{"no sources", func(p *PowerInput) { p.Sources = nil }, "sources is empty"},
 		{"duplicate source", func(p *PowerInput) { p.Sources = []string{"rapl", "rapl"} }, `lists "rapl" twice`},
 		{"negative tdp", func(p *PowerInput) { p.TDPWatts = -1 }, "tdp_watts"},
@@ -73,7 +73,7 @@ func TestInitErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := New()
-			p.HostSys, p.HostProc = dir, dir
+			p.HostSys, p.HostProc, p.HostDev = dir, dir, dir
 			p.Log = testutil.Logger{}
 			tt.edit(p)
 			err := p.Init()
@@ -100,7 +100,7 @@ func FuzzParseConfig(f *testing.F) {
 			return
 		}
 		// Whatever decodes must either start or say why not, never panic.
-		p.HostSys, p.HostProc = t.TempDir(), t.TempDir()
+		p.HostSys, p.HostProc, p.HostDev = t.TempDir(), t.TempDir(), t.TempDir()
 		p.Log = testutil.Logger{Quiet: true}
 		if err := p.Init(); err != nil && !errors.Is(err, ErrConfig) {
 			t.Fatalf("Init error %v does not wrap ErrConfig", err)
@@ -134,6 +134,6 @@ func TestEnvironmentInStrings(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "/host/sys", p.HostSys)
 	require.Equal(t, env["EVIL"], p.VMPowercapPath, "the value is data")
-	require.Equal(t, []string{"rapl", "vm", "model"}, p.Sources, "the environment did not add an option")
+	require.Equal(t, []string{"rapl", "msr", "vm", "model"}, p.Sources, "the environment did not add an option")
 	require.Equal(t, "costs $5", p.Metaphors[0].Label)
 }

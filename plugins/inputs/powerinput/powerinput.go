@@ -14,9 +14,11 @@ import (
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/metaphor"
+	"github.com/greencampus/powerinput/internal/msr"
 	"github.com/greencampus/powerinput/internal/powercap"
 	"github.com/greencampus/powerinput/internal/source"
 	"github.com/greencampus/powerinput/internal/source/model"
+	srcmsr "github.com/greencampus/powerinput/internal/source/msr"
 	"github.com/greencampus/powerinput/internal/source/rapl"
 	"github.com/greencampus/powerinput/internal/source/vm"
 )
@@ -29,6 +31,7 @@ var sampleConfig string
 func builtinSources() []source.Spec {
 	return []source.Spec{
 		rapl.Spec,
+		srcmsr.Spec,
 		vm.Spec,
 		model.Spec,
 	}
@@ -40,9 +43,11 @@ type PowerInput struct {
 	Config
 	Log telegraf.Logger `toml:"-"`
 
-	// Seams for tests: the monotonic clock and how counters are opened.
-	clock func() time.Time
-	open  kfile.Opener
+	// Seams for tests: the monotonic clock and how counters and device
+	// files are opened.
+	clock   func() time.Time
+	open    kfile.Opener
+	openDev kfile.Opener
 
 	say   *sayer
 	cpu   *cpuCollector
@@ -72,6 +77,9 @@ func (p *PowerInput) Init() error {
 	if p.open == nil {
 		p.open = kfile.OpenReader
 	}
+	if p.openDev == nil {
+		p.openDev = kfile.DeviceOpener(msr.Major)
+	}
 	if err := p.check(); err != nil {
 		return err
 	}
@@ -93,12 +101,14 @@ func (p *PowerInput) Init() error {
 		HostSys:        p.HostSys,
 		HostProc:       p.HostProc,
 		VMPowercapPath: p.VMPowercapPath,
+		HostDev:        p.HostDev,
 		TDPWatts:       energy.Power(p.TDPWatts),
 		VCPUMinWatts:   p.VCPUMinWatts,
 		VCPUMaxWatts:   p.VCPUMaxWatts,
 		StaleIntervals: p.VMStaleIntervals,
 		Clock:          p.clock,
 		Open:           p.open,
+		OpenDev:        p.openDev,
 		CPU:            p.cpu,
 		Powercap:       powercap.NewWatcher(p.HostSys),
 	}

@@ -3,10 +3,12 @@ package powerinput
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -25,9 +27,10 @@ import (
 // A scenario is a testdata/scenarios/*.txtar archive:
 //
 //	comment            what the scenario shows
-//	config.toml        the [[inputs.powerinput]] options (host_sys, host_proc
-//	                   and vm_powercap_path point into the unpacked tree)
-//	sys/…, proc/…, vm/… the trees
+//	config.toml        the [[inputs.powerinput]] options (host_sys, host_proc,
+//	                   host_dev and vm_powercap_path point into the unpacked
+//	                   tree)
+//	sys/…, proc/…, vm/…, dev/… the trees
 //	steps              a script, one command a line:
 //	                     set PATH VALUE   write VALUE to PATH in the tree
 //	                     empty PATH       make PATH empty (a writer that
@@ -36,6 +39,18 @@ import (
 //	                     allow PATH       undo deny
 //	                     copy SRC DST     replace DST by the archive's SRC
 //	                     remove PATH      delete PATH and what is under it
+//	                     msr PATH ADDR VALUE
+//	                                      set register ADDR of the MSR device
+//	                                      file PATH (dev/cpu/N/msr) to VALUE,
+//	                                      creating the file (numbers as Go
+//	                                      writes them: 0x611, 123456)
+//
+// The msr driver answers a pread of 8 bytes at offset ADDR with register
+// ADDR, and registers 3 apart (0x611, 0x614) do not overlap. A regular file
+// cannot do that, so a scenario's MSR file holds register ADDR in the 8
+// bytes at offset 8×ADDR (a sparse file: AMD's registers, near 0xC0010000,
+// cost nothing), and the scenario's device opener turns the plugin's pread
+// at ADDR into one at 8×ADDR.
 //	                     tick DURATION    move the monotonic clock on
 //	                     gather           tick 10s, then Gather (the first
 //	                                      one starts the plugin: Init)
@@ -77,6 +92,29 @@ func (d *denyOpener) open(path string) (kfile.Reader, error) {
 		return nil, err
 	}
 	return sysfsFile{f}, nil
+}
+
+// openDev opens a scenario's MSR files (regular files with register ADDR
+// at offset 8×ADDR) where the plugin opens /dev/cpu/N/msr.
+func (d *denyOpener) openDev(path string) (kfile.Reader, error) {
+	if d.denied[path] {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}
+	}
+	f, err := kfile.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return registerFile{sysfsFile{f}}, nil
+}
+
+// registerFile reads register ADDR of a scenario's MSR file.
+type registerFile struct{ sysfsFile }
+
+func (f registerFile) ReadAt(b []byte, addr int64) (int, error) {
+	if len(b) != 8 {
+		return 0, &fs.PathError{Op: "read", Path: f.Path(), Err: syscall.EINVAL} // as the msr driver
+	}
+	return f.sysfsFile.ReadAt(b, addr*8)
 }
 
 type sysfsFile struct{ *kfile.File }
@@ -145,8 +183,8 @@ func loadScenario(t testing.TB, file string) *scenario {
 			}
 		}
 	}
-	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nvm_powercap_path = %q\n%s",
-		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "vm"), config)
+	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nhost_dev = %q\nvm_powercap_path = %q\n%s",
+		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "dev"), filepath.Join(s.root, "vm"), config)
 	p, err := ParseConfig(text)
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -154,6 +192,7 @@ func loadScenario(t testing.TB, file string) *scenario {
 	p.Log = NewLineLogger(s.log, telegraf.Debug)
 	p.clock = s.clock.Now
 	p.open = s.deny.open
+	p.openDev = s.deny.openDev
 	s.plugin = p
 	return s
 }
@@ -217,6 +256,10 @@ func (s *scenario) run(t testing.TB) {
 			if err := os.RemoveAll(filepath.Join(s.root, f[1])); err != nil {
 				t.Fatalf("steps:%d: %v", n, err)
 			}
+		case f[0] == "msr" && len(f) == 4:
+			if err := writeRegister(filepath.Join(s.root, f[1]), f[2], f[3]); err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
 		case f[0] == "deny" && len(f) == 2:
 			s.deny.denied[filepath.Join(s.root, f[1])] = true
 		case f[0] == "allow" && len(f) == 2:
@@ -267,6 +310,32 @@ func runScenario(t *testing.T, file string) {
 			t.Errorf("log line said %d times, want once per condition: %q", n, l)
 		}
 	}
+}
+
+// writeRegister sets register addr of a scenario's MSR file to value.
+func writeRegister(path, addr, value string) error {
+	a, err := strconv.ParseInt(addr, 0, 64)
+	if err != nil {
+		return err
+	}
+	v, err := strconv.ParseUint(value, 0, 64)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	if _, err := f.WriteAt(b[:], 8*a); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // asWritten returns metrics as they reach Telegraf: serialized by the
