@@ -27,8 +27,10 @@ type Config struct {
 	VCPUMinWatts     float64  `toml:"vcpu_min_watts"`
 	VCPUMaxWatts     float64  `toml:"vcpu_max_watts"`
 	VMStaleIntervals int      `toml:"vm_stale_intervals"`
-	// ReadTimeout bounds the reads of one gather: a source whose files do
-	// not answer in time (a hung mount) gives no value for the interval.
+	// ReadTimeout bounds the reads of the CPU source in a gather, and
+	// then those of the sensors beside it: reads that do not answer in
+	// time (a hung mount, a hung ACPI method) give no value for the
+	// interval.
 	ReadTimeout tgconfig.Duration `toml:"read_timeout"`
 
 	CPU        bool     `toml:"cpu"`

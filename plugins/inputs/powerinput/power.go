@@ -9,6 +9,7 @@ import (
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/metaphor"
 	"github.com/greencampus/powerinput/internal/meter"
+	"github.com/greencampus/powerinput/internal/sensors"
 	"github.com/greencampus/powerinput/internal/source"
 )
 
@@ -19,29 +20,82 @@ const (
 	fieldEnergy   = "energy_joules"
 	fieldInterval = "interval_seconds"
 	fieldCO2      = "co2_grams"
+	// Beside the CPUs: the GPUs' part of power_watts, the wall, and the
+	// share of the wall that power_watts covers.
+	fieldGPU        = "gpu_watts"
+	fieldWall       = "wall_watts"
+	fieldWallEnergy = "wall_joules"
+	fieldCoverage   = "coverage"
 )
 
-func hostFields() []string { return []string{fieldPower, fieldEnergy, fieldInterval, fieldCO2} }
+// Tags of power_host that only machines with GPUs or a wall sensor write.
+const (
+	tagPartial = "partial" // "gpu": a GPU has no value for the interval
+	tagBasis   = "basis"   // "wall": the metaphors and co2_grams are the wall's
+)
+
+func hostFields() []string {
+	return []string{fieldPower, fieldEnergy, fieldInterval, fieldCO2, fieldGPU, fieldWall, fieldWallEnergy, fieldCoverage}
+}
 
 // powerCollector writes powerstat_package (one point per CPU package, or
 // die of a multi-die package) and power_host (the machine) from the
-// readings of the CPU chain of sources (rapl, vm, model).
+// readings of the CPU chain of sources (rapl, msr, vm, model), and
+// power_gpu and power_platform from the sensors beside it. The GPUs join
+// power_host's total, and the wall stands beside it, only for an interval
+// that begins and ends at the same gathers as the chain's.
 type powerCollector struct {
-	chain  *source.Chain
-	carbon float64 // g CO2 per kWh; 0: off
-	table  []metaphor.Metaphor
+	chain   *source.Chain
+	sensors *sensors.Set // nil when hwmon, gpus and psys are all off
+	// sensorTimeout bounds the sensors' reads of a gather, from when they
+	// start: a CPU source that used up its own bound does not cut theirs.
+	sensorTimeout time.Duration
+	basis         string  // metaphor_basis: auto, parts, wall
+	carbon        float64 // g CO2 per kWh; 0: off
+	table         []metaphor.Metaphor
+
+	gathers   int64 // gathers so far
+	chainFrom int64 // the gather at which the chain's current interval began; 0: none
 
 	fields  map[string]any
 	tags    map[string]string
 	devices []devicePower
 }
 
-func (c *powerCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline time.Time) {
+// sample is one gather's reading of the chain and of the sensors.
+type sample struct {
+	reading source.Reading
+	ok      bool
+	// from is the gather at which the chain's interval began.
+	from int64
+	side *sensors.Result // nil without sensors
+}
+
+func (c *powerCollector) sample(deadline time.Time) sample {
+	c.gathers++
 	r, ok := c.chain.Sample(deadline)
-	if !ok {
+	s := sample{reading: r, ok: ok, from: c.chainFrom}
+	if c.sensors != nil {
+		s.side = c.sensors.Sample(time.Now().Add(c.sensorTimeout), c.gathers)
+	}
+	switch {
+	case !ok:
+		c.chainFrom = 0
+	case !r.Result.Held:
+		c.chainFrom = c.gathers // a baseline or a measured interval: the next begins here
+	}
+	return s
+}
+
+func (c *powerCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline time.Time) {
+	s := c.sample(deadline)
+	if s.side != nil {
+		c.writeSensors(acc, s.side, ts)
+	}
+	if !s.ok {
 		return
 	}
-	c.write(acc, r, ts)
+	c.write(acc, s, ts)
 }
 
 // package points: each device's package and DRAM parts together.
@@ -51,7 +105,8 @@ type devicePower struct {
 	hasPkg, hasDRAM bool
 }
 
-func (c *powerCollector) write(acc telegraf.Accumulator, r source.Reading, ts time.Time) {
+func (c *powerCollector) write(acc telegraf.Accumulator, s sample, ts time.Time) {
+	r := s.reading
 	res := r.Result
 	if res.Interval <= 0 || len(res.Parts) == 0 {
 		return
@@ -99,23 +154,41 @@ func (c *powerCollector) write(acc telegraf.Accumulator, r source.Reading, ts ti
 		c.sourceTags(src, mdl)
 		acc.AddGauge("powerstat_package", c.fields, c.tags, ts)
 	}
-	if !res.Complete {
+	h, ok := c.host(s)
+	if !ok {
 		return // a part is missing or doubtful: a host total would be false
 	}
-	total := res.Total()
-	pw := energy.Average(total, res.Interval)
+	pw := energy.Average(h.total, h.interval)
 	clear(c.fields)
 	c.fields[fieldPower] = pw.Watts()
-	c.fields[fieldEnergy] = total.Joules()
-	c.fields[fieldInterval] = res.Interval.Seconds()
-	if c.carbon > 0 {
-		c.fields[fieldCO2] = co2Grams(total, c.carbon)
-	}
-	for _, m := range c.table {
-		c.fields[m.Field] = m.Value(pw, total)
-	}
+	c.fields[fieldEnergy] = h.total.Joules()
+	c.fields[fieldInterval] = h.interval.Seconds()
 	clear(c.tags)
 	c.sourceTags(src, mdl)
+	if h.gpus {
+		c.fields[fieldGPU] = energy.Average(h.gpu, h.interval).Watts()
+		if h.partial {
+			c.tags[tagPartial] = "gpu"
+		}
+	}
+	if h.wall != nil {
+		c.fields[fieldWall] = h.wall.Power().Watts()
+		c.fields[fieldWallEnergy] = h.wall.Energy.Joules()
+		if cov, ok := h.coverage(src); ok {
+			c.fields[fieldCoverage] = cov
+		}
+	}
+	if mp, me, wall, ok := h.basis(c.basis); ok {
+		if wall {
+			c.tags[tagBasis] = "wall"
+		}
+		if c.carbon > 0 {
+			c.fields[fieldCO2] = co2Grams(me, c.carbon)
+		}
+		for _, m := range c.table {
+			c.fields[m.Field] = m.Value(mp, me)
+		}
+	}
 	acc.AddGauge("power_host", c.fields, c.tags, ts)
 }
 

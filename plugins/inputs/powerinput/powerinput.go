@@ -12,10 +12,12 @@ import (
 	"github.com/influxdata/telegraf/plugins/inputs"
 
 	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/hwmon"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/metaphor"
 	"github.com/greencampus/powerinput/internal/msr"
 	"github.com/greencampus/powerinput/internal/powercap"
+	"github.com/greencampus/powerinput/internal/sensors"
 	"github.com/greencampus/powerinput/internal/source"
 	"github.com/greencampus/powerinput/internal/source/model"
 	srcmsr "github.com/greencampus/powerinput/internal/source/msr"
@@ -117,7 +119,20 @@ func (p *PowerInput) Init() error {
 		sources[i] = s.New(env)
 	}
 	chain := source.NewChain(sources, p.say.source, p.deadline())
-	p.power = &powerCollector{chain: chain, carbon: p.CarbonIntensity, table: table}
+	side := sensors.New(sensors.Config{
+		HostSys:    p.HostSys,
+		HostProc:   p.HostProc,
+		HostDev:    p.HostDev,
+		Hwmon:      p.Hwmon,
+		GPUs:       p.GPUs,
+		Psys:       p.Psys,
+		WallSensor: p.WallSensor,
+		Clock:      p.clock,
+		Open:       p.open,
+		OpenDev:    p.openDev,
+	}, p.say.source)
+	p.power = &powerCollector{chain: chain, sensors: side, sensorTimeout: time.Duration(p.ReadTimeout),
+		basis: p.MetaphorBasis, carbon: p.CarbonIntensity, table: table}
 	if !needCPU {
 		p.cpu = nil
 	}
@@ -157,10 +172,33 @@ func (p *PowerInput) check() error {
 			return fmt.Errorf("%s = %v: want %s: %w", c.name, c.v, c.want, ErrConfig)
 		}
 	}
+	if p.HostDev == "" {
+		return fmt.Errorf("host_dev is empty: %w", ErrConfig)
+	}
+	if !slices.Contains([]string{basisAuto, basisParts, basisWall}, p.MetaphorBasis) {
+		return fmt.Errorf("metaphor_basis = %q: want \"auto\", \"parts\" or \"wall\": %w", p.MetaphorBasis, ErrConfig)
+	}
+	if p.WallSensor != "" && !validSensorName(p.WallSensor) {
+		return fmt.Errorf("wall_sensor = %q: want a sensor's name as -doctor lists it (letters, digits, _ and one /), or \"\" for none: %w", p.WallSensor, ErrConfig)
+	}
 	if p.CPU && !p.PerCPU && !p.TotalCPU {
 		return fmt.Errorf("cpu is on but both percpu and totalcpu are off; set cpu = false instead: %w", ErrConfig)
 	}
 	return nil
+}
+
+// validSensorName: a platform sensor's name as powerinput makes them
+// (hwmon.SanitizeName, and "/" with the channel).
+func validSensorName(s string) bool {
+	if len(s) > 64 || strings.Count(s, "/") > 1 {
+		return false
+	}
+	for _, part := range strings.Split(s, "/") {
+		if part == "" || hwmon.SanitizeName([]byte(part)) != part {
+			return false
+		}
+	}
+	return true
 }
 
 // chosenSources returns the specs of the sources option, in its order.

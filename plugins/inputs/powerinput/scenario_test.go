@@ -44,13 +44,6 @@ import (
 //	                                      file PATH (dev/cpu/N/msr) to VALUE,
 //	                                      creating the file (numbers as Go
 //	                                      writes them: 0x611, 123456)
-//
-// The msr driver answers a pread of 8 bytes at offset ADDR with register
-// ADDR, and registers 3 apart (0x611, 0x614) do not overlap. A regular file
-// cannot do that, so a scenario's MSR file holds register ADDR in the 8
-// bytes at offset 8×ADDR (a sparse file: AMD's registers, near 0xC0010000,
-// cost nothing), and the scenario's device opener turns the plugin's pread
-// at ADDR into one at 8×ADDR.
 //	                     tick DURATION    move the monotonic clock on
 //	                     gather           tick 10s, then Gather (the first
 //	                                      one starts the plugin: Init)
@@ -61,6 +54,15 @@ import (
 //	                   "N* line" for exactly N times. Whatever the file
 //	                   says, no log line may repeat unless a "N*" entry
 //	                   allows it: each condition is said once.
+//
+// SCENARIO_LOG=1 go test -v -run TestScenarios/NAME prints a scenario's log.
+//
+// The msr driver answers a pread of 8 bytes at offset ADDR with register
+// ADDR, and registers 3 apart (0x611, 0x614) do not overlap. A regular file
+// cannot do that, so a scenario's MSR file holds register ADDR in the 8
+// bytes at offset 8×ADDR (a sparse file: AMD's registers, near 0xC0010000,
+// cost nothing), and the scenario's device opener turns the plugin's pread
+// at ADDR into one at 8×ADDR.
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "scenarios", "*.txtar"))
 	if err != nil || len(files) == 0 {
@@ -274,7 +276,7 @@ func (s *scenario) run(t testing.TB) {
 func runScenario(t *testing.T, file string) {
 	s := loadScenario(t, file)
 	defer func() {
-		if t.Failed() {
+		if t.Failed() || os.Getenv("SCENARIO_LOG") != "" {
 			t.Logf("log:\n%s", s.log.String())
 		}
 	}()
