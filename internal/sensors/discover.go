@@ -299,3 +299,68 @@ func (s *Set) psysMSR() *Sensor {
 	sn.counter = meter.New([]meter.Channel{sn.channel}, s.cfg.Clock)
 	return sn
 }
+
+// Describe says what a sensor measures and how, for -doctor.
+func (s *Sensor) Describe() string {
+	file := filepath.Base(s.Path)
+	if s.Source == SourceMSR {
+		file = "register " + s.Path[strings.LastIndexByte(s.Path, ' ')+1:]
+	}
+	if s.Label != "" {
+		file += ", labelled " + s.Label
+	}
+	var how string
+	switch s.Method {
+	case Counter:
+		how = fmt.Sprintf("an energy counter (%s): exact (method=counter)", file)
+	case Average:
+		over := ""
+		if s.Averaging > 0 {
+			over = " over " + s.Averaging.String()
+		}
+		how = fmt.Sprintf("the device's own average power%s (%s), integrated over each interval (method=average)", over, file)
+	default:
+		how = fmt.Sprintf("instantaneous power (%s), integrated over each interval (method=sample: the roughest)", file)
+	}
+	switch {
+	case s.Kind == GPU:
+		return "the GPU: " + how + "; added to the host total"
+	case s.Scope == Wall:
+		return "the whole machine at the wall: " + how + "; beside the host total, never added to it"
+	case s.Scope == Psys:
+		return "RAPL's platform domain (the SoC, memory and more, not the wall): " + how + "; never added to the packages"
+	}
+	return "a sensor whose scope powerinput does not know: " + how + "; written, never added"
+}
+
+// Check finds the sensors, if no sample has yet, and reads each once, for
+// -doctor: it returns the error of each sensor that cannot be read. It
+// leaves the sensors' intervals alone.
+func (s *Set) Check(deadline time.Time) (map[*Sensor]error, error) {
+	errs := map[*Sensor]error{}
+	err := s.g.Do(deadline, func() {
+		if !s.searched {
+			s.discover()
+		}
+		for _, sn := range s.sensors {
+			var err error
+			switch {
+			case sn.gauge != nil:
+				_, err = sn.gauge.attr.Uint()
+			default:
+				_, err = sn.channel.Reader.Read()
+			}
+			if err != nil {
+				errs[sn] = err
+			}
+		}
+	})
+	return errs, err
+}
+
+// Skipped are the devices found and left out, with why.
+func (s *Set) Skipped() []hwmon.Skip { return s.found.skips }
+
+// PsysOff is where psys was found while the psys option is off; "" if it
+// was not found.
+func (s *Set) PsysOff() string { return s.found.psysOff }

@@ -48,6 +48,7 @@ type PowerInput struct {
 	// Seams for tests: the monotonic clock and how counters and device
 	// files are opened.
 	clock   func() time.Time
+	sleep   func(time.Duration) // -summary's wait
 	open    kfile.Opener
 	openDev kfile.Opener
 
@@ -75,6 +76,9 @@ func (p *PowerInput) Init() error {
 	}
 	if p.clock == nil {
 		p.clock = time.Now
+	}
+	if p.sleep == nil {
+		p.sleep = time.Sleep
 	}
 	if p.open == nil {
 		p.open = kfile.OpenReader
