@@ -20,10 +20,10 @@ type everydayWords struct {
 	measuredNote, estimate string
 }
 
-// measuredOnly keeps the machines measured by their own RAPL counters.
-// Virtual machines are left out of sums over hosts: their energy is
-// already part of their hypervisor's.
-const measuredOnly = `"source" = 'rapl'`
+// measuredOnly keeps the machines measured by their own RAPL counters,
+// through powercap or read directly. Virtual machines are left out of sums
+// over hosts: their energy is already part of their hypervisor's.
+const measuredOnly = `("source" = 'rapl' OR "source" = 'msr')`
 
 func everyday(w everydayWords) Dashboard {
 	ph := "power_host"
