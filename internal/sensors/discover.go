@@ -34,7 +34,16 @@ type Config struct {
 	Clock func() time.Time
 	// Open opens files and OpenDev MSR devices (seams for tests).
 	Open, OpenDev kfile.Opener
+	// LookEvery is how many gathers pass between two looks for devices
+	// that came (a driver loaded); 0 for DefaultLookEvery. A device that
+	// goes is noticed at once, by its failed read.
+	LookEvery int
 }
+
+// DefaultLookEvery: a GPU driver loaded is noticed within a minute at
+// Telegraf's default 10 s interval, and a gather of a machine without
+// sensors does no I/O for them five times out of six.
+const DefaultLookEvery = 6
 
 // StaleIntervals: a counter that has not moved for this many intervals
 // has stopped; until then an unchanged counter holds its sample (some

@@ -321,6 +321,7 @@ type Set struct {
 	// gather is the number of the gather being sampled; run samples it
 	// (a method value made once: the guard's work allocates nothing).
 	gather int64
+	look   bool // look for devices that came
 	run    func()
 }
 
@@ -332,6 +333,9 @@ func New(cfg Config, say source.Say) *Set {
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
+	}
+	if cfg.LookEvery <= 0 {
+		cfg.LookEvery = DefaultLookEvery
 	}
 	if say == nil {
 		say = func(string, source.Level, string) {}
@@ -348,8 +352,13 @@ func New(cfg Config, say source.Say) *Set {
 func (s *Set) Sample(deadline time.Time, gather int64) *Result {
 	r := &s.res
 	r.Readings = r.Readings[:0]
+	r.GPUs = s.gpus
+	look := gather%int64(s.cfg.LookEvery) == 0
+	if s.searched && len(s.sensors) == 0 && !s.again && !look {
+		return r // nothing to read, and no look due: no I/O at all
+	}
 	clear(s.conds)
-	s.gather = gather
+	s.gather, s.look = gather, look
 	err := s.g.Do(deadline, s.run)
 	if err != nil {
 		r.Readings = r.Readings[:0]
@@ -366,7 +375,7 @@ func (s *Set) Sample(deadline time.Time, gather int64) *Result {
 // sampleNow samples gather s.gather, under the guard.
 func (s *Set) sampleNow() {
 	gather := s.gather
-	if !s.searched || s.again || (s.cfg.Hwmon || s.cfg.GPUs) && s.changed() {
+	if !s.searched || s.again || s.look && (s.cfg.Hwmon || s.cfg.GPUs) && s.changed() {
 		s.discover()
 	}
 	if s.restart {

@@ -61,7 +61,7 @@ func (l *log) text() string {
 
 func newSet(t testing.TB, root string, c *clock, l *log) *Set {
 	t.Helper()
-	s := New(Config{HostSys: root, Hwmon: true, GPUs: true, WallSensor: "power_meter", Clock: c.Now, Open: kfile.OpenReader}, l.say)
+	s := New(Config{HostSys: root, Hwmon: true, GPUs: true, WallSensor: "power_meter", Clock: c.Now, Open: kfile.OpenReader, LookEvery: 1}, l.say)
 	t.Cleanup(s.Close)
 	return s
 }
@@ -76,6 +76,21 @@ func readings(r *Result) map[string]Reading {
 
 func TestNoneEnabled(t *testing.T) {
 	require.Nil(t, New(Config{}, nil))
+}
+
+// A machine without sensors looks for devices every LookEvery gathers
+// only; a device that comes is found at the next look.
+func TestLookEvery(t *testing.T) {
+	root, c, l := t.TempDir(), newClock(), &log{}
+	s := New(Config{HostSys: root, Hwmon: true, GPUs: true, Clock: c.Now, Open: kfile.OpenReader, LookEvery: 3}, l.say)
+	defer s.Close()
+	s.Sample(time.Time{}, 1)
+	put(t, root, "class/hwmon/hwmon0/name", "power_meter")
+	put(t, root, "class/hwmon/hwmon0/power1_average", "100000000")
+	s.Sample(time.Time{}, 2)
+	require.Empty(t, s.Sensors(), "no look at gather 2")
+	s.Sample(time.Time{}, 3)
+	require.Len(t, s.Sensors(), 1, "a look at gather 3")
 }
 
 // A power sensor is integrated with the trapezoid rule over the measured
@@ -213,7 +228,7 @@ func TestHungRead(t *testing.T) {
 	put(t, root, "class/hwmon/hwmon0/name", "power_meter")
 	put(t, root, "class/hwmon/hwmon0/power1_average", "100000000")
 	o := &hangingOpener{release: make(chan struct{})}
-	s := New(Config{HostSys: root, Hwmon: true, WallSensor: "power_meter", Clock: c.Now, Open: o.open}, l.say)
+	s := New(Config{HostSys: root, Hwmon: true, WallSensor: "power_meter", Clock: c.Now, Open: o.open, LookEvery: 1}, l.say)
 	s.Sample(time.Time{}, 1)
 
 	o.mu.Lock()

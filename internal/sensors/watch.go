@@ -9,18 +9,12 @@ import (
 // looked: a driver loaded or unloaded adds or removes a hwmon device or a
 // drm card. It reads the entries raw (getdents) from a directory it keeps
 // open, into buffers it keeps, so a look costs two system calls and no
-// allocation once warm. A directory that does not exist is looked for
-// again every absentEvery looks only.
+// allocation once warm.
 type dirWatch struct {
 	path      string
 	fd        int // -1 while closed
 	buf, prev []byte
-	absent    int // looks since the directory was found missing
 }
-
-// absentEvery: a missing directory (no GPU driver, a VM without hwmon) is
-// opened again only this often.
-const absentEvery = 16
 
 // maxDirBytes bounds the raw entries read: a few thousand entries.
 const maxDirBytes = 256 << 10
@@ -31,23 +25,19 @@ func newDirWatch(path string) *dirWatch { return &dirWatch{path: path, fd: -1} }
 // (the first call reports a change when the directory exists).
 func (w *dirWatch) changed() bool {
 	if w.fd < 0 {
-		if w.absent > 0 && w.absent < absentEvery {
-			w.absent++
-			return false
-		}
 		fd, err := syscall.Open(w.path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			was := w.prev != nil
-			w.prev, w.absent = nil, 1
+			w.prev = nil
 			return was
 		}
-		w.fd, w.absent = fd, 0
+		w.fd = fd
 	}
 	n, ok := w.read()
 	if !ok {
 		w.close()
 		was := w.prev != nil
-		w.prev, w.absent = nil, 1
+		w.prev = nil
 		return was
 	}
 	if w.prev != nil && bytes.Equal(w.buf[:n], w.prev) {
