@@ -297,3 +297,29 @@ func BenchmarkSample(b *testing.B) {
 		}
 	}
 }
+
+// wall_sensor names the wall: here a power supply's input channel, while
+// the ACPI power meter becomes a sensor of unknown scope. Two devices of
+// one name are told apart.
+func TestWallSensorChoice(t *testing.T) {
+	root, c, l := t.TempDir(), newClock(), &log{}
+	put(t, root, "class/hwmon/hwmon0/name", "power_meter")
+	put(t, root, "class/hwmon/hwmon0/power1_average", "100000000")
+	put(t, root, "class/hwmon/hwmon1/name", "corsair-psu")
+	put(t, root, "class/hwmon/hwmon1/power1_input", "120000000")
+	put(t, root, "class/hwmon/hwmon1/power2_input", "50000000")
+	put(t, root, "class/hwmon/hwmon2/name", "ina226")
+	put(t, root, "class/hwmon/hwmon2/power1_input", "1000000")
+	put(t, root, "class/hwmon/hwmon3/name", "ina226")
+	put(t, root, "class/hwmon/hwmon3/power1_input", "2000000")
+	s := New(Config{HostSys: root, Hwmon: true, WallSensor: "corsair_psu/power1", Clock: c.Now, Open: kfile.OpenReader}, l.say)
+	defer s.Close()
+	s.Sample(time.Time{}, 1)
+	scopes := map[string]string{}
+	for _, sn := range s.Sensors() {
+		scopes[sn.Name] = sn.Scope
+	}
+	require.Equal(t, map[string]string{"power_meter": Other, "corsair_psu/power1": Wall, "corsair_psu/power2": Other,
+		"ina226": Other, "ina226_2": Other}, scopes)
+	require.Contains(t, l.text(), "wall corsair_psu/power1 (hwmon, sample)")
+}

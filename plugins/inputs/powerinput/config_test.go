@@ -69,6 +69,10 @@ func TestInitErrors(t *testing.T) {
 		{"negative carbon", func(p *PowerInput) { p.CarbonIntensity = -3 }, "carbon_intensity_g_per_kwh"},
 		{"bad glob", func(p *PowerInput) { p.Interfaces = []string{"eth["} }, "interfaces"},
 		{"cpu without cpus", func(p *PowerInput) { p.PerCPU, p.TotalCPU = false, false }, "percpu and totalcpu"},
+		{"no host_dev", func(p *PowerInput) { p.HostDev = "" }, "host_dev is empty"},
+		{"unknown metaphor basis", func(p *PowerInput) { p.MetaphorBasis = "rapl" }, `metaphor_basis = "rapl"`},
+		{"wall sensor not a sensor name", func(p *PowerInput) { p.WallSensor = "power meter" }, `wall_sensor = "power meter"`},
+		{"wall sensor with two slashes", func(p *PowerInput) { p.WallSensor = "a/b/c" }, "wall_sensor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +86,19 @@ func TestInitErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A wall sensor is named as -doctor names sensors; "" is none.
+func TestWallSensorNames(t *testing.T) {
+	for name, ok := range map[string]bool{"power_meter": true, "ina3221/power2": true, "corsair_psu": true, "": false,
+		"power-meter": false, "a/": false, "/b": false, "a b": false} {
+		require.Equal(t, ok, validSensorName(name), "validSensorName(%q)", name)
+	}
+	dir := t.TempDir()
+	p := New()
+	p.HostSys, p.HostProc, p.HostDev, p.WallSensor = dir, dir, dir, ""
+	p.Log = testutil.Logger{Quiet: true}
+	require.NoError(t, p.Init(), "no wall sensor at all")
 }
 
 func FuzzParseConfig(f *testing.F) {
