@@ -55,7 +55,7 @@ func Servers() Dashboard {
 			row(
 				// RAPL beside the wall, in one query: power_host carries both
 				// where the host has a wall sensor.
-				graph("wall", ":host: measured part by part, beside the wall socket", 6, "W", "W",
+				graph("wall", ":host: measured part by part, beside the wall socket", 5, "W", "W",
 					simple("power_host", []sel{
 						{"mean", "power_watts", "CPUs, memory and GPUs"},
 						{"mean", "wall_watts", "wall socket"},
@@ -64,7 +64,7 @@ func Servers() Dashboard {
 						"(the server's power meter): the difference is the fans, disks, network cards and the power supply's loss."),
 				graph("gpu", ":host: GPU power, per GPU", 4, "W", "W",
 					simple("power_gpu", []sel{{"mean", "power_watts", "GPU"}}, host, true, "gpu")),
-				stat("coverage", ":host: share of the wall measured", 2, "%", "%",
+				stat("coverage", ":host: share of the wall measured", 3, "%", "%",
 					`SELECT last("coverage") * 100 AS "coverage" `+from("power_host")+" "+where(host...)).
 					withNote("How much of the wall socket's power the CPUs, memory and GPUs account for, over the last interval where all were measured."),
 			),
