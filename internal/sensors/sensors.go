@@ -28,6 +28,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -314,10 +316,16 @@ type Set struct {
 	gpus     []string
 	searched bool // discovery has run
 	again    bool // find the sensors again before the next reads
-	restart  bool // reads timed out: take new baselines
-	said     map[string]bool
-	conds    map[string]*condition
-	res      Result
+	// restart: reads timed out, take new baselines. Set by the caller
+	// while the late reads may still run.
+	restart atomic.Bool
+	said    map[string]bool
+	conds   map[string]*condition
+	res     Result
+	// fail is the result of a gather whose reads did not return, and
+	// known the GPUs as the caller last saw them: both the caller's own.
+	fail  Result
+	known []string
 	// gather is the number of the gather being sampled; run samples it
 	// (a method value made once: the guard's work allocates nothing).
 	gather int64
@@ -349,40 +357,52 @@ func New(cfg Config, say source.Say) *Set {
 // gather (1, 2, …), and returns the readings of the intervals that ended
 // now. A gather whose reads did not return in time has no reading, and
 // every sensor then starts again from a new baseline.
+//
+// What the guarded work writes (the sensors, res, conds, gpus) is read
+// here only once it has returned: a read that timed out may still be
+// running, and Do refuses new work until it ends.
 func (s *Set) Sample(deadline time.Time, gather int64) *Result {
-	r := &s.res
-	r.Readings = r.Readings[:0]
-	r.GPUs = s.gpus
+	if s.g.Busy() {
+		return s.failed(guard.ErrBusy)
+	}
 	look := gather%int64(s.cfg.LookEvery) == 0
 	if s.searched && len(s.sensors) == 0 && !s.again && !look {
-		return r // nothing to read, and no look due: no I/O at all
+		s.res.Readings, s.res.GPUs = s.res.Readings[:0], s.gpus
+		return &s.res // nothing to read, and no look due: no I/O at all
 	}
-	clear(s.conds)
 	s.gather, s.look = gather, look
-	err := s.g.Do(deadline, s.run)
-	if err != nil {
-		r.Readings = r.Readings[:0]
-		s.restart = true
-		s.sayConditions(map[string]*condition{"sensors": {source.Warn, fmt.Sprintf("the sensors' reads %v: no sensor value for this gather", err)}})
-		r.GPUs = s.gpus
-		return r
+	if err := s.g.Do(deadline, s.run); err != nil {
+		return s.failed(err)
 	}
 	s.sayConditions(s.conds)
-	r.GPUs = s.gpus
-	return r
+	s.res.GPUs = s.gpus
+	if len(s.known) != len(s.gpus) {
+		s.known = slices.Clone(s.gpus)
+	}
+	return &s.res
+}
+
+// failed is the result of a gather whose reads did not return: no
+// reading, and new baselines once they do.
+func (s *Set) failed(err error) *Result {
+	s.restart.Store(true)
+	s.sayConditions(map[string]*condition{"sensors": {source.Warn, fmt.Sprintf("the sensors' reads %v: no sensor value for this gather", err)}})
+	s.fail.GPUs = s.known
+	return &s.fail
 }
 
 // sampleNow samples gather s.gather, under the guard.
 func (s *Set) sampleNow() {
 	gather := s.gather
+	clear(s.conds)
+	s.res.Readings = s.res.Readings[:0]
 	if !s.searched || s.again || s.look && (s.cfg.Hwmon || s.cfg.GPUs) && s.changed() {
 		s.discover()
 	}
-	if s.restart {
+	if s.restart.Swap(false) {
 		for _, sn := range s.sensors {
 			sn.restart(s.cfg.Clock)
 		}
-		s.restart = false
 	}
 	for _, sn := range s.sensors {
 		var v verdict
