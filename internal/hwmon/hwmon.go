@@ -135,16 +135,26 @@ const (
 	maxDevices = 64
 )
 
-// gpuDrivers register their hwmon devices under the card too: they are
-// found there, as GPUs, never as platform sensors.
-var gpuDrivers = map[string]bool{"amdgpu": true, "radeon": true, "nouveau": true, "i915": true, "xe": true}
+// IsGPUDriver reports whether a hwmon device of that name belongs to a
+// GPU. GPU drivers register their hwmon devices under the card too: they
+// are found there, as GPUs, never as platform sensors.
+func IsGPUDriver(name string) bool {
+	switch name {
+	case "amdgpu", "radeon", "nouveau", "i915", "xe":
+		return true
+	}
+	return false
+}
 
-// cpuDrivers measure the CPUs, as RAPL does: adding them to anything would
-// count the CPUs twice, and they are no platform sensor.
-var cpuDrivers = map[string]bool{"amd_energy": true, "zenpower": true, "zenergy": true, "fam15h_power": true}
-
-// IsGPUDriver reports whether a hwmon device of that name belongs to a GPU.
-func IsGPUDriver(name string) bool { return gpuDrivers[name] }
+// isCPUDriver: drivers that measure the CPUs, as RAPL does: adding them to
+// anything would count the CPUs twice, and they are no platform sensor.
+func isCPUDriver(name string) bool {
+	switch name {
+	case "amd_energy", "zenpower", "zenergy", "fam15h_power":
+		return true
+	}
+	return false
+}
 
 // Platform finds the devices under hostSys/class/hwmon that measure power
 // or energy, GPUs and CPUs left out. A device with energy counters is read
@@ -172,9 +182,9 @@ func Platform(hostSys string) ([]Device, []Skip, error) {
 			continue
 		case len(d.Channels) == 0:
 			continue
-		case gpuDrivers[d.Name]:
+		case IsGPUDriver(d.Name):
 			continue // read as a GPU, under its card
-		case cpuDrivers[d.Name]:
+		case isCPUDriver(d.Name):
 			skips = append(skips, Skip{Path: d.Dir, Why: d.Name + " measures the CPUs, as RAPL does: not a platform sensor"})
 			continue
 		}

@@ -124,13 +124,20 @@ type Layout struct {
 	DRAMUnit, PlatformUnit Unit
 }
 
-// Intel server models whose DRAM counters count 15.3 µJ: Haswell-X,
-// Broadwell-X, Skylake-X (and Cascade and Cooper Lake, the same model),
-// Ice Lake-X and -D, Xeon Phi Knights Landing and Mill.
-var dramServerModels = map[int]bool{0x3F: true, 0x4F: true, 0x55: true, 0x6A: true, 0x6C: true, 0x57: true, 0x85: true}
+// dramServerModel: the Intel (family 6) server models whose DRAM counters
+// count 15.3 µJ: Haswell-X, Broadwell-X, Skylake-X (and Cascade and Cooper
+// Lake, the same model), Ice Lake-X and -D, Xeon Phi Knights Landing and
+// Mill.
+func dramServerModel(model int) bool {
+	switch model {
+	case 0x3F, 0x4F, 0x55, 0x6A, 0x6C, 0x57, 0x85:
+		return true
+	}
+	return false
+}
 
-// Sapphire and Emerald Rapids: psys counts joules.
-var psysJouleModels = map[int]bool{0x8F: true, 0xCF: true}
+// psysJouleModel: Sapphire and Emerald Rapids, whose psys counts joules.
+func psysJouleModel(model int) bool { return model == 0x8F || model == 0xCF }
 
 // LayoutOf gives the registers of a CPU. AMD's (family 17h and later, and
 // Hygon's 18h) have a package counter only; Intel's may add DRAM and psys,
@@ -141,10 +148,10 @@ func LayoutOf(id ID) (Layout, error) {
 	case Intel:
 		l := Layout{Vendor: Intel, Unit: IntelPowerUnit, Package: IntelPkgEnergy, DRAM: IntelDRAMEnergy,
 			Platform: IntelPlatformEnergy, PowerInfo: IntelPkgPowerInfo}
-		if id.Family == 6 && dramServerModels[id.Model] {
+		if id.Family == 6 && dramServerModel(id.Model) {
 			l.DRAMUnit = dramServerUnit
 		}
-		if id.Family == 6 && psysJouleModels[id.Model] {
+		if id.Family == 6 && psysJouleModel(id.Model) {
 			l.PlatformUnit = jouleUnit
 		}
 		return l, nil
@@ -193,7 +200,7 @@ func (d *Device) Read(addr int64) (uint64, error) {
 	n, err := d.r.ReadAt(d.buf[:], addr)
 	switch {
 	case errors.Is(err, syscall.EIO):
-		return 0, fmt.Errorf("%s: register %#x: %w", d.path, addr, ErrNoRegister)
+		return 0, fmt.Errorf("%s: register %#x: %w (%w)", d.path, addr, ErrNoRegister, err)
 	case err != nil:
 		return 0, err
 	case n == 0:
