@@ -92,7 +92,7 @@ func (p *PowerInput) doctorSensors(w io.Writer) {
 	case p.MetaphorBasis == basisParts:
 		m = "the host total, power_watts"
 	case p.MetaphorBasis == basisAuto && wall == "" && p.WallSensor != "":
-		m = fmt.Sprintf("the host total, power_watts (a wall sensor named %s would come first)", p.WallSensor)
+		m = fmt.Sprintf("the host total, power_watts; a wall sensor named %s would come first", p.WallSensor)
 	case p.MetaphorBasis == basisAuto && wall == "":
 		m = "the host total, power_watts"
 	case p.MetaphorBasis == basisAuto:
