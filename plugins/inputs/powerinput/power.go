@@ -56,6 +56,11 @@ type powerCollector struct {
 
 	gathers   int64 // gathers so far
 	chainFrom int64 // the gather at which the chain's current interval began; 0: none
+	// spans add up each sensor's readings since the chain's current
+	// interval began, while they follow each other: a chain's interval
+	// held over two gathers still finds the sensors that cover it.
+	spans  []span
+	joined []sensors.Reading
 
 	fields  map[string]any
 	tags    map[string]string
@@ -69,6 +74,17 @@ type sample struct {
 	// from is the gather at which the chain's interval began.
 	from int64
 	side *sensors.Result // nil without sensors
+	// joined are the sensors' energies over exactly the chain's interval.
+	joined []sensors.Reading
+}
+
+// span is a sensor's energy over the gathers from and to.
+type span struct {
+	sensor   *sensors.Sensor
+	from, to int64
+	energy   energy.Energy
+	interval time.Duration
+	seen     bool
 }
 
 func (c *powerCollector) sample(deadline time.Time) sample {
@@ -77,14 +93,56 @@ func (c *powerCollector) sample(deadline time.Time) sample {
 	s := sample{reading: r, ok: ok, from: c.chainFrom}
 	if c.sensors != nil {
 		s.side = c.sensors.Sample(time.Now().Add(c.sensorTimeout), c.gathers)
+		s.joined = c.join(s.side, s.from)
 	}
 	switch {
 	case !ok:
 		c.chainFrom = 0
+		c.spans = c.spans[:0]
 	case !r.Result.Held:
 		c.chainFrom = c.gathers // a baseline or a measured interval: the next begins here
+		c.spans = c.spans[:0]
 	}
 	return s
+}
+
+// join adds this gather's readings to the sensors' spans and returns, as
+// readings, the spans that cover exactly the gathers from from to now.
+func (c *powerCollector) join(side *sensors.Result, from int64) []sensors.Reading {
+	for i := range c.spans {
+		c.spans[i].seen = false
+	}
+	for _, r := range side.Readings {
+		i := 0
+		for i < len(c.spans) && c.spans[i].sensor != r.Sensor {
+			i++
+		}
+		if i == len(c.spans) {
+			c.spans = append(c.spans, span{sensor: r.Sensor, seen: true}) // seen: new
+		}
+		sp := &c.spans[i]
+		if sp.seen || sp.to != r.From { // new, or not contiguous: start again
+			sp.from, sp.energy, sp.interval = r.From, 0, 0
+		}
+		sp.to, sp.energy, sp.interval, sp.seen = c.gathers, sp.energy+r.Energy, sp.interval+r.Interval, true
+	}
+	kept := c.spans[:0]
+	for _, sp := range c.spans {
+		if sp.seen {
+			kept = append(kept, sp)
+		}
+	}
+	c.spans = kept
+	c.joined = c.joined[:0]
+	if from == 0 {
+		return c.joined
+	}
+	for _, sp := range c.spans {
+		if sp.from == from {
+			c.joined = append(c.joined, sensors.Reading{Sensor: sp.sensor, Energy: sp.energy, Interval: sp.interval, From: sp.from})
+		}
+	}
+	return c.joined
 }
 
 func (c *powerCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline time.Time) {

@@ -42,7 +42,7 @@ func (c *powerCollector) host(s sample) (h host, ok bool) {
 	}
 	h.gpus = len(s.side.GPUs) > 0
 	for _, name := range s.side.GPUs {
-		r := sameInterval(s, func(sn *sensors.Sensor) bool { return sn.Kind == sensors.GPU && sn.Name == name })
+		r := joined(s, func(sn *sensors.Sensor) bool { return sn.Kind == sensors.GPU && sn.Name == name })
 		if r == nil {
 			h.partial = true
 			continue
@@ -50,20 +50,16 @@ func (c *powerCollector) host(s sample) (h host, ok bool) {
 		h.gpu += r.Energy
 	}
 	h.total += h.gpu
-	h.wall = sameInterval(s, func(sn *sensors.Sensor) bool { return sn.Scope == sensors.Wall })
+	h.wall = joined(s, func(sn *sensors.Sensor) bool { return sn.Scope == sensors.Wall })
 	return h, true
 }
 
-// sameInterval is the reading of the sensor that match picks whose
-// interval began at the same gather as the chain's; nil if none.
-func sameInterval(s sample, match func(*sensors.Sensor) bool) *sensors.Reading {
-	if s.from == 0 {
-		return nil
-	}
-	for i := range s.side.Readings {
-		r := &s.side.Readings[i]
-		if r.From == s.from && match(r.Sensor) {
-			return r
+// joined is the energy over the chain's interval of the sensor that match
+// picks; nil if it has none for exactly that interval.
+func joined(s sample, match func(*sensors.Sensor) bool) *sensors.Reading {
+	for i := range s.joined {
+		if match(s.joined[i].Sensor) {
+			return &s.joined[i]
 		}
 	}
 	return nil
