@@ -16,7 +16,7 @@
 //
 // Every interval is numbered by the gathers that bound it, so that the
 // plugin adds a GPU to the host total, or sets the wall beside it, only
-// when the two cover the same gathers.
+// when its readings cover the same gathers as the CPUs'.
 //
 // NVIDIA GPUs (NVML) are not read yet. They would come in as another
 // finder of GPU sensors beside the hwmon one (finders in discover.go),

@@ -42,8 +42,8 @@ func hostFields() []string {
 // die of a multi-die package) and power_host (the machine) from the
 // readings of the CPU chain of sources (rapl, msr, vm, model), and
 // power_gpu and power_platform from the sensors beside it. The GPUs join
-// power_host's total, and the wall stands beside it, only for an interval
-// that begins and ends at the same gathers as the chain's.
+// power_host's total, and the wall stands beside it, only where their
+// readings cover the same gathers as the chain's interval.
 type powerCollector struct {
 	chain   *source.Chain
 	sensors *sensors.Set // nil when hwmon, gpus and psys are all off
