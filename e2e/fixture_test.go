@@ -96,10 +96,12 @@ func (f *fixture) withWallAndGPU(t *testing.T, wallW, gpuW float64) *fixture {
 	f.write(t, card+"/hwmon/hwmon1/energy1_label", "card\n")
 	f.write(t, card+"/hwmon/hwmon1/energy1_input", counter(baseEnergy))
 	f.write(t, "sys/class/hwmon/hwmon1/name", "xe\n")
-	f.write(t, "sys/class/hwmon/hwmon0/name", "power_meter\n")
-	f.write(t, "sys/class/hwmon/hwmon0/power1_average", fmt.Sprintf("%d\n", int64(wallW*1e6)))
-	f.write(t, "sys/class/hwmon/hwmon0/power1_average_interval", "1000\n")
-	f.write(t, "sys/class/hwmon/hwmon0/power1_is_battery", "0\n")
+	// The ACPI power meter registers the old way: its attributes are the
+	// ACPI device's, under hwmon0/device.
+	f.write(t, "sys/class/hwmon/hwmon0/device/name", "power_meter\n")
+	f.write(t, "sys/class/hwmon/hwmon0/device/power1_average", fmt.Sprintf("%d\n", int64(wallW*1e6)))
+	f.write(t, "sys/class/hwmon/hwmon0/device/power1_average_interval", "1000\n")
+	f.write(t, "sys/class/hwmon/hwmon0/device/power1_is_battery", "0\n")
 	f.energy = append(f.energy, f.open(t, card+"/hwmon/hwmon1/energy1_input"))
 	f.watts = append(f.watts, gpuW)
 	f.gpuW, f.wallW = gpuW, wallW

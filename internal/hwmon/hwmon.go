@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/kfile"
@@ -309,19 +310,26 @@ func cardNumber(name string) (int, bool) {
 }
 
 // device reads a hwmon device's name and finds its channels, sorted by
-// kind and index. A device without a name file (the legacy layout, whose
-// values are not here) has no channels.
+// kind and index. A device registered the old way (hwmon_device_register,
+// as the ACPI power meter still is) keeps its name and values among its
+// parent device's attributes, under dir/device. A device with neither has
+// no channels.
 func device(dir string) (d Device, err error) {
 	d.Dir = dir
+	attrs := dir
 	name, err := kfile.ReadAttr(filepath.Join(dir, "name"))
+	if errors.Is(err, fs.ErrNotExist) {
+		attrs = filepath.Join(dir, "device")
+		name, err = kfile.ReadAttr(filepath.Join(attrs, "name"))
+	}
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
 			return d, nil
 		}
 		return d, fmt.Errorf("name: %w", err)
 	}
 	d.Name = SanitizeName(name)
-	entries, err := list(dir)
+	entries, err := list(attrs)
 	if err != nil {
 		return d, err
 	}
@@ -330,10 +338,15 @@ func device(dir string) (d Device, err error) {
 		if !ok {
 			continue
 		}
-		c := Channel{Kind: k, Index: i, Path: filepath.Join(dir, e)}
-		c.Label = label(filepath.Join(dir, c.Name()+"_label"))
+		c := Channel{Kind: k, Index: i, Path: filepath.Join(attrs, e)}
+		c.Label = label(filepath.Join(attrs, c.Name()+"_label"))
+		if c.Label == "" && k != Energy {
+			// The ACPI power meter says what it measures in its OEM
+			// information (NVIDIA's Grace Hopper: "Module Power Socket 0").
+			c.Label = label(filepath.Join(attrs, c.Name()+"_oem_info"))
+		}
 		if k == Average {
-			if ms, err := kfile.ReadUint(filepath.Join(dir, c.Name()+"_average_interval")); err == nil && ms > 0 && ms < 1<<31 {
+			if ms, err := kfile.ReadUint(filepath.Join(attrs, c.Name()+"_average_interval")); err == nil && ms > 0 && ms < 1<<31 {
 				c.Averaging = time.Duration(ms) * time.Millisecond
 			}
 		}

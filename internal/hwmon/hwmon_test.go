@@ -235,3 +235,28 @@ func TestNaturalOrder(t *testing.T) {
 	require.Equal(t, -1, naturalLess("hwmon2", "hwmon10"))
 	require.Equal(t, 1, naturalLess("hwmon", "card"))
 }
+
+// The ACPI power meter registers the old way: its name and values are the
+// ACPI device's attributes, under hwmonN/device. NVIDIA's Grace Hopper has
+// four per socket, told apart by power1_oem_info.
+func TestLegacyLayout(t *testing.T) {
+	files := map[string]string{}
+	for i, what := range []string{"Module", "Grace", "CPU", "SysIO"} {
+		dir := "class/hwmon/hwmon" + string(rune('1'+i)) + "/device/"
+		files[dir+"name"] = "power_meter\n"
+		files[dir+"power1_average"] = "100000000\n"
+		files[dir+"power1_average_interval"] = "50\n"
+		files[dir+"power1_oem_info"] = what + " Power Socket 0\n"
+	}
+	root := tree(t, files)
+	devs, _, err := Platform(root)
+	require.NoError(t, err)
+	require.Len(t, devs, 4)
+	for i, what := range []string{"Module", "Grace", "CPU", "SysIO"} {
+		d := devs[i]
+		require.Equal(t, "power_meter", d.Name)
+		require.Equal(t, filepath.Join(root, "class/hwmon/hwmon"+string(rune('1'+i))), d.Dir)
+		require.Equal(t, []Channel{{Kind: Average, Index: 1, Path: filepath.Join(d.Dir, "device", "power1_average"),
+			Label: what + " Power Socket 0", Averaging: 50 * time.Millisecond}}, d.Channels)
+	}
+}
