@@ -2,7 +2,7 @@ package dashboards
 
 // notRAPL keeps the hosts whose numbers come from the hypervisor or from
 // a model: the virtual machines and the estimates.
-const notRAPL = `"source" != 'rapl'`
+const notRAPL = `"source" != 'rapl' AND "source" != 'msr'`
 
 // VMs is the view of the hosts not measured by RAPL, saying where each
 // number comes from.

@@ -13,11 +13,15 @@ import (
 
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/hwmon"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/metaphor"
+	"github.com/greencampus/powerinput/internal/msr"
 	"github.com/greencampus/powerinput/internal/powercap"
+	"github.com/greencampus/powerinput/internal/sensors"
 	"github.com/greencampus/powerinput/internal/source"
 	"github.com/greencampus/powerinput/internal/source/model"
+	srcmsr "github.com/greencampus/powerinput/internal/source/msr"
 	"github.com/greencampus/powerinput/internal/source/rapl"
 	"github.com/greencampus/powerinput/internal/source/vm"
 )
@@ -30,6 +34,7 @@ var sampleConfig string
 func builtinSources() []source.Spec {
 	return []source.Spec{
 		rapl.Spec,
+		srcmsr.Spec,
 		vm.Spec,
 		model.Spec,
 	}
@@ -41,9 +46,12 @@ type PowerInput struct {
 	Config
 	Log telegraf.Logger `toml:"-"`
 
-	// Seams for tests: the monotonic clock and how counters are opened.
-	clock func() time.Time
-	open  kfile.Opener
+	// Seams for tests: the monotonic clock and how counters and device
+	// files are opened.
+	clock   func() time.Time
+	sleep   func(time.Duration) // -summary's wait
+	open    kfile.Opener
+	openDev kfile.Opener
 
 	say   *sayer
 	cpu   *cpuCollector
@@ -71,8 +79,14 @@ func (p *PowerInput) Init() error {
 	if p.clock == nil {
 		p.clock = time.Now
 	}
+	if p.sleep == nil {
+		p.sleep = time.Sleep
+	}
 	if p.open == nil {
 		p.open = kfile.OpenReader
+	}
+	if p.openDev == nil {
+		p.openDev = kfile.DeviceOpener(msr.Major)
 	}
 	if err := p.check(); err != nil {
 		return err
@@ -95,12 +109,14 @@ func (p *PowerInput) Init() error {
 		HostSys:        p.HostSys,
 		HostProc:       p.HostProc,
 		VMPowercapPath: p.VMPowercapPath,
+		HostDev:        p.HostDev,
 		TDPWatts:       energy.Power(p.TDPWatts),
 		VCPUMinWatts:   p.VCPUMinWatts,
 		VCPUMaxWatts:   p.VCPUMaxWatts,
 		StaleIntervals: p.VMStaleIntervals,
 		Clock:          p.clock,
 		Open:           p.open,
+		OpenDev:        p.openDev,
 		CPU:            p.cpu,
 		Powercap:       powercap.NewWatcher(p.HostSys),
 	}
@@ -109,7 +125,20 @@ func (p *PowerInput) Init() error {
 		sources[i] = s.New(env)
 	}
 	chain := source.NewChain(sources, p.say.source, time.Duration(p.ReadTimeout))
-	p.power = &powerCollector{chain: chain, carbon: p.CarbonIntensity, table: table}
+	side := sensors.New(sensors.Config{
+		HostSys:    p.HostSys,
+		HostProc:   p.HostProc,
+		HostDev:    p.HostDev,
+		Hwmon:      p.Hwmon,
+		GPUs:       p.GPUs,
+		Psys:       p.Psys,
+		WallSensor: p.WallSensor,
+		Clock:      p.clock,
+		Open:       p.open,
+		OpenDev:    p.openDev,
+	}, p.say.source)
+	p.power = &powerCollector{chain: chain, sensors: side, sensorTimeout: time.Duration(p.ReadTimeout),
+		basis: p.MetaphorBasis, carbon: p.CarbonIntensity, table: table}
 	if p.VMs {
 		p.vms = newVMsCollector(p.HostSys, p.HostProc, p.VMCounterDir, p.VMUnusedCapacity, p.clock, p.power, p.say)
 	}
@@ -163,10 +192,33 @@ func (p *PowerInput) check() error {
 	if err := checkVMOptions(p.VMUnusedCapacity, p.VMCounterDir); err != nil {
 		return err
 	}
+	if p.HostDev == "" {
+		return fmt.Errorf("host_dev is empty: %w", ErrConfig)
+	}
+	if !slices.Contains([]string{basisAuto, basisParts, basisWall}, p.MetaphorBasis) {
+		return fmt.Errorf("metaphor_basis = %q: want \"auto\", \"parts\" or \"wall\": %w", p.MetaphorBasis, ErrConfig)
+	}
+	if p.WallSensor != "" && !validSensorName(p.WallSensor) {
+		return fmt.Errorf("wall_sensor = %q: want a sensor's name as -doctor lists it (letters, digits, _ and one /), or \"\" for none: %w", p.WallSensor, ErrConfig)
+	}
 	if p.CPU && !p.PerCPU && !p.TotalCPU {
 		return fmt.Errorf("cpu is on but both percpu and totalcpu are off; set cpu = false instead: %w", ErrConfig)
 	}
 	return nil
+}
+
+// validSensorName: a platform sensor's name as powerinput makes them
+// (hwmon.SanitizeName, and "/" with the channel).
+func validSensorName(s string) bool {
+	if len(s) > 64 || strings.Count(s, "/") > 1 {
+		return false
+	}
+	for _, part := range strings.Split(s, "/") {
+		if part == "" || hwmon.SanitizeName([]byte(part)) != part {
+			return false
+		}
+	}
+	return true
 }
 
 // chosenSources returns the specs of the sources option, in its order.

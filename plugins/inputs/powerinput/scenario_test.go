@@ -3,10 +3,12 @@ package powerinput
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,11 +28,11 @@ import (
 // A scenario is a testdata/scenarios/*.txtar archive:
 //
 //	comment            what the scenario shows
-//	config.toml        the [[inputs.powerinput]] options (host_sys, host_proc
-//	                   and vm_powercap_path point into the unpacked tree;
-//	                   $ROOT is the tree's root, as in vm_counter_dir)
-//	sys/…, proc/…, vm/… the trees; a file named cmdline holds one argument
-//	                   a line (unpacked with NUL bytes between them)
+//	config.toml        the [[inputs.powerinput]] options (host_sys, host_proc,
+//	                   host_dev and vm_powercap_path point into the unpacked
+//	                   tree; $ROOT is the tree's root, as in vm_counter_dir)
+//	sys/…, proc/…, vm/…, dev/… the trees; a file named cmdline holds one
+//	                   argument a line (unpacked with NUL bytes between them)
 //	steps              a script, one command a line:
 //	                     set PATH VALUE   write VALUE to PATH in the tree
 //	                     empty PATH       make PATH empty (a writer that
@@ -48,6 +50,11 @@ import (
 //	                     expect PATH TEXT PATH must hold TEXT (trailing spaces
 //	                                      and newline aside): a guest counter
 //	                     absent PATH      PATH must not exist
+//	                     msr PATH ADDR VALUE
+//	                                      set register ADDR of the MSR device
+//	                                      file PATH (dev/cpu/N/msr) to VALUE,
+//	                                      creating the file (numbers as Go
+//	                                      writes them: 0x611, 123456)
 //	                     tick DURATION    move the monotonic clock on
 //	                     gather           tick 10s, then Gather (the first
 //	                                      one starts the plugin: Init)
@@ -58,6 +65,15 @@ import (
 //	                   "N* line" for exactly N times. Whatever the file
 //	                   says, no log line may repeat unless a "N*" entry
 //	                   allows it: each condition is said once.
+//
+// SCENARIO_LOG=1 go test -v -run TestScenarios/NAME prints a scenario's log.
+//
+// The msr driver answers a pread of 8 bytes at offset ADDR with register
+// ADDR, and registers 3 apart (0x611, 0x614) do not overlap. A regular file
+// cannot do that, so a scenario's MSR file holds register ADDR in the 8
+// bytes at offset 8×ADDR (a sparse file: AMD's registers, near 0xC0010000,
+// cost nothing), and the scenario's device opener turns the plugin's pread
+// at ADDR into one at 8×ADDR.
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "scenarios", "*.txtar"))
 	if err != nil || len(files) == 0 {
@@ -89,6 +105,29 @@ func (d *denyOpener) open(path string) (kfile.Reader, error) {
 		return nil, err
 	}
 	return sysfsFile{f}, nil
+}
+
+// openDev opens a scenario's MSR files (regular files with register ADDR
+// at offset 8×ADDR) where the plugin opens /dev/cpu/N/msr.
+func (d *denyOpener) openDev(path string) (kfile.Reader, error) {
+	if d.denied[path] {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}
+	}
+	f, err := kfile.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return registerFile{sysfsFile{f}}, nil
+}
+
+// registerFile reads register ADDR of a scenario's MSR file.
+type registerFile struct{ sysfsFile }
+
+func (f registerFile) ReadAt(b []byte, addr int64) (int, error) {
+	if len(b) != 8 {
+		return 0, &fs.PathError{Op: "read", Path: f.Path(), Err: syscall.EINVAL} // as the msr driver
+	}
+	return f.sysfsFile.ReadAt(b, addr*8)
 }
 
 type sysfsFile struct{ *kfile.File }
@@ -164,8 +203,8 @@ func loadScenario(t testing.TB, file string) *scenario {
 	if err := fixtures.Unpack(ar, s.root, tree); err != nil {
 		t.Fatal(err)
 	}
-	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nvm_powercap_path = %q\n%s",
-		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "vm"), strings.ReplaceAll(config, "$ROOT", s.root))
+	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nhost_dev = %q\nvm_powercap_path = %q\n%s",
+		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "dev"), filepath.Join(s.root, "vm"), strings.ReplaceAll(config, "$ROOT", s.root))
 	p, err := ParseConfig(text)
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -173,6 +212,7 @@ func loadScenario(t testing.TB, file string) *scenario {
 	p.Log = NewLineLogger(s.log, telegraf.Debug)
 	p.clock = s.clock.Now
 	p.open = s.deny.open
+	p.openDev = s.deny.openDev
 	s.plugin = p
 	return s
 }
@@ -268,6 +308,10 @@ func (s *scenario) run(t testing.TB) {
 			if _, err := os.Lstat(filepath.Join(s.root, f[1])); err == nil {
 				t.Errorf("steps:%d: %s exists", n, f[1])
 			}
+		case f[0] == "msr" && len(f) == 4:
+			if err := writeRegister(filepath.Join(s.root, f[1]), f[2], f[3]); err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
 		case f[0] == "deny" && len(f) == 2:
 			s.deny.denied[filepath.Join(s.root, f[1])] = true
 		case f[0] == "allow" && len(f) == 2:
@@ -282,7 +326,7 @@ func (s *scenario) run(t testing.TB) {
 func runScenario(t *testing.T, file string) {
 	s := loadScenario(t, file)
 	defer func() {
-		if t.Failed() {
+		if t.Failed() || os.Getenv("SCENARIO_LOG") != "" {
 			t.Logf("log:\n%s", s.log.String())
 		}
 	}()
@@ -323,6 +367,32 @@ func runScenario(t *testing.T, file string) {
 			t.Errorf("log line said %d times, want once per condition: %q", n, l)
 		}
 	}
+}
+
+// writeRegister sets register addr of a scenario's MSR file to value.
+func writeRegister(path, addr, value string) error {
+	a, err := strconv.ParseInt(addr, 0, 64)
+	if err != nil {
+		return err
+	}
+	v, err := strconv.ParseUint(value, 0, 64)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	if _, err := f.WriteAt(b[:], 8*a); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // asWritten returns metrics as they reach Telegraf: serialized by the

@@ -102,7 +102,7 @@ func newVMsCollector(hostSys, hostProc, counterDir, policy string, clock func() 
 }
 
 func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
-	host := c.power.host
+	host := c.power.last
 	if host.Held {
 		// The power interval goes on into the next gather: so do the VMs'
 		// baselines, or their CPU times would cover less than the energy.

@@ -126,7 +126,7 @@ func BenchmarkAttribute100(b *testing.B) {
 				smp.At = at
 				c.readErr = nil
 			}
-			s.plugin.power.host = hostReading{Energy: 3_000_000_007, Interval: 10 * time.Second, Source: "rapl"}
+			s.plugin.power.last = hostReading{Energy: 3_000_000_007, Interval: 10 * time.Second, Source: "rapl"}
 			acc := &testutil.Accumulator{Discard: true}
 			ts := time.Now()
 			c.gather(acc, ts, time.Time{})
