@@ -6,7 +6,7 @@ CACHE     ?= $(HOME)/.cache/powerinput
 TELEGRAF  := $(CACHE)/telegraf-$(TELEGRAF_VERSION)/telegraf
 TELEGRAF_TAGS := custom,inputs.execd,outputs.influxdb,outputs.file
 
-.PHONY: build run test unit e2e bench fuzz lint telegraf influxdb cost clean
+.PHONY: build run test unit e2e bench fuzz lint generate telegraf influxdb cost clean
 
 build: bin/powerinput
 
@@ -64,6 +64,10 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# The Chronograf dashboards, from chronograf/internal/dashboards.
+generate:
+	$(GO) generate ./chronograf
 
 # staticcheck from the Go module proxy (not part of make test).
 lint:

@@ -58,6 +58,7 @@ func newAppsFixture(t *testing.T, f *fixture) *appsFixture {
 		p.file = f.open(t, rel)
 		a.procs = append(a.procs, p)
 	}
+	f.every100ms = append(f.every100ms, a.write)
 	return a
 }
 

@@ -29,11 +29,18 @@ const (
 	afterCrash  = 12 * time.Second // kvm-0's powerinput was killed
 )
 
-// hostPlan is what the helper makes each host draw.
+// hostPlan is what the helper makes each host draw. kvm-0 also has a GPU
+// and a power meter at the wall: its parts draw 140 W (packages and DRAM
+// 110 W, the GPU 30 W), the wall 175 W, so they cover 80 % of it.
 var hostPlan = map[string]struct{ pkg, dram []float64 }{
 	"kvm-0": {pkg: []float64{40, 60}, dram: []float64{4, 6}},
 	"kvm-1": {pkg: []float64{25, 35}, dram: []float64{3, 5}},
 }
+
+const (
+	kvm0GPU  = 30.0
+	kvm0Wall = 175.0
+)
 
 func TestPipeline(t *testing.T) {
 	if *telegrafBin == "" || *powerinputBin == "" {
@@ -58,13 +65,20 @@ func TestPipeline(t *testing.T) {
 	// Two hypervisors measured by RAPL, and two of their guests: vm-1 with a
 	// counter from the hypervisor (12 W), vm-2 with nothing but the model.
 	fixtures := map[string]*fixture{
-		"kvm-0": newFixture(t, hostPlan["kvm-0"].pkg, hostPlan["kvm-0"].dram),
+		"kvm-0": newFixture(t, hostPlan["kvm-0"].pkg, hostPlan["kvm-0"].dram).withWallAndGPU(t, kvm0Wall, kvm0GPU),
 		"kvm-1": newFixture(t, hostPlan["kvm-1"].pkg, hostPlan["kvm-1"].dram),
 		"vm-1":  newGuestFixture(t, 12),
 		"vm-2":  newGuestFixture(t, 0),
 	}
+	// kvm-0 is also a hypervisor: VMs greenit (2 vCPUs) and web (4) in its
+	// cgroups; it writes their counters, which their guests read (vms_test.go).
+	counters := addHypervisor(t, fixtures["kvm-0"])
+	for _, name := range guestVMs {
+		fixtures[name] = newVMGuestFixture(t, counters, name)
+	}
 	// The hypervisors also say which services and programs use their
-	// energy; the guests keep the plain configuration.
+	// energy (kvm-0's VMs among its services); the guests keep the plain
+	// configuration.
 	for _, name := range []string{"kvm-0", "kvm-1"} {
 		fixtures[name].apps = newAppsFixture(t, fixtures[name])
 	}
@@ -89,6 +103,10 @@ func TestPipeline(t *testing.T) {
 	}
 	crashAt := time.Now()
 	time.Sleep(afterCrash)
+	// The hypervisor first, then its guests once they have read its last
+	// counter values; then the others.
+	agents["kvm-0"].stop()
+	time.Sleep(2500 * time.Millisecond)
 	for _, a := range agents {
 		a.stop() // SIGTERM: Telegraf flushes what it holds
 	}
@@ -187,7 +205,10 @@ func TestPipeline(t *testing.T) {
 			"net":               {"bytes_recv": "integer", "bytes_sent": "integer", "drop_out": "integer", "speed": "integer"},
 			"power_host":        {"led_bulbs": "float", "smartphone_charges": "float", "ebike_km": "float", "co2_grams": "float", "energy_joules": "float"},
 			"powerstat_package": {"current_power_consumption_watts": "float", "thermal_design_power_watts": "float"},
+			"power_gpu":         {"power_watts": "float", "energy_joules": "float", "interval_seconds": "float"},
+			"power_platform":    {"power_watts": "float", "energy_joules": "float", "interval_seconds": "float"},
 		}
+		want["power_host"]["gpu_watts"], want["power_host"]["wall_watts"], want["power_host"]["coverage"] = "float", "float", "float"
 		for m, fields := range want {
 			res := srv.query(t, `SHOW FIELD KEYS ON metrics_from_pau FROM `+m)
 			got := map[string]string{}
@@ -210,9 +231,48 @@ func TestPipeline(t *testing.T) {
 		if med := rates[len(rates)/2]; math.Abs(med-125000)/125000 > 0.05 {
 			t.Errorf("kvm-1 eth0 median receive rate %.0f B/s, the fixture runs 125000", med)
 		}
+		// kvm-0's metaphors count its wall, kvm-1's (no power meter) its parts.
 		res = srv.query(t, `SELECT mean(led_bulbs) FROM metrics_from_pau.forever.power_host WHERE "host" = 'kvm-0'`)
-		if b := floats(t, res[0].Values[0][1:])[0]; math.Abs(b-110.0/9)/(110.0/9) > 0.01 {
-			t.Errorf("kvm-0 mean led_bulbs = %.3f, want 110 W / 9 W = %.3f", b, 110.0/9)
+		if b := floats(t, res[0].Values[0][1:])[0]; math.Abs(b-kvm0Wall/9)/(kvm0Wall/9) > 0.01 {
+			t.Errorf("kvm-0 mean led_bulbs = %.3f, want the wall's %.0f W / 9 W = %.3f", b, kvm0Wall, kvm0Wall/9)
+		}
+		res = srv.query(t, `SELECT mean(led_bulbs) FROM metrics_from_pau.forever.power_host WHERE "host" = 'kvm-1'`)
+		if b := floats(t, res[0].Values[0][1:])[0]; math.Abs(b-68.0/9)/(68.0/9) > 0.01 {
+			t.Errorf("kvm-1 mean led_bulbs = %.3f, want 68 W / 9 W = %.3f", b, 68.0/9)
+		}
+	})
+
+	t.Run("the wall and the GPU reach InfluxDB beside RAPL", func(t *testing.T) {
+		checkSensor(t, srv, "power_gpu", "kvm-0", kvm0GPU,
+			map[string]string{"gpu": "0", "driver": "xe", "source": "hwmon", "method": "counter"})
+		checkSensor(t, srv, "power_platform", "kvm-0", kvm0Wall,
+			map[string]string{"sensor": "power_meter", "scope": "wall", "source": "hwmon", "method": "average"})
+		parts := fixtures["kvm-0"].totalW()
+		for field, want := range map[string]float64{"gpu_watts": kvm0GPU, "wall_watts": kvm0Wall, "coverage": parts / kvm0Wall, "power_watts": parts} {
+			res := srv.query(t, fmt.Sprintf(`SELECT mean(%s), count(%s) FROM metrics_from_pau.forever.power_host WHERE "host" = 'kvm-0'`, field, field))
+			v := floats(t, res[0].Values[0][1:])
+			t.Logf("kvm-0 power_host %s: mean %.4f over %.0f points (fixture %.4f)", field, v[0], v[1], want)
+			if math.Abs(v[0]-want)/want > 0.01 {
+				t.Errorf("kvm-0 power_host mean %s = %.4f, want %.4f ± 1 %%", field, v[0], want)
+			}
+		}
+		// Every kvm-0 point has its GPU and counts the wall: no interval
+		// left a part out, none counted the parts for want of the wall.
+		res := srv.query(t, `SELECT count(power_watts) FROM metrics_from_pau.forever.power_host WHERE "host" = 'kvm-0' GROUP BY "partial", "basis"`)
+		for _, s := range res {
+			if s.Tags["partial"] != "" || s.Tags["basis"] != "wall" {
+				t.Errorf("kvm-0: %v points with partial=%q basis=%q, want only basis=wall", s.Values[0][1], s.Tags["partial"], s.Tags["basis"])
+			}
+		}
+		// A host without such sensors writes what it wrote before.
+		for _, m := range []string{"power_gpu", "power_platform"} {
+			if res, err := srv.tryQuery(fmt.Sprintf(`SELECT count(power_watts) FROM metrics_from_pau.forever.%s WHERE "host" = 'kvm-1'`, m)); err != nil || len(res) != 0 {
+				t.Errorf("kvm-1 has %s points: %v %v", m, res, err)
+			}
+		}
+		res = srv.query(t, `SELECT count(power_watts), count(wall_watts), count(gpu_watts) FROM metrics_from_pau.forever.power_host WHERE "host" = 'kvm-1'`)
+		if v := res[0].Values[0]; (v[2] != nil && fmt.Sprint(v[2]) != "0") || (v[3] != nil && fmt.Sprint(v[3]) != "0") {
+			t.Errorf("kvm-1 power_host has wall or GPU fields: %v", v)
 		}
 	})
 
@@ -289,6 +349,10 @@ func TestPipeline(t *testing.T) {
 		}
 	})
 
+	t.Run("VMs: each guest's counter is its share, and the shares add up to the host", func(t *testing.T) {
+		checkVMs(t, srv, fixtures)
+	})
+
 	t.Run("services and programs add up to the host", func(t *testing.T) {
 		for _, name := range []string{"kvm-0", "kvm-1"} {
 			checkApps(t, srv, name, fixtures[name])
@@ -298,6 +362,37 @@ func TestPipeline(t *testing.T) {
 	t.Run("dashboards", func(t *testing.T) {
 		checkDashboards(t, srv, repo)
 	})
+}
+
+// checkSensor compares a sensor's mean power (±1 %) and every point (±10 %)
+// with the fixture's, and its tags with want.
+func checkSensor(t *testing.T, srv *influxServer, measurement, host string, watts float64, want map[string]string) {
+	t.Helper()
+	res := srv.query(t, fmt.Sprintf(`SELECT power_watts, energy_joules, interval_seconds FROM metrics_from_pau.forever.%s WHERE "host" = '%s' GROUP BY *`, measurement, host))
+	if len(res) != 1 {
+		t.Fatalf("%s %s: %d series, want 1: %v", host, measurement, len(res), res)
+	}
+	for k, v := range want {
+		if res[0].Tags[k] != v {
+			t.Errorf("%s %s: tag %s = %q, want %q (tags %v)", host, measurement, k, res[0].Tags[k], v, res[0].Tags)
+		}
+	}
+	ws := floats(t, column(t, res[0], "power_watts"))
+	es := floats(t, column(t, res[0], "energy_joules"))
+	is := floats(t, column(t, res[0], "interval_seconds"))
+	var joules, seconds float64
+	for i, w := range ws {
+		if math.Abs(w-watts)/watts > 0.10 {
+			t.Errorf("%s %s: a point of %.3f W, want %.1f W ± 10 %%", host, measurement, w, watts)
+		}
+		joules += es[i]
+		seconds += is[i]
+	}
+	mean := joules / seconds
+	t.Logf("%s %s: %.3f W over %d points, %.1f s (fixture %.1f W)", host, measurement, mean, len(ws), seconds, watts)
+	if math.Abs(mean-watts)/watts > 0.01 {
+		t.Errorf("%s %s: %.3f W on average, want %.1f W ± 1 %%", host, measurement, mean, watts)
+	}
 }
 
 func dur(seconds float64) time.Duration { return time.Duration(seconds * float64(time.Second)) }

@@ -15,14 +15,22 @@ import (
 // fixture is a sysfs/procfs tree whose counters a goroutine advances at
 // known powers: package and DRAM energy every 10 ms, CPU ticks and network
 // bytes every 100 ms. Values are written in place at a fixed width (zero
-// padded), so a reader never sees a file emptied by truncation.
+// padded), so a reader never sees a file emptied by truncation. A host may
+// also have a GPU (an Intel xe card, whose energy counter advances with
+// the others) and an ACPI power meter at the wall (a constant average).
 type fixture struct {
 	root    string
 	sources string // the powerinput sources option for this tree
-	pkgW    []float64
-	dramW   []float64
-	energy  []*os.File // package 0, DRAM 0, package 1, DRAM 1, …
-	watts   []float64  // the power of each of those
+	// conf is more of the powerinput configuration (the hypervisor mode).
+	conf string
+	// every100ms are more writers of the tree (a hypervisor's cgroups).
+	every100ms []func(el float64)
+	pkgW       []float64
+	dramW      []float64
+	energy     []*os.File // package 0, DRAM 0, package 1, DRAM 1, …, the GPU
+	watts      []float64  // the power of each of those
+	gpuW       float64    // the GPU's power; 0 without one
+	wallW      float64    // the wall's power; 0 without a power meter
 	// rewrite: the guest counter's path, rewritten every 500 ms by
 	// truncate-then-write (Scaphandre's qemu exporter's way), not in place.
 	rewrite string
@@ -81,6 +89,29 @@ func newFixture(t *testing.T, pkgW, dramW []float64) *fixture {
 		f.energy = append(f.energy, f.open(t, zone+"/energy_uj"), f.open(t, zone+":0/energy_uj"))
 		f.watts = append(f.watts, pkgW[i], dramW[i])
 	}
+	return f
+}
+
+// withWallAndGPU gives a host an xe GPU drawing gpuW (card0, its counter
+// labelled card) and an ACPI power meter reading wallW (power1_average,
+// averaged over 1 s).
+func (f *fixture) withWallAndGPU(t *testing.T, wallW, gpuW float64) *fixture {
+	t.Helper()
+	card := "sys/class/drm/card0/device"
+	f.write(t, card+"/power/runtime_status", "active\n")
+	f.write(t, card+"/hwmon/hwmon1/name", "xe\n")
+	f.write(t, card+"/hwmon/hwmon1/energy1_label", "card\n")
+	f.write(t, card+"/hwmon/hwmon1/energy1_input", counter(baseEnergy))
+	f.write(t, "sys/class/hwmon/hwmon1/name", "xe\n")
+	// The ACPI power meter registers the old way: its attributes are the
+	// ACPI device's, under hwmon0/device.
+	f.write(t, "sys/class/hwmon/hwmon0/device/name", "power_meter\n")
+	f.write(t, "sys/class/hwmon/hwmon0/device/power1_average", fmt.Sprintf("%d\n", int64(wallW*1e6)))
+	f.write(t, "sys/class/hwmon/hwmon0/device/power1_average_interval", "1000\n")
+	f.write(t, "sys/class/hwmon/hwmon0/device/power1_is_battery", "0\n")
+	f.energy = append(f.energy, f.open(t, card+"/hwmon/hwmon1/energy1_input"))
+	f.watts = append(f.watts, gpuW)
+	f.gpuW, f.wallW = gpuW, wallW
 	return f
 }
 
@@ -212,11 +243,11 @@ func (f *fixture) run() {
 				f.mu.Unlock()
 			}
 			if n%10 == 0 {
+				for _, fn := range f.every100ms {
+					fn(el)
+				}
 				f.stat.WriteAt([]byte(statText(el)), 0)
 				f.dev.WriteAt([]byte(devText(el)), 0)
-				if f.apps != nil {
-					f.apps.write(el)
-				}
 			}
 		}
 	}()

@@ -228,8 +228,8 @@ func startAgent(t *testing.T, name, telegraf, powerinput, repo, influxURL string
 	t.Helper()
 	a := &agent{name: name, dir: t.TempDir()}
 	pconf := filepath.Join(a.dir, "powerinput.conf")
-	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nvm_powercap_path = %q\nsources = %s\ncarbon_intensity_g_per_kwh = 56.0\ninterfaces = [\"eth*\"]\n",
-		filepath.Join(fx.root, "sys"), filepath.Join(fx.root, "proc"), filepath.Join(fx.root, "vm"), fx.sources)
+	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nhost_dev = %q\nvm_powercap_path = %q\nsources = %s\ncarbon_intensity_g_per_kwh = 56.0\ninterfaces = [\"eth*\"]\n%s",
+		filepath.Join(fx.root, "sys"), filepath.Join(fx.root, "proc"), filepath.Join(fx.root, "dev"), filepath.Join(fx.root, "vm"), fx.sources, fx.conf)
 	if fx.apps != nil {
 		text += "services = true\nprocesses = true\n"
 	}

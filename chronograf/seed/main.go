@@ -3,13 +3,18 @@
 // kvm-1, two packages with DRAM each), a guest with a counter from the
 // hypervisor (vm-1, source=vm) and a guest with nothing but the per-vCPU
 // estimate (vm-2, source=model, model=vcpu), with cpu and net points for
-// each, and the hypervisors' services and programs (power_service,
-// power_process). It is for looking at the dashboards in a real Chronograf: write it
-// to a file, load it into an InfluxDB database metrics_from_pau (retention
+// each. kvm-0 also has a GPU (power_gpu) and a power meter at the wall
+// (power_platform, and the wall beside the parts in power_host, which
+// counts its metaphors), and the hypervisors' services and programs
+// (power_service, power_process). It is for looking at the dashboards in
+// a real Chronograf: write it to a file, load it into an InfluxDB database metrics_from_pau (retention
 // policy forever) and open the dashboards, for example
 //
 //	go run ./chronograf/seed -minutes 60 > /tmp/seed.lp
 //	curl -XPOST 'http://127.0.0.1:8086/write?db=metrics_from_pau&rp=forever' --data-binary @/tmp/seed.lp
+//
+// kvm-0 is also a hypervisor: its power_host is divided over its VMs
+// greenit and web, _hypervisor and _unused in power_vm.
 //
 // The newest point is at -end (now by default), one point per -step.
 //
@@ -47,10 +52,19 @@ type host struct {
 	load                float64 // mean CPU utilisation, 0..1
 	phase               float64
 	netRate             float64 // bytes/s received, about
+	// gpuIdle and gpuSwing: a GPU's power at rest and its rise with load;
+	// none where gpuSwing is 0.
+	gpuIdle, gpuSwing float64
+	// wallRest: what the wall sees beyond the parts (fans, disks, network
+	// cards), before the power supply's loss; no power meter where 0.
+	wallRest float64
 }
 
+// psuEfficiency: a power supply at moderate load loses about 8 %.
+const psuEfficiency = 0.92
+
 var hosts = []host{
-	{name: "kvm-0", source: "rapl", load: 0.45, phase: 0, netRate: 4e6, packages: []pkg{
+	{name: "kvm-0", source: "rapl", load: 0.45, phase: 0, netRate: 4e6, gpuIdle: 22, gpuSwing: 110, wallRest: 48, packages: []pkg{
 		{base: 38, swing: 45, dram: 5.5, tdp: 125},
 		{base: 32, swing: 40, dram: 4.5, tdp: 125},
 	}},
@@ -131,6 +145,13 @@ func write(w io.Writer, minutes int, step time.Duration, dies int, end time.Time
 					fmt.Fprintf(w, "powerstat_package,host=%s%s,source=%s %s %d\n", h.name, tags, h.source, fields, ts)
 				}
 			}
+			gpu := 0.0
+			if h.gpuSwing > 0 {
+				gpu = h.gpuIdle + h.gpuSwing*u*u + 1.5*rng.NormFloat64()
+				total += gpu
+				fmt.Fprintf(w, "power_gpu,host=%s,driver=xe,gpu=0,method=counter,source=hwmon power_watts=%s,energy_joules=%s,interval_seconds=%s %d\n",
+					h.name, num(gpu), num(gpu*dt), num(dt), ts)
+			}
 			src := ",source=" + h.source
 			if h.model != "" {
 				// The per-vCPU estimate: vCPUs × (0.74 W + utilisation × 2.76 W).
@@ -139,18 +160,36 @@ func write(w io.Writer, minutes int, step time.Duration, dies int, end time.Time
 				fmt.Fprintf(w, "powerstat_package,host=%s,package_id=0%s current_power_consumption_watts=%s %d\n", h.name, src, num(total), ts)
 			}
 			joules := total * dt
-			fields := fmt.Sprintf("power_watts=%s,energy_joules=%s,interval_seconds=%s,co2_grams=%s",
-				num(total), num(joules), num(dt), num(joules/3.6e6*carbon))
+			fields := fmt.Sprintf("power_watts=%s,energy_joules=%s,interval_seconds=%s", num(total), num(joules), num(dt))
+			if h.gpuSwing > 0 {
+				fields += ",gpu_watts=" + num(gpu)
+			}
+			// The metaphors count the wall where there is one (the
+			// default metaphor_basis), else the parts.
+			basis := total
+			if h.wallRest > 0 {
+				wall := (total + h.wallRest + 0.5*rng.NormFloat64()) / psuEfficiency
+				fmt.Fprintf(w, "power_platform,host=%s,method=average,scope=wall,sensor=power_meter,source=hwmon power_watts=%s,energy_joules=%s,interval_seconds=%s %d\n",
+					h.name, num(wall), num(wall*dt), num(dt), ts)
+				fields += fmt.Sprintf(",wall_watts=%s,wall_joules=%s,coverage=%s", num(wall), num(wall*dt), num(total/wall))
+				basis = wall
+				src += ",basis=wall"
+			}
+			bj := basis * dt
+			fields += ",co2_grams=" + num(bj/3.6e6*carbon)
 			// The metaphors as powerinput computes them: power over watts,
 			// the interval's energy over watt-hours.
 			for _, m := range dashboards.Metaphors {
-				v := total / m.Watts
+				v := basis / m.Watts
 				if m.WattHours > 0 {
-					v = joules / 3600 / m.WattHours
+					v = bj / 3600 / m.WattHours
 				}
 				fields += "," + m.Field + "=" + num(v)
 			}
 			fmt.Fprintf(w, "power_host,host=%s%s %s %d\n", h.name, src, fields, ts)
+			if h.name == hypervisor {
+				writeVMs(w, h, total, dt, u, ts)
+			}
 			writeApps(w, h, u, total, dt, ts)
 
 			user := 100 * u * 0.8

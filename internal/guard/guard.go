@@ -21,7 +21,9 @@ var (
 	// background and its results must not be used.
 	ErrTimeout = errors.New("did not return in time (a hung mount?)")
 	// ErrBusy: work that timed out earlier has still not returned.
-	ErrBusy = errors.New("an earlier read has still not returned (a hung mount?)")
+	// It says the same as ErrTimeout: the condition is one, and its
+	// message must not change from gather to gather.
+	ErrBusy = errors.New("did not return in time (a hung mount?)")
 )
 
 // Guard runs the work of one source, one piece at a time. The zero value

@@ -1,9 +1,10 @@
 package guard
 
 import (
-	"errors"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestDoRunsAndReturns(t *testing.T) {
@@ -27,16 +28,13 @@ func TestTimeoutThenBusyThenFree(t *testing.T) {
 	release := make(chan struct{})
 	start := time.Now()
 	err := g.Do(time.Now().Add(50*time.Millisecond), func() { <-release })
-	if !errors.Is(err, ErrTimeout) {
-		t.Fatalf("hung work: %v, want ErrTimeout", err)
-	}
+	require.ErrorIs(t, err, ErrTimeout, "hung work")
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("Do waited %s past a 50 ms deadline", d)
 	}
 	ran := false
-	if err := g.Do(time.Now().Add(time.Second), func() { ran = true }); !errors.Is(err, ErrBusy) || ran {
-		t.Fatalf("while hung: %v (ran %v), want ErrBusy without running", err, ran)
-	}
+	require.ErrorIs(t, g.Do(time.Now().Add(time.Second), func() { ran = true }), ErrBusy, "while hung")
+	require.False(t, ran, "work handed to a hung guard must not run")
 	if !g.Busy() {
 		t.Fatal("Busy() = false while the work is hung")
 	}

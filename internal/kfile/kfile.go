@@ -29,6 +29,9 @@ var (
 	ErrEmpty = errors.New("empty")
 	// ErrSyntax: a value is not what the file should hold.
 	ErrSyntax = errors.New("invalid value")
+	// ErrWrongDevice: a device file that is not the device expected (its
+	// major number is another driver's).
+	ErrWrongDevice = errors.New("not the expected device")
 )
 
 const openFlags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
@@ -43,14 +46,55 @@ type File struct {
 // symbolic link as the path's last element and refuses anything but a
 // regular file (sysfs, procfs and cgroup attributes are regular files).
 func Open(path string) (*File, error) {
-	fd, err := openFD(path)
+	fd, err := openFD(path, regularOnly)
 	if err != nil {
 		return nil, err
 	}
 	return &File{path: path, fd: fd}, nil
 }
 
-func openFD(path string) (int, error) {
+// OpenDevice opens a character device of the driver whose major number is
+// major (the msr driver's, 202, for /dev/cpu/N/msr), to be read with pread
+// at an offset (ReadAt). Like Open it never blocks and never follows a
+// symbolic link as the last element. Any other file, a regular file or a
+// device of another driver, is refused with ErrWrongDevice.
+func OpenDevice(path string, major uint32) (*File, error) {
+	fd, err := openFD(path, func(st *syscall.Stat_t) error {
+		if st.Mode&syscall.S_IFMT == syscall.S_IFCHR && Major(st.Rdev) == major {
+			return nil
+		}
+		return ErrWrongDevice
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &File{path: path, fd: fd}, nil
+}
+
+// DeviceOpener is OpenDevice for the devices of one driver, as an Opener.
+func DeviceOpener(major uint32) Opener {
+	return func(path string) (Reader, error) {
+		f, err := OpenDevice(path, major)
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+}
+
+// Major is the major number of a Linux device number (st_rdev).
+func Major(dev uint64) uint32 {
+	return uint32((dev>>8)&0xfff) | uint32((dev>>32)&^0xfff)
+}
+
+func regularOnly(st *syscall.Stat_t) error {
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return ErrNotRegular
+	}
+	return nil
+}
+
+func openFD(path string, accept func(*syscall.Stat_t) error) (int, error) {
 	var fd int
 	var err error
 	for {
@@ -76,9 +120,9 @@ func openFD(path string) (int, error) {
 		syscall.Close(fd)
 		return -1, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
-	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+	if err := accept(&st); err != nil {
 		syscall.Close(fd)
-		return -1, &fs.PathError{Op: "open", Path: path, Err: ErrNotRegular}
+		return -1, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	return fd, nil
 }
@@ -256,10 +300,46 @@ func (a *Attr) Path() string { return a.path }
 
 // Uint reads the attribute as one decimal number.
 func (a *Attr) Uint() (uint64, error) {
+	b, err := a.read()
+	if err != nil {
+		return 0, err
+	}
+	v, err := ParseUint(b)
+	if err != nil {
+		a.Close()
+		return 0, &fs.PathError{Op: "parse", Path: a.path, Err: err}
+	}
+	if a.Reopen {
+		a.Close()
+	}
+	return v, nil
+}
+
+// Text reads the attribute (at most AttrSize bytes) and returns it without
+// trailing white space; an attribute holding nothing is ErrEmpty. The bytes are the Attr's own: they are valid until
+// the next read.
+func (a *Attr) Text() ([]byte, error) {
+	b, err := a.read()
+	if err != nil {
+		return nil, err
+	}
+	b = TrimSpace(b)
+	if len(b) == 0 {
+		a.Close()
+		return nil, &fs.PathError{Op: "read", Path: a.path, Err: ErrEmpty}
+	}
+	if a.Reopen {
+		a.Close()
+	}
+	return b, nil
+}
+
+// read reads the attribute into a.buf; after a failure the file is closed.
+func (a *Attr) read() ([]byte, error) {
 	if a.f == nil {
 		f, err := a.open(a.path)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		a.f = f
 	}
@@ -272,17 +352,9 @@ func (a *Attr) Uint() (uint64, error) {
 		if errors.Is(err, io.EOF) {
 			err = &fs.PathError{Op: "read", Path: a.path, Err: ErrEmpty}
 		}
-		return 0, err
+		return nil, err
 	}
-	v, err := ParseUint(a.buf[:n])
-	if err != nil {
-		a.Close()
-		return 0, &fs.PathError{Op: "parse", Path: a.path, Err: err}
-	}
-	if a.Reopen {
-		a.Close()
-	}
-	return v, nil
+	return a.buf[:n], nil
 }
 
 // Close releases the file; a later read opens it again.

@@ -159,7 +159,7 @@ func Validate(user []Metaphor, reserved []string) error {
 		}
 		for _, r := range reserved {
 			if m.Field == r {
-				return fmt.Errorf("%s: %q is a built-in field of power_host: %w", where, r, ErrInvalid)
+				return fmt.Errorf("%s: %q is a built-in field or tag of power_host (or InfluxDB's time): %w", where, r, ErrInvalid)
 			}
 		}
 		if j, dup := seen[m.Field]; dup {

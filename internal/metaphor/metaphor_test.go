@@ -1,12 +1,12 @@
 package metaphor
 
 import (
-	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/greencampus/powerinput/internal/energy"
 )
@@ -89,9 +89,8 @@ func TestValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := Validate(tt.list, reserved)
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrInvalid) {
-				t.Fatalf("Validate: %v; want an error containing %q", err, tt.want)
-			}
+			require.ErrorIs(t, err, ErrInvalid)
+			require.ErrorContains(t, err, tt.want)
 		})
 	}
 }

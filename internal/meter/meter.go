@@ -57,8 +57,9 @@ func (c *Channel) Value() (energy.Energy, bool) { return c.prev, c.primed }
 func (c *Channel) required() bool { return c.Key.Domain != DRAM }
 
 // holdLimit is how many samples in a row a transient read failure may hold
-// before the channel is taken as failed.
-func (c *Channel) holdLimit() int { return max(c.StaleAfter, 1) }
+// before the channel is taken as failed: at least two, so one torn read is
+// always held.
+func (c *Channel) holdLimit() int { return max(c.StaleAfter, 2) }
 
 // Further verdicts, of a sample rather than of a counter's move.
 const (
@@ -83,7 +84,10 @@ type Problem struct {
 	// of the parts; empty for ZeroInterval.
 	Channel string
 	Err     error
-	Power   energy.Power
+	Power   energy.Power // the power implied, for Implausible
+	// Ceiling is the ceiling an Implausible value passed: the message
+	// names it, not the value, which changes at every interval.
+	Ceiling energy.Power
 	Held    bool
 }
 
@@ -255,7 +259,7 @@ func (m *Meter) Update() *Result {
 	if r.Complete && m.HostCeiling > 0 {
 		if p := energy.Average(r.Total(), interval); p > m.HostCeiling {
 			r.Complete = false
-			r.Problems = append(r.Problems, Problem{Kind: Implausible, Channel: "host total", Power: p})
+			r.Problems = append(r.Problems, Problem{Kind: Implausible, Channel: "host total", Power: p, Ceiling: m.HostCeiling})
 		}
 	}
 	return r
@@ -332,7 +336,7 @@ func (m *Meter) take(i int, interval time.Duration) {
 	default:
 		c.unchanged = 0
 		m.lose(c)
-		r.Problems = append(r.Problems, Problem{Kind: verdict, Channel: c.Name, Power: p})
+		r.Problems = append(r.Problems, Problem{Kind: verdict, Channel: c.Name, Power: p, Ceiling: c.Limits.Ceiling})
 	}
 }
 
@@ -388,7 +392,7 @@ func (m *Meter) Adopt(old *Meter) {
 		c := &m.Channels[i]
 		for j := range old.Channels {
 			o := &old.Channels[j]
-			if used[j] || o.Name != c.Name {
+			if used[j] || o.Name != c.Name || o.Key != c.Key {
 				continue
 			}
 			used[j] = true

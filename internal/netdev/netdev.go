@@ -201,9 +201,9 @@ func kernelSpace(c byte) bool {
 	return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0
 }
 
-// SyntaxError lists the lines of one parse that were left out. It wraps
-// ErrSyntax. It quotes at most the first bytes of a few lines, escaped, so
-// it can go in a log line whatever the file held.
+// SyntaxError lists the lines of one parse that were left out, by number
+// and reason. It wraps ErrSyntax. It never quotes the file: a message says
+// what was wrong, not what was there (the file may not be what it claims).
 type SyntaxError struct {
 	// Lines is how many lines were left out.
 	Lines int
@@ -212,21 +212,15 @@ type SyntaxError struct {
 
 type badLine struct {
 	n      int
-	start  string // the line's first bytes
-	cut    bool   // the line is longer
 	reason string
 }
 
-// maxQuoted is how many bad lines an error describes; quoteLen is how
-// many bytes of each it quotes.
-const (
-	maxQuoted = 3
-	quoteLen  = 24
-)
+// maxQuoted is how many bad lines an error describes.
+const maxQuoted = 3
 
-func (e *SyntaxError) add(n int, line []byte, reason string) {
+func (e *SyntaxError) add(n int, _ []byte, reason string) {
 	if e.Lines < maxQuoted {
-		e.first[e.Lines] = badLine{n: n, start: string(line[:min(len(line), quoteLen)]), cut: len(line) > quoteLen, reason: reason}
+		e.first[e.Lines] = badLine{n: n, reason: reason}
 	}
 	e.Lines++
 }
@@ -242,11 +236,7 @@ func (e *SyntaxError) Error() string {
 		if i > 0 {
 			sb.WriteString("; ")
 		}
-		fmt.Fprintf(&sb, "line %d (%+q", l.n, l.start)
-		if l.cut {
-			sb.WriteString("...")
-		}
-		fmt.Fprintf(&sb, "): %s", l.reason)
+		fmt.Fprintf(&sb, "line %d: %s", l.n, l.reason)
 	}
 	if e.Lines > maxQuoted {
 		fmt.Fprintf(&sb, "; and %d more", e.Lines-maxQuoted)

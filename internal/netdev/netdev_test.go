@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 const head = `Inter-|   Receive                                                |  Transmit
@@ -116,7 +118,7 @@ func TestParseBadLines(t *testing.T) {
 			if !errors.As(err, &se) || !errors.Is(err, ErrSyntax) {
 				t.Fatalf("err = %v, want a *SyntaxError wrapping ErrSyntax", err)
 			}
-			if se.Lines != 1 || !strings.Contains(err.Error(), tc.reason) || !strings.Contains(err.Error(), "line 4 ") {
+			if se.Lines != 1 || !strings.Contains(err.Error(), tc.reason) || !strings.Contains(err.Error(), "line 4: ") {
 				t.Errorf("err = %q (%d lines), want line 4 and %q", err, se.Lines, tc.reason)
 			}
 			if len(got) != 1 || got[0].Name != "eth0" {
@@ -211,4 +213,15 @@ func BenchmarkParse(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// A file that is not what it claims (a password file where /proc/net/dev
+// should be) never has its bytes in the error.
+func TestSyntaxErrorHoldsNoContent(t *testing.T) {
+	var p Parser
+	_, err := p.ParseBytes([]byte("root:$6$S3cr3tSaltAndHashValue:19000:0:99999:7:::\n"), nil)
+	require.ErrorIs(t, err, ErrSyntax)
+	require.NotContains(t, err.Error(), "S3cr3t")
+	require.NotContains(t, err.Error(), "root")
+	require.Contains(t, err.Error(), "line 1: ")
 }

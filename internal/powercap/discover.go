@@ -3,13 +3,13 @@ package powercap
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/greencampus/powerinput/internal/energy"
@@ -50,20 +50,12 @@ const maxEntries = 4096
 
 // entries lists the names in the powercap directory, sorted.
 func entries(root string) ([]string, error) {
-	d, err := os.Open(Dir(root))
+	names, err := kfile.ListDir(Dir(root), maxEntries)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s: %w", Dir(root), ErrNoPowercap)
 		}
 		return nil, fmt.Errorf("list powercap zones: %w", err)
-	}
-	defer d.Close()
-	names, err := d.Readdirnames(maxEntries + 1)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("list powercap zones: %w", err)
-	}
-	if len(names) > maxEntries {
-		return nil, fmt.Errorf("%s has more than %d entries: %w", Dir(root), maxEntries, kfile.ErrTooLarge)
 	}
 	sort.Strings(names)
 	return names, nil
@@ -80,10 +72,15 @@ func Discover(root string) ([]Zone, error) {
 	if err != nil {
 		return nil, err
 	}
-	return discover(root, names)
+	zones, _, err := discover(root, names)
+	return zones, err
 }
 
-func discover(root string, names []string) ([]Zone, error) {
+// discover reads the zones of the entries. incomplete reports an entry
+// that looks like a zone (type:N…) but has no name or energy_uj yet: the
+// kernel makes a zone's directory before its attributes, so a listing can
+// catch one half made.
+func discover(root string, names []string) (out []Zone, incomplete bool, err error) {
 	byEntry := map[string]*Zone{}
 	var zones []*Zone
 	var errs []error
@@ -91,6 +88,9 @@ func discover(root string, names []string) ([]Zone, error) {
 		dir := filepath.Join(Dir(root), name)
 		nameBytes, err := kfile.ReadAttr(filepath.Join(dir, "name"))
 		if err != nil {
+			if strings.Contains(name, ":") {
+				incomplete = true // a zone whose attributes are not there yet
+			}
 			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 				errs = append(errs, fmt.Errorf("zone %s: %w", name, err))
 			}
@@ -102,6 +102,11 @@ func discover(root string, names []string) ([]Zone, error) {
 			continue
 		}
 		z := &Zone{Dir: dir, Entry: name, ControlType: controlType(name), Domain: domain, Package: pkg, Die: die}
+		if domain == DomainPackage || domain == DomainDRAM {
+			if _, err := os.Lstat(z.EnergyPath()); errors.Is(err, fs.ErrNotExist) {
+				incomplete = true
+			}
+		}
 		if v, err := kfile.ReadUint(filepath.Join(dir, "max_energy_range_uj")); err == nil {
 			z.MaxRange = energy.Energy(v)
 		}
@@ -142,7 +147,7 @@ func discover(root string, names []string) ([]Zone, error) {
 		pkg, die int
 	}
 	seen := map[key]bool{}
-	out := make([]Zone, 0, len(zones))
+	out = make([]Zone, 0, len(zones))
 	for _, z := range zones {
 		k := key{z.Domain, z.Package, z.Die}
 		if z.Package >= 0 && (z.Domain == DomainPackage || z.Domain == DomainDRAM) {
@@ -153,7 +158,7 @@ func discover(root string, names []string) ([]Zone, error) {
 		}
 		out = append(out, *z)
 	}
-	return out, errors.Join(errs...)
+	return out, incomplete, errors.Join(errs...)
 }
 
 // preference orders control types: the MSR interface first, MMIO after.
@@ -193,12 +198,16 @@ func maxPower(dir string, i int) energy.Power {
 }
 
 // Watcher keeps the zones of a sysfs tree and finds them again when the set
-// of entries changes: a cheap check (one directory listing) at each call.
+// of entries changes (a cheap check: one directory listing at each call),
+// or while a zone was caught half made. It is safe for concurrent use: the
+// sources that share it read it from goroutines of their own.
 type Watcher struct {
-	root  string
-	names []string
-	zones []Zone
-	skip  error
+	root       string
+	mu         sync.Mutex
+	names      []string
+	zones      []Zone
+	skip       error
+	incomplete bool
 }
 
 // NewWatcher returns a watcher of root's powercap zones.
@@ -209,21 +218,28 @@ func (w *Watcher) Root() string { return w.root }
 
 // Zones returns the current zones and whether they changed since the last
 // call. err is ErrNoPowercap (wrapped) when there are none; skipped lists
-// zones that could not be read.
+// zones that could not be read. The slice must not be modified.
 func (w *Watcher) Zones() (zones []Zone, changed bool, skipped, err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	names, err := entries(w.root)
 	if err != nil {
 		changed = w.names != nil
-		w.names, w.zones, w.skip = nil, nil, nil
+		w.names, w.zones, w.skip, w.incomplete = nil, nil, nil, false
 		return nil, changed, nil, err
 	}
-	if w.names != nil && slices.Equal(names, w.names) {
+	if w.names != nil && !w.incomplete && slices.Equal(names, w.names) {
 		return w.zones, false, w.skip, nil
 	}
-	w.names = names
-	w.zones, w.skip = discover(w.root, names)
-	return w.zones, true, w.skip, nil
+	zones, incomplete, skip := discover(w.root, names)
+	changed = w.names == nil || !slices.Equal(zones, w.zones)
+	w.names, w.zones, w.skip, w.incomplete = names, zones, skip, incomplete
+	return zones, changed, skip, nil
 }
 
 // Forget makes the next call to Zones read every zone again.
-func (w *Watcher) Forget() { w.names = nil }
+func (w *Watcher) Forget() {
+	w.mu.Lock()
+	w.names = nil
+	w.mu.Unlock()
+}

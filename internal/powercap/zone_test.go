@@ -162,3 +162,27 @@ func TestWatcher(t *testing.T) {
 	require.True(t, changed)
 	require.Len(t, zones, 2)
 }
+
+// Two sources share one Watcher from their own goroutines (run with -race).
+func TestWatcherConcurrent(t *testing.T) {
+	root := tree(t, map[string]string{"intel-rapl:0/name": "package-0", "intel-rapl:0/energy_uj": "1"})
+	w := NewWatcher(root)
+	done := make(chan struct{})
+	for g := 0; g < 2; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 200; i++ {
+				if i%50 == 0 {
+					w.Forget()
+				}
+				zones, _, _, err := w.Zones()
+				if err != nil || len(zones) != 1 {
+					t.Errorf("Zones: %v %v", zones, err)
+					return
+				}
+			}
+		}()
+	}
+	<-done
+	<-done
+}

@@ -2,9 +2,10 @@ package procstat
 
 import (
 	"errors"
-	"github.com/greencampus/powerinput/internal/fixtures"
 	"strings"
 	"testing"
+
+	"github.com/greencampus/powerinput/internal/fixtures"
 )
 
 const sample = `cpu  10132153 290696 3084719 46828483 16683 0 25195 0 175628 0

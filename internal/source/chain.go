@@ -32,16 +32,19 @@ type Say func(key string, level Level, msg string)
 type Chain struct {
 	Sources []Source
 	say     Say
-	current int // index in Sources; -1 when none works
+	timeout time.Duration // for each source's reads
+	current int           // index in Sources; -1 when none works
 	said    map[string]bool
 }
 
 // NewChain returns a chain over sources and probes them in order, so the
-// log says at start where power will come from.
-func NewChain(sources []Source, say Say, deadline time.Time) *Chain {
-	c := &Chain{Sources: sources, say: say, current: -1, said: map[string]bool{}}
+// log says at start where power will come from. Each probe and sample of a
+// source may take timeout (0: as long as it takes), its own: a source that
+// hangs does not eat the time of the next.
+func NewChain(sources []Source, say Say, timeout time.Duration) *Chain {
+	c := &Chain{Sources: sources, say: say, timeout: timeout, current: -1, said: map[string]bool{}}
 	for i, s := range sources {
-		if c.tryProbe(s, deadline) {
+		if c.tryProbe(s) {
 			c.use(i)
 			return c
 		}
@@ -58,15 +61,23 @@ type Reading struct {
 	Result *meter.Result
 }
 
+// Deadline is the deadline of a source's reads that start now.
+func (c *Chain) Deadline() time.Time {
+	if c.timeout <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(c.timeout)
+}
+
 // Sample returns the current source's sample, after trying the ones before
 // it. ok is false when no source works.
-func (c *Chain) Sample(deadline time.Time) (Reading, bool) {
+func (c *Chain) Sample() (Reading, bool) {
 	for i, s := range c.Sources {
 		if i != c.current {
 			if c.current >= 0 && i > c.current {
 				break
 			}
-			if !c.tryProbe(s, deadline) {
+			if !c.tryProbe(s) {
 				continue
 			}
 			if c.current >= 0 {
@@ -74,7 +85,7 @@ func (c *Chain) Sample(deadline time.Time) (Reading, bool) {
 			}
 			c.use(i)
 		}
-		r, err := s.Sample(deadline)
+		r, err := s.Sample(c.Deadline())
 		if err != nil {
 			c.unavailable(s, err)
 			c.current = -1
@@ -102,8 +113,8 @@ func (c *Chain) Close() {
 	}
 }
 
-func (c *Chain) tryProbe(s Source, deadline time.Time) bool {
-	if err := s.Probe(deadline); err != nil {
+func (c *Chain) tryProbe(s Source) bool {
+	if err := s.Probe(c.Deadline()); err != nil {
 		c.unavailable(s, err)
 		return false
 	}
@@ -171,7 +182,7 @@ func ProblemMessage(p meter.Problem) (Level, string) {
 	case meter.Reset:
 		return Warn, fmt.Sprintf("%s went backwards (counter reset or driver reload): no value for this interval", p.Channel)
 	case meter.Implausible:
-		return Warn, fmt.Sprintf("%s implies %.0f W, which is not believable (counter reset?): no value for this interval", p.Channel, p.Power.Watts())
+		return Warn, fmt.Sprintf("%s implies more than %.0f W, its ceiling (a counter reset, or a TDP set too low: the ceilings follow tdp_watts): no value for such an interval", p.Channel, p.Ceiling.Watts())
 	case meter.Ambiguous:
 		return Warn, fmt.Sprintf("%s: the interval is long enough for the counter to wrap more than once, so its energy is unknown: no value for it; gather more often", p.Channel)
 	case meter.Stale:

@@ -136,7 +136,7 @@ func (c *Counters) Sample(deadline time.Time, refresh func(old *meter.Meter) *me
 		c.stop()
 		return r, ErrStale
 	}
-	if c.empty >= max(c.StopAfter, 1) {
+	if c.empty >= max(c.StopAfter, 2) {
 		err := c.lastErr
 		if err == nil {
 			err = errors.New("no value")

@@ -70,6 +70,7 @@ type Env struct {
 	HostSys        string // sysfs root
 	HostProc       string // procfs root
 	VMPowercapPath string // a hypervisor-provided counter tree, in a guest
+	HostDev        string // root of device files: the msr source reads HostDev/cpu/N/msr
 	// TDPWatts is the configured TDP of each package; 0: unknown.
 	TDPWatts energy.Power
 	// VCPUMinWatts and VCPUMaxWatts are the per-vCPU model's bounds.
@@ -81,6 +82,8 @@ type Env struct {
 	Clock func() time.Time
 	// Open opens counter files (a seam for tests).
 	Open kfile.Opener
+	// OpenDev opens device files, such as /dev/cpu/N/msr (a seam for tests).
+	OpenDev kfile.Opener
 	// CPU gives CPU utilisation.
 	CPU CPUTime
 	// Powercap is the machine's powercap zones, shared by the sources that

@@ -17,35 +17,72 @@ import (
 type Reading struct {
 	// Label says where the number comes from, in the summary's language
 	// (the source's Label).
-	Label    string
+	Label string
+	// Power is the host total: the CPU packages and their DRAM, and the
+	// GPUs measured (GPU of it).
 	Power    energy.Power
 	Interval time.Duration
+	// GPU is the GPUs' part of Power; GPUs how many there are, and
+	// Partial says that one of them has no value (left out of Power).
+	GPU     energy.Power
+	GPUs    int
+	Partial bool
+	// Wall is the whole machine at the wall, 0 without a wall sensor;
+	// WallName names its sensor. Measured says that Power is measured on
+	// this machine (rapl, msr), so its share of the wall means something.
+	Wall     energy.Power
+	WallName string
+	Measured bool
+	// FromWall: the metaphors count Wall, not Power. NoMetaphors: they
+	// count nothing (metaphor_basis = "wall" without a wall reading).
+	FromWall, NoMetaphors bool
 }
 
 // Languages are the languages a summary is written in.
 var languages = map[string]words{
 	"en": {
-		title:    "This machine, measured over %s s",
-		draws:    "Power: %s W",
-		source:   "Source: %s",
-		rightNow: "Right now, that equals:",
-		perHour:  "At this rate, per hour (%s kWh):",
-		perDay:   "At this rate, per day (%s kWh):",
+		title:      "This machine, measured over %s s",
+		draws:      "Power: %s W",
+		parts:      " (CPUs and memory %s W, GPUs %s W)",
+		partial:    "A GPU had no value over the interval: it is left out of this power.",
+		source:     "Source: %s",
+		beside:     "The CPUs and memory draw %s W; the wall socket gives %s W (%s).",
+		besideGPU:  "The CPUs and memory draw %s W, the GPUs %s W; the wall socket gives %s W (%s).",
+		covers:     "RAPL sees %s %% of the machine.",
+		coversGPU:  "These parts are %s %% of the machine.",
+		basisWall:  "The everyday terms below count the wall socket's %s W.",
+		basisParts: "The everyday terms below count the %s W measured part by part.",
+		noBasis:    "No everyday terms: metaphor_basis = \"wall\" and the wall socket has no value.",
+		rightNow:   "Right now, that equals:",
+		perHour:    "At this rate, per hour (%s kWh):",
+		perDay:     "At this rate, per day (%s kWh):",
 	},
 	"fr": {
-		title:    "Cette machine, mesurée sur %s s",
-		draws:    "Puissance : %s W",
-		source:   "Origine : %s",
-		rightNow: "En ce moment, cela équivaut à :",
-		perHour:  "À ce rythme, par heure (%s kWh) :",
-		perDay:   "À ce rythme, par jour (%s kWh) :",
-		comma:    true,
+		title:      "Cette machine, mesurée sur %s s",
+		draws:      "Puissance : %s W",
+		parts:      " (processeurs et mémoire %s W, cartes graphiques %s W)",
+		partial:    "Une carte graphique n'avait pas de valeur sur l'intervalle : elle manque à cette puissance.",
+		source:     "Origine : %s",
+		beside:     "Les processeurs et la mémoire consomment %s W ; la prise murale fournit %s W (%s).",
+		besideGPU:  "Les processeurs et la mémoire consomment %s W, les cartes graphiques %s W ; la prise murale fournit %s W (%s).",
+		covers:     "RAPL voit %s %% de la machine.",
+		coversGPU:  "Ces parties font %s %% de la machine.",
+		basisWall:  "Les équivalences ci-dessous comptent les %s W de la prise murale.",
+		basisParts: "Les équivalences ci-dessous comptent les %s W mesurés partie par partie.",
+		noBasis:    "Pas d'équivalences : metaphor_basis = \"wall\" et la prise murale n'a pas de valeur.",
+		rightNow:   "En ce moment, cela équivaut à :",
+		perHour:    "À ce rythme, par heure (%s kWh) :",
+		perDay:     "À ce rythme, par jour (%s kWh) :",
+		comma:      true,
 	},
 }
 
 type words struct {
-	title, draws, source, rightNow, perHour, perDay string
-	comma                                           bool // decimal comma
+	title, draws, parts, partial, source string
+	beside, besideGPU, covers, coversGPU string
+	basisWall, basisParts, noBasis       string
+	rightNow, perHour, perDay            string
+	comma                                bool // decimal comma
 }
 
 // Supported reports whether lang is a language of the summary.
@@ -73,24 +110,59 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 		fmt.Fprintf(w, "  %9s  %s (1 = %s %s)\n", num(countFormat(count), count), m.LabelIn(lang), num("%g", v), unit)
 	}
 	fmt.Fprintf(w, t.title+"\n", num("%.1f", r.Interval.Seconds()))
-	fmt.Fprintf(w, t.draws+"\n", num("%.1f", r.Power.Watts()))
+	w1 := func(p energy.Power) string { return num("%.1f", p.Watts()) }
+	fmt.Fprintf(w, t.draws, w1(r.Power))
+	if r.GPUs > 0 {
+		fmt.Fprintf(w, t.parts, w1(r.Power-r.GPU), w1(r.GPU))
+	}
+	fmt.Fprintln(w)
+	if r.Partial {
+		fmt.Fprintln(w, t.partial)
+	}
 	fmt.Fprintf(w, t.source+"\n", r.Label)
+	if r.Wall > 0 {
+		if r.GPUs > 0 {
+			fmt.Fprintf(w, t.besideGPU, w1(r.Power-r.GPU), w1(r.GPU), w1(r.Wall), r.WallName)
+		} else {
+			fmt.Fprintf(w, t.beside, w1(r.Power), w1(r.Wall), r.WallName)
+		}
+		if r.Measured && !r.Partial {
+			share := num("%.0f", 100*r.Power.Watts()/r.Wall.Watts())
+			if r.GPUs > 0 {
+				fmt.Fprintf(w, " "+t.coversGPU, share)
+			} else {
+				fmt.Fprintf(w, " "+t.covers, share)
+			}
+		}
+		fmt.Fprintln(w)
+	}
+	basis := r.Power
+	switch {
+	case r.NoMetaphors:
+		fmt.Fprintln(w, t.noBasis)
+		return
+	case r.FromWall:
+		basis = r.Wall
+		fmt.Fprintf(w, t.basisWall+"\n", w1(r.Wall))
+	case r.Wall > 0:
+		fmt.Fprintf(w, t.basisParts+"\n", w1(r.Power))
+	}
 
 	fmt.Fprintln(w, t.rightNow)
 	for _, m := range table {
 		if m.Kind() == metaphor.Power {
-			line(m, m.Value(r.Power, 0))
+			line(m, m.Value(basis, 0))
 		}
 	}
 	for _, span := range []struct {
 		head string
 		d    time.Duration
 	}{{t.perHour, time.Hour}, {t.perDay, 24 * time.Hour}} {
-		e := r.Power.Over(span.d)
+		e := basis.Over(span.d)
 		fmt.Fprintf(w, span.head+"\n", num("%.3f", e.WattHours()/1000))
 		for _, m := range table {
 			if m.Kind() == metaphor.Energy {
-				line(m, m.Value(r.Power, e))
+				line(m, m.Value(basis, e))
 			}
 		}
 	}

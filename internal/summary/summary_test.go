@@ -21,11 +21,33 @@ func TestGolden(t *testing.T) {
 			"fr": "modèle vcpu à partir de l'utilisation du processeur (model) — ESTIMATION, pas une mesure"},
 	}
 	power := map[string]float64{"rapl": 84, "model": 2.1}
+	readings := map[string]func(label string) Reading{}
+	for name := range labels {
+		readings[name] = func(label string) Reading {
+			return Reading{Label: label, Power: powerOf(power[name]), Interval: 3 * time.Second}
+		}
+	}
+	// The example: RAPL beside the wall, the metaphors counting
+	// the wall (metaphor_basis auto).
+	readings["wall"] = func(label string) Reading {
+		return Reading{Label: label, Power: 96, Interval: 3 * time.Second, Wall: 151, WallName: "power_meter", Measured: true, FromWall: true}
+	}
+	// A GPU server, metaphor_basis parts.
+	readings["gpu-wall"] = func(label string) Reading {
+		return Reading{Label: label, Power: 126, GPU: 30, GPUs: 1, Interval: 3 * time.Second, Wall: 151, WallName: "power_meter", Measured: true}
+	}
+	// A GPU left out, metaphor_basis wall without a wall reading.
+	readings["gpu-partial"] = func(label string) Reading {
+		return Reading{Label: label, Power: 96, GPUs: 2, Partial: true, Interval: 3 * time.Second, NoMetaphors: true}
+	}
+	for _, name := range []string{"wall", "gpu-wall", "gpu-partial"} {
+		labels[name] = labels["rapl"]
+	}
 	for name, byLang := range labels {
 		for lang, label := range byLang {
 			t.Run(name+"-"+lang, func(t *testing.T) {
 				var buf bytes.Buffer
-				Render(&buf, Reading{Label: label, Power: powerOf(power[name]), Interval: 3 * time.Second}, metaphor.Defaults(), lang)
+				Render(&buf, readings[name](label), metaphor.Defaults(), lang)
 				golden := filepath.Join("testdata", name+"."+lang+".golden")
 				if *update {
 					if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {

@@ -27,6 +27,8 @@ var Files = []File{
 	{"everyday-en.dashboard", EverydayEN},
 	{"everyday-fr.dashboard", EverydayFR},
 	{"vms.dashboard", VMs},
+	{"hypervisors-en.dashboard", HypervisorsEN},
+	{"hypervisors-fr.dashboard", HypervisorsFR},
 	{"applications-en.dashboard", ApplicationsEN},
 	{"applications-fr.dashboard", ApplicationsFR},
 }

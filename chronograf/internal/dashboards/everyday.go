@@ -20,10 +20,10 @@ type everydayWords struct {
 	measuredNote, estimate string
 }
 
-// measuredOnly keeps the machines measured by their own RAPL counters.
-// Virtual machines are left out of sums over hosts: their energy is
-// already part of their hypervisor's.
-const measuredOnly = `"source" = 'rapl'`
+// measuredOnly keeps the machines measured by their own RAPL counters,
+// through powercap or read directly. Virtual machines are left out of sums
+// over hosts: their energy is already part of their hypervisor's.
+const measuredOnly = `("source" = 'rapl' OR "source" = 'msr')`
 
 func everyday(w everydayWords) Dashboard {
 	ph := "power_host"
@@ -112,7 +112,9 @@ func EverydayEN() Dashboard {
 		rangeIntro: "**Over the range** adds up the energy used during the chosen time range: " +
 			"that much energy would charge that many phones, or take an e-bike that far.",
 		measuredNote: "**Servers** adds up the machines whose processors measure their own power (RAPL). " +
-			"Virtual machines are not added: their energy is already part of their hypervisor's.",
+			"Virtual machines are not added: their energy is already part of their hypervisor's. " +
+			"Where a server has a power meter at the wall, the comparisons and CO2 count the wall socket (the whole machine, fans and power supply included); " +
+			"kWh count what its processors, memory and GPUs measure.",
 		estimate: "A host without such a meter shows an estimate: see the virtual machines dashboard.",
 	})
 }
@@ -133,7 +135,9 @@ func EverydayFR() Dashboard {
 		rangeIntro: "**Sur la période** additionne l'énergie consommée pendant la période choisie : " +
 			"de quoi recharger autant de téléphones, ou faire autant de kilomètres en vélo électrique.",
 		measuredNote: "**Serveurs** additionne les machines dont le processeur mesure sa propre consommation (RAPL). " +
-			"Les machines virtuelles ne sont pas ajoutées : leur énergie fait déjà partie de celle de leur hyperviseur.",
+			"Les machines virtuelles ne sont pas ajoutées : leur énergie fait déjà partie de celle de leur hyperviseur. " +
+			"Là où un serveur a un compteur à la prise, les comparaisons et le CO2 comptent la prise murale (toute la machine, ventilateurs et alimentation compris) ; " +
+			"les kWh comptent ce que mesurent ses processeurs, sa mémoire et ses cartes graphiques.",
 		estimate: "Un serveur sans ce compteur affiche une estimation : voir le tableau de bord des machines virtuelles.",
 	})
 }

@@ -1,8 +1,9 @@
 package dashboards
 
 // Servers is the engineers' view of one host: package and DRAM power per
-// CPU package (the lab's Figures 10 and 11), the whole host, CPU and
-// network, and where each host's numbers come from.
+// CPU package (the lab's Figures 10 and 11), the whole host, the parts
+// measured beside the wall socket and the GPUs, CPU and network, and where
+// each host's numbers come from.
 func Servers() Dashboard {
 	host := []string{during, onHost}
 	all := []string{during}
@@ -24,7 +25,7 @@ func Servers() Dashboard {
 					withColors("#31C0F6", "#7CE490", "#8E91A1", "#8E91A1"),
 				stat("host-now", ":host: whole host, last interval", 4, "W", "W",
 					simple("power_host", []sel{{"last", "power_watts", "W"}}, host, false)).
-					withNote("Packages plus DRAM, averaged over the last interval measured."),
+					withNote("Packages plus DRAM, and the GPUs, averaged over the last interval measured."),
 			),
 			row(
 				graph("dram", ":host: DRAM power per package (Figure 11)", 8, "W", "W",
@@ -52,6 +53,22 @@ func Servers() Dashboard {
 					col("power_host.W", "Last W")),
 			),
 			row(
+				// RAPL beside the wall, in one query: power_host carries both
+				// where the host has a wall sensor.
+				graph("wall", ":host: measured part by part, beside the wall socket", 5, "W", "W",
+					simple("power_host", []sel{
+						{"mean", "power_watts", "CPUs, memory and GPUs"},
+						{"mean", "wall_watts", "wall socket"},
+					}, host, true)).
+					withNote("The CPU packages, their memory and the GPUs, measured by their own counters, beside the whole machine at the wall socket "+
+						"(the server's power meter): the difference is the fans, disks, network cards and the power supply's loss."),
+				graph("gpu", ":host: GPU power, per GPU", 4, "W", "W",
+					simple("power_gpu", []sel{{"mean", "power_watts", "GPU"}}, host, true, "gpu")),
+				stat("coverage", ":host: share of the wall measured", 3, "%", "%",
+					`SELECT last("coverage") * 100 AS "coverage" `+from("power_host")+" "+where(host...)).
+					withNote("How much of the wall socket's power the CPUs, memory and GPUs account for, over the last interval where all were measured."),
+			),
+			row(
 				graph("cpu", ":host: CPU usage, all CPUs", 6, "%", "%",
 					simple("cpu", []sel{
 						{"mean", "usage_user", "user"},
@@ -66,10 +83,13 @@ func Servers() Dashboard {
 			row(note("about", "About these numbers",
 				"Choose the host under **Variables**, at the top right.\n\n"+
 					"- Power is the average over each interval between two measurements, in watts (W).\n"+
-					"- **Source** says where a number comes from: `rapl` is measured by the CPU's own energy counters (RAPL) on that machine; "+
+					"- **Source** says where a number comes from: `rapl` is measured by the CPU's own energy counters (RAPL) on that machine, "+
+					"`msr` by the same counters read directly; "+
 					"`vm` is a counter the hypervisor gives a virtual machine; `model` is an **estimate** from CPU use "+
 					"(Estimate: `tdp_curve` from the CPU's TDP, `vcpu` from the number of virtual CPUs).\n"+
-					"- Host power is the CPU packages plus their DRAM. TDP is a package's long-term power limit: a reference, not a measurement.\n"+
+					"- Host power is the CPU packages plus their DRAM, plus the GPUs. TDP is a package's long-term power limit: a reference, not a measurement.\n"+
+					"- The wall socket is the whole machine, as the server's own power meter sees it; RAPL sees only the CPUs and their memory, "+
+					"so the two differ by the fans, disks, network cards and the power supply's loss. Hosts without a power meter or a GPU leave those cells empty.\n"+
 					"- A CPU made of several dies is shown as one package: its dies are added up.")),
 		),
 	}

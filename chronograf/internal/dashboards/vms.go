@@ -2,7 +2,7 @@ package dashboards
 
 // notRAPL keeps the hosts whose numbers come from the hypervisor or from
 // a model: the virtual machines and the estimates.
-const notRAPL = `"source" != 'rapl'`
+const notRAPL = `"source" != 'rapl' AND "source" != 'msr'`
 
 // VMs is the view of the hosts not measured by RAPL, saying where each
 // number comes from.
@@ -41,7 +41,7 @@ func VMs() Dashboard {
 			),
 			row(note("about", "About estimates",
 				"Choose the host under **Variables**, at the top right. Virtual machines have no RAPL counters of their own.\n\n"+
-					"- **Source `vm`**: the hypervisor gives the guest a counter of its share of the host's energy (the layout of Scaphandre's qemu exporter). A measurement, shared out.\n"+
+					"- **Source `vm`**: the hypervisor gives the guest a counter of its share of the host's energy (powerinput's hypervisor mode, or Scaphandre's qemu exporter). A measurement, shared out.\n"+
 					"- **Source `model`**: an **estimate** from CPU use. Estimate `tdp_curve` scales the CPU's TDP by a curve derived from SPECpower results; "+
 					"`vcpu` uses Cloud Carbon Footprint's averages, 0.74 W to 3.5 W per virtual CPU.\n\n"+
 					"Such estimates can be off by tens of percent, and by more for a single virtual machine: read them as orders of magnitude, never as measurements.")),

@@ -8,7 +8,6 @@ import (
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/meter"
-	"github.com/greencampus/powerinput/internal/powercap"
 	"github.com/greencampus/powerinput/internal/source"
 	"github.com/greencampus/powerinput/internal/source/rapl"
 )
@@ -59,10 +58,13 @@ func (s *Source) TDP(k meter.Key) energy.Power {
 }
 
 // Probe finds the machine's TDP and checks that CPU utilisation is known.
+// Where the powercap constraints cannot be read in time (a hung sysfs),
+// the configured TDP is used: the last resort must not fail for want of a
+// refinement.
 func (s *Source) Probe(deadline time.Time) error {
 	var tdp energy.Power
 	if err := s.g.Do(deadline, func() { tdp = s.machineTDP() }); err != nil {
-		return fmt.Errorf("powercap constraints: %w", err)
+		tdp = s.env.TDPWatts
 	}
 	s.tdpTotal = tdp
 	if s.env.CPU == nil {
@@ -74,30 +76,14 @@ func (s *Source) Probe(deadline time.Time) error {
 	return nil
 }
 
-// machineTDP is the TDP of all the machine's packages: the sum over the
-// powercap package zones (dies included), each with its own TDP or
-// tdp_watts; with no zones, tdp_watts. It is 0 (unknown) if any package's
-// TDP is unknown: the curve on part of the machine's TDP would
-// under-estimate the whole.
+// machineTDP is the TDP of all the machine's packages (see
+// rapl.MachineTDP); tdp_watts where the zones cannot be listed.
 func (s *Source) machineTDP() energy.Power {
-	zones, _, _, _ := s.env.Powercap.Zones()
-	var sum energy.Power
-	packages := 0
-	for _, z := range zones {
-		if z.Domain != powercap.DomainPackage {
-			continue
-		}
-		packages++
-		tdp := rapl.PackageTDP(z, s.env.TDPWatts)
-		if tdp <= 0 {
-			return 0
-		}
-		sum += tdp
-	}
-	if packages == 0 {
+	zones, _, _, err := s.env.Powercap.Zones()
+	if err != nil {
 		return s.env.TDPWatts
 	}
-	return sum
+	return rapl.MachineTDP(zones, s.env.TDPWatts)
 }
 
 // Sample estimates the machine's power over the CPU's last interval.
@@ -133,7 +119,7 @@ func (s *Source) Describe() string {
 }
 
 func (s *Source) Explain(err error) (why, fix string) {
-	return err.Error(), fmt.Sprintf("make %s/stat readable (host_proc)", s.env.HostProc)
+	return err.Error(), fmt.Sprintf("make %s/stat readable, with its all-CPU \"cpu \" line (host_proc)", s.env.HostProc)
 }
 
 func (s *Source) Label(lang string) string {

@@ -60,12 +60,46 @@ func (s *Source) TDP(k meter.Key) energy.Power {
 	return s.tdps[meter.Key{Domain: meter.Package, ID: k.ID, Die: k.Die}]
 }
 
-// PackageTDP is a zone's TDP, else the configured one.
-func PackageTDP(z powercap.Zone, configured energy.Power) energy.Power {
-	if z.TDP > 0 {
-		return z.TDP
+// TDPs gives each package zone (a package, or a die of one) its TDP: its
+// own long-term limit, else its share of the configured TDP of one package
+// (tdp_watts), split evenly over the package's dies; 0 when unknown.
+func TDPs(zones []powercap.Zone, configured energy.Power) map[meter.Key]energy.Power {
+	dies := map[int]int{}
+	for _, z := range zones {
+		if z.Domain == powercap.DomainPackage {
+			dies[z.Package]++
+		}
 	}
-	return configured
+	out := map[meter.Key]energy.Power{}
+	for _, z := range zones {
+		if z.Domain != powercap.DomainPackage {
+			continue
+		}
+		tdp := z.TDP
+		if tdp <= 0 && configured > 0 {
+			tdp = configured / energy.Power(dies[z.Package])
+		}
+		out[meter.Key{Domain: meter.Package, ID: z.Package, Die: z.Die}] = tdp
+	}
+	return out
+}
+
+// MachineTDP is the TDP of all the packages of zones: their sum, or 0 when
+// any is unknown (a curve on part of the machine's TDP would under-estimate
+// the whole). With no package zone, the configured TDP (one package).
+func MachineTDP(zones []powercap.Zone, configured energy.Power) energy.Power {
+	tdps := TDPs(zones, configured)
+	if len(tdps) == 0 {
+		return configured
+	}
+	var sum energy.Power
+	for _, t := range tdps {
+		if t <= 0 {
+			return 0
+		}
+		sum += t
+	}
+	return sum
 }
 
 func (s *Source) Probe(deadline time.Time) error {
@@ -83,15 +117,10 @@ func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
 		return nil, 0, fmt.Errorf("%s: %w", powercap.Dir(s.env.HostSys), powercap.ErrNoPowercap)
 	}
 	_ = skipped
-	tdps := map[meter.Key]energy.Power{}
+	tdps := TDPs(zones, s.env.TDPWatts)
 	var sum energy.Power
 	unknown := 0
-	for _, z := range zones {
-		if z.Domain != powercap.DomainPackage {
-			continue
-		}
-		tdp := PackageTDP(z, s.env.TDPWatts)
-		tdps[meter.Key{Domain: meter.Package, ID: z.Package, Die: z.Die}] = tdp
+	for _, tdp := range tdps {
 		if tdp > 0 {
 			sum += tdp
 		} else {

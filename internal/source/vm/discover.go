@@ -3,7 +3,6 @@ package vm
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -33,16 +32,11 @@ const maxZones = 256
 // energy_uj file. The package number comes from the zone's name file where
 // there is one ("package-N"), else from N.
 func Discover(dir string) ([]Counter, error) {
-	d, err := os.Open(dir)
-	if err != nil {
+	names, err := kfile.ListDir(dir, maxZones)
+	if err != nil && !errors.Is(err, kfile.ErrTooLarge) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%s does not exist: %w", dir, ErrNoCounter)
 		}
-		return nil, fmt.Errorf("list guest counters: %w", err)
-	}
-	names, err := d.Readdirnames(maxZones)
-	d.Close()
-	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("list guest counters: %w", err)
 	}
 	var out []Counter

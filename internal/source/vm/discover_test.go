@@ -1,10 +1,11 @@
 package vm
 
 import (
-	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func write(t *testing.T, path, text string) {
@@ -39,10 +40,8 @@ func TestDiscover(t *testing.T) {
 }
 
 func TestDiscoverNothing(t *testing.T) {
-	if _, err := Discover(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, ErrNoCounter) {
-		t.Fatalf("missing folder: err %v, want ErrNoCounter", err)
-	}
-	if _, err := Discover(t.TempDir()); !errors.Is(err, ErrNoCounter) {
-		t.Fatalf("empty folder: err %v, want ErrNoCounter", err)
-	}
+	_, err := Discover(filepath.Join(t.TempDir(), "missing"))
+	require.ErrorIs(t, err, ErrNoCounter, "missing folder")
+	_, err = Discover(t.TempDir())
+	require.ErrorIs(t, err, ErrNoCounter, "empty folder")
 }

@@ -3,11 +3,13 @@
 // hypervisor mode or Scaphandre's qemu exporter writes on the host and the
 // guest mounts (virtiofs, 9p).
 //
-// Writers differ: powerinput replaces the file whole (write, then rename),
-// Scaphandre truncates it, then writes. The counter is therefore opened
-// again at each read (a kept file would read a replaced one forever), a
-// torn or empty read is read again, and all reads are bounded in time (the
-// share's host side may stop answering).
+// Writers differ: powerinput rewrites the file in place (one pwrite of a
+// fixed width), Scaphandre truncates it, then writes, others write a new
+// file and rename it over the old. The counter is therefore opened again
+// at each read (a kept file would read a replaced one forever), a value is
+// taken only from two reads in order (inOrder), an empty or torn read is
+// read again, and all reads are bounded in time (the share's host side may
+// stop answering).
 package vm
 
 import (
@@ -60,7 +62,7 @@ func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
 		ch = append(ch, meter.Channel{
 			Key:        meter.Key{Domain: meter.Package, ID: c.Package, Die: meter.NoDie},
 			Name:       c.Path,
-			Reader:     meter.Counter{Attr: attr},
+			Reader:     inOrder{meter.Counter{Attr: attr}},
 			Limits:     meter.PackageLimits(c.MaxRange, s.env.TDPWatts),
 			StaleAfter: s.env.StaleIntervals,
 		})
@@ -86,7 +88,7 @@ func (s *Source) Explain(err error) (why, fix string) {
 	switch {
 	case errors.Is(err, ErrNoCounter):
 		return err.Error(),
-			fmt.Sprintf("on the hypervisor run Scaphandre's qemu exporter and share its per-VM folder into this guest, mounted at %s (see README, Virtual machines)", s.env.VMPowercapPath)
+			fmt.Sprintf("on the hypervisor run powerinput with vms = true (or Scaphandre's qemu exporter) and share this VM's folder into this guest, mounted at %s (see README, Virtual machines; -doctor on the hypervisor gives the domain XML)", s.env.VMPowercapPath)
 	case errors.Is(err, source.ErrStale):
 		return fmt.Sprintf("the counter under %s has not advanced for %d intervals", s.env.VMPowercapPath, s.env.StaleIntervals),
 			"check that the exporter on the hypervisor is running and the share is mounted"

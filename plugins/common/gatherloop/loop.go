@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/influxdata/telegraf"
+
+	"github.com/greencampus/powerinput/internal/bounded"
 )
 
 // Config of a loop.
@@ -73,7 +75,7 @@ func Run(ctx context.Context, c Config) error {
 		tick = t.C
 	}
 
-	w := &worker{cfg: c, acc: NewAccumulator(), said: map[string]bool{}}
+	w := &worker{cfg: c, acc: NewAccumulator()}
 	done := make(chan error, 1)
 	busy := false
 	pending := false
@@ -115,7 +117,7 @@ func Run(ctx context.Context, c Config) error {
 type worker struct {
 	cfg  Config
 	acc  *Accumulator
-	said map[string]bool
+	said bounded.Map[string, bool] // why points were left out, said once
 }
 
 // gather runs one gather and writes its points in one write.
@@ -125,11 +127,8 @@ func (w *worker) gather() error {
 		w.acc.AddError(err)
 	}
 	for _, err := range w.acc.Dropped() {
-		if msg := err.Error(); !w.said[msg] {
-			if len(w.said) > 1024 {
-				clear(w.said)
-			}
-			w.said[msg] = true
+		if msg := err.Error(); !w.saidBefore(msg) {
+			w.said.Put(msg, true)
 			w.cfg.Log.Errorf("point left out: %s", msg)
 		}
 	}
@@ -153,4 +152,9 @@ func (w *worker) finish(busy bool, done <-chan error, grace time.Duration) error
 		w.cfg.Log.Warn("a gather did not end in time; leaving without its points")
 		return nil
 	}
+}
+
+func (w *worker) saidBefore(msg string) bool {
+	_, ok := w.said.Get(msg)
+	return ok
 }

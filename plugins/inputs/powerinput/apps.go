@@ -7,7 +7,6 @@ import (
 
 	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/energy"
-	"github.com/greencampus/powerinput/internal/source"
 )
 
 // The parts of an interval's energy that are not a workload of their own,
@@ -44,56 +43,91 @@ const maxNameLen = 64
 type divider struct {
 	measurement, nameTag string
 	power                *powerCollector
+	cpu                  *cpuCollector
 	clock                func() time.Time
 	sel                  attribute.Selector
 
+	// base is the machine's CPU time when the workloads were last read.
+	base   cpuBase
 	split  attribute.Split
-	cpu    []time.Duration
+	cpuT   []time.Duration
 	parts  []energy.Energy
 	fields map[string]any
 	tags   map[string]string
 }
 
-func newDivider(measurement, nameTag string, c Config, power *powerCollector, clock func() time.Time) *divider {
-	return &divider{measurement: measurement, nameTag: nameTag, power: power, clock: clock,
+type cpuBase struct {
+	busy, all uint64
+	cpus      int
+	at        time.Time
+	ok        bool
+}
+
+func newDivider(measurement, nameTag string, c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time) *divider {
+	return &divider{measurement: measurement, nameTag: nameTag, power: power, cpu: cpu, clock: clock,
 		sel:    attribute.Selector{TopN: c.TopN, MinShare: c.MinShare, PerDay: c.MaxNamesPerDay, MaxLen: maxNameLen},
 		fields: map[string]any{}, tags: map[string]string{}}
 }
 
+// span moves the baseline of the machine's CPU time to this gather (call
+// it at each gather the workloads were read) and returns the busy time and
+// the capacity (online CPUs × interval) since the previous baseline, the
+// span the workloads' CPU times cover too. ok is false when there is none.
+func (dv *divider) span() (busy, capacity time.Duration, ok bool) {
+	b, all, cpus, at, ok := dv.cpu.total()
+	prev := dv.base
+	dv.base = cpuBase{busy: b, all: all, cpus: cpus, at: at, ok: ok}
+	if !ok || !prev.ok || all <= prev.all || b < prev.busy || !at.After(prev.at) || cpus <= 0 {
+		return 0, 0, false
+	}
+	capacity = time.Duration(cpus) * at.Sub(prev.at)
+	// Busy time comes as a share of ticks; rounded to the microsecond,
+	// the unit the split weighs in, so float error moves no microsecond.
+	busy = time.Duration(float64(b-prev.busy) / float64(all-prev.all) * float64(capacity)).Round(time.Microsecond)
+	return busy, capacity, true
+}
+
+// reset: the workloads could not be read; the next span starts afresh.
+func (dv *divider) reset() { dv.base.ok = false }
+
 // divisible reports whether the gather's power_host interval can be
-// divided by the CPU times of the same interval: power_host was written,
-// CPU use is known, and both cover the same interval (a gather that
-// missed a power reading would otherwise spread two intervals' CPU time
-// over one interval's energy).
-func divisible(host hostReading, u source.Utilisation, ok bool) bool {
-	if !host.Measured() || !ok || u.Interval <= 0 || u.CPUs <= 0 {
+// divided by CPU times over capacity: power_host was written, and the
+// workloads' span covers the same interval (a gather that missed a power
+// reading would otherwise spread two intervals' CPU time over one
+// interval's energy).
+func divisible(host hostReading, capacity time.Duration, cpus int) bool {
+	if !host.Measured() || capacity <= 0 || cpus <= 0 {
 		return false
 	}
-	d := host.Interval - u.Interval
+	d := host.Interval - capacity/time.Duration(cpus)
 	return d <= host.Interval/4 && -d <= host.Interval/4
 }
 
+// divide adds the points of the gather, when its power_host interval can
+// be divided: busy and capacity from span.
+func (dv *divider) divide(acc telegraf.Accumulator, ts time.Time, loads []attribute.Load, busy, capacity time.Duration, ok bool) {
+	host := dv.power.last
+	if ok && divisible(host, capacity, dv.base.cpus) {
+		dv.write(acc, ts, host, loads, busy, capacity)
+	}
+}
+
 // write divides host's energy over loads and adds the points.
-func (dv *divider) write(acc telegraf.Accumulator, ts time.Time, host hostReading, u source.Utilisation, loads []attribute.Load) {
-	capacity := time.Duration(u.CPUs) * u.Interval
-	// Busy time comes as a share of CPU time (from ticks); rounded to the
-	// microsecond, the unit the split weighs in, so float error does not
-	// move a microsecond from one part to another.
-	busy := time.Duration(u.Busy * float64(capacity)).Round(time.Microsecond)
+func (dv *divider) write(acc telegraf.Accumulator, ts time.Time, host hostReading, loads []attribute.Load, busy, capacity time.Duration) {
 	out, n := dv.sel.Select(dv.clock(), loads, busy)
-	dv.cpu = dv.cpu[:0]
+	dv.cpuT = dv.cpuT[:0]
 	var sum, other time.Duration
 	for i, l := range out {
 		sum += l.CPU
 		if i < n {
-			dv.cpu = append(dv.cpu, l.CPU)
+			dv.cpuT = append(dv.cpuT, l.CPU)
 		} else {
 			other += l.CPU
 		}
 	}
-	dv.cpu = append(dv.cpu, other)
+	dv.cpuT = append(dv.cpuT, other)
 	var own, unused energy.Energy
-	dv.parts, own, unused = dv.split.ByCPUTime(host.Energy, dv.cpu, busy, capacity, dv.parts)
+	dv.parts, own, unused = dv.split.ByCPUTime(host.Energy, dv.cpuT, busy, capacity, dv.parts)
 	// The CPU time of the two remaining parts, as ByCPUTime counts them.
 	busy = max(busy, sum)
 	capacity = max(capacity, busy)

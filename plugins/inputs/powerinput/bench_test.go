@@ -74,11 +74,11 @@ func BenchmarkReadAndCompute(b *testing.B) {
 	b.Run("sample", func(b *testing.B) {
 		t := newBenchTree(b)
 		chain := t.s.plugin.power.chain
-		chain.Sample(time.Time{})
+		chain.Sample()
 		b.ReportAllocs()
 		for b.Loop() {
 			t.advance(b)
-			if r, ok := chain.Sample(time.Time{}); !ok || len(r.Result.Problems) != 0 || !r.Result.Complete {
+			if r, ok := chain.Sample(); !ok || len(r.Result.Problems) != 0 || !r.Result.Complete {
 				b.Fatalf("sample failed: %+v", r.Result)
 			}
 		}

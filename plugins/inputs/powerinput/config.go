@@ -21,13 +21,16 @@ type Config struct {
 	HostSys          string   `toml:"host_sys"`
 	HostProc         string   `toml:"host_proc"`
 	VMPowercapPath   string   `toml:"vm_powercap_path"`
+	HostDev          string   `toml:"host_dev"`
 	Sources          []string `toml:"sources"`
 	TDPWatts         float64  `toml:"tdp_watts"`
 	VCPUMinWatts     float64  `toml:"vcpu_min_watts"`
 	VCPUMaxWatts     float64  `toml:"vcpu_max_watts"`
 	VMStaleIntervals int      `toml:"vm_stale_intervals"`
-	// ReadTimeout bounds the reads of one gather: a source whose files do
-	// not answer in time (a hung mount) gives no value for the interval.
+	// ReadTimeout bounds the reads of the CPU source in a gather, and
+	// then those of the sensors beside it: reads that do not answer in
+	// time (a hung mount, a hung ACPI method) give no value for the
+	// interval.
 	ReadTimeout tgconfig.Duration `toml:"read_timeout"`
 
 	CPU        bool     `toml:"cpu"`
@@ -36,6 +39,18 @@ type Config struct {
 	Net        bool     `toml:"net"`
 	Interfaces []string `toml:"interfaces"`
 
+	// Hypervisor mode: each VM's share of this host's energy (power_vm), and
+	// a counter of it that its guest reads.
+	VMs              bool   `toml:"vms"`
+	VMCounterDir     string `toml:"vm_counter_dir"`
+	VMUnusedCapacity string `toml:"vm_unused_capacity"`
+	// Sensors beside the CPU packages: hwmon power sensors (the wall),
+	// GPUs, and the psys platform domain; which one the metaphors use.
+	Hwmon         bool   `toml:"hwmon"`
+	GPUs          bool   `toml:"gpus"`
+	Psys          bool   `toml:"psys"`
+	WallSensor    string `toml:"wall_sensor"`
+	MetaphorBasis string `toml:"metaphor_basis"`
 	// Applications: the host's energy divided over services and
 	// containers (control groups) and over programs (processes).
 	Services       bool    `toml:"services"`
@@ -55,7 +70,8 @@ func defaults() Config {
 		HostSys:          "/sys",
 		HostProc:         "/proc",
 		VMPowercapPath:   "/var/scaphandre",
-		Sources:          []string{"rapl", "vm", "model"},
+		HostDev:          "/dev",
+		Sources:          []string{"rapl", "msr", "vm", "model"},
 		VCPUMinWatts:     model.DefaultVCPUMinWatts,
 		VCPUMaxWatts:     model.DefaultVCPUMaxWatts,
 		VMStaleIntervals: 3,
@@ -64,6 +80,12 @@ func defaults() Config {
 		PerCPU:           true,
 		TotalCPU:         true,
 		Net:              true,
+		VMCounterDir:     "/var/lib/libvirt/scaphandre",
+		VMUnusedCapacity: unusedAsItIs,
+		Hwmon:            true,
+		GPUs:             true,
+		WallSensor:       "power_meter",
+		MetaphorBasis:    "auto",
 		TopN:             10,
 		MinShare:         0.01,
 		MaxNamesPerDay:   50,

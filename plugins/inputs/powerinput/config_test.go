@@ -46,9 +46,8 @@ func TestConfigErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := ParseConfig(tt.text)
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrConfig) {
-				t.Fatalf("ParseConfig: err %v, want one containing %q and wrapping ErrConfig", err, tt.want)
-			}
+			require.ErrorIs(t, err, ErrConfig)
+			require.ErrorContains(t, err, tt.want)
 		})
 	}
 }
@@ -61,7 +60,7 @@ func TestInitErrors(t *testing.T) {
 		want string
 	}{
 		{"missing host_sys", func(p *PowerInput) { p.HostSys = dir + "/nope" }, "host_sys"},
-		{"unknown source", func(p *PowerInput) { p.Sources = []string{"rapl", "msr"} }, `unknown source "msr"`},
+		{"unknown source", func(p *PowerInput) { p.Sources = []string{"rapl", "ipmi"} }, `unknown source "ipmi"`},
 		{"no sources", func(p *PowerInput) { p.Sources = nil }, "sources is empty"},
 		{"duplicate source", func(p *PowerInput) { p.Sources = []string{"rapl", "rapl"} }, `lists "rapl" twice`},
 		{"negative tdp", func(p *PowerInput) { p.TDPWatts = -1 }, "tdp_watts"},
@@ -69,6 +68,10 @@ func TestInitErrors(t *testing.T) {
 		{"negative carbon", func(p *PowerInput) { p.CarbonIntensity = -3 }, "carbon_intensity_g_per_kwh"},
 		{"bad glob", func(p *PowerInput) { p.Interfaces = []string{"eth["} }, "interfaces"},
 		{"cpu without cpus", func(p *PowerInput) { p.PerCPU, p.TotalCPU = false, false }, "percpu and totalcpu"},
+		{"no host_dev", func(p *PowerInput) { p.HostDev = "" }, "host_dev is empty"},
+		{"unknown metaphor basis", func(p *PowerInput) { p.MetaphorBasis = "rapl" }, `metaphor_basis = "rapl"`},
+		{"wall sensor not a sensor name", func(p *PowerInput) { p.WallSensor = "power meter" }, `wall_sensor = "power meter"`},
+		{"wall sensor with two slashes", func(p *PowerInput) { p.WallSensor = "a/b/c" }, "wall_sensor"},
 		{"top_n 0", func(p *PowerInput) { p.TopN = 0 }, "top_n"},
 		{"min_share 1", func(p *PowerInput) { p.MinShare = 1 }, "min_share"},
 		{"negative min_share", func(p *PowerInput) { p.MinShare = -0.1 }, "min_share"},
@@ -78,15 +81,27 @@ func TestInitErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := New()
-			p.HostSys, p.HostProc = dir, dir
+			p.HostSys, p.HostProc, p.HostDev = dir, dir, dir
 			p.Log = testutil.Logger{}
 			tt.edit(p)
 			err := p.Init()
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrConfig) {
-				t.Fatalf("Init: err %v, want one containing %q and wrapping ErrConfig", err, tt.want)
-			}
+			require.ErrorIs(t, err, ErrConfig)
+			require.ErrorContains(t, err, tt.want)
 		})
 	}
+}
+
+// A wall sensor is named as -doctor names sensors; "" is none.
+func TestWallSensorNames(t *testing.T) {
+	for name, ok := range map[string]bool{"power_meter": true, "ina3221/power2": true, "corsair_psu": true, "": false,
+		"power-meter": false, "a/": false, "/b": false, "a b": false} {
+		require.Equal(t, ok, validSensorName(name), "validSensorName(%q)", name)
+	}
+	dir := t.TempDir()
+	p := New()
+	p.HostSys, p.HostProc, p.HostDev, p.WallSensor = dir, dir, dir, ""
+	p.Log = testutil.Logger{Quiet: true}
+	require.NoError(t, p.Init(), "no wall sensor at all")
 }
 
 func FuzzParseConfig(f *testing.F) {
@@ -105,7 +120,7 @@ func FuzzParseConfig(f *testing.F) {
 			return
 		}
 		// Whatever decodes must either start or say why not, never panic.
-		p.HostSys, p.HostProc = t.TempDir(), t.TempDir()
+		p.HostSys, p.HostProc, p.HostDev = t.TempDir(), t.TempDir(), t.TempDir()
 		p.Log = testutil.Logger{Quiet: true}
 		if err := p.Init(); err != nil && !errors.Is(err, ErrConfig) {
 			t.Fatalf("Init error %v does not wrap ErrConfig", err)
@@ -139,6 +154,6 @@ func TestEnvironmentInStrings(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "/host/sys", p.HostSys)
 	require.Equal(t, env["EVIL"], p.VMPowercapPath, "the value is data")
-	require.Equal(t, []string{"rapl", "vm", "model"}, p.Sources, "the environment did not add an option")
+	require.Equal(t, []string{"rapl", "msr", "vm", "model"}, p.Sources, "the environment did not add an option")
 	require.Equal(t, "costs $5", p.Metaphors[0].Label)
 }

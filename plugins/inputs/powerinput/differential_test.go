@@ -199,10 +199,10 @@ func BenchmarkCPUNet(b *testing.B) {
 		p := tree.plugin(b, globs)
 		// The cpu and net part of Gather, without the power sources.
 		run(b, func(acc telegraf.Accumulator) error {
-			ts, deadline := time.Now(), p.deadline()
-			p.cpu.sample(deadline)
+			ts := time.Now()
+			p.cpu.sample(p.deadline())
 			p.cpu.write(acc, ts)
-			p.net.gather(acc, ts, deadline)
+			p.net.gather(acc, ts, p.deadline())
 			return nil
 		})
 	})

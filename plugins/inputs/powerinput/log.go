@@ -8,6 +8,7 @@ import (
 
 	"github.com/influxdata/telegraf"
 
+	"github.com/greencampus/powerinput/internal/bounded"
 	"github.com/greencampus/powerinput/internal/source"
 )
 
@@ -63,25 +64,22 @@ func (l *LineLogger) Trace(a ...interface{}) { l.print(telegraf.Trace, fmt.Sprin
 // fails at every gather is one line in the log, not one per gather.
 type sayer struct {
 	log  telegraf.Logger
-	said map[string]string
+	said bounded.Map[string, string] // key → what it last said
 }
 
-func newSayer(log telegraf.Logger) *sayer { return &sayer{log: log, said: map[string]string{}} }
+func newSayer(log telegraf.Logger) *sayer { return &sayer{log: log} }
 
 // once logs msg at level unless it is what key last said; an empty msg
 // clears the key.
 func (s *sayer) once(key string, level telegraf.LogLevel, msg string) {
-	if s.said[key] == msg {
+	if last, _ := s.said.Get(key); last == msg {
 		return
 	}
 	if msg == "" {
-		delete(s.said, key)
+		s.said.Delete(key)
 		return
 	}
-	if len(s.said) > maxConditions {
-		clear(s.said) // bound the memory of conditions about things that came and went
-	}
-	s.said[key] = msg
+	s.said.Put(key, msg)
 	switch level {
 	case telegraf.Error:
 		s.log.Error(msg)
@@ -93,9 +91,6 @@ func (s *sayer) once(key string, level telegraf.LogLevel, msg string) {
 		s.log.Info(msg)
 	}
 }
-
-// maxConditions bounds the conditions remembered.
-const maxConditions = 4096
 
 // source is once for the power sources, which do not know Telegraf.
 func (s *sayer) source(key string, level source.Level, msg string) {

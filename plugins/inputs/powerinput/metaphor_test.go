@@ -1,12 +1,11 @@
 package powerinput
 
 import (
-	"errors"
 	"flag"
-	"math"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/influxdata/telegraf/testutil"
 
@@ -44,13 +43,9 @@ func TestEnergyMetaphorsSum(t *testing.T) {
 			continue
 		}
 		want := joules / 3600 / *m.WattHours
-		if got := sums[m.Field]; math.Abs(got-want) > 1e-12 {
-			t.Errorf("sum(%s) = %v, want %v", m.Field, got, want)
-		}
+		require.InDelta(t, want, sums[m.Field], 1e-12, m.Field)
 	}
-	if got, want := sums["co2_grams"], joules/3.6e6*50; math.Abs(got-want) > 1e-12 {
-		t.Errorf("sum(co2_grams) = %v, want %v", got, want)
-	}
+	require.InDelta(t, joules/3.6e6*50, sums["co2_grams"], 1e-12, "co2_grams")
 }
 
 func TestMetaphorConfigErrorsStopInit(t *testing.T) {
@@ -71,9 +66,8 @@ func TestMetaphorConfigErrorsStopInit(t *testing.T) {
 				p.HostSys, p.HostProc, p.Log = dir, dir, testutil.Logger{}
 				err = p.Init()
 			}
-			if err == nil || !strings.Contains(err.Error(), tt.want) || !errors.Is(err, ErrConfig) {
-				t.Fatalf("err %v, want one containing %q", err, tt.want)
-			}
+			require.ErrorIs(t, err, ErrConfig)
+			require.ErrorContains(t, err, tt.want)
 		})
 	}
 	// A duplicate within the user's own entries.
@@ -83,7 +77,5 @@ func TestMetaphorConfigErrorsStopInit(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.HostSys, p.HostProc, p.Log = dir, dir, testutil.Logger{}
-	if err := p.Init(); err == nil || !strings.Contains(err.Error(), "same field as metaphor #1") {
-		t.Fatalf("duplicate: err %v", err)
-	}
+	require.ErrorContains(t, p.Init(), "same field as metaphor #1")
 }

@@ -9,34 +9,71 @@ import (
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/metaphor"
 	"github.com/greencampus/powerinput/internal/meter"
+	"github.com/greencampus/powerinput/internal/sensors"
 	"github.com/greencampus/powerinput/internal/source"
 )
 
-// Fields of power_host besides the metaphors; a metaphor may not take one
-// of these names.
+// Fields of power_host besides the metaphors.
 const (
 	fieldPower    = "power_watts"
 	fieldEnergy   = "energy_joules"
 	fieldInterval = "interval_seconds"
 	fieldCO2      = "co2_grams"
+	// Beside the CPUs: the GPUs' part of power_watts, the wall, and the
+	// share of the wall that power_watts covers.
+	fieldGPU        = "gpu_watts"
+	fieldWall       = "wall_watts"
+	fieldWallEnergy = "wall_joules"
+	fieldCoverage   = "coverage"
 )
 
-func hostFields() []string { return []string{fieldPower, fieldEnergy, fieldInterval, fieldCO2} }
+// Tags of power_host that only machines with GPUs or a wall sensor write.
+const (
+	tagPartial = "partial" // "gpu": a GPU has no value for the interval
+	tagBasis   = "basis"   // "wall": the metaphors and co2_grams are the wall's
+)
+
+func hostFields() []string {
+	return []string{fieldPower, fieldEnergy, fieldInterval, fieldCO2, fieldGPU, fieldWall, fieldWallEnergy, fieldCoverage}
+}
+
+// reservedNames are what a metaphor's field may not be called: the other
+// fields of power_host, its tags (a field named like a tag hides the tag
+// in InfluxQL), Telegraf's host tag, and InfluxDB's time.
+func reservedNames() []string {
+	return append(hostFields(), "source", "model", tagPartial, tagBasis, "host", "time")
+}
 
 // powerCollector writes powerstat_package (one point per CPU package, or
 // die of a multi-die package) and power_host (the machine) from the
-// readings of the CPU chain of sources (rapl, vm, model).
+// readings of the CPU chain of sources (rapl, msr, vm, model), and
+// power_gpu and power_platform from the sensors beside it. The GPUs join
+// power_host's total, and the wall stands beside it, only where their
+// readings cover the same gathers as the chain's interval.
 type powerCollector struct {
-	chain  *source.Chain
-	carbon float64 // g CO2 per kWh; 0: off
-	table  []metaphor.Metaphor
+	chain   *source.Chain
+	sensors *sensors.Set // nil when hwmon, gpus and psys are all off
+	// sensorTimeout bounds the sensors' reads of a gather, from when they
+	// start: a CPU source that used up its own bound does not cut theirs.
+	sensorTimeout time.Duration
+	basis         string  // metaphor_basis: auto, parts, wall
+	carbon        float64 // g CO2 per kWh; 0: off
+	table         []metaphor.Metaphor
+
+	gathers   int64 // gathers so far
+	chainFrom int64 // the gather at which the chain's current interval began; 0: none
+	// spans add up each sensor's readings since the chain's current
+	// interval began, while they follow each other: a chain's interval
+	// held over two gathers still finds the sensors that cover it.
+	spans  []span
+	joined []sensors.Reading
 
 	fields  map[string]any
 	tags    map[string]string
 	devices []devicePower
-	// host is this gather's power_host reading, for the collectors that
-	// divide it (VMs, services); zero when there was none.
-	host hostReading
+	// last is this gather's power_host reading, for the collectors that
+	// divide it (VMs); zero when there was none.
+	last hostReading
 }
 
 // hostReading is the machine's energy over one interval, as power_host
@@ -46,18 +83,116 @@ type hostReading struct {
 	Interval time.Duration
 	Source   string
 	Model    string
+	// Held: the gather had no value because the interval goes on into the
+	// next one (a read that failed for a moment): the next reading covers
+	// both gathers.
+	Held bool
 }
 
 // Measured reports whether the gather wrote a power_host point.
 func (h hostReading) Measured() bool { return h.Interval > 0 }
 
-func (c *powerCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline time.Time) {
-	c.host = hostReading{}
-	r, ok := c.chain.Sample(deadline)
-	if !ok {
+// metaphorFields adds the metaphor fields (and co2_grams where an
+// intensity is set) of energy e over interval d to fields.
+func (c *powerCollector) metaphorFields(fields map[string]any, e energy.Energy, d time.Duration) {
+	pw := energy.Average(e, d)
+	if c.carbon > 0 {
+		fields[fieldCO2] = co2Grams(e, c.carbon)
+	}
+	for _, m := range c.table {
+		fields[m.Field] = m.Value(pw, e)
+	}
+}
+
+// sample is one gather's reading of the chain and of the sensors.
+type sample struct {
+	reading source.Reading
+	ok      bool
+	// from is the gather at which the chain's interval began.
+	from int64
+	side *sensors.Result // nil without sensors
+	// joined are the sensors' energies over exactly the chain's interval.
+	joined []sensors.Reading
+}
+
+// span is a sensor's energy over the gathers from and to.
+type span struct {
+	sensor   *sensors.Sensor
+	from, to int64
+	energy   energy.Energy
+	interval time.Duration
+	seen     bool
+}
+
+func (c *powerCollector) sample() sample {
+	c.gathers++
+	r, ok := c.chain.Sample()
+	s := sample{reading: r, ok: ok, from: c.chainFrom}
+	if c.sensors != nil {
+		s.side = c.sensors.Sample(time.Now().Add(c.sensorTimeout), c.gathers)
+		s.joined = c.join(s.side, s.from)
+	}
+	switch {
+	case !ok:
+		c.chainFrom = 0
+		c.spans = c.spans[:0]
+	case !r.Result.Held:
+		c.chainFrom = c.gathers // a baseline or a measured interval: the next begins here
+		c.spans = c.spans[:0]
+	}
+	return s
+}
+
+// join adds this gather's readings to the sensors' spans and returns, as
+// readings, the spans that cover exactly the gathers from from to now.
+func (c *powerCollector) join(side *sensors.Result, from int64) []sensors.Reading {
+	for i := range c.spans {
+		c.spans[i].seen = false
+	}
+	for _, r := range side.Readings {
+		i := 0
+		for i < len(c.spans) && c.spans[i].sensor != r.Sensor {
+			i++
+		}
+		if i == len(c.spans) {
+			c.spans = append(c.spans, span{sensor: r.Sensor, seen: true}) // seen: new
+		}
+		sp := &c.spans[i]
+		if sp.seen || sp.to != r.From { // new, or not contiguous: start again
+			sp.from, sp.energy, sp.interval = r.From, 0, 0
+		}
+		sp.to, sp.energy, sp.interval, sp.seen = c.gathers, sp.energy+r.Energy, sp.interval+r.Interval, true
+	}
+	kept := c.spans[:0]
+	for _, sp := range c.spans {
+		if sp.seen {
+			kept = append(kept, sp)
+		}
+	}
+	c.spans = kept
+	c.joined = c.joined[:0]
+	if from == 0 {
+		return c.joined
+	}
+	for _, sp := range c.spans {
+		if sp.from == from {
+			c.joined = append(c.joined, sensors.Reading{Sensor: sp.sensor, Energy: sp.energy, Interval: sp.interval, From: sp.from})
+		}
+	}
+	return c.joined
+}
+
+func (c *powerCollector) gather(acc telegraf.Accumulator, ts time.Time) {
+	c.last = hostReading{}
+	s := c.sample()
+	if s.side != nil {
+		c.writeSensors(acc, s.side, ts)
+	}
+	if !s.ok {
 		return
 	}
-	c.write(acc, r, ts)
+	c.last.Held = s.reading.Result.Held
+	c.write(acc, s, ts)
 }
 
 // package points: each device's package and DRAM parts together.
@@ -67,7 +202,8 @@ type devicePower struct {
 	hasPkg, hasDRAM bool
 }
 
-func (c *powerCollector) write(acc telegraf.Accumulator, r source.Reading, ts time.Time) {
+func (c *powerCollector) write(acc telegraf.Accumulator, s sample, ts time.Time) {
+	r := s.reading
 	res := r.Result
 	if res.Interval <= 0 || len(res.Parts) == 0 {
 		return
@@ -115,32 +251,43 @@ func (c *powerCollector) write(acc telegraf.Accumulator, r source.Reading, ts ti
 		c.sourceTags(src, mdl)
 		acc.AddGauge("powerstat_package", c.fields, c.tags, ts)
 	}
-	if !res.Complete {
+	h, ok := c.host(s)
+	if !ok {
 		return // a part is missing or doubtful: a host total would be false
 	}
-	total := res.Total()
-	pw := energy.Average(total, res.Interval)
+	pw := energy.Average(h.total, h.interval)
 	clear(c.fields)
 	c.fields[fieldPower] = pw.Watts()
-	c.fields[fieldEnergy] = total.Joules()
-	c.fields[fieldInterval] = res.Interval.Seconds()
-	c.metaphorFields(c.fields, total, res.Interval)
+	c.fields[fieldEnergy] = h.total.Joules()
+	c.fields[fieldInterval] = h.interval.Seconds()
 	clear(c.tags)
 	c.sourceTags(src, mdl)
+	if h.gpus {
+		c.fields[fieldGPU] = energy.Average(h.gpu, h.interval).Watts()
+		if h.partial {
+			c.tags[tagPartial] = "gpu"
+		}
+	}
+	if h.wall != nil {
+		c.fields[fieldWall] = h.wall.Power().Watts()
+		c.fields[fieldWallEnergy] = h.wall.Energy.Joules()
+		if cov, ok := h.coverage(src); ok {
+			c.fields[fieldCoverage] = cov
+		}
+	}
+	if mp, me, wall, ok := h.basis(c.basis); ok {
+		if wall {
+			c.tags[tagBasis] = "wall"
+		}
+		if c.carbon > 0 {
+			c.fields[fieldCO2] = co2Grams(me, c.carbon)
+		}
+		for _, m := range c.table {
+			c.fields[m.Field] = m.Value(mp, me)
+		}
+	}
 	acc.AddGauge("power_host", c.fields, c.tags, ts)
-	c.host = hostReading{Energy: total, Interval: res.Interval, Source: src, Model: mdl}
-}
-
-// metaphorFields adds the metaphor fields (and co2_grams where an
-// intensity is set) of energy e over interval d to fields.
-func (c *powerCollector) metaphorFields(fields map[string]any, e energy.Energy, d time.Duration) {
-	pw := energy.Average(e, d)
-	if c.carbon > 0 {
-		fields[fieldCO2] = co2Grams(e, c.carbon)
-	}
-	for _, m := range c.table {
-		fields[m.Field] = m.Value(pw, e)
-	}
+	c.last = hostReading{Energy: h.total, Interval: h.interval, Source: src, Model: mdl}
 }
 
 func (c *powerCollector) sourceTags(src, mdl string) {

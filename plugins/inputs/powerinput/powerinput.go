@@ -12,11 +12,16 @@ import (
 	"github.com/influxdata/telegraf/plugins/inputs"
 
 	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/hwmon"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/metaphor"
+	"github.com/greencampus/powerinput/internal/msr"
 	"github.com/greencampus/powerinput/internal/powercap"
+	"github.com/greencampus/powerinput/internal/sensors"
 	"github.com/greencampus/powerinput/internal/source"
 	"github.com/greencampus/powerinput/internal/source/model"
+	srcmsr "github.com/greencampus/powerinput/internal/source/msr"
 	"github.com/greencampus/powerinput/internal/source/rapl"
 	"github.com/greencampus/powerinput/internal/source/vm"
 )
@@ -29,6 +34,7 @@ var sampleConfig string
 func builtinSources() []source.Spec {
 	return []source.Spec{
 		rapl.Spec,
+		srcmsr.Spec,
 		vm.Spec,
 		model.Spec,
 	}
@@ -40,13 +46,17 @@ type PowerInput struct {
 	Config
 	Log telegraf.Logger `toml:"-"`
 
-	// Seams for tests: the monotonic clock and how counters are opened.
-	clock func() time.Time
-	open  kfile.Opener
+	// Seams for tests: the monotonic clock and how counters and device
+	// files are opened.
+	clock   func() time.Time
+	sleep   func(time.Duration) // -summary's wait
+	open    kfile.Opener
+	openDev kfile.Opener
 
 	say       *sayer
 	cpu       *cpuCollector
 	power     *powerCollector
+	vms       *vmsCollector
 	net       *netCollector
 	services  *servicesCollector
 	processes *processesCollector
@@ -71,8 +81,14 @@ func (p *PowerInput) Init() error {
 	if p.clock == nil {
 		p.clock = time.Now
 	}
+	if p.sleep == nil {
+		p.sleep = time.Sleep
+	}
 	if p.open == nil {
 		p.open = kfile.OpenReader
+	}
+	if p.openDev == nil {
+		p.openDev = kfile.DeviceOpener(msr.Major)
 	}
 	if err := p.check(); err != nil {
 		return err
@@ -95,12 +111,14 @@ func (p *PowerInput) Init() error {
 		HostSys:        p.HostSys,
 		HostProc:       p.HostProc,
 		VMPowercapPath: p.VMPowercapPath,
+		HostDev:        p.HostDev,
 		TDPWatts:       energy.Power(p.TDPWatts),
 		VCPUMinWatts:   p.VCPUMinWatts,
 		VCPUMaxWatts:   p.VCPUMaxWatts,
 		StaleIntervals: p.VMStaleIntervals,
 		Clock:          p.clock,
 		Open:           p.open,
+		OpenDev:        p.openDev,
 		CPU:            p.cpu,
 		Powercap:       powercap.NewWatcher(p.HostSys),
 	}
@@ -108,8 +126,24 @@ func (p *PowerInput) Init() error {
 	for i, s := range specs {
 		sources[i] = s.New(env)
 	}
-	chain := source.NewChain(sources, p.say.source, p.deadline())
-	p.power = &powerCollector{chain: chain, carbon: p.CarbonIntensity, table: table}
+	chain := source.NewChain(sources, p.say.source, time.Duration(p.ReadTimeout))
+	side := sensors.New(sensors.Config{
+		HostSys:    p.HostSys,
+		HostProc:   p.HostProc,
+		HostDev:    p.HostDev,
+		Hwmon:      p.Hwmon,
+		GPUs:       p.GPUs,
+		Psys:       p.Psys,
+		WallSensor: p.WallSensor,
+		Clock:      p.clock,
+		Open:       p.open,
+		OpenDev:    p.openDev,
+	}, p.say.source)
+	p.power = &powerCollector{chain: chain, sensors: side, sensorTimeout: time.Duration(p.ReadTimeout),
+		basis: p.MetaphorBasis, carbon: p.CarbonIntensity, table: table}
+	if p.VMs {
+		p.vms = newVMsCollector(p.HostSys, p.HostProc, p.VMCounterDir, p.VMUnusedCapacity, p.clock, p.power, p.say)
+	}
 	if !needCPU {
 		p.cpu = nil
 	}
@@ -131,14 +165,6 @@ func (p *PowerInput) Init() error {
 
 // check validates the options that need no file.
 func (p *PowerInput) check() error {
-	for name, dir := range map[string]string{"host_sys": p.HostSys, "host_proc": p.HostProc} {
-		if dir == "" {
-			return fmt.Errorf("%s is empty: %w", name, ErrConfig)
-		}
-		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-			return fmt.Errorf("%s = %q is not a readable directory: %w", name, dir, ErrConfig)
-		}
-	}
 	checks := []struct {
 		name string
 		v    any
@@ -149,7 +175,7 @@ func (p *PowerInput) check() error {
 		{"vcpu_min_watts", p.VCPUMinWatts, p.VCPUMinWatts >= 0 && p.VCPUMinWatts <= p.VCPUMaxWatts, "between 0 and vcpu_max_watts"},
 		{"vcpu_max_watts", p.VCPUMaxWatts, p.VCPUMaxWatts > 0 && p.VCPUMaxWatts < 1000, "a positive number of watts below 1000"},
 		{"carbon_intensity_g_per_kwh", p.CarbonIntensity, p.CarbonIntensity >= 0 && p.CarbonIntensity < 10000, "0 (off) or grams of CO2 per kWh below 10000"},
-		{"vm_stale_intervals", p.VMStaleIntervals, p.VMStaleIntervals >= 1 && p.VMStaleIntervals <= 1000, "between 1 and 1000"},
+		{"vm_stale_intervals", p.VMStaleIntervals, p.VMStaleIntervals >= 2 && p.VMStaleIntervals <= 1000, "between 2 and 1000 (one torn read must not stop the counter)"},
 		{"top_n", p.TopN, p.TopN >= 1 && p.TopN <= 100, "between 1 and 100"},
 		{"min_share", p.MinShare, p.MinShare >= 0 && p.MinShare < 1, "a share of busy CPU time from 0 to below 1 (0.01 is 1 %)"},
 		{"max_names_per_day", p.MaxNamesPerDay, p.MaxNamesPerDay >= p.TopN && p.MaxNamesPerDay <= 10000, "between top_n and 10000"},
@@ -160,10 +186,52 @@ func (p *PowerInput) check() error {
 			return fmt.Errorf("%s = %v: want %s: %w", c.name, c.v, c.want, ErrConfig)
 		}
 	}
+	for name, dir := range map[string]string{"host_sys": p.HostSys, "host_proc": p.HostProc} {
+		if dir == "" {
+			return fmt.Errorf("%s is empty: %w", name, ErrConfig)
+		}
+		// Even this stat is bounded in time: a root on a hung mount must
+		// not keep the process from starting and hearing SIGTERM.
+		var g guard.Guard
+		var st os.FileInfo
+		var err error
+		if gerr := g.Do(time.Now().Add(time.Duration(p.ReadTimeout)), func() { st, err = os.Stat(dir) }); gerr != nil {
+			return fmt.Errorf("%s = %q: %w", name, dir, gerr)
+		}
+		if err != nil || !st.IsDir() {
+			return fmt.Errorf("%s = %q is not a readable directory: %w", name, dir, ErrConfig)
+		}
+	}
+	if err := checkVMOptions(p.VMUnusedCapacity, p.VMCounterDir); err != nil {
+		return err
+	}
+	if p.HostDev == "" {
+		return fmt.Errorf("host_dev is empty: %w", ErrConfig)
+	}
+	if !slices.Contains([]string{basisAuto, basisParts, basisWall}, p.MetaphorBasis) {
+		return fmt.Errorf("metaphor_basis = %q: want \"auto\", \"parts\" or \"wall\": %w", p.MetaphorBasis, ErrConfig)
+	}
+	if p.WallSensor != "" && !validSensorName(p.WallSensor) {
+		return fmt.Errorf("wall_sensor = %q: want a sensor's name as -doctor lists it (letters, digits, _ and one /), or \"\" for none: %w", p.WallSensor, ErrConfig)
+	}
 	if p.CPU && !p.PerCPU && !p.TotalCPU {
 		return fmt.Errorf("cpu is on but both percpu and totalcpu are off; set cpu = false instead: %w", ErrConfig)
 	}
 	return nil
+}
+
+// validSensorName: a platform sensor's name as powerinput makes them
+// (hwmon.SanitizeName, and "/" with the channel).
+func validSensorName(s string) bool {
+	if len(s) > 64 || strings.Count(s, "/") > 1 {
+		return false
+	}
+	for _, part := range strings.Split(s, "/") {
+		if part == "" || hwmon.SanitizeName([]byte(part)) != part {
+			return false
+		}
+	}
+	return true
 }
 
 // chosenSources returns the specs of the sources option, in its order.
@@ -193,35 +261,38 @@ func (p *PowerInput) chosenSources() ([]source.Spec, error) {
 // metaphors validates the configured metaphors and merges them with the
 // built-in table.
 func (p *PowerInput) metaphors() ([]metaphor.Metaphor, error) {
-	if err := metaphor.Validate(p.Metaphors, hostFields()); err != nil {
+	if err := metaphor.Validate(p.Metaphors, append(reservedNames(), vmFields()...)); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return metaphor.Merge(p.DefaultMetaphors, p.Metaphors), nil
 }
 
-// deadline bounds the reads of a gather that starts now.
+// deadline bounds reads that start now. Each collector (and each power
+// source) has its own: one that hangs does not eat the time of the next.
 func (p *PowerInput) deadline() time.Time { return time.Now().Add(time.Duration(p.ReadTimeout)) }
 
 // Gather measures one interval and adds its points to acc.
 func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
 	ts := time.Now()
-	deadline := p.deadline()
 	if p.cpu != nil {
-		p.cpu.sample(deadline)
+		p.cpu.sample(p.deadline())
 		if p.CPU {
 			p.cpu.write(acc, ts)
 		}
 	}
-	p.power.gather(acc, ts, deadline)
+	p.power.gather(acc, ts)
+	if p.vms != nil {
+		p.vms.gather(acc, ts, p.deadline())
+	}
 	if p.net != nil {
-		p.net.gather(acc, ts, deadline)
+		p.net.gather(acc, ts, p.deadline())
 	}
 	// After power: they divide this gather's power_host energy.
 	if p.services != nil {
-		p.services.gather(acc, ts, deadline)
+		p.services.gather(acc, ts, p.deadline())
 	}
 	if p.processes != nil {
-		p.processes.gather(acc, ts, deadline)
+		p.processes.gather(acc, ts, p.deadline())
 	}
 	return nil
 }

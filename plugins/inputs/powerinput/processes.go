@@ -51,7 +51,7 @@ type processesCollector struct {
 
 func newProcessesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer, services *servicesCollector) *processesCollector {
 	pc := &processesCollector{scanner: procs.NewScanner(c.HostProc, procs.Options{}), cpu: cpu, say: say,
-		div: newDivider("power_process", "process", c, power, clock)}
+		div: newDivider("power_process", "process", c, power, cpu, clock)}
 	if services != nil && samePIDNumbers(c.HostProc) {
 		pc.services = services
 		services.procs = true
@@ -98,6 +98,9 @@ func (c *processesCollector) guide() {
 }
 
 func (c *processesCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
+	if c.div.power.last.Held {
+		return // as the services: the next scan covers both gathers
+	}
 	if !c.g.Busy() {
 		c.guide()
 	}
@@ -110,10 +113,12 @@ func (c *processesCollector) gather(acc telegraf.Accumulator, ts, deadline time.
 	if err != nil {
 		c.say.once("processes", telegraf.Error, fmt.Sprintf("processes: the scan of %s did not finish in time: %v; no power_process for this interval", c.scanner.Path(), err))
 		c.stale = true
+		c.div.reset()
 		return
 	}
 	if c.err != nil {
 		c.say.once("processes", telegraf.Error, fmt.Sprintf("processes: cannot list processes: %v", c.err))
+		c.div.reset()
 		return // the scanner starts again from a baseline
 	}
 	c.say.once("processes", telegraf.Info, "")
@@ -126,6 +131,7 @@ func (c *processesCollector) gather(acc telegraf.Accumulator, ts, deadline time.
 	} else {
 		c.say.once("processesread", telegraf.Warn, "")
 	}
+	busy, capacity, spanOK := c.div.span()
 	if res.Baseline || c.stale {
 		c.stale = false
 		return
@@ -138,8 +144,5 @@ func (c *processesCollector) gather(acc telegraf.Accumulator, ts, deadline time.
 		}
 		c.loads = append(c.loads, attribute.Load{Name: n.Name, Kind: kind, CPU: n.CPU})
 	}
-	u, ok, _ := c.cpu.Utilisation()
-	if divisible(c.div.power.host, u, ok) {
-		c.div.write(acc, ts, c.div.power.host, u, c.loads)
-	}
+	c.div.divide(acc, ts, c.loads, busy, capacity, spanOK)
 }

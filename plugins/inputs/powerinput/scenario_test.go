@@ -3,10 +3,12 @@ package powerinput
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,15 +21,18 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 	"golang.org/x/tools/txtar"
 
+	"github.com/greencampus/powerinput/internal/fixtures"
 	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // A scenario is a testdata/scenarios/*.txtar archive:
 //
 //	comment            what the scenario shows
-//	config.toml        the [[inputs.powerinput]] options (host_sys, host_proc
-//	                   and vm_powercap_path point into the unpacked tree)
-//	sys/…, proc/…, vm/… the trees
+//	config.toml        the [[inputs.powerinput]] options (host_sys, host_proc,
+//	                   host_dev and vm_powercap_path point into the unpacked
+//	                   tree; $ROOT is the tree's root, as in vm_counter_dir)
+//	sys/…, proc/…, vm/…, dev/… the trees; a file named cmdline holds one
+//	                   argument a line (unpacked with NUL bytes between them)
 //	steps              a script, one command a line:
 //	                     set PATH VALUE   write VALUE to PATH in the tree
 //	                     empty PATH       make PATH empty (a writer that
@@ -36,6 +41,20 @@ import (
 //	                     allow PATH       undo deny
 //	                     copy SRC DST     replace DST by the archive's SRC
 //	                     remove PATH      delete PATH and what is under it
+//	                     line PATH TEXT…  write the rest of the line and a
+//	                                      newline to PATH, making its folders
+//	                                      (a cgroup's cpu.stat, a process's
+//	                                      stat)
+//	                     mkdir PATH       make a folder (a VM's vcpu0 group)
+//	                     symlink PATH TO  make PATH a link to $ROOT/TO
+//	                     expect PATH TEXT PATH must hold TEXT (trailing spaces
+//	                                      and newline aside): a guest counter
+//	                     absent PATH      PATH must not exist
+//	                     msr PATH ADDR VALUE
+//	                                      set register ADDR of the MSR device
+//	                                      file PATH (dev/cpu/N/msr) to VALUE,
+//	                                      creating the file (numbers as Go
+//	                                      writes them: 0x611, 123456)
 //	                     usage GROUP USEC write a cgroup v2 cpu.stat with
 //	                                      usage_usec USEC at
 //	                                      sys/fs/cgroup/GROUP (written as
@@ -60,6 +79,15 @@ import (
 //	                   "N* line" for exactly N times. Whatever the file
 //	                   says, no log line may repeat unless a "N*" entry
 //	                   allows it: each condition is said once.
+//
+// SCENARIO_LOG=1 go test -v -run TestScenarios/NAME prints a scenario's log.
+//
+// The msr driver answers a pread of 8 bytes at offset ADDR with register
+// ADDR, and registers 3 apart (0x611, 0x614) do not overlap. A regular file
+// cannot do that, so a scenario's MSR file holds register ADDR in the 8
+// bytes at offset 8×ADDR (a sparse file: AMD's registers, near 0xC0010000,
+// cost nothing), and the scenario's device opener turns the plugin's pread
+// at ADDR into one at 8×ADDR.
 func TestScenarios(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "scenarios", "*.txtar"))
 	if err != nil || len(files) == 0 {
@@ -91,6 +119,29 @@ func (d *denyOpener) open(path string) (kfile.Reader, error) {
 		return nil, err
 	}
 	return sysfsFile{f}, nil
+}
+
+// openDev opens a scenario's MSR files (regular files with register ADDR
+// at offset 8×ADDR) where the plugin opens /dev/cpu/N/msr.
+func (d *denyOpener) openDev(path string) (kfile.Reader, error) {
+	if d.denied[path] {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}
+	}
+	f, err := kfile.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return registerFile{sysfsFile{f}}, nil
+}
+
+// registerFile reads register ADDR of a scenario's MSR file.
+type registerFile struct{ sysfsFile }
+
+func (f registerFile) ReadAt(b []byte, addr int64) (int, error) {
+	if len(b) != 8 {
+		return 0, &fs.PathError{Op: "read", Path: f.Path(), Err: syscall.EINVAL} // as the msr driver
+	}
+	return f.sysfsFile.ReadAt(b, addr*8)
 }
 
 type sysfsFile struct{ *kfile.File }
@@ -134,7 +185,7 @@ func loadScenarioIn(t testing.TB, file, root string) *scenario {
 			t.Fatal(err)
 		}
 	}
-	for _, f := range ar.Files {
+	for i, f := range ar.Files {
 		switch f.Name {
 		case "config.toml":
 			config = string(f.Data)
@@ -155,18 +206,25 @@ func loadScenarioIn(t testing.TB, file, root string) *scenario {
 					s.wantLog = append(s.wantLog, strings.ReplaceAll(l, "$ROOT", s.root))
 				}
 			}
-		default:
-			path := filepath.Join(s.root, f.Name)
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, f.Data, 0o644); err != nil {
-				t.Fatal(err)
-			}
+		}
+		if filepath.Base(f.Name) == "cmdline" {
+			// /proc/<pid>/cmdline separates arguments with NUL bytes,
+			// which an archive writes as newlines.
+			ar.Files[i].Data = bytes.ReplaceAll(f.Data, []byte("\n"), []byte{0})
 		}
 	}
-	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nvm_powercap_path = %q\n%s",
-		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "vm"), config)
+	tree := func(name string) bool {
+		switch name {
+		case "config.toml", "steps", "expected.out", "expected.log", "doctor.golden":
+			return false
+		}
+		return true
+	}
+	if err := fixtures.Unpack(ar, s.root, tree); err != nil {
+		t.Fatal(err)
+	}
+	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nhost_dev = %q\nvm_powercap_path = %q\n%s",
+		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "dev"), filepath.Join(s.root, "vm"), strings.ReplaceAll(config, "$ROOT", s.root))
 	p, err := ParseConfig(text)
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -174,6 +232,7 @@ func loadScenarioIn(t testing.TB, file, root string) *scenario {
 	p.Log = NewLineLogger(s.log, telegraf.Debug)
 	p.clock = s.clock.Now
 	p.open = s.deny.open
+	p.openDev = s.deny.openDev
 	s.plugin = p
 	return s
 }
@@ -252,6 +311,42 @@ func (s *scenario) run(t testing.TB) {
 			if err := writeTree(filepath.Join(s.root, "proc", f[1], "stat"), text); err != nil {
 				t.Fatalf("steps:%d: %v", n, err)
 			}
+		case f[0] == "line" && len(f) >= 3:
+			// The text is the line after its second field, spaces kept.
+			text := strings.TrimLeft(sc.Text(), " \t")
+			text = strings.TrimLeft(text[len(f[0]):], " \t")
+			text = strings.TrimLeft(text[len(f[1]):], " \t")
+			path := filepath.Join(s.root, f[1])
+			err := os.MkdirAll(filepath.Dir(path), 0o755)
+			if err == nil {
+				err = os.WriteFile(path, []byte(text+"\n"), 0o644)
+			}
+			if err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
+		case f[0] == "mkdir" && len(f) == 2:
+			if err := os.MkdirAll(filepath.Join(s.root, f[1]), 0o755); err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
+		case f[0] == "symlink" && len(f) == 3:
+			if err := os.Symlink(filepath.Join(s.root, f[2]), filepath.Join(s.root, f[1])); err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
+		case f[0] == "expect" && len(f) == 3:
+			b, err := os.ReadFile(filepath.Join(s.root, f[1]))
+			if err != nil {
+				t.Errorf("steps:%d: %v", n, err)
+			} else if got := strings.TrimRight(string(b), " \n"); got != f[2] {
+				t.Errorf("steps:%d: %s holds %q, want %q", n, f[1], got, f[2])
+			}
+		case f[0] == "absent" && len(f) == 2:
+			if _, err := os.Lstat(filepath.Join(s.root, f[1])); err == nil {
+				t.Errorf("steps:%d: %s exists", n, f[1])
+			}
+		case f[0] == "msr" && len(f) == 4:
+			if err := writeRegister(filepath.Join(s.root, f[1]), f[2], f[3]); err != nil {
+				t.Fatalf("steps:%d: %v", n, err)
+			}
 		case f[0] == "deny" && len(f) == 2:
 			s.deny.denied[filepath.Join(s.root, f[1])] = true
 		case f[0] == "allow" && len(f) == 2:
@@ -266,7 +361,7 @@ func (s *scenario) run(t testing.TB) {
 func runScenario(t *testing.T, file string) {
 	s := loadScenario(t, file)
 	defer func() {
-		if t.Failed() {
+		if t.Failed() || os.Getenv("SCENARIO_LOG") != "" {
 			t.Logf("log:\n%s", s.log.String())
 		}
 	}()
@@ -296,6 +391,11 @@ func runScenario(t *testing.T, file string) {
 	seen := map[string]int{}
 	for _, l := range logLines {
 		seen[l]++
+		for _, secret := range []string{"S3cr3t", "$6$"} {
+			if strings.Contains(l, secret) {
+				t.Errorf("log line holds a file's content (%q): %q", secret, l)
+			}
+		}
 	}
 	for l, n := range seen {
 		if n > 1 && !repeatable[l] && !strings.HasPrefix(l, "I! power source now:") {
@@ -310,6 +410,32 @@ func writeTree(path, text string) error {
 		return err
 	}
 	return os.WriteFile(path, []byte(text), 0o644)
+}
+
+// writeRegister sets register addr of a scenario's MSR file to value.
+func writeRegister(path, addr, value string) error {
+	a, err := strconv.ParseInt(addr, 0, 64)
+	if err != nil {
+		return err
+	}
+	v, err := strconv.ParseUint(value, 0, 64)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], v)
+	if _, err := f.WriteAt(b[:], 8*a); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // asWritten returns metrics as they reach Telegraf: serialized by the

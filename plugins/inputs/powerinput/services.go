@@ -45,7 +45,7 @@ type servicesCollector struct {
 
 func newServicesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer) *servicesCollector {
 	return &servicesCollector{hostSys: c.HostSys, cpu: cpu, say: say, points: c.Services,
-		div: newDivider("power_service", "unit", c, power, clock)}
+		div: newDivider("power_service", "unit", c, power, cpu, clock)}
 }
 
 // read runs under the guard: the collector's only I/O.
@@ -68,6 +68,12 @@ func (c *servicesCollector) read() {
 
 func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
 	c.membersOK = false
+	if c.div.power.last.Held {
+		// The power interval goes on into the next gather: so do the
+		// groups' baselines (and the process scan's), or their CPU times
+		// would cover less than the energy.
+		return
+	}
 	err := c.g.Do(deadline, c.read)
 	if !c.points { // walked for the process scan only, silently
 		c.membersOK = err == nil && c.err == nil && c.procs && c.membersErr == nil
@@ -76,6 +82,7 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.T
 	if err != nil {
 		c.say.once("services", telegraf.Error, fmt.Sprintf("services: the control groups under %s/fs/cgroup did not answer: %v; no power_service for this interval", c.hostSys, err))
 		c.tracker = attribute.Tracker{} // the next walk is a baseline
+		c.div.reset()
 		return
 	}
 	if c.err != nil {
@@ -85,6 +92,7 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.T
 		}
 		c.say.once("services", telegraf.Error, msg)
 		c.tracker = attribute.Tracker{}
+		c.div.reset()
 		return
 	}
 	c.say.once("services", telegraf.Info, "")
@@ -106,8 +114,6 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.T
 		}
 	}
 	c.tracker.End()
-	u, ok, _ := c.cpu.Utilisation()
-	if divisible(c.div.power.host, u, ok) {
-		c.div.write(acc, ts, c.div.power.host, u, c.loads)
-	}
+	busy, capacity, ok := c.div.span()
+	c.div.divide(acc, ts, c.loads, busy, capacity, ok)
 }

@@ -7,11 +7,14 @@ import (
 	"time"
 
 	"github.com/greencampus/powerinput/internal/energy"
+	srcmsr "github.com/greencampus/powerinput/internal/source/msr"
+	"github.com/greencampus/powerinput/internal/source/rapl"
 	"github.com/greencampus/powerinput/internal/summary"
 )
 
 // Measure takes a baseline, waits d and returns the machine's power over
-// that interval, with where it comes from in lang.
+// that interval, with where it comes from in lang, and the GPUs and the
+// wall beside it where the machine has them.
 func (p *PowerInput) Measure(d time.Duration, lang string) (summary.Reading, error) {
 	step := func() {
 		if p.cpu != nil {
@@ -19,22 +22,35 @@ func (p *PowerInput) Measure(d time.Duration, lang string) (summary.Reading, err
 		}
 	}
 	step()
-	p.power.chain.Sample(p.deadline())
-	time.Sleep(d)
+	p.power.sample()
+	p.sleep(d)
 	step()
-	r, ok := p.power.chain.Sample(p.deadline())
-	if !ok {
+	s := p.power.sample()
+	if !s.ok {
 		return summary.Reading{}, errors.New("no power source works here (run powerinput -doctor)")
 	}
-	res := r.Result
-	if !res.Complete || res.Interval <= 0 {
-		return summary.Reading{}, fmt.Errorf("source %s gave no complete value for the interval (see the messages above)", r.Source.Name())
+	h, ok := p.power.host(s)
+	if !ok {
+		return summary.Reading{}, fmt.Errorf("source %s gave no complete value for the interval (see the messages above)", s.reading.Source.Name())
 	}
-	return summary.Reading{
-		Label:    r.Source.Label(lang),
-		Power:    energy.Average(res.Total(), res.Interval),
-		Interval: res.Interval,
-	}, nil
+	src := s.reading.Source
+	r := summary.Reading{
+		Label:    src.Label(lang),
+		Power:    energy.Average(h.total, h.interval),
+		Interval: h.interval,
+		Partial:  h.partial,
+		Measured: src.Name() == rapl.Name || src.Name() == srcmsr.Name,
+	}
+	if s.side != nil {
+		r.GPUs = len(s.side.GPUs)
+		r.GPU = energy.Average(h.gpu, h.interval)
+	}
+	if h.wall != nil {
+		r.Wall, r.WallName = h.wall.Power(), h.wall.Sensor.Name
+	}
+	_, _, r.FromWall, ok = h.basis(p.power.basis)
+	r.NoMetaphors = !ok
+	return r, nil
 }
 
 // Summary measures for d and prints the result in lang.

@@ -1,0 +1,116 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/meter"
+)
+
+// fake is a source whose probe and samples the test sets.
+type fake struct {
+	name, model string
+	probeErr    error
+	sampleErr   error
+	probes      int
+	samples     int
+	closed      int
+}
+
+func (f *fake) Name() string                       { return f.name }
+func (f *fake) Model() string                      { return f.model }
+func (f *fake) TDP(meter.Key) energy.Power         { return 0 }
+func (f *fake) Describe() string                   { return f.name + " works" }
+func (f *fake) Explain(err error) (string, string) { return err.Error(), "fix " + f.name }
+func (f *fake) Label(string) string                { return f.name }
+func (f *fake) Close()                             { f.closed++ }
+func (f *fake) Probe(time.Time) error              { f.probes++; return f.probeErr }
+func (f *fake) Sample(time.Time) (*meter.Result, error) {
+	f.samples++
+	if f.sampleErr != nil {
+		return &meter.Result{}, f.sampleErr
+	}
+	return &meter.Result{Interval: time.Second, Complete: true, Parts: []meter.Part{{Energy: energy.Joule}}}, nil
+}
+
+type logged []string
+
+func (l *logged) say(key string, level Level, msg string) {
+	if msg != "" {
+		*l = append(*l, fmt.Sprintf("%d %s", level, msg))
+	}
+}
+
+func TestChainFallsBackAndComesBack(t *testing.T) {
+	rapl := &fake{name: "rapl", probeErr: errors.New("no zones")}
+	model := &fake{name: "model", model: "vcpu"}
+	var log logged
+	c := NewChain([]Source{rapl, model}, log.say, 0)
+	require.Equal(t, model, c.Current())
+	require.Contains(t, log, "2 source rapl unavailable: no zones; fix: fix rapl")
+	require.Contains(t, log, "3 power source now: model (estimate: vcpu model)")
+
+	r, ok := c.Sample()
+	require.True(t, ok)
+	require.Equal(t, model, r.Source)
+	require.Equal(t, 2, rapl.probes, "the preferred source is probed again at every sample")
+
+	rapl.probeErr = nil
+	r, ok = c.Sample()
+	require.True(t, ok)
+	require.Equal(t, rapl, r.Source, "a source that works again is taken back")
+	require.Equal(t, 1, model.closed, "the source left is closed")
+	require.Equal(t, 1, rapl.samples, "its first sample (a baseline) in the same gather")
+
+	// rapl stops: the model stands in within the same sample.
+	rapl.sampleErr = errors.New("stale")
+	rapl.probeErr = errors.New("stale")
+	r, ok = c.Sample()
+	require.True(t, ok)
+	require.Equal(t, model, r.Source)
+}
+
+func TestChainNothingWorks(t *testing.T) {
+	a := &fake{name: "a", probeErr: errors.New("no")}
+	var log logged
+	c := NewChain([]Source{a}, log.say, 0)
+	require.Nil(t, c.Current())
+	_, ok := c.Sample()
+	require.False(t, ok)
+	require.Contains(t, log, "1 "+noSource)
+}
+
+// A source after the current one is never probed: the chain does not
+// leave a working source for a worse one.
+func TestChainDoesNotProbeWorseSources(t *testing.T) {
+	a := &fake{name: "a"}
+	b := &fake{name: "b"}
+	var log logged
+	c := NewChain([]Source{a, b}, log.say, 0)
+	for i := 0; i < 3; i++ {
+		c.Sample()
+	}
+	require.Equal(t, 0, b.probes)
+	require.Equal(t, 1, a.probes)
+}
+
+func TestProblemMessagesNameNoContent(t *testing.T) {
+	for _, p := range []meter.Problem{
+		{Kind: meter.ReadFailed, Channel: "/x/energy_uj", Err: errors.New("parse: not a decimal number"), Held: true},
+		{Kind: meter.Reset, Channel: "/x/energy_uj"},
+		{Kind: meter.Implausible, Channel: "/x/energy_uj", Power: 2000},
+		{Kind: meter.Ambiguous, Channel: "/x/energy_uj"},
+		{Kind: meter.Stale, Channel: "/x/energy_uj"},
+		{Kind: meter.ZeroInterval},
+		{Kind: meter.Missing, Channel: "package 1", Err: errors.New("gone")},
+	} {
+		_, msg := ProblemMessage(p)
+		require.NotEmpty(t, msg)
+		require.Contains(t, msg, p.Channel)
+	}
+}

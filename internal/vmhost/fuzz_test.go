@@ -1,0 +1,89 @@
+package vmhost
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/greencampus/powerinput/internal/fixtures"
+	"github.com/greencampus/powerinput/internal/netdev"
+)
+
+// The archives keep a cmdline one argument a line; the kernel separates
+// them with NUL bytes.
+func cmdlineSeeds() [][]byte {
+	var out [][]byte
+	for _, b := range fixtures.Files("cmdline") {
+		out = append(out, bytes.ReplaceAll(b, []byte("\n"), []byte{0}))
+	}
+	return append(out,
+		[]byte("/usr/bin/qemu-system-x86_64\x00-name\x00guest=a,,b,debug-threads=on\x00-smp\x004,sockets=4\x00"),
+		[]byte("kvm\x00--name\x00x\x00-smp\x00sockets=2,cores=3\x00"),
+		[]byte("qemu-kvm\x00-name\x00"))
+}
+
+func FuzzParseCmdline(f *testing.F) {
+	for _, b := range cmdlineSeeds() {
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		a, err := ParseCmdline(b)
+		if err != nil {
+			return
+		}
+		if a.Name == "" || a.VCPUs < 0 || a.VCPUs > maxVCPUs {
+			t.Fatalf("ParseCmdline(%q) = %+v", b, a)
+		}
+		// The name is bytes of the command line, never more.
+		if !bytes.Contains(b, []byte(strings.ReplaceAll(a.Name, ",", ""))) && !strings.Contains(a.Name, ",") {
+			t.Fatalf("name %q is not in %q", a.Name, b)
+		}
+	})
+}
+
+func FuzzParseScopeName(f *testing.F) {
+	for _, p := range fixtures.Paths() {
+		for _, part := range strings.Split(p, "/") {
+			f.Add(part)
+		}
+	}
+	f.Add(`machine-qemu\x2d1\x2dgreenit.scope`)
+	f.Add(`machine-qemu\x2d3\x2d\x2e\x2e.scope`)
+	f.Add("qemu-4-db.libvirt-qemu")
+	f.Fuzz(func(t *testing.T, dir string) {
+		name, id, ok := ParseScopeName(dir)
+		if !ok {
+			return
+		}
+		if name == "" || id < 0 {
+			t.Fatalf("ParseScopeName(%q) = %q, %d", dir, name, id)
+		}
+		tag := TagName(name)
+		if err := netdev.CheckTagValue(tag); err != nil || Reserved(tag) || !utf8.ValidString(tag) {
+			t.Fatalf("TagName(%q) = %q: %v", name, tag, err)
+		}
+	})
+}
+
+func FuzzParseProcStat(f *testing.F) {
+	for _, b := range fixtures.Files("stat") {
+		f.Add(b)
+	}
+	f.Add([]byte("100 (qemu-system-x86) S 1 100 100 0 -1 4194560 0 0 0 0 150 50 0 0 20 0 9 0 5000 0 0\n"))
+	f.Add([]byte("1 ((a) b)) R 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := ParseProcStat(b)
+		if err != nil {
+			return
+		}
+		if len(s.Comm) > len(b) {
+			t.Fatalf("comm longer than the input")
+		}
+		// Whatever the command name, the counters come from after it.
+		close := bytes.LastIndexByte(b, ')')
+		if close < 0 || !bytes.Contains(b[close:], []byte(" ")) {
+			t.Fatalf("parsed %q without fields after comm", b)
+		}
+	})
+}

@@ -1,0 +1,208 @@
+package vmhost
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/greencampus/powerinput/internal/netdev"
+)
+
+// tree writes files under a temporary root; a file named cmdline has its
+// newlines turned into NUL bytes (one argument a line).
+type tree struct {
+	t    testing.TB
+	root string
+}
+
+func newTree(t testing.TB) *tree {
+	tr := &tree{t: t, root: t.TempDir()}
+	tr.write("proc/stat", "cpu  1000 0 1000 8000 0 0 0 0 0 0\ncpu0 500 0 500 4000 0 0 0 0 0 0\ncpu1 500 0 500 4000 0 0 0 0 0 0\n")
+	return tr
+}
+
+func (tr *tree) write(rel, text string) {
+	tr.t.Helper()
+	if filepath.Base(rel) == "cmdline" {
+		text = strings.ReplaceAll(text, "\n", "\x00")
+	}
+	p := filepath.Join(tr.root, rel)
+	require.NoError(tr.t, os.MkdirAll(filepath.Dir(p), 0o755))
+	require.NoError(tr.t, os.WriteFile(p, []byte(text), 0o644))
+}
+
+func (tr *tree) mkdir(rel string) {
+	tr.t.Helper()
+	require.NoError(tr.t, os.MkdirAll(filepath.Join(tr.root, rel), 0o755))
+}
+
+func (tr *tree) finder() *Finder {
+	return NewFinder(filepath.Join(tr.root, "sys"), filepath.Join(tr.root, "proc"), func() time.Time { return time.Unix(100, 0) })
+}
+
+const v2 = "sys/fs/cgroup/"
+
+func byDomain(vms []VM) map[string]VM {
+	out := map[string]VM{}
+	for _, v := range vms {
+		out[v.Domain] = v
+	}
+	return out
+}
+
+func TestCgroupV2(t *testing.T) {
+	tr := newTree(t)
+	tr.write(v2+"cgroup.controllers", "cpu io memory\n")
+	tr.write(v2+"cpu.stat", "usage_usec 30000000\n")
+	// one: 1 vCPU in libvirt's sub-tree; its name from qemu's command line
+	// differs from the machine name (libvirt drops the '_').
+	one := v2 + `machine.slice/machine-qemu\x2d1\x2dmyvm.scope/`
+	tr.write(one+"cpu.stat", "usage_usec 1000000\nuser_usec 900000\n")
+	tr.write(one+"libvirt/vcpu0/cpu.stat", "usage_usec 1\n")
+	tr.write(one+"libvirt/emulator/cgroup.procs", "4242\n")
+	tr.write("proc/4242/cmdline", "/usr/bin/qemu-system-x86_64\n-name\nguest=my_vm,debug-threads=on\n-smp\n1,sockets=1,cores=1,threads=1\n")
+	// two: 2 vCPUs directly under the scope, no readable emulator.
+	two := v2 + `machine.slice/machine-qemu\x2d2\x2dtwo.scope/`
+	tr.write(two+"cpu.stat", "usage_usec 2000000\n")
+	tr.mkdir(two + "vcpu0")
+	tr.mkdir(two + "vcpu1")
+	// four: no vcpu groups; -smp 4 from its command line.
+	four := v2 + `machine.slice/machine-qemu\x2d3\x2dfour.scope/`
+	tr.write(four+"cpu.stat", "usage_usec 4000000\n")
+	tr.write(four+"cgroup.procs", "77\n")
+	tr.write("proc/77/cmdline", "qemu-kvm\n-smp\ncpus=4,maxcpus=8\n-name\nfour\n")
+	// Not VMs.
+	tr.mkdir(v2 + "machine.slice/machine-lxc\\x2d5\\x2dct.scope")
+	tr.mkdir(v2 + "machine.slice/systemd-nspawn@x.service")
+
+	f := tr.finder()
+	var s Sample
+	require.NoError(t, f.Sample(&s))
+	require.Equal(t, CgroupV2, s.Method)
+	require.Equal(t, BusyCgroupRoot, s.BusyFrom)
+	require.Equal(t, 30*time.Second, s.Busy)
+	require.Equal(t, 2, s.CPUs)
+	require.Empty(t, s.Skipped)
+	got := byDomain(s.VMs)
+	require.Len(t, got, 3)
+	require.Equal(t, VM{ID: filepath.Join(tr.root, one[:len(one)-1]), Domain: "my_vm", NameFromCmdline: true, VCPUs: 1, Usage: time.Second}, got["my_vm"])
+	require.Equal(t, 2, got["two"].VCPUs)
+	require.False(t, got["two"].NameFromCmdline)
+	require.Equal(t, 4, got["four"].VCPUs)
+	require.Equal(t, 4*time.Second, got["four"].Usage)
+
+	// two stops; a new one starts; four moves on (the kept file reads anew).
+	require.NoError(t, os.RemoveAll(filepath.Join(tr.root, two)))
+	tr.write(v2+`machine.slice/machine-qemu\x2d4\x2dnew.scope/cpu.stat`, "usage_usec 5\n")
+	tr.write(four+"cpu.stat", "usage_usec 4500000\n")
+	require.NoError(t, f.Sample(&s))
+	got = byDomain(s.VMs)
+	require.Len(t, got, 3)
+	require.Contains(t, got, "new")
+	require.NotContains(t, got, "two")
+	require.Equal(t, 4500*time.Millisecond, got["four"].Usage)
+}
+
+func TestCgroupV1AndProcStatBusy(t *testing.T) {
+	tr := newTree(t)
+	base := "sys/fs/cgroup/cpu,cpuacct/"
+	tr.write(base+"cpuacct.usage", "garbage\n") // unreadable root: /proc/stat's busy
+	tr.write(base+`machine.slice/machine-qemu\x2d7\x2dweb.scope/cpuacct.usage`, "2500000000\n")
+	tr.mkdir(base + `machine.slice/machine-qemu\x2d7\x2dweb.scope/vcpu0`)
+	// libvirt without systemd.
+	tr.write(base+"machine/qemu-8-db.libvirt-qemu/cpuacct.usage", "1000\n")
+	tr.write(base+"machine/old.libvirt-qemu/cpuacct.usage", "2000\n")
+	f := tr.finder()
+	var s Sample
+	require.NoError(t, f.Sample(&s))
+	require.Equal(t, CgroupV1, s.Method)
+	require.Equal(t, BusyProcStat, s.BusyFrom)
+	require.Equal(t, 20*time.Second, s.Busy) // 2000 ticks of user and system
+	got := byDomain(s.VMs)
+	require.Len(t, got, 3)
+	require.Equal(t, 2500*time.Millisecond, got["web"].Usage)
+	require.Equal(t, 1, got["web"].VCPUs)
+	require.Equal(t, 0, got["db"].VCPUs, "unknown")
+	require.Contains(t, got, "old")
+}
+
+func TestQemuProcesses(t *testing.T) {
+	tr := newTree(t)
+	tr.write("sys/fs/cgroup/cgroup.controllers", "cpu\n") // v2, but no machine.slice
+	tr.write("proc/100/stat", "100 (qemu-system-x86) S 1 100 100 0 -1 4194560 0 0 0 0 150 50 0 0 20 0 9 0 5000 0 0\n")
+	tr.write("proc/100/cmdline", "/usr/bin/qemu-system-x86_64\n-name\nguest=web,,prod,debug-threads=on\n-smp\n4\n")
+	tr.write("proc/200/stat", "200 (bash) S 1 200 200 0 -1 0 0 0 0 0 7 7 0 0 20 0 1 0 6000 0 0\n")
+	tr.write("proc/200/cmdline", "bash\n")
+	// A process whose name has spaces and parentheses.
+	tr.write("proc/300/stat", "300 (qemu (x) y) R 1 300 300 0 -1 0 0 0 0 0 10 10 0 0 20 0 2 0 7000 0 0\n")
+	tr.write("proc/300/cmdline", "qemu-system-aarch64\n-name\nweird\n")
+	f := tr.finder()
+	var s Sample
+	require.NoError(t, f.Sample(&s))
+	require.Equal(t, Processes, s.Method)
+	got := byDomain(s.VMs)
+	require.Len(t, got, 2)
+	require.Equal(t, 2*time.Second, got["web,prod"].Usage)
+	require.Equal(t, 4, got["web,prod"].VCPUs)
+	require.Equal(t, 1, got["weird"].VCPUs, "no -smp: qemu's default")
+
+	// The same PID, a new process: a new ID (a baseline for the caller).
+	id := got["web,prod"].ID
+	tr.write("proc/100/stat", "100 (qemu-system-x86) S 1 100 100 0 -1 4194560 0 0 0 0 1 1 0 0 20 0 9 0 9999 0 0\n")
+	require.NoError(t, f.Sample(&s)) // the kept file sees another start: dropped
+	require.NoError(t, f.Sample(&s)) // found again
+	got = byDomain(s.VMs)
+	require.NotEqual(t, id, got["web,prod"].ID)
+	require.Equal(t, 20*time.Millisecond, got["web,prod"].Usage)
+}
+
+func TestNoStat(t *testing.T) {
+	f := NewFinder(t.TempDir(), t.TempDir(), nil)
+	var s Sample
+	require.Error(t, f.Sample(&s))
+}
+
+func TestParseScopeName(t *testing.T) {
+	for in, want := range map[string]string{
+		`machine-qemu\x2d1\x2dgreenit.scope`:         "greenit",
+		`machine-qemu\x2d12\x2dweb\x2dfront.scope`:   "web-front",
+		`machine-qemu\x2d3\x2d..\x2f..\x2fetc.scope`: "../../etc",
+		"qemu-4-db.libvirt-qemu":                     "db",
+		"db.libvirt-qemu":                            "db",
+	} {
+		got, _, ok := ParseScopeName(in)
+		require.True(t, ok, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, in := range []string{"", "machine-qemu.scope", `machine-qemu\x2dx\x2da.scope`, `machine-qemu\x2d1\x2d.scope`, "machine-lxc-1-a.scope", "libvirt", ".libvirt-qemu"} {
+		_, _, ok := ParseScopeName(in)
+		require.False(t, ok, in)
+	}
+}
+
+func TestSMP(t *testing.T) {
+	for in, want := range map[string]int{
+		"4": 4, "cpus=2,sockets=2": 2, "sockets=2,cores=2,threads=2": 8, "2,maxcpus=8": 2,
+		"": 0, "x": 0, "cpus=0": 0, "sockets=100,cores=100": 0, "maxcpus=4": 0,
+	} {
+		require.Equal(t, want, smpCPUs(in), in)
+	}
+}
+
+func TestTagName(t *testing.T) {
+	require.Equal(t, "greenit", TagName("greenit"))
+	require.Equal(t, "__hypervisor", TagName("_hypervisor"))
+	require.Equal(t, "___x", TagName("__x"))
+	for _, hostile := range []string{"", "a\nb", "bad\\", "\xff", "../../etc/passwd\x00", strings.Repeat("x", 500), "_\x01"} {
+		tag := TagName(hostile)
+		require.NoError(t, netdev.CheckTagValue(tag), "%q → %q", hostile, tag)
+		require.False(t, Reserved(tag))
+		require.LessOrEqual(t, len(tag), MaxTagLen+1)
+		require.NotContains(t, tag, "/")
+	}
+	require.NotEqual(t, TagName("a\x01"), TagName("a\x02"), "the hash keeps them apart")
+}

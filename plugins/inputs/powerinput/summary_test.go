@@ -1,0 +1,48 @@
+package powerinput
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// -summary on the GPU server of the rapl-vs-wall-gpu scenario: the parts
+// (CPUs and memory, the GPU) beside the wall, in English and French, the
+// metaphors counting the parts as its configuration asks.
+func TestSummaryBesideTheWall(t *testing.T) {
+	for lang, want := range map[string][]string{
+		"en": {"Power: 173.0 W (CPUs and memory 128.0 W, GPUs 45.0 W)",
+			"The CPUs and memory draw 128.0 W, the GPUs 45.0 W; the wall socket gives 262.0 W (power_meter). These parts are 66 % of the machine.",
+			"The everyday terms below count the 173.0 W measured part by part.",
+			"17.3  lamps"},
+		"fr": {"Puissance : 173,0 W (processeurs et mémoire 128,0 W, cartes graphiques 45,0 W)",
+			"la prise murale fournit 262,0 W (power_meter). Ces parties font 66 % de la machine."},
+	} {
+		t.Run(lang, func(t *testing.T) {
+			s := loadScenario(t, filepath.Join("testdata", "scenarios", "rapl-vs-wall-gpu.txtar"))
+			s.start(t)
+			s.plugin.sleep = func(d time.Duration) {
+				s.clock.now = s.clock.now.Add(d)
+				for path, v := range map[string]string{
+					"sys/class/powercap/intel-rapl:0/energy_uj":   "1165000000", // 55 W over 3 s
+					"sys/class/powercap/intel-rapl:0:0/energy_uj": "127000000",  // 9 W
+					"sys/class/powercap/intel-rapl:1/energy_uj":   "2165000000",
+					"sys/class/powercap/intel-rapl:1:0/energy_uj": "227000000",
+				} {
+					require.NoError(t, os.WriteFile(filepath.Join(s.root, path), []byte(v+"\n"), 0o644))
+				}
+			}
+			var out bytes.Buffer
+			require.NoError(t, s.plugin.Summary(&out, 3*time.Second, lang))
+			for _, w := range want {
+				require.Contains(t, out.String(), w)
+			}
+			require.Equal(t, 1, strings.Count(out.String(), "262"), out.String())
+		})
+	}
+}

@@ -1,0 +1,356 @@
+package powerinput
+
+import (
+	"cmp"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/influxdata/telegraf"
+
+	"github.com/greencampus/powerinput/internal/attribute"
+	"github.com/greencampus/powerinput/internal/bounded"
+	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/guestcounter"
+	"github.com/greencampus/powerinput/internal/vmhost"
+)
+
+// Fields of power_vm besides power_host's; a metaphor may not take one of
+// these names either.
+const (
+	fieldCPU        = "cpu_seconds"
+	fieldVCPUs      = "vcpus"
+	fieldUnusedPart = "unused_capacity_joules"
+)
+
+func vmFields() []string { return []string{fieldCPU, fieldVCPUs, fieldUnusedPart} }
+
+// Policies for the unused capacity (vm_unused_capacity).
+const (
+	unusedAsItIs   = "unused"
+	unusedByVCPUs  = "vcpus"
+	measurementVMs = "power_vm"
+)
+
+// vmsCollector writes power_vm on a hypervisor: this gather's host energy
+// (power_host's, from the power collector) divided exactly over the VMs by
+// CPU time over the capacity of the interval, with the host's own work and
+// the unused capacity as parts of their own; and, when the host's energy
+// is measured, adds each VM's part to the counter its guest reads.
+type vmsCollector struct {
+	power  *powerCollector
+	say    *sayer
+	policy string
+
+	finder  *vmhost.Finder
+	g       guard.Guard // the VMs' CPU times
+	sample  vmhost.Sample
+	readErr error
+	read    func() // under g; a seam for tests
+
+	counters *guestcounter.Writer // nil: no counters
+	wg       guard.Guard          // the counters' writes
+	pending  map[string]energy.Energy
+	batch    []guestcounter.Add
+	fails    []guestcounter.Failure
+	apply    func()
+	failed   map[string]bool
+
+	tracker attribute.Tracker
+	split   attribute.Split
+	byVCPUs attribute.ByVCPUs
+	at      time.Time
+	primed  bool
+
+	rows    []vmRow
+	loads   []time.Duration
+	vcpus   []int
+	parts   []energy.Energy
+	extra   []energy.Energy
+	fields  map[string]any
+	tags    map[string]string
+	said    bounded.Map[string, bool] // per-VM conditions said (a renamed tag, unknown vCPUs)
+	skipped map[string]bool
+}
+
+// vmRow is one VM of a gather, by tag.
+type vmRow struct {
+	tag    string
+	domain string // "" when VMs of different names share the tag: no counter
+	vcpus  int
+	cpu    time.Duration
+	// counted: the VM has a CPU time for the interval (it is not new).
+	counted bool
+}
+
+func newVMsCollector(hostSys, hostProc, counterDir, policy string, clock func() time.Time, power *powerCollector, say *sayer) *vmsCollector {
+	c := &vmsCollector{
+		power: power, say: say, policy: policy,
+		finder:  vmhost.NewFinder(hostSys, hostProc, clock),
+		pending: map[string]energy.Energy{}, failed: map[string]bool{},
+		fields: map[string]any{}, tags: map[string]string{},
+		skipped: map[string]bool{},
+	}
+	c.read = func() { c.readErr = c.finder.Sample(&c.sample) }
+	if counterDir != "" {
+		c.counters = guestcounter.New(counterDir)
+		c.apply = func() { c.fails = c.counters.Apply(c.batch) }
+	}
+	return c
+}
+
+func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
+	host := c.power.last
+	if host.Held {
+		// The power interval goes on into the next gather: so do the VMs'
+		// baselines, or their CPU times would cover less than the energy.
+		return
+	}
+	err := c.g.Do(deadline, c.read)
+	if err == nil {
+		err = c.readErr
+	}
+	if err != nil {
+		c.say.once("vms:read", telegraf.Warn, fmt.Sprintf("cannot read the VMs' CPU times: %v; the interval's energy is written as domain=%s", err, vmhost.Unattributed))
+		c.tracker, c.primed = attribute.Tracker{}, false // the next reading is a baseline
+		if host.Measured() {
+			c.writeWhole(acc, ts, host)
+		}
+		return
+	}
+	c.say.once("vms:read", telegraf.Info, "")
+	s := &c.sample
+	c.say.once("vms:method", telegraf.Info, fmt.Sprintf("VMs are found by %s under %s", s.Method, s.Where))
+	c.reportSkipped(s)
+	if s.Truncated {
+		c.say.once("vms:truncated", telegraf.Warn, fmt.Sprintf("more than %d VMs: the CPU time of the others counts as domain=%s", vmhost.MaxVMs, vmhost.Hypervisor))
+	}
+
+	c.tracker.Begin()
+	busy, busyOK := c.tracker.Observe("\x00busy from "+s.BusyFrom, s.Busy)
+	c.rows = c.rows[:0]
+	for _, vm := range s.VMs {
+		d, ok := c.tracker.Observe(vm.ID, vm.Usage)
+		c.rows = append(c.rows, vmRow{tag: vmhost.TagName(vm.Domain), domain: vm.Domain, vcpus: vm.VCPUs, cpu: d, counted: ok})
+	}
+	c.tracker.End()
+	c.mergeRows()
+	interval := s.At.Sub(c.at)
+	wasPrimed := c.primed
+	c.at, c.primed = s.At, true
+
+	if !host.Measured() {
+		return // no energy this gather: the baselines moved on with power's
+	}
+	measured := host.Model == ""
+	if measured {
+		c.say.once("vms:model", telegraf.Info, "")
+	} else {
+		c.say.once("vms:model", telegraf.Warn, fmt.Sprintf("the host's power is an estimate (model %s): power_vm carries source=%s, and the guests' counters are not advanced, so that no guest reports an estimate as a measurement", host.Model, host.Source))
+	}
+	if !busyOK || !wasPrimed || interval <= 0 {
+		c.writeWhole(acc, ts, host)
+		c.count(measured, nil, deadline)
+		return
+	}
+
+	// Each VM by its CPU time, the host's own work by the rest of the busy
+	// time, the unused capacity by what is left of CPUs × interval.
+	c.loads, c.vcpus = c.loads[:0], c.vcpus[:0]
+	var sum time.Duration
+	for _, r := range c.rows {
+		if r.counted {
+			c.loads = append(c.loads, r.cpu)
+			c.vcpus = append(c.vcpus, r.vcpus)
+			sum += r.cpu
+		}
+	}
+	capacity := time.Duration(s.CPUs) * interval
+	var own, unused energy.Energy
+	c.parts, own, unused = c.split.ByCPUTime(host.Energy, c.loads, busy, capacity, c.parts)
+	// The same bounds ByCPUTime applies: VMs read after the machine's
+	// total, a machine busier than its capacity by a tick.
+	busy = max(busy, sum)
+	capacity = max(capacity, busy)
+	c.extra = slices.Grow(c.extra[:0], len(c.parts))[:len(c.parts)]
+	clear(c.extra)
+	if c.policy == unusedByVCPUs {
+		unused = c.byVCPUs.Give(unused, c.vcpus, c.extra)
+	}
+	i := 0
+	for _, r := range c.rows {
+		if !r.counted {
+			continue
+		}
+		if c.policy == unusedByVCPUs && r.vcpus == 0 && !c.saidBefore("vcpus:"+r.tag) {
+			c.said.Put("vcpus:"+r.tag, true)
+			c.say.once("vms:vcpus:"+r.tag, telegraf.Warn, fmt.Sprintf("VM %s: its number of vCPUs is unknown, so it gets no share of the unused capacity (vm_unused_capacity = %q)", r.tag, unusedByVCPUs))
+		}
+		c.writeVM(acc, ts, host, r, c.parts[i]+c.extra[i], c.extra[i])
+		i++
+	}
+	c.writePart(acc, ts, host, vmhost.Hypervisor, own, busy-sum, true)
+	c.writePart(acc, ts, host, vmhost.Unused, unused, capacity-busy, true)
+	c.count(measured, c.parts, deadline)
+}
+
+// mergeRows sorts the rows by tag and adds up VMs that share one (two runs
+// of a domain a moment apart, or, in practice never, two names that make
+// the same tag).
+func (c *vmsCollector) mergeRows() {
+	slices.SortFunc(c.rows, func(a, b vmRow) int { return cmp.Compare(a.tag, b.tag) })
+	out := c.rows[:0]
+	for _, r := range c.rows {
+		if n := len(out); n > 0 && out[n-1].tag == r.tag {
+			last := &out[n-1]
+			if last.domain != r.domain {
+				last.domain = ""
+			}
+			last.vcpus = max(last.vcpus, r.vcpus)
+			if r.counted {
+				last.cpu += r.cpu
+				last.counted = true
+			}
+			continue
+		}
+		out = append(out, r)
+		if r.tag != r.domain && !c.saidBefore("tag:"+r.domain) {
+			c.said.Put("tag:"+r.domain, true)
+			c.say.once("vms:tag:"+r.domain, telegraf.Info, fmt.Sprintf("VM %q is written as domain=%q (a name that begins with '_', or that line protocol cannot carry as it is)", r.domain, r.tag))
+		}
+	}
+	c.rows = out
+}
+
+func (c *vmsCollector) reportSkipped(s *vmhost.Sample) {
+	for _, err := range s.Skipped {
+		msg := fmt.Sprintf("a VM could not be read this time: %v; its CPU time counts as domain=%s until it can", err, vmhost.Hypervisor)
+		if !c.skipped[msg] {
+			c.skipped[msg] = true
+			c.say.once("vms:skip:"+msg, telegraf.Warn, msg)
+		}
+	}
+	if len(s.Skipped) == 0 && len(c.skipped) > 0 {
+		clear(c.skipped) // said again if it comes back after a clean reading
+	}
+}
+
+// writeVM writes one VM's point.
+func (c *vmsCollector) writeVM(acc telegraf.Accumulator, ts time.Time, host hostReading, r vmRow, e, unusedShare energy.Energy) {
+	c.fieldsFor(host, e)
+	c.fields[fieldCPU] = r.cpu.Seconds()
+	if r.vcpus > 0 {
+		c.fields[fieldVCPUs] = int64(r.vcpus)
+	}
+	if c.policy == unusedByVCPUs {
+		c.fields[fieldUnusedPart] = unusedShare.Joules()
+	}
+	c.add(acc, ts, host, r.tag)
+}
+
+// writePart writes a part that is not a VM's.
+func (c *vmsCollector) writePart(acc telegraf.Accumulator, ts time.Time, host hostReading, tag string, e energy.Energy, cpu time.Duration, withCPU bool) {
+	c.fieldsFor(host, e)
+	if withCPU {
+		c.fields[fieldCPU] = cpu.Seconds()
+	}
+	c.add(acc, ts, host, tag)
+}
+
+// writeWhole writes the interval's whole energy as unattributed.
+func (c *vmsCollector) writeWhole(acc telegraf.Accumulator, ts time.Time, host hostReading) {
+	c.writePart(acc, ts, host, vmhost.Unattributed, host.Energy, 0, false)
+}
+
+func (c *vmsCollector) fieldsFor(host hostReading, e energy.Energy) {
+	clear(c.fields)
+	c.fields[fieldPower] = energy.Average(e, host.Interval).Watts()
+	c.fields[fieldEnergy] = e.Joules()
+	c.fields[fieldInterval] = host.Interval.Seconds()
+	c.power.metaphorFields(c.fields, e, host.Interval)
+}
+
+func (c *vmsCollector) add(acc telegraf.Accumulator, ts time.Time, host hostReading, tag string) {
+	clear(c.tags)
+	c.tags["domain"] = tag
+	c.tags["source"] = host.Source
+	if host.Model != "" {
+		c.tags["model"] = host.Model
+	}
+	acc.AddGauge(measurementVMs, c.fields, c.tags, ts)
+}
+
+// count adds the VMs' parts (parts: by counted row; nil: none) to their
+// guests' counters, when the host's energy is measured, and writes them.
+// A VM without a part this interval (new) has its counter made, at 0 more.
+func (c *vmsCollector) count(measured bool, parts []energy.Energy, deadline time.Time) {
+	if c.counters == nil || !measured {
+		return
+	}
+	i := 0
+	for _, r := range c.rows {
+		var e energy.Energy
+		if r.counted && parts != nil {
+			e = parts[i] + c.extra[i]
+			i++
+		}
+		if r.domain != "" {
+			c.pending[r.domain] += e
+		}
+	}
+	c.flush(deadline)
+}
+
+// flush writes the pending energy to the counters, under the guard: a
+// counter folder on a mount that hangs must not hold the gather. While an
+// earlier write has not returned, energy stays pending.
+func (c *vmsCollector) flush(deadline time.Time) {
+	if len(c.pending) == 0 {
+		return
+	}
+	if c.wg.Busy() {
+		c.say.once("vms:counters", telegraf.Warn, fmt.Sprintf("writing the guests' counters under %s has not returned (a hung mount?): their energy is kept until it does", c.counters.Dir()))
+		return
+	}
+	c.batch = c.batch[:0]
+	for d, e := range c.pending {
+		c.batch = append(c.batch, guestcounter.Add{Domain: d, Energy: e})
+	}
+	clear(c.pending)
+	if err := c.wg.Do(deadline, c.apply); err != nil {
+		c.say.once("vms:counters", telegraf.Warn, fmt.Sprintf("writing the guests' counters under %s did not return in time: %v", c.counters.Dir(), err))
+		return
+	}
+	c.say.once("vms:counters", telegraf.Info, "")
+	for _, f := range c.fails {
+		if !c.failed[f.Domain] {
+			c.failed[f.Domain] = true
+			c.say.once("vms:counter:"+f.Domain, telegraf.Warn, fmt.Sprintf("no counter for VM %q: %v", f.Domain, f.Err))
+		}
+	}
+	if len(c.fails) == 0 && len(c.failed) > 0 {
+		for d := range c.failed {
+			c.say.once("vms:counter:"+d, telegraf.Info, "")
+		}
+		clear(c.failed)
+	}
+}
+
+// checkVMOptions validates the hypervisor mode's options.
+func checkVMOptions(policy, counterDir string) error {
+	if policy != unusedAsItIs && policy != unusedByVCPUs {
+		return fmt.Errorf("vm_unused_capacity = %q: want %q (written as domain=%s) or %q (given to the VMs in proportion to their vCPUs): %w", policy, unusedAsItIs, vmhost.Unused, unusedByVCPUs, ErrConfig)
+	}
+	if counterDir != "" && !filepath.IsAbs(counterDir) {
+		return fmt.Errorf("vm_counter_dir = %q: want an absolute path, or \"\" for no guest counters: %w", counterDir, ErrConfig)
+	}
+	return nil
+}
+
+// saidBefore reports whether a per-VM condition was said.
+func (c *vmsCollector) saidBefore(key string) bool {
+	_, ok := c.said.Get(key)
+	return ok
+}

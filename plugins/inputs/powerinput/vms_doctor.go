@@ -1,0 +1,96 @@
+package powerinput
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+
+	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/guestcounter"
+	"github.com/greencampus/powerinput/internal/vmhost"
+)
+
+// doctorVMs says, on a hypervisor, which VMs were found and how, whether
+// their guests' counters can be written, and how to share a VM's folder
+// with its guest. On a machine without VMs and without vms = true it says
+// nothing.
+func (p *PowerInput) doctorVMs(w io.Writer) {
+	f := vmhost.NewFinder(p.HostSys, p.HostProc, nil)
+	var s vmhost.Sample
+	var err error
+	var g guard.Guard
+	if gerr := g.Do(p.deadline(), func() { err = f.Sample(&s) }); gerr != nil {
+		err = gerr
+	} else {
+		defer f.Close()
+	}
+	if !p.VMs {
+		if err == nil && len(s.VMs) > 0 {
+			fmt.Fprintf(w, "vms    %d VM(s) found by %s: set vms = true to divide this host's energy over them (power_vm) and give each guest its counter\n", len(s.VMs), s.Method)
+		}
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(w, "vms    cannot read the VMs' CPU times: %v\n", err)
+		return
+	}
+	if len(s.VMs) == 0 {
+		fmt.Fprintf(w, "vms    no VM found (looked in libvirt's cgroups under %s, then for qemu processes under %s); power_vm will hold the host's own work and its unused capacity\n", p.HostSys, p.HostProc)
+	} else {
+		fmt.Fprintf(w, "vms    %d VM(s) found by %s under %s; the machine's busy time from %s, %d CPUs\n", len(s.VMs), s.Method, s.Where, s.BusyFrom, s.CPUs)
+	}
+	vms := slices.Clone(s.VMs)
+	slices.SortFunc(vms, func(a, b vmhost.VM) int { return cmp.Compare(a.Domain, b.Domain) })
+	for _, vm := range vms {
+		vcpus := "vCPUs unknown"
+		if vm.VCPUs > 0 {
+			vcpus = fmt.Sprintf("%d vCPU(s)", vm.VCPUs)
+		}
+		from := "name from qemu's command line"
+		if !vm.NameFromCmdline {
+			from = "name from its cgroup (libvirt's machine name, which may differ from the domain's)"
+		}
+		line := fmt.Sprintf("       %q: %s, %s", vm.Domain, vcpus, from)
+		if tag := vmhost.TagName(vm.Domain); tag != vm.Domain {
+			line += fmt.Sprintf(", written as domain=%q", tag)
+		}
+		fmt.Fprintln(w, line)
+	}
+	for _, e := range s.Skipped {
+		fmt.Fprintf(w, "       not readable now: %v\n", e)
+	}
+	dir := p.VMCounterDir
+	if dir == "" {
+		fmt.Fprintln(w, "vms    guest counters: off (vm_counter_dir is empty)")
+		return
+	}
+	exists, err := guestcounter.Check(dir)
+	switch {
+	case err != nil:
+		fmt.Fprintf(w, "vms    guest counters: cannot write under %s: %v\n       fix: run powerinput as a user that may write there, or set vm_counter_dir to a folder it may\n", dir, err)
+	case !exists:
+		fmt.Fprintf(w, "vms    guest counters: %s will be made at the first write; each guest reads <folder>/<domain>/%s/energy_uj\n", dir, guestcounter.Zone)
+	default:
+		fmt.Fprintf(w, "vms    guest counters: %s is writable; each guest reads <folder>/<domain>/%s/energy_uj\n", dir, guestcounter.Zone)
+	}
+	for _, vm := range vms {
+		if err := guestcounter.CheckName(vm.Domain); err != nil {
+			fmt.Fprintf(w, "       no counter for %q: %v\n", vm.Domain, err)
+		}
+	}
+	name := "DOMAIN"
+	if len(vms) > 0 && guestcounter.CheckName(vms[0].Domain) == nil {
+		name = vms[0].Domain
+	}
+	fmt.Fprintf(w, `vms    to share a VM's folder with its guest, add to its domain XML (virsh edit %s), inside <devices>:
+         <filesystem type='mount' accessmode='passthrough'>
+           <source dir='%s'/>
+           <target dir='scaphandre'/>
+           <readonly/>
+         </filesystem>
+       then, in the guest: mount -t 9p -o trans=virtio,version=9p2000.L,ro scaphandre /var/scaphandre
+       (the guest's powerinput reads it with its vm source: vm_powercap_path = "/var/scaphandre")
+`, name, filepath.Join(dir, name))
+}

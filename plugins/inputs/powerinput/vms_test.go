@@ -1,0 +1,146 @@
+package powerinput
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tgconfig "github.com/influxdata/telegraf/config"
+	"github.com/influxdata/telegraf/testutil"
+
+	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/vmhost"
+)
+
+// powerVM returns the power_vm points of acc by domain, and their sum.
+func powerVM(t *testing.T, acc *testutil.Accumulator) (map[string]float64, float64) {
+	t.Helper()
+	out, sum := map[string]float64{}, 0.0
+	for _, m := range acc.GetTelegrafMetrics() {
+		if m.Name() != measurementVMs {
+			continue
+		}
+		d, _ := m.GetTag("domain")
+		e, _ := m.GetField(fieldEnergy)
+		out[d] += e.(float64)
+		sum += e.(float64)
+	}
+	return out, sum
+}
+
+// A read of the VMs' CPU times that hangs (a hung /proc or cgroup mount)
+// gives no VM a value for the interval: the interval's energy is written
+// whole as _unattributed (so that power_vm still adds up to power_host),
+// the gather is not held beyond read_timeout, and the next reading is a
+// baseline.
+func TestVMsHungRead(t *testing.T) {
+	s := loadScenario(t, filepath.Join("testdata", "scenarios", "vms-start-stop.txtar"))
+	s.plugin.ReadTimeout = tgconfig.Duration(50 * time.Millisecond)
+	rapl := "set sys/class/powercap/intel-rapl:0/energy_uj "
+	steps := s.steps
+	s.steps = steps[:strings.Index(steps, "gather\nset sys/class/powercap/intel-rapl:0/energy_uj 1400000000")+len("gather\n")]
+	s.run(t)
+	got, sum := powerVM(t, s.acc)
+	if sum != 200 || got["a"] != 20 || got["b"] != 20 {
+		t.Fatalf("before the hang: %v (sum %v)", got, sum)
+	}
+
+	block := make(chan struct{})
+	read := s.plugin.vms.read
+	s.plugin.vms.read = func() { <-block; read() }
+	s.acc.ClearMetrics()
+	s.steps = rapl + "1400000000\ngather\n"
+	start := time.Now()
+	s.run(t)
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("the gather took %s with read_timeout 50ms", d)
+	}
+	got, sum = powerVM(t, s.acc)
+	if len(got) != 1 || got[vmhost.Unattributed] != 200 || sum != 200 {
+		t.Fatalf("during the hang: %v, want all 200 J as %s", got, vmhost.Unattributed)
+	}
+	if !strings.Contains(s.log.String(), "W! cannot read the VMs' CPU times: did not return in time") {
+		t.Errorf("no warning of the hang in the log:\n%s", s.log)
+	}
+
+	// Still hung: the guard refuses new work; the same again, said once.
+	s.acc.ClearMetrics()
+	s.steps = rapl + "1600000000\ngather\n"
+	s.run(t)
+	if got, _ = powerVM(t, s.acc); got[vmhost.Unattributed] != 200 {
+		t.Fatalf("while still hung: %v", got)
+	}
+
+	// The read returns: a baseline (still unattributed), then shares again.
+	close(block)
+	for s.plugin.vms.g.Busy() {
+		time.Sleep(time.Millisecond)
+	}
+	s.acc.ClearMetrics()
+	a := `line sys/fs/cgroup/machine.slice/machine-qemu\x2d1\x2da.scope/cpu.stat usage_usec `
+	s.steps = rapl + "1800000000\n" + a + "20000000\ngather\n" + rapl + "2000000000\n" + a + "22000000\ngather\n"
+	s.run(t)
+	got, sum = powerVM(t, s.acc)
+	if sum != 400 || got[vmhost.Unattributed] != 200 || got["a"] == 0 {
+		t.Fatalf("after the hang: %v (sum %v)", got, sum)
+	}
+}
+
+// BenchmarkAttribute100 is the attribution step of a gather on a
+// hypervisor with 100 VMs: their CPU times (given without I/O) turned into
+// intervals, the exact split of the host's energy, and 102 power_vm points
+// with their metaphor fields handed to the accumulator. "counters" adds
+// the 100 guest counters' writes (pwrite on the test's file system).
+func BenchmarkAttribute100(b *testing.B) {
+	for _, counters := range []bool{false, true} {
+		name := "points"
+		if counters {
+			name = "points+counters"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := loadScenario(b, filepath.Join("testdata", "scenarios", "vms-split.txtar"))
+			s.plugin.Log = testutil.Logger{Quiet: true}
+			s.plugin.DefaultMetaphors = true
+			if !counters {
+				s.plugin.VMCounterDir = ""
+			}
+			s.start(b)
+			c := s.plugin.vms
+			vms := make([]vmhost.VM, 100)
+			for i := range vms {
+				vms[i] = vmhost.VM{ID: fmt.Sprintf("scope %d", i), Domain: fmt.Sprintf("vm%03d", i), VCPUs: 2}
+			}
+			at := time.Unix(1_700_000_000, 0)
+			c.read = func() {
+				smp := &c.sample
+				smp.Method, smp.CPUs, smp.BusyFrom = vmhost.CgroupV2, 64, vmhost.BusyCgroupRoot
+				smp.VMs = smp.VMs[:0]
+				for i := range vms {
+					vms[i].Usage += time.Duration(i+1) * 20 * time.Millisecond
+					smp.VMs = append(smp.VMs, vms[i])
+				}
+				smp.Busy += 150 * time.Second
+				at = at.Add(10 * time.Second)
+				smp.At = at
+				c.readErr = nil
+			}
+			s.plugin.power.last = hostReading{Energy: 3_000_000_007, Interval: 10 * time.Second, Source: "rapl"}
+			acc := &testutil.Accumulator{Discard: true}
+			ts := time.Now()
+			c.gather(acc, ts, time.Time{})
+			c.gather(acc, ts, time.Time{})
+			b.ReportAllocs()
+			for b.Loop() {
+				c.gather(acc, ts, time.Time{})
+			}
+			acc.Discard = false
+			c.gather(acc, ts, time.Time{})
+			got, sum := powerVM(&testing.T{}, acc)
+			if len(got) != 102 || energy.Energy(sum*1e6+0.5) != 3_000_000_007 {
+				b.Fatalf("%d parts adding up to %v J", len(got), sum)
+			}
+		})
+	}
+}
