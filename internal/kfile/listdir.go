@@ -18,7 +18,7 @@ func ListDir(path string, max int) ([]string, error) {
 	var fd int
 	var err error
 	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+		fd, err = syscall.Open(path, dirFlags, 0)
 		if err != syscall.EINTR {
 			break
 		}
