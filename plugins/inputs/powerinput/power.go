@@ -202,16 +202,10 @@ type devicePower struct {
 	hasPkg, hasDRAM bool
 }
 
-func (c *powerCollector) write(acc telegraf.Accumulator, s sample, ts time.Time) {
-	r := s.reading
+// writePackages writes powerstat_package: each package's (or die's)
+// package and DRAM parts together, with its TDP.
+func (c *powerCollector) writePackages(acc telegraf.Accumulator, r source.Reading, ts time.Time) {
 	res := r.Result
-	if res.Interval <= 0 || len(res.Parts) == 0 {
-		return
-	}
-	if c.fields == nil {
-		c.fields, c.tags = map[string]any{}, map[string]string{}
-	}
-	src, mdl := r.Source.Name(), r.Source.Model()
 	devices := c.devices[:0]
 	defer func() { c.devices = devices }()
 	for _, p := range res.Parts {
@@ -248,9 +242,22 @@ func (c *powerCollector) write(acc telegraf.Accumulator, s sample, ts time.Time)
 		if d.key.Die != meter.NoDie {
 			c.tags["die"] = strconv.Itoa(d.key.Die)
 		}
-		c.sourceTags(src, mdl)
+		c.sourceTags(r.Source.Name(), r.Source.Model())
 		acc.AddGauge("powerstat_package", c.fields, c.tags, ts)
 	}
+}
+
+func (c *powerCollector) write(acc telegraf.Accumulator, s sample, ts time.Time) {
+	r := s.reading
+	res := r.Result
+	if res.Interval <= 0 || len(res.Parts) == 0 {
+		return
+	}
+	if c.fields == nil {
+		c.fields, c.tags = map[string]any{}, map[string]string{}
+	}
+	src, mdl := r.Source.Name(), r.Source.Model()
+	c.writePackages(acc, r, ts)
 	h, ok := c.host(s)
 	if !ok {
 		return // a part is missing or doubtful: a host total would be false

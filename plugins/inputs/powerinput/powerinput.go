@@ -78,18 +78,7 @@ func (p *PowerInput) Init() error {
 	if p.Log == nil {
 		return fmt.Errorf("no logger set: %w", ErrConfig)
 	}
-	if p.clock == nil {
-		p.clock = time.Now
-	}
-	if p.sleep == nil {
-		p.sleep = time.Sleep
-	}
-	if p.open == nil {
-		p.open = kfile.OpenReader
-	}
-	if p.openDev == nil {
-		p.openDev = kfile.DeviceOpener(msr.Major)
-	}
+	p.seams()
 	if err := p.check(); err != nil {
 		return err
 	}
@@ -107,6 +96,48 @@ func (p *PowerInput) Init() error {
 	if needCPU {
 		p.cpu.prime(p.deadline())
 	}
+	p.power = p.newPowerCollector(specs, table)
+	if p.VMs {
+		p.vms = newVMsCollector(p.HostSys, p.HostProc, p.VMCounterDir, p.VMUnusedCapacity, p.clock, p.power, p.say)
+	}
+	if !needCPU {
+		p.cpu = nil
+	}
+	if p.Services || p.Processes {
+		// Without services, the control groups still guide the process
+		// scan (processes.go), writing nothing.
+		p.services = newServicesCollector(p.Config, p.power, p.cpu, p.clock, p.say)
+	}
+	if p.Processes {
+		p.processes = newProcessesCollector(p.Config, p.power, p.cpu, p.clock, p.say, p.services)
+	}
+	if p.Net {
+		if p.net, err = newNetCollector(p.HostProc, p.HostSys, p.Interfaces, os.Getenv("HOST_PROC") != "", p.say); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seams sets what tests may replace to what the program uses.
+func (p *PowerInput) seams() {
+	if p.clock == nil {
+		p.clock = time.Now
+	}
+	if p.sleep == nil {
+		p.sleep = time.Sleep
+	}
+	if p.open == nil {
+		p.open = kfile.OpenReader
+	}
+	if p.openDev == nil {
+		p.openDev = kfile.DeviceOpener(msr.Major)
+	}
+}
+
+// newPowerCollector makes the chosen power sources, their chain, and the
+// sensors beside it. The sources receive what they need in an Env.
+func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Metaphor) *powerCollector {
 	env := source.Env{
 		HostSys:        p.HostSys,
 		HostProc:       p.HostProc,
@@ -139,28 +170,8 @@ func (p *PowerInput) Init() error {
 		Open:       p.open,
 		OpenDev:    p.openDev,
 	}, p.say.source)
-	p.power = &powerCollector{chain: chain, sensors: side, sensorTimeout: time.Duration(p.ReadTimeout),
+	return &powerCollector{chain: chain, sensors: side, sensorTimeout: time.Duration(p.ReadTimeout),
 		basis: p.MetaphorBasis, carbon: p.CarbonIntensity, table: table}
-	if p.VMs {
-		p.vms = newVMsCollector(p.HostSys, p.HostProc, p.VMCounterDir, p.VMUnusedCapacity, p.clock, p.power, p.say)
-	}
-	if !needCPU {
-		p.cpu = nil
-	}
-	if p.Services || p.Processes {
-		// Without services, the control groups still guide the process
-		// scan (processes.go), writing nothing.
-		p.services = newServicesCollector(p.Config, p.power, p.cpu, p.clock, p.say)
-	}
-	if p.Processes {
-		p.processes = newProcessesCollector(p.Config, p.power, p.cpu, p.clock, p.say, p.services)
-	}
-	if p.Net {
-		if p.net, err = newNetCollector(p.HostProc, p.HostSys, p.Interfaces, os.Getenv("HOST_PROC") != "", p.say); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // check validates the options that need no file.

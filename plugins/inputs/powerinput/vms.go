@@ -156,8 +156,13 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) 
 		return
 	}
 
-	// Each VM by its CPU time, the host's own work by the rest of the busy
-	// time, the unused capacity by what is left of CPUs × interval.
+	c.divide(acc, ts, host, busy, time.Duration(s.CPUs)*interval, measured, deadline)
+}
+
+// divide writes the interval's host energy divided by CPU time: each VM by
+// its CPU time, the host's own work by the rest of the busy time, the
+// unused capacity by what is left of CPUs × interval.
+func (c *vmsCollector) divide(acc telegraf.Accumulator, ts time.Time, host hostReading, busy, capacity time.Duration, measured bool, deadline time.Time) {
 	c.loads, c.vcpus = c.loads[:0], c.vcpus[:0]
 	var sum time.Duration
 	for _, r := range c.rows {
@@ -167,7 +172,6 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) 
 			sum += r.cpu
 		}
 	}
-	capacity := time.Duration(s.CPUs) * interval
 	var own, unused energy.Energy
 	c.parts, own, unused = c.split.ByCPUTime(host.Energy, c.loads, busy, capacity, c.parts)
 	// The same bounds ByCPUTime applies: VMs read after the machine's
