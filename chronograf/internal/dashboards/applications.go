@@ -33,7 +33,7 @@ func applications(w applicationsWords) Dashboard {
 	km := metaphor("ebike_km").Words(w.lang).Unit
 	powerGraph := func(id, title, m, tag string) spec {
 		return graph(id, title, 8, "W", "W",
-			simple(m, []sel{{"mean", "power_watts", "W"}}, []string{during, onHost, notUnused}, true, tag))
+			simple(m, []sel{{"mean", "power_watts", "W"}}, []string{during, onHost, notUnused}, true, tag, "kind"))
 	}
 	topTable := func(id, title, m, tag, label string) spec {
 		return table(id, title, 4, "Wh", topBy(m, tag, "energy_joules", "Wh", " / 3600"),

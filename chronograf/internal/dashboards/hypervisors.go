@@ -98,7 +98,7 @@ func HypervisorsEN() Dashboard {
 		aboutName: "How a host's energy is divided",
 		about: `Choose the hypervisor and one of its VMs under **Variables**, at the top right.
 
-Every interval, the hypervisor's measured energy (packages and DRAM, as in its own power) is divided exactly, to the microjoule, by CPU time: each VM gets the share of the host's CPU capacity (CPUs × interval) it used. What is left is shown as two parts of its own:
+Every interval, the hypervisor's measured energy (packages, DRAM and any GPUs, as in its own power) is divided exactly, to the microjoule, by CPU time: each VM gets the share of the host's CPU capacity (CPUs × interval) it used. What is left is shown as two parts of its own:
 
 - **_hypervisor**: CPU time used outside any VM (the system, libvirt, agents; and a VM in the interval it starts or stops);
 - **_unused**: the capacity nobody used. This is not the machine's idle power: every part carries some of that. (With vm_unused_capacity = "vcpus" this part goes to the VMs by their vCPUs.)
@@ -122,7 +122,7 @@ func HypervisorsFR() Dashboard {
 		aboutName: "Comment l'énergie d'un serveur est partagée",
 		about: `Choisissez l'hyperviseur et l'une de ses VM sous **Variables**, en haut à droite.
 
-À chaque intervalle, l'énergie mesurée de l'hyperviseur (processeurs et mémoire, comme sa propre consommation) est partagée exactement, au microjoule près, selon le temps processeur : chaque VM reçoit la part de la capacité du serveur (processeurs × intervalle) qu'elle a utilisée. Le reste apparaît en deux parts à elles :
+À chaque intervalle, l'énergie mesurée de l'hyperviseur (processeurs, mémoire et cartes graphiques éventuelles, comme sa propre consommation) est partagée exactement, au microjoule près, selon le temps processeur : chaque VM reçoit la part de la capacité du serveur (processeurs × intervalle) qu'elle a utilisée. Le reste apparaît en deux parts à elles :
 
 - **_hypervisor** : le temps processeur utilisé hors de toute VM (le système, libvirt, les agents ; et une VM dans l'intervalle où elle démarre ou s'arrête) ;
 - **_unused** : la capacité que personne n'a utilisée. Ce n'est pas la consommation au repos de la machine : chaque part en porte un peu. (Avec vm_unused_capacity = "vcpus", cette part va aux VM selon leurs vCPU.)

@@ -132,21 +132,27 @@ func (dv *divider) write(acc telegraf.Accumulator, ts time.Time, host hostReadin
 	busy = max(busy, sum)
 	capacity = max(capacity, busy)
 	for i, l := range out[:n] {
-		dv.add(acc, ts, l.Name, l.Kind, dv.parts[i], l.CPU, host.Interval)
+		dv.add(acc, ts, host, l.Name, l.Kind, dv.parts[i], l.CPU)
 	}
-	dv.add(acc, ts, partOther, partOther, dv.parts[n], other, host.Interval)
-	dv.add(acc, ts, partUnattributed, partUnattributed, own, busy-sum, host.Interval)
-	dv.add(acc, ts, partUnused, partUnused, unused, capacity-busy, host.Interval)
+	dv.add(acc, ts, host, partOther, partOther, dv.parts[n], other)
+	dv.add(acc, ts, host, partUnattributed, partUnattributed, own, busy-sum)
+	dv.add(acc, ts, host, partUnused, partUnused, unused, capacity-busy)
 }
 
-func (dv *divider) add(acc telegraf.Accumulator, ts time.Time, name, kind string, e energy.Energy, cpu, interval time.Duration) {
+// add writes one part. It carries the host's source (and model) tags: a
+// part of an estimated host's energy is an estimate too, and says so.
+func (dv *divider) add(acc telegraf.Accumulator, ts time.Time, host hostReading, name, kind string, e energy.Energy, cpu time.Duration) {
 	clear(dv.fields)
-	dv.fields[fieldPower] = energy.Average(e, interval).Watts()
+	dv.fields[fieldPower] = energy.Average(e, host.Interval).Watts()
 	dv.fields[fieldEnergy] = e.Joules()
 	dv.fields[fieldCPUSeconds] = cpu.Seconds()
-	dv.power.metaphorFields(dv.fields, e, interval)
+	dv.power.metaphorFields(dv.fields, e, host.Interval)
 	clear(dv.tags)
 	dv.tags[dv.nameTag] = name
 	dv.tags["kind"] = kind
+	dv.tags["source"] = host.Source
+	if host.Model != "" {
+		dv.tags["model"] = host.Model
+	}
 	acc.AddGauge(dv.measurement, dv.fields, dv.tags, ts)
 }

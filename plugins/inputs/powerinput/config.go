@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
-	tgconfig "github.com/influxdata/telegraf/config"
 
 	"github.com/greencampus/powerinput/internal/metaphor"
 	"github.com/greencampus/powerinput/internal/source/model"
@@ -31,7 +30,7 @@ type Config struct {
 	// then those of the sensors beside it: reads that do not answer in
 	// time (a hung mount, a hung ACPI method) give no value for the
 	// interval.
-	ReadTimeout tgconfig.Duration `toml:"read_timeout"`
+	ReadTimeout Duration `toml:"read_timeout"`
 
 	CPU        bool     `toml:"cpu"`
 	PerCPU     bool     `toml:"percpu"`
@@ -75,7 +74,7 @@ func defaults() Config {
 		VCPUMinWatts:     model.DefaultVCPUMinWatts,
 		VCPUMaxWatts:     model.DefaultVCPUMaxWatts,
 		VMStaleIntervals: 3,
-		ReadTimeout:      tgconfig.Duration(time.Second),
+		ReadTimeout:      Duration(time.Second),
 		CPU:              true,
 		PerCPU:           true,
 		TotalCPU:         true,

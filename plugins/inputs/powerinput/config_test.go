@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/greencampus/powerinput/internal/fixtures"
 
@@ -156,4 +157,17 @@ func TestEnvironmentInStrings(t *testing.T) {
 	require.Equal(t, env["EVIL"], p.VMPowercapPath, "the value is data")
 	require.Equal(t, []string{"rapl", "msr", "vm", "model"}, p.Sources, "the environment did not add an option")
 	require.Equal(t, "costs $5", p.Metaphors[0].Label)
+}
+
+func TestReadTimeoutForms(t *testing.T) {
+	for text, want := range map[string]time.Duration{`"250ms"`: 250 * time.Millisecond, `2`: 2 * time.Second, `0.5`: 500 * time.Millisecond} {
+		p, err := ParseConfig("[[inputs.powerinput]]\nread_timeout = " + text + "\n")
+		require.NoError(t, err, text)
+		require.Equal(t, want, time.Duration(p.ReadTimeout), text)
+	}
+	for _, text := range []string{`"soon"`, `-3`, `true`} {
+		_, err := ParseConfig("[[inputs.powerinput]]\nread_timeout = " + text + "\n")
+		require.ErrorIs(t, err, ErrConfig, text)
+		require.ErrorContains(t, err, "read_timeout", text)
+	}
 }

@@ -9,7 +9,7 @@ import (
 
 // Doctor exit codes, so scripts can tell.
 const (
-	DoctorMeasured  = 0 // a measuring source (rapl or vm) works
+	DoctorMeasured  = 0 // a measuring source (rapl, msr or vm) works
 	DoctorModelOnly = 1 // only the estimate is left
 	DoctorNothing   = 2 // no source works
 )
@@ -93,7 +93,7 @@ func (p *PowerInput) doctorSensors(w io.Writer) {
 	switch {
 	case p.MetaphorBasis == basisParts:
 		m = "the host total, power_watts"
-	case p.MetaphorBasis == basisAuto && wall == "" && p.WallSensor != "":
+	case p.MetaphorBasis == basisAuto && wall == "" && p.WallSensor != "" && p.Hwmon:
 		m = fmt.Sprintf("the host total, power_watts; a wall sensor named %s would come first", p.WallSensor)
 	case p.MetaphorBasis == basisAuto && wall == "":
 		m = "the host total, power_watts"

@@ -1,8 +1,12 @@
 package powerinput
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"time"
+
+	"github.com/greencampus/powerinput/internal/guard"
 
 	"github.com/greencampus/powerinput/internal/cgroup"
 	"github.com/greencampus/powerinput/internal/procs"
@@ -12,6 +16,18 @@ import (
 // their files can be read here. It does not change Doctor's exit code:
 // that is about power.
 func (p *PowerInput) appsDoctor(w io.Writer) {
+	// The checks read as a gather does, under a deadline each, so a hung
+	// mount makes -doctor say so instead of hanging it.
+	var g guard.Guard
+	var out bytes.Buffer
+	if err := g.Do(time.Now().Add(time.Duration(p.ReadTimeout)), func() { p.checkApps(&out) }); err != nil {
+		fmt.Fprintf(w, "%-9s unavailable: the control groups or /proc %v\n", "services", err)
+		return
+	}
+	w.Write(out.Bytes())
+}
+
+func (p *PowerInput) checkApps(w io.Writer) {
 	if p.Services {
 		h, err := cgroup.Find(p.HostSys)
 		if err == nil {

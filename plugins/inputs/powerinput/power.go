@@ -38,10 +38,12 @@ func hostFields() []string {
 }
 
 // reservedNames are what a metaphor's field may not be called: the other
-// fields of power_host, its tags (a field named like a tag hides the tag
-// in InfluxQL), Telegraf's host tag, and InfluxDB's time.
+// fields of the measurements that carry metaphors (power_host, power_vm,
+// power_service, power_process), their tags (a field named like a tag hides
+// the tag in InfluxQL), Telegraf's host tag, and InfluxDB's time.
 func reservedNames() []string {
-	return append(hostFields(), "source", "model", tagPartial, tagBasis, "host", "time")
+	names := append(hostFields(), vmFields()...)
+	return append(names, "source", "model", tagPartial, tagBasis, "domain", "unit", "kind", "process", "host", "time")
 }
 
 // powerCollector writes powerstat_package (one point per CPU package, or

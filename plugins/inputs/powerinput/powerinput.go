@@ -272,7 +272,7 @@ func (p *PowerInput) chosenSources() ([]source.Spec, error) {
 // metaphors validates the configured metaphors and merges them with the
 // built-in table.
 func (p *PowerInput) metaphors() ([]metaphor.Metaphor, error) {
-	if err := metaphor.Validate(p.Metaphors, append(reservedNames(), vmFields()...)); err != nil {
+	if err := metaphor.Validate(p.Metaphors, reservedNames()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return metaphor.Merge(p.DefaultMetaphors, p.Metaphors), nil

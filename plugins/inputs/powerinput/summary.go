@@ -23,15 +23,29 @@ func (p *PowerInput) Measure(d time.Duration, lang string) (summary.Reading, err
 	}
 	step()
 	p.power.sample()
-	p.sleep(d)
-	step()
-	s := p.power.sample()
+	// A counter that moves less often than every d (a hypervisor's, written
+	// at each of its own gathers) holds the interval: wait on, short of the
+	// number of intervals that would make it stale.
+	var s sample
+	waits := max(p.VMStaleIntervals-1, 1)
+	for tries := 1; ; tries++ {
+		p.sleep(d)
+		step()
+		s = p.power.sample()
+		if !s.ok || !s.reading.Result.Held || tries >= waits {
+			break
+		}
+	}
 	if !s.ok {
 		return summary.Reading{}, errors.New("no power source works here (run powerinput -doctor)")
 	}
 	h, ok := p.power.host(s)
 	if !ok {
-		return summary.Reading{}, fmt.Errorf("source %s gave no complete value for the interval (see the messages above)", s.reading.Source.Name())
+		why := "see the messages above"
+		if s.reading.Result.Held {
+			why = fmt.Sprintf("its counters did not move in %s; try a longer -summary_duration", time.Duration(waits)*d)
+		}
+		return summary.Reading{}, fmt.Errorf("source %s gave no complete value for the interval (%s)", s.reading.Source.Name(), why)
 	}
 	src := s.reading.Source
 	r := summary.Reading{

@@ -46,3 +46,33 @@ func TestSummaryBesideTheWall(t *testing.T) {
 		})
 	}
 }
+
+// -summary in a guest whose hypervisor writes the counter less often than
+// -summary_duration: the held interval is waited out (up to
+// vm_stale_intervals times the duration), not reported as a failure. The
+// counter moves at the second wait: 60 J over 6 s, 10 W.
+func TestSummaryWaitsForASlowGuestCounter(t *testing.T) {
+	s := loadScenario(t, filepath.Join("testdata", "scenarios", "guest-counter.txtar"))
+	s.start(t)
+	waits := 0
+	s.plugin.sleep = func(d time.Duration) {
+		s.clock.now = s.clock.now.Add(d)
+		waits++
+		if waits == 2 {
+			require.NoError(t, os.WriteFile(filepath.Join(s.root, "vm/intel-rapl:0/energy_uj"), []byte("5060000000\n"), 0o644))
+		}
+	}
+	var out bytes.Buffer
+	require.NoError(t, s.plugin.Summary(&out, 3*time.Second, "en"))
+	require.Contains(t, out.String(), "This machine, measured over 6.0 s")
+	require.Contains(t, out.String(), "Power: 10.0 W")
+	require.Equal(t, 2, waits)
+
+	// A counter that never moves: the error says why, after waiting (short
+	// of making it stale: vm_stale_intervals is 3, so two waits).
+	s = loadScenario(t, filepath.Join("testdata", "scenarios", "guest-counter.txtar"))
+	s.start(t)
+	s.plugin.sleep = func(d time.Duration) { s.clock.now = s.clock.now.Add(d) }
+	err := s.plugin.Summary(&out, 3*time.Second, "en")
+	require.ErrorContains(t, err, "did not move in 6s")
+}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	tgconfig "github.com/influxdata/telegraf/config"
 	"github.com/influxdata/telegraf/testutil"
 
 	"github.com/greencampus/powerinput/internal/energy"
@@ -37,7 +36,7 @@ func powerVM(t *testing.T, acc *testutil.Accumulator) (map[string]float64, float
 // baseline.
 func TestVMsHungRead(t *testing.T) {
 	s := loadScenario(t, filepath.Join("testdata", "scenarios", "vms-start-stop.txtar"))
-	s.plugin.ReadTimeout = tgconfig.Duration(50 * time.Millisecond)
+	s.plugin.ReadTimeout = Duration(50 * time.Millisecond)
 	rapl := "set sys/class/powercap/intel-rapl:0/energy_uj "
 	steps := s.steps
 	s.steps = steps[:strings.Index(steps, "gather\nset sys/class/powercap/intel-rapl:0/energy_uj 1400000000")+len("gather\n")]
