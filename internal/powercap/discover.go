@@ -3,6 +3,7 @@ package powercap
 import (
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -208,6 +209,48 @@ type Watcher struct {
 	zones      []Zone
 	skip       error
 	incomplete bool
+	// The cheap check: the class directory kept open, its entries read raw
+	// into buf, and a digest of their names (how many, the sum and the xor
+	// of their hashes), so an unchanged set costs no allocation.
+	dir    *kfile.Dir
+	buf    []byte
+	digest [3]uint64
+}
+
+var dot = []byte(".")
+
+// same reads the class directory's entries and reports whether their
+// names are those of the last call.
+func (w *Watcher) same() bool {
+	if w.dir == nil {
+		d, err := kfile.OpenDir(Dir(w.root))
+		if err != nil {
+			return false
+		}
+		w.dir = d
+	}
+	b, err := w.dir.ReadDir(dot, w.buf, 64*maxEntries)
+	w.buf = b
+	if err != nil {
+		w.dir.Close()
+		w.dir = nil
+		return false
+	}
+	var d [3]uint64
+	for rest := b; ; {
+		e, r, ok := kfile.NextEntry(rest)
+		if !ok {
+			break
+		}
+		h := fnv.New64a()
+		h.Write(e.Name)
+		v := h.Sum64()
+		d[0], d[1], d[2] = d[0]+1, d[1]+v, d[2]^v
+		rest = r
+	}
+	same := d == w.digest
+	w.digest = d
+	return same
 }
 
 // NewWatcher returns a watcher of root's powercap zones.
@@ -222,6 +265,9 @@ func (w *Watcher) Root() string { return w.root }
 func (w *Watcher) Zones() (zones []Zone, changed bool, skipped, err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.names != nil && !w.incomplete && w.same() {
+		return w.zones, false, w.skip, nil
+	}
 	names, err := entries(w.root)
 	if err != nil {
 		changed = w.names != nil

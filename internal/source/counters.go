@@ -25,6 +25,10 @@ type Counters struct {
 	// StopAfter is how many samples in a row without any value mean the
 	// source has stopped.
 	StopAfter int
+	// Refresh, when set, runs under the guard before each sample's reads: a
+	// source that finds its channels again returns the meter to use.
+	Refresh func(old *meter.Meter) *meter.Meter
+	readFn  func() // c.read, made once: a closure per sample would allocate
 
 	g       guard.Guard
 	m       *meter.Meter
@@ -86,20 +90,24 @@ func (c *Counters) probe(discover Discover) error {
 	return nil
 }
 
-// Sample reads the channels under the guard (refresh, if not nil, runs
-// first, under the guard too: a source that finds its channels again does
-// it there) and judges the readings. It returns an error when the source
-// has stopped.
-func (c *Counters) Sample(deadline time.Time, refresh func(old *meter.Meter) *meter.Meter) (*meter.Result, error) {
+// read runs under the guard: Refresh, then the channels' reads.
+func (c *Counters) read() {
+	if c.Refresh != nil {
+		c.m = c.Refresh(c.m)
+	}
+	c.m.Read()
+}
+
+// Sample reads the channels under the guard (Refresh first, if set) and
+// judges the readings. It returns an error when the source has stopped.
+func (c *Counters) Sample(deadline time.Time) (*meter.Result, error) {
 	if !c.probed {
 		return nil, ErrNotProbed
 	}
-	gerr := c.g.Do(deadline, func() {
-		if refresh != nil {
-			c.m = refresh(c.m)
-		}
-		c.m.Read()
-	})
+	if c.readFn == nil {
+		c.readFn = c.read
+	}
+	gerr := c.g.Do(deadline, c.readFn)
 	var r *meter.Result
 	if gerr != nil {
 		// The reads did not return: no value, the baseline stays, and the

@@ -162,7 +162,7 @@ func channel(dev *regs.Device, addr int64, u regs.Unit, key meter.Key, lim meter
 }
 
 func (s *Source) Sample(deadline time.Time) (*meter.Result, error) {
-	return s.counters.Sample(deadline, nil)
+	return s.counters.Sample(deadline)
 }
 
 func (s *Source) Close() { s.counters.Close() }

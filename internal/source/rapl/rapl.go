@@ -49,7 +49,9 @@ type Source struct {
 
 // New returns the source over env's powercap zones.
 func New(env source.Env) source.Source {
-	return &Source{env: env, counters: source.Counters{Clock: env.Clock, StopAfter: StaleIntervals}}
+	s := &Source{env: env, counters: source.Counters{Clock: env.Clock, StopAfter: StaleIntervals}}
+	s.counters.Refresh = s.refresh
+	return s
 }
 
 func (s *Source) Name() string  { return Name }
@@ -167,7 +169,7 @@ func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
 // came back, a driver was reloaded), the zones are found again first, and
 // every counter that is still there keeps its baseline.
 func (s *Source) Sample(deadline time.Time) (*meter.Result, error) {
-	r, err := s.counters.Sample(deadline, s.refresh)
+	r, err := s.counters.Sample(deadline)
 	if err != nil || r.Held || r.Interval == 0 {
 		return r, err
 	}

@@ -75,7 +75,7 @@ func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
 }
 
 func (s *Source) Sample(deadline time.Time) (*meter.Result, error) {
-	return s.counters.Sample(deadline, nil)
+	return s.counters.Sample(deadline)
 }
 
 func (s *Source) Close() { s.counters.Close() }
