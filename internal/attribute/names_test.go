@@ -186,6 +186,6 @@ func TestSelectKeepsYesterdaysBusyNames(t *testing.T) {
 	out, n := s.Select(day2.Add(time.Minute), []Load{{"nginx", "service", 5 * time.Second}}, 10*time.Second)
 	require.Equal(t, []string{"nginx/service=5s"}, names(out[:n]))
 	// once-N names (1 % of their day each, under min_share) were not kept.
-	out, n = s.Select(day2.Add(2*time.Minute), []Load{{"once-59", "service", 5 * time.Second}}, 10*time.Second)
+	_, n = s.Select(day2.Add(2*time.Minute), []Load{{"once-59", "service", 5 * time.Second}}, 10*time.Second)
 	require.Zero(t, n)
 }

@@ -1,13 +1,14 @@
 package cgroup
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/greencampus/powerinput/internal/fixtures"
 )
 
 // benchGroups makes 200 workload groups as a busy host has them: 150
@@ -15,23 +16,7 @@ import (
 // under their slices.
 func benchGroups(b *testing.B, root string, set func(rel string)) []string {
 	b.Helper()
-	var rels []string
-	for i := range 150 {
-		rel := fmt.Sprintf("system.slice/svc%03d.service", i)
-		if i%10 == 0 {
-			rel = fmt.Sprintf("system.slice/system-tpl%d.slice/tpl@%d.service", i/50, i)
-		}
-		rels = append(rels, rel)
-	}
-	for i := range 30 {
-		rels = append(rels, fmt.Sprintf("system.slice/docker-%064x.scope", i+1))
-	}
-	for i := range 10 {
-		rels = append(rels, fmt.Sprintf("kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%08x_0000_4000_8000_%012x.slice", i, i))
-	}
-	for i := range 10 {
-		rels = append(rels, fmt.Sprintf("user.slice/user-%d.slice", 1000+i))
-	}
+	rels := fixtures.ServiceGroups()
 	for _, rel := range rels {
 		set(rel)
 	}

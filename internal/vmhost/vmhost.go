@@ -143,13 +143,12 @@ type parent struct {
 }
 
 type scope struct {
-	id, dir  string
-	vm       VM
-	usage    *kfile.File
-	seen     uint64
-	vcpuAt   uint64
-	bad      bool // not a VM's group, or unreadable: not looked at again
-	reported bool
+	id, dir string
+	vm      VM
+	usage   *kfile.File
+	seen    uint64
+	vcpuAt  uint64
+	bad     bool // not a VM's group, or unreadable: not looked at again
 }
 
 type proc struct {

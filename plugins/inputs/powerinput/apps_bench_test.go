@@ -14,6 +14,7 @@ import (
 	"github.com/influxdata/telegraf/testutil"
 
 	"github.com/greencampus/powerinput/internal/cgroup"
+	"github.com/greencampus/powerinput/internal/fixtures"
 	"github.com/greencampus/powerinput/plugins/common/gatherloop"
 )
 
@@ -26,26 +27,7 @@ func cpuTime() time.Duration {
 
 // appGroups are 200 workload groups as a busy host has them: 150
 // services (some in template slices), 30 containers, 10 pods, 10 users.
-func appGroups() []string {
-	var rels []string
-	for i := range 150 {
-		rel := fmt.Sprintf("system.slice/svc%03d.service", i)
-		if i%10 == 0 {
-			rel = fmt.Sprintf("system.slice/system-tpl%d.slice/tpl@%d.service", i/50, i)
-		}
-		rels = append(rels, rel)
-	}
-	for i := range 30 {
-		rels = append(rels, fmt.Sprintf("system.slice/docker-%064x.scope", i+1))
-	}
-	for i := range 10 {
-		rels = append(rels, fmt.Sprintf("kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%08x_0000_4000_8000_%012x.slice", i, i))
-	}
-	for i := range 10 {
-		rels = append(rels, fmt.Sprintf("user.slice/user-%d.slice", 1000+i))
-	}
-	return rels
-}
+func appGroups() []string { return fixtures.ServiceGroups() }
 
 // BenchmarkGatherApps is one whole Gather with everything on (power, cpu,
 // net, services, processes and the metaphors), the points written as line

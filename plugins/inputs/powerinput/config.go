@@ -192,7 +192,8 @@ func ExpandEnv(s string, lookup func(string) (string, bool)) string {
 			i++
 			continue
 		}
-		name, end := "", i+1
+		var name string
+		var end int
 		if s[i+1] == '{' {
 			close := strings.IndexByte(s[i+2:], '}')
 			if close < 0 {
