@@ -53,6 +53,10 @@ type PowerInput struct {
 	open    kfile.Opener
 	openDev kfile.Opener
 
+	// readyAt: the first gather after Start reads no sooner (start.go).
+	readyAt   time.Time
+	waitFirst bool
+
 	say       *sayer
 	cpu       *cpuCollector
 	power     *powerCollector
@@ -282,9 +286,17 @@ func (p *PowerInput) metaphors() ([]metaphor.Metaphor, error) {
 // source) has its own: one that hangs does not eat the time of the next.
 func (p *PowerInput) deadline() time.Time { return time.Now().Add(time.Duration(p.ReadTimeout)) }
 
-// Gather measures one interval and adds its points to acc.
+// Gather measures the interval since the previous gather (since Start for
+// the first; without Start, the first gather only takes the baseline) and
+// adds its points to acc.
 func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
-	ts := time.Now()
+	p.waitForFirst()
+	p.gather(acc, time.Now())
+	return nil
+}
+
+// gather reads every collector once and adds their points to acc.
+func (p *PowerInput) gather(acc telegraf.Accumulator, ts time.Time) {
 	if p.cpu != nil {
 		p.cpu.sample(p.deadline())
 		if p.CPU {
@@ -305,5 +317,4 @@ func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
 	if p.processes != nil {
 		p.processes.gather(acc, ts, p.deadline())
 	}
-	return nil
 }

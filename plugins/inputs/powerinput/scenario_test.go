@@ -70,8 +70,16 @@ import (
 //	                                      with "kernel" (COMM without
 //	                                      spaces)
 //	                     tick DURATION    move the monotonic clock on
-//	                     gather           tick 10s, then Gather (the first
-//	                                      one starts the plugin: Init)
+//	                     start            Init, then Start (the baseline),
+//	                                      as Telegraf and powerinput's own
+//	                                      loop start the plugin
+//	                     gather           tick 10s, then Gather; the first
+//	                                      one, without a start before it,
+//	                                      ticks 10s and starts the plugin
+//	                                      instead
+//	                     gather now       Gather without a tick (its wait
+//	                                      for MinFirstInterval moves the
+//	                                      clock)
 //	expected.out       every metric of every gather, as line protocol
 //	                   (compared by meaning: order and time ignored)
 //	expected.log       lines each of which must occur exactly once in the
@@ -163,7 +171,8 @@ type scenario struct {
 	steps    string
 	expected []telegraf.Metric
 	wantLog  []string
-	started  bool
+	started  bool // Init has run
+	begun    bool // Start has run
 }
 
 func loadScenario(t testing.TB, file string) *scenario {
@@ -231,6 +240,7 @@ func loadScenarioIn(t testing.TB, file, root string) *scenario {
 	}
 	p.Log = NewLineLogger(s.log, telegraf.Debug)
 	p.clock = s.clock.Now
+	p.sleep = func(d time.Duration) { s.clock.now = s.clock.now.Add(d) }
 	p.open = s.deny.open
 	p.openDev = s.deny.openDev
 	s.plugin = p
@@ -250,6 +260,20 @@ func (s *scenario) start(t testing.TB) {
 	}
 }
 
+// begin starts the plugin as Telegraf does: Init, then Start, which takes
+// the baseline.
+func (s *scenario) begin(t testing.TB) {
+	t.Helper()
+	if s.begun {
+		t.Fatalf("the plugin is started twice")
+	}
+	s.start(t)
+	s.begun = true
+	if err := s.plugin.Start(s.acc); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+}
+
 // run executes the steps script.
 func (s *scenario) run(t testing.TB) {
 	t.Helper()
@@ -260,9 +284,15 @@ func (s *scenario) run(t testing.TB) {
 			continue
 		}
 		switch {
-		case f[0] == "gather" && len(f) == 1:
-			s.start(t)
+		case f[0] == "start" && len(f) == 1:
+			s.begin(t)
+		case f[0] == "gather" && len(f) == 1 && !s.begun:
 			s.clock.now = s.clock.now.Add(10 * time.Second)
+			s.begin(t)
+		case f[0] == "gather" && (len(f) == 1 || len(f) == 2 && f[1] == "now"):
+			if len(f) == 1 {
+				s.clock.now = s.clock.now.Add(10 * time.Second)
+			}
 			if err := s.plugin.Gather(s.acc); err != nil {
 				t.Fatalf("steps:%d: Gather: %v", n, err)
 			}

@@ -1,0 +1,126 @@
+package powerinput
+
+import (
+	"time"
+
+	"github.com/influxdata/telegraf"
+)
+
+// MinFirstInterval is the shortest first interval: a gather prompted
+// sooner after Start waits until then before it reads. RAPL's counters
+// advance about every millisecond, but /proc/stat counts CPU time in ticks
+// of 10 ms: over 500 ms one tick is 2 % of one CPU's time, as in the half
+// second Telegraf's own --test waits between the two gathers of its cpu
+// input. Later intervals are as long as the prompts make them.
+const MinFirstInterval = 500 * time.Millisecond
+
+// Start takes the baseline: every collector reads once and the points of
+// that reading are dropped, so the first Gather already measures an
+// interval (Telegraf starts a service input after Init; powerinput's own
+// loop does the same). Its reads are bounded like a gather's.
+func (p *PowerInput) Start(telegraf.Accumulator) error {
+	p.gather(discard{}, time.Now())
+	p.readyAt = p.clock().Add(MinFirstInterval)
+	p.waitFirst = true
+	return nil
+}
+
+// ReadyAt is when the first gather after Start reads (it waits until then
+// if prompted sooner); zero before Start. It does not change once Start
+// has returned, so a caller may read it while a gather runs.
+func (p *PowerInput) ReadyAt() time.Time { return p.readyAt }
+
+// Stop releases the files the collectors keep open. Call it when no
+// gather runs; a read that timed out keeps its file until it returns.
+func (p *PowerInput) Stop() {
+	within := func() time.Time { return time.Now().Add(100 * time.Millisecond) }
+	if p.cpu != nil {
+		p.cpu.close(within())
+	}
+	if p.power != nil {
+		p.power.close()
+	}
+	if p.vms != nil {
+		p.vms.close(within())
+	}
+	if p.net != nil {
+		p.net.close(within())
+	}
+	if p.services != nil {
+		p.services.close(within())
+	}
+	if p.processes != nil {
+		p.processes.close(within())
+	}
+}
+
+// waitForFirst makes the first gather after Start cover at least
+// MinFirstInterval.
+func (p *PowerInput) waitForFirst() {
+	if !p.waitFirst {
+		return
+	}
+	p.waitFirst = false
+	if d := p.readyAt.Sub(p.clock()); d > 0 {
+		p.sleep(d)
+	}
+}
+
+// discard is the accumulator of the baseline: points of a reading that
+// only starts the intervals are not written.
+type discard struct{}
+
+func (discard) AddFields(string, map[string]any, map[string]string, ...time.Time)    {}
+func (discard) AddGauge(string, map[string]any, map[string]string, ...time.Time)     {}
+func (discard) AddCounter(string, map[string]any, map[string]string, ...time.Time)   {}
+func (discard) AddSummary(string, map[string]any, map[string]string, ...time.Time)   {}
+func (discard) AddHistogram(string, map[string]any, map[string]string, ...time.Time) {}
+func (discard) AddMetric(telegraf.Metric)                                            {}
+func (discard) SetPrecision(time.Duration)                                           {}
+func (discard) AddError(error)                                                       {}
+func (discard) WithTracking(int) telegraf.TrackingAccumulator                        { return nil }
+
+// The collectors' close: each under its own guard, so a file a timed-out
+// read still uses is left to it.
+
+func (c *cpuCollector) close(deadline time.Time) {
+	c.g.Do(deadline, func() {
+		if c.file != nil {
+			c.file.Close()
+			c.file = nil
+		}
+	})
+}
+
+func (c *powerCollector) close() {
+	c.chain.Close()
+	if c.sensors != nil {
+		c.sensors.Close()
+	}
+}
+
+func (c *vmsCollector) close(deadline time.Time) {
+	c.g.Do(deadline, c.finder.Close)
+	if c.counters != nil {
+		c.wg.Do(deadline, c.counters.Close)
+	}
+}
+
+func (c *netCollector) close(deadline time.Time) {
+	c.g.Do(deadline, func() { c.reader.Close() })
+}
+
+func (c *servicesCollector) close(deadline time.Time) {
+	c.g.Do(deadline, func() {
+		if c.walker != nil {
+			c.walker.Close()
+			c.walker = nil
+		}
+	})
+}
+
+func (c *processesCollector) close(deadline time.Time) {
+	c.g.Do(deadline, c.scanner.Close)
+}
+
+var _ telegraf.ServiceInput = (*PowerInput)(nil)
