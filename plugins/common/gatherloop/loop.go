@@ -39,9 +39,21 @@ type Config struct {
 	Prompts <-chan struct{}
 }
 
+// Readier is an input whose first gather waits until a time after its
+// Start (powerinput's, so that its first interval is long enough to be
+// exact). An ending loop gives such a gather its grace from then.
+type Readier interface {
+	// ReadyAt is fixed once Start has returned.
+	ReadyAt() time.Time
+}
+
 // Run gathers until stdin closes, ctx ends, or SIGTERM or SIGINT comes.
 // SIGHUP, SIGUSR1 and SIGUSR2, the signals execd can send, each prompt a
-// gather.
+// gather. A service input (telegraf.ServiceInput) is started first, as
+// Telegraf starts one after Init, and stopped at the end; prompts that come
+// while it starts wait for it. When stdin closes or a stop signal comes, a
+// gather under way, and one already prompted, write their points if they
+// can within the grace.
 func Run(ctx context.Context, c Config) error {
 	grace := c.Grace
 	if grace <= 0 {
@@ -75,49 +87,76 @@ func Run(ctx context.Context, c Config) error {
 		tick = t.C
 	}
 
-	w := &worker{cfg: c, acc: NewAccumulator()}
-	done := make(chan error, 1)
-	busy := false
-	pending := false
-	start := func() {
-		if busy {
-			pending = true // one more when this one is done
-			return
-		}
-		busy = true
-		go func() { done <- w.gather() }()
+	w := &worker{cfg: c, acc: NewAccumulator(), done: make(chan error, 1), grace: grace}
+	service, _ := c.Input.(telegraf.ServiceInput)
+	if service != nil {
+		w.run(func() error {
+			if err := service.Start(w.acc); err != nil {
+				return fmt.Errorf("start: %w", err)
+			}
+			return nil
+		})
 	}
 	for {
 		select {
 		case <-prompt:
-			start()
+			w.start()
 		case <-sigs:
-			start()
+			w.start()
 		case <-c.Prompts:
-			start()
+			w.start()
 		case <-tick:
-			start()
-		case err := <-done:
-			busy = false
-			if err != nil {
+			w.start()
+		case err := <-w.done:
+			if err := w.next(err); err != nil {
 				return err
 			}
-			if pending {
-				pending = false
-				start()
-			}
 		case <-eof:
-			return w.finish(busy, done, grace)
+			return w.finish(service)
 		case <-ctx.Done():
-			return w.finish(busy, done, grace)
+			return w.finish(service)
 		}
 	}
 }
 
 type worker struct {
-	cfg  Config
-	acc  *Accumulator
-	said bounded.Map[string, bool] // why points were left out, said once
+	cfg   Config
+	acc   *Accumulator
+	said  bounded.Map[string, bool] // why points were left out, said once
+	grace time.Duration
+
+	done    chan error
+	busy    bool // a job runs: the start or a gather
+	pending bool // a gather is prompted and waits for the job under way
+	started bool // the start has returned: ReadyAt may be read
+}
+
+// run hands one job to a goroutine of its own.
+func (w *worker) run(job func() error) {
+	w.busy = true
+	go func() { w.done <- job() }()
+}
+
+// start prompts a gather: now, or after the job under way.
+func (w *worker) start() {
+	if w.busy {
+		w.pending = true // one more when this one is done
+		return
+	}
+	w.run(w.gather)
+}
+
+// next takes the end of a job and starts the gather prompted meanwhile.
+func (w *worker) next(err error) error {
+	w.busy, w.started = false, true
+	if err != nil {
+		return err
+	}
+	if w.pending {
+		w.pending = false
+		w.run(w.gather)
+	}
+	return nil
 }
 
 // gather runs one gather and writes its points in one write.
@@ -140,17 +179,41 @@ func (w *worker) gather() error {
 	return nil
 }
 
-// finish lets a gather under way write its points, for at most grace.
-func (w *worker) finish(busy bool, done <-chan error, grace time.Duration) error {
-	if !busy {
-		return nil
+// finish lets the job under way end and a prompted gather run, within the
+// grace (from the input's ReadyAt if that is later), then stops a service
+// input. A job still running then is left: its reads hang.
+func (w *worker) finish(service telegraf.ServiceInput) error {
+	deadline := time.Now().Add(w.grace)
+	timer := time.NewTimer(w.grace)
+	defer timer.Stop()
+	for w.busy {
+		w.extend(&deadline, timer)
+		select {
+		case err := <-w.done:
+			if err := w.next(err); err != nil {
+				return err
+			}
+		case <-timer.C:
+			w.cfg.Log.Warn("a gather did not end in time; leaving without its points")
+			return nil
+		}
 	}
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(grace):
-		w.cfg.Log.Warn("a gather did not end in time; leaving without its points")
-		return nil
+	if service != nil {
+		service.Stop()
+	}
+	return nil
+}
+
+// extend moves the deadline to the grace after the input's ReadyAt, once
+// the start has returned.
+func (w *worker) extend(deadline *time.Time, timer *time.Timer) {
+	r, ok := w.cfg.Input.(Readier)
+	if !ok || !w.started {
+		return
+	}
+	if later := r.ReadyAt().Add(w.grace); later.After(*deadline) {
+		*deadline = later
+		timer.Reset(time.Until(later))
 	}
 }
 
