@@ -6,12 +6,20 @@ CACHE     ?= $(HOME)/.cache/powerinput
 TELEGRAF  := $(CACHE)/telegraf-$(TELEGRAF_VERSION)/telegraf
 TELEGRAF_TAGS := custom,inputs.execd,outputs.influxdb,outputs.file
 
-.PHONY: build run test unit e2e bench fuzz lint generate telegraf influxdb cost clean
+.PHONY: build install run test unit e2e bench fuzz lint generate telegraf influxdb cost clean
 
+# -buildvcs=auto: the commit goes into the binary (powerinput -version)
+# when this is a git checkout, even where GOFLAGS turns it off.
 build: bin/powerinput
 
-bin/powerinput: $(shell find cmd plugins internal -name '*.go' -o -name '*.conf') go.mod go.sum
-	$(GO) build -o $@ ./cmd/powerinput
+bin/powerinput: $(shell find cmd plugins internal -name '*.go' -o -name '*.conf') go.mod go.sum $(wildcard .git/HEAD .git/index)
+	$(GO) build -buildvcs=auto -o $@ ./cmd/powerinput
+
+# The binary into $(DESTDIR)$(PREFIX)/bin (run as root for /usr/local).
+PREFIX ?= /usr/local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 bin/powerinput $(DESTDIR)$(PREFIX)/bin/powerinput
 
 # The main job: which sources work here, then a few seconds' measurement in
 # everyday terms.

@@ -19,6 +19,8 @@ import (
 	"github.com/hanwen/go-fuse/v2/fs"
 	"github.com/hanwen/go-fuse/v2/fuse"
 	"github.com/stretchr/testify/require"
+
+	"github.com/greencampus/powerinput/plugins/inputs/powerinput"
 )
 
 // proc writes a /proc tree (two CPUs) under root, so every gather has cpu
@@ -80,12 +82,17 @@ func startAgent(t *testing.T, config string) *agent {
 	return a
 }
 
-// baseline prompts the first gather, which writes no point (and so cannot
-// show it returned: the next gather's points show both did), and gives it
-// time to read the CPU times before the test changes them.
+// baseline lets the process take its baseline (Start, before any
+// prompt) and prompts the first gather, which measures from there after
+// MinFirstInterval; what it writes is drained, so the test's changes fall
+// into the next interval.
 func (a *agent) baseline() {
+	time.Sleep(200 * time.Millisecond)
 	io.WriteString(a.stdin, "\n")
-	time.Sleep(300 * time.Millisecond)
+	time.Sleep(powerinput.MinFirstInterval + 300*time.Millisecond)
+	for len(a.lines) > 0 {
+		<-a.lines
+	}
 }
 
 // gather prompts one gather and returns the measurements it wrote, waiting

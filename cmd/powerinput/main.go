@@ -17,6 +17,9 @@ import (
 	"github.com/greencampus/powerinput/plugins/inputs/powerinput"
 )
 
+// powerinput's own loop starts the plugin and waits out its first interval.
+var _ gatherloop.Readier = (*powerinput.PowerInput)(nil)
+
 // options are the command line.
 type options struct {
 	config       string
@@ -27,6 +30,7 @@ type options struct {
 	summaryFor   time.Duration
 	lang         string
 	doctor       bool
+	version      bool
 }
 
 func main() {
@@ -39,8 +43,29 @@ func main() {
 	flag.DurationVar(&o.summaryFor, "summary_duration", 3*time.Second, "how long -summary measures")
 	flag.StringVar(&o.lang, "lang", "en", "language of -summary: en or fr")
 	flag.BoolVar(&o.doctor, "doctor", false, "say which power sources work here, and how to fix the others")
+	flag.BoolVar(&o.version, "version", false, "print which build this is (module version, VCS revision) and exit")
 	flag.Parse()
-	os.Exit(run(o, os.Stdin, os.Stdout, os.Stderr))
+	code := run(o, os.Stdin, os.Stdout, os.Stderr)
+	if !o.version && !o.doctor && !o.summary {
+		settle(os.Stdout, os.Stderr)
+	}
+	os.Exit(code)
+}
+
+// settleTime is how long an ending process waits after closing its output.
+const settleTime = 100 * time.Millisecond
+
+// settle closes stdout and stderr, then waits a moment before the process
+// exits. Telegraf's execd reads both pipes in goroutines of its own and
+// closes its ends as soon as the process has exited: a read still under
+// way then fails ("read |0: file already closed"), an error of the plugin
+// that makes `telegraf --test` exit with status 1. Closed first, the pipes
+// give those reads their end of file while the process still runs.
+func settle(out ...*os.File) {
+	for _, f := range out {
+		f.Close()
+	}
+	time.Sleep(settleTime)
 }
 
 func run(o options, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -48,12 +73,12 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "E! %v\n", err)
 		return 1
 	}
+	if o.version {
+		fmt.Fprintln(stdout, version())
+		return 0
+	}
 	if !o.pollDisabled && o.poll <= 0 {
 		return fail(fmt.Errorf("-poll_interval %s: want a positive duration, or -poll_interval_disabled", o.poll))
-	}
-	p, err := powerinput.LoadConfig(o.config)
-	if err != nil {
-		return fail(err)
 	}
 	level := telegraf.Info
 	switch {
@@ -62,7 +87,16 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) int {
 	case o.doctor:
 		level = telegraf.Error // the report itself says what does not work
 	}
-	p.Log = powerinput.NewLineLogger(stderr, level)
+	log := powerinput.NewLineLogger(stderr, level)
+	if !o.doctor && !o.summary {
+		// Under Telegraf: its log says which build runs.
+		log.Info(version())
+	}
+	p, err := powerinput.LoadConfig(o.config)
+	if err != nil {
+		return fail(err)
+	}
+	p.Log = log
 	if err := p.Init(); err != nil {
 		return fail(err)
 	}

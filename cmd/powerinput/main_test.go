@@ -16,6 +16,8 @@ import (
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"golang.org/x/mod/modfile"
 	modzip "golang.org/x/mod/zip"
+
+	"github.com/greencampus/powerinput/plugins/inputs/powerinput"
 )
 
 // binary is powerinput built once for this test run by TestMain.
@@ -34,7 +36,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "powerinput")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-buildvcs=auto", "-o", binary, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		os.RemoveAll(dir)
 		os.Exit(1)
@@ -132,10 +134,10 @@ func TestExecdProtocol(t *testing.T) {
 	}
 	out := bufio.NewReader(stdout)
 
-	// The first prompt is the baseline: no power point. Prompt, change the
-	// counter by 5 J, prompt again: one package point and one host point.
-	io.WriteString(stdin, "\n")
-	time.Sleep(300 * time.Millisecond)
+	// powerinput takes its baseline as it starts. Change the counter by
+	// 5 J, prompt once: that first gather writes one package point and
+	// one host point, over at least MinFirstInterval since the start.
+	time.Sleep(200 * time.Millisecond)
 	if err := os.WriteFile(energyFile, []byte("6000000\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -161,11 +163,14 @@ func TestExecdProtocol(t *testing.T) {
 		t.Errorf("energy_joules = %v, want exactly 5 (the counter's change)", got)
 	}
 	iv := host.fields["interval_seconds"]
-	if iv < 0.2 || iv > 10 {
-		t.Errorf("interval_seconds = %v, want the time between the two prompts", iv)
+	if min := powerinput.MinFirstInterval.Seconds(); iv < min || iv > 10 {
+		t.Errorf("interval_seconds = %v, want the time from the start to the prompt, at least %v", iv, min)
 	}
 	if w := host.fields["power_watts"]; w < 5/iv*0.999999 || w > 5/iv*1.000001 {
 		t.Errorf("power_watts = %v, want energy/interval = %v", w, 5/iv)
+	}
+	if n := strings.Count(stderr.String(), "I! powerinput "); n != 1 {
+		t.Errorf("the version line is said %d times, want once as the process starts; stderr:\n%s", n, stderr.String())
 	}
 	for _, l := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
 		if l != "" && !(strings.HasPrefix(l, "E! ") || strings.HasPrefix(l, "W! ") || strings.HasPrefix(l, "I! ") || strings.HasPrefix(l, "D! ")) {
@@ -208,8 +213,11 @@ func TestBadConfigFailsWithOneMessage(t *testing.T) {
 	if err == nil {
 		t.Fatal("a mistyped option must stop the plugin")
 	}
-	if !strings.HasPrefix(string(out), "E! ") || !strings.Contains(string(out), "inputs.powerinput.soruces") || strings.Count(string(out), "\n") != 1 {
-		t.Fatalf("output %q: want one E! line naming the key", out)
+	// The version line first (what Telegraf's log shows as powerinput
+	// starts), then one message.
+	lines := strings.Split(strings.TrimSuffix(string(out), "\n"), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "I! powerinput ") || !strings.HasPrefix(lines[1], "E! ") || !strings.Contains(lines[1], "inputs.powerinput.soruces") {
+		t.Fatalf("output %q: want the version line, then one E! line naming the key", out)
 	}
 }
 
