@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/influxdata/line-protocol/v2/lineprotocol"
+	"github.com/greencampus/powerinput/internal/fixtures"
 )
 
 // readmeTestLine is the README's own check of a new installation (step 5
@@ -31,59 +31,20 @@ func readmeTestLine(t *testing.T, repo string) []string {
 	return strings.Fields(string(m[1]))
 }
 
-// testPoint is one point telegraf --test printed ("> " and line protocol).
-type testPoint struct {
-	name   string
-	tags   map[string]string
-	fields map[string]float64
-}
-
-func parseTestOutput(t *testing.T, out []byte) []testPoint {
+// parseTestOutput reads the points telegraf --test printed ("> " and a
+// line of line protocol each).
+func parseTestOutput(t *testing.T, out []byte) []fixtures.Point {
 	t.Helper()
-	var pts []testPoint
+	var pts []fixtures.Point
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), "> ")
-		if !ok {
-			continue
-		}
-		dec := lineprotocol.NewDecoderWithBytes([]byte(line + "\n"))
-		for dec.Next() {
-			name, err := dec.Measurement()
+		if line, ok := strings.CutPrefix(sc.Text(), "> "); ok {
+			got, err := fixtures.ParsePoints([]byte(line + "\n"))
 			if err != nil {
 				t.Fatalf("%q: %v", line, err)
 			}
-			p := testPoint{name: string(name), tags: map[string]string{}, fields: map[string]float64{}}
-			for {
-				k, v, err := dec.NextTag()
-				if err != nil {
-					t.Fatalf("%q: %v", line, err)
-				}
-				if k == nil {
-					break
-				}
-				p.tags[string(k)] = string(v)
-			}
-			for {
-				k, v, err := dec.NextField()
-				if err != nil {
-					t.Fatalf("%q: %v", line, err)
-				}
-				if k == nil {
-					break
-				}
-				switch v.Kind() {
-				case lineprotocol.Float:
-					p.fields[string(k)] = v.FloatV()
-				case lineprotocol.Int:
-					p.fields[string(k)] = float64(v.IntV())
-				}
-			}
-			pts = append(pts, p)
-		}
-		if err := dec.Err(); err != nil {
-			t.Fatalf("%q: %v", line, err)
+			pts = append(pts, got...)
 		}
 	}
 	return pts
@@ -189,26 +150,26 @@ func TestTelegrafTestShowsPower(t *testing.T) {
 func checkTestOutput(t *testing.T, out []byte, source string, wantNet bool) {
 	t.Helper()
 	pts := parseTestOutput(t, out)
-	by := map[string][]testPoint{}
+	by := map[string][]fixtures.Point{}
 	for _, p := range pts {
-		by[p.name] = append(by[p.name], p)
+		by[p.Name] = append(by[p.Name], p)
 	}
 	if len(by["powerstat_package"]) == 0 || len(by["power_host"]) != 1 {
 		t.Fatalf("want powerstat_package points and one power_host point; got %d and %d", len(by["powerstat_package"]), len(by["power_host"]))
 	}
 	host := by["power_host"][0]
-	if source != "" && host.tags["source"] != source {
-		t.Errorf("power_host source = %q, want %q", host.tags["source"], source)
+	if source != "" && host.Tags["source"] != source {
+		t.Errorf("power_host source = %q, want %q", host.Tags["source"], source)
 	}
-	if host.tags["source"] == "model" && host.tags["model"] == "" {
-		t.Errorf("a model's point without its model tag: %v", host.tags)
+	if host.Tags["source"] == "model" && host.Tags["model"] == "" {
+		t.Errorf("a model's point without its model tag: %v", host.Tags)
 	}
-	if iv := host.fields["interval_seconds"]; iv < 0.5 || iv > 5 {
+	if iv := host.Fields["interval_seconds"]; iv < 0.5 || iv > 5 {
 		t.Errorf("interval_seconds = %v: want the first interval, from the start's baseline, at least 0.5 s", iv)
 	}
 	for _, f := range []string{"power_watts", "energy_joules", "led_bulbs", "smartphone_charges"} {
-		if _, ok := host.fields[f]; !ok {
-			t.Errorf("power_host has no %s: %v", f, host.fields)
+		if _, ok := host.Fields[f]; !ok {
+			t.Errorf("power_host has no %s: %v", f, host.Fields)
 		}
 	}
 	if source == "rapl" {
@@ -216,20 +177,25 @@ func checkTestOutput(t *testing.T, out []byte, source string, wantNet bool) {
 		// within 5 %.
 		want := map[string]float64{"0": 40, "1": 60}
 		for _, p := range by["powerstat_package"] {
-			if w, got := want[p.tags["package_id"]], p.fields["current_power_consumption_watts"]; got < 0.95*w || got > 1.05*w {
-				t.Errorf("package %s: %.2f W, want %.0f W", p.tags["package_id"], got, w)
+			if w, got := want[p.Tags["package_id"]], p.Fields["current_power_consumption_watts"]; got < 0.95*w || got > 1.05*w {
+				t.Errorf("package %s: %.2f W, want %.0f W", p.Tags["package_id"], got, w)
 			}
 		}
-		if got := host.fields["power_watts"]; got < 0.95*110 || got > 1.05*110 {
+		if got := host.Fields["power_watts"]; got < 0.95*110 || got > 1.05*110 {
 			t.Errorf("power_host: %.2f W, want 110 W", got)
 		}
 	}
 	total := false
 	for _, p := range by["cpu"] {
-		if p.tags["cpu"] == "cpu-total" {
+		if p.Tags["cpu"] == "cpu-total" {
 			total = true
-			if sum := p.fields["usage_user"] + p.fields["usage_system"] + p.fields["usage_idle"]; sum < 99 || sum > 101 {
-				t.Errorf("cpu-total adds up to %.1f %%", sum)
+			// Guest time is inside user and nice, as Telegraf counts it.
+			sum := 0.0
+			for _, f := range []string{"user", "system", "idle", "nice", "iowait", "irq", "softirq", "steal"} {
+				sum += p.Fields["usage_"+f]
+			}
+			if sum < 99.9 || sum > 100.1 {
+				t.Errorf("cpu-total adds up to %.1f %%: %v", sum, p.Fields)
 			}
 		}
 	}

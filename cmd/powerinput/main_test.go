@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/influxdata/line-protocol/v2/lineprotocol"
 	"golang.org/x/mod/modfile"
 	modzip "golang.org/x/mod/zip"
 
+	"github.com/greencampus/powerinput/internal/fixtures"
 	"github.com/greencampus/powerinput/plugins/inputs/powerinput"
 )
 
@@ -72,51 +72,19 @@ func tree(t *testing.T) (config, energyFile string) {
 	return config, filepath.Join(zone, "energy_uj")
 }
 
-type point struct {
-	measurement string
-	tags        map[string]string
-	fields      map[string]float64
-}
-
-func readPoints(t *testing.T, r *bufio.Reader, n int) []point {
+func readPoints(t *testing.T, r *bufio.Reader, n int) []fixtures.Point {
 	t.Helper()
-	var pts []point
+	var pts []fixtures.Point
 	for len(pts) < n {
 		line, err := r.ReadBytes('\n')
 		if err != nil {
 			t.Fatalf("reading stdout: %v (have %d points)", err, len(pts))
 		}
-		dec := lineprotocol.NewDecoderWithBytes(line)
-		for dec.Next() {
-			m, err := dec.Measurement()
-			if err != nil {
-				t.Fatalf("line %q: %v", line, err)
-			}
-			p := point{measurement: string(m), tags: map[string]string{}, fields: map[string]float64{}}
-			for {
-				k, v, err := dec.NextTag()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if k == nil {
-					break
-				}
-				p.tags[string(k)] = string(v)
-			}
-			for {
-				k, v, err := dec.NextField()
-				if err != nil {
-					t.Fatal(err)
-				}
-				if k == nil {
-					break
-				}
-				if v.Kind() == lineprotocol.Float {
-					p.fields[string(k)] = v.FloatV()
-				}
-			}
-			pts = append(pts, p)
+		got, err := fixtures.ParsePoints(line)
+		if err != nil {
+			t.Fatalf("line %q: %v", line, err)
 		}
+		pts = append(pts, got...)
 	}
 	return pts
 }
@@ -151,22 +119,22 @@ func TestExecdProtocol(t *testing.T) {
 		t.Fatalf("exit on stdin EOF: %v; stderr:\n%s", err, stderr.String())
 	}
 
-	byName := map[string]point{}
+	byName := map[string]fixtures.Point{}
 	for _, p := range pts {
-		byName[p.measurement] = p
+		byName[p.Name] = p
 	}
 	pkg, host := byName["powerstat_package"], byName["power_host"]
-	if pkg.tags["package_id"] != "0" || pkg.tags["source"] != "rapl" || pkg.fields["thermal_design_power_watts"] != 150 {
+	if pkg.Tags["package_id"] != "0" || pkg.Tags["source"] != "rapl" || pkg.Fields["thermal_design_power_watts"] != 150 {
 		t.Errorf("powerstat_package = %+v", pkg)
 	}
-	if got := host.fields["energy_joules"]; got != 5 {
+	if got := host.Fields["energy_joules"]; got != 5 {
 		t.Errorf("energy_joules = %v, want exactly 5 (the counter's change)", got)
 	}
-	iv := host.fields["interval_seconds"]
+	iv := host.Fields["interval_seconds"]
 	if min := powerinput.MinFirstInterval.Seconds(); iv < min || iv > 10 {
 		t.Errorf("interval_seconds = %v, want the time from the start to the prompt, at least %v", iv, min)
 	}
-	if w := host.fields["power_watts"]; w < 5/iv*0.999999 || w > 5/iv*1.000001 {
+	if w := host.Fields["power_watts"]; w < 5/iv*0.999999 || w > 5/iv*1.000001 {
 		t.Errorf("power_watts = %v, want energy/interval = %v", w, 5/iv)
 	}
 	if n := strings.Count(stderr.String(), "I! powerinput "); n != 1 {
