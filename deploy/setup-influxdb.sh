@@ -20,9 +20,14 @@ q() {
 
 q "CREATE DATABASE \"$db\"" >/dev/null
 # csv rows: <name>,<duration>,<shard group duration>,<replicas>,<default>
-if q "SHOW RETENTION POLICIES ON \"$db\"" | cut -d, -f1 | grep -qx "$rp"; then
+policy() { q "SHOW RETENTION POLICIES ON \"$db\"" | grep "^$rp,"; }
+if before=$(policy); then
   q "ALTER RETENTION POLICY \"$rp\" ON \"$db\" DURATION $duration REPLICATION 1 DEFAULT" >/dev/null
-  echo "retention policy $rp on $db: updated ($duration, default)"
+  if [ "$before" = "$(policy)" ]; then
+    echo "retention policy $rp on $db: unchanged ($duration, default)"
+  else
+    echo "retention policy $rp on $db: updated ($duration, default)"
+  fi
 else
   q "CREATE RETENTION POLICY \"$rp\" ON \"$db\" DURATION $duration REPLICATION 1 DEFAULT" >/dev/null
   echo "retention policy $rp on $db: created ($duration, default)"

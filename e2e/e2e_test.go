@@ -53,12 +53,16 @@ func TestPipeline(t *testing.T) {
 	srv := newInflux(t)
 	srv.start()
 
-	// The project's setup script, twice: it must be idempotent.
-	for i := 0; i < 2; i++ {
+	// The project's setup script, twice: it must be idempotent, and say so.
+	for i, want := range []string{"created", "unchanged"} {
 		cmd := exec.Command("sh", filepath.Join(repo, "deploy", "setup-influxdb.sh"))
 		cmd.Env = append(os.Environ(), fmt.Sprintf("INFLUX_PORT=%d", srv.httpPort))
-		if out, err := cmd.CombinedOutput(); err != nil {
+		out, err := cmd.CombinedOutput()
+		if err != nil {
 			t.Fatalf("setup-influxdb.sh (run %d): %v\n%s", i+1, err, out)
+		}
+		if line := "retention policy forever on metrics_from_pau: " + want + " (52w, default)\n"; string(out) != line {
+			t.Errorf("setup-influxdb.sh (run %d) says %q, want %q", i+1, out, line)
 		}
 	}
 

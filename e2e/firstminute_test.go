@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -17,8 +18,9 @@ import (
 )
 
 // readmeTestLine is the README's own check of a new installation (step 5
-// of "Deploying it, step by step"): the telegraf --test line, as written.
-func readmeTestLine(t *testing.T, repo string) []string {
+// of "Deploying it, step by step"): the telegraf --test line, as written,
+// and the measurements of the output it shows, in their order.
+func readmeTestLine(t *testing.T, repo string) (line, shown []string) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(repo, "README.md"))
 	if err != nil {
@@ -28,7 +30,13 @@ func readmeTestLine(t *testing.T, repo string) []string {
 	if m == nil {
 		t.Fatal("README.md has no `telegraf --test --config …` line")
 	}
-	return strings.Fields(string(m[1]))
+	for _, p := range regexp.MustCompile(`(?m)^ *> ([a-z_]+),`).FindAllSubmatch(b, -1) {
+		shown = append(shown, string(p[1]))
+	}
+	if len(shown) == 0 {
+		t.Fatal("README.md shows no output of telegraf --test")
+	}
+	return strings.Fields(string(m[1])), shown
 }
 
 // parseTestOutput reads the points telegraf --test printed ("> " and a
@@ -81,7 +89,7 @@ func TestTelegrafTestShowsPower(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme := readmeTestLine(t, repo)
+	readme, shown := readmeTestLine(t, repo)
 
 	rapl := newFixture(t, []float64{40, 60}, []float64{4, 6})
 	rapl.run()
@@ -143,6 +151,18 @@ func TestTelegrafTestShowsPower(t *testing.T) {
 			}
 			t.Logf("%s %s:\n%s", strings.Join(readme, " "), strings.Join(tt.wait, " "), out)
 			checkTestOutput(t, out, tt.source, tt.net)
+			if tt.conf == own && tt.net {
+				// The README shows this machine's output: the same
+				// measurements, in the same order (one cpu point per
+				// CPU and the total).
+				var got []string
+				for _, p := range parseTestOutput(t, out) {
+					got = append(got, p.Name)
+				}
+				if got, shown := slices.Compact(got), slices.Compact(slices.Clone(shown)); !slices.Equal(got, shown) {
+					t.Errorf("telegraf --test printed %v; the README shows %v", got, shown)
+				}
+			}
 		})
 	}
 }

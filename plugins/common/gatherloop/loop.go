@@ -112,10 +112,23 @@ func Run(ctx context.Context, c Config) error {
 				return err
 			}
 		case <-eof:
+			// The last line's prompt was pushed before stdin's end was
+			// seen, but select may take the end first.
+			taken(prompt, w.start)
 			return w.finish(service)
 		case <-ctx.Done():
+			taken(prompt, w.start)
 			return w.finish(service)
 		}
+	}
+}
+
+// taken calls f if a prompt waits in ch.
+func taken(ch <-chan struct{}, f func()) {
+	select {
+	case <-ch:
+		f()
+	default:
 	}
 }
 
