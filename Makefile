@@ -9,15 +9,17 @@ TELEGRAF_TAGS := custom,inputs.execd,outputs.influxdb,outputs.file
 .PHONY: build install run test unit e2e bench fuzz lint generate telegraf influxdb cost clean
 
 # -buildvcs=auto: the commit goes into the binary (powerinput -version)
-# when this is a git checkout, even where GOFLAGS turns it off.
-build: bin/powerinput
+# when this is a git checkout, even where GOFLAGS turns it off. Go is
+# always asked: its cache makes a build with nothing new take a second, and
+# a commit with no change to the sources still changes -version.
+build:
+	$(GO) build -buildvcs=auto -o bin/powerinput ./cmd/powerinput
 
-bin/powerinput: $(shell find cmd plugins internal -name '*.go' -o -name '*.conf') go.mod go.sum $(wildcard .git/HEAD .git/index)
-	$(GO) build -buildvcs=auto -o $@ ./cmd/powerinput
-
-# The binary into $(DESTDIR)$(PREFIX)/bin (run as root for /usr/local).
+# The binary built by make build into $(DESTDIR)$(PREFIX)/bin (as root for
+# /usr/local). It does not build: root's PATH may have no Go.
 PREFIX ?= /usr/local
-install: build
+install:
+	@test -x bin/powerinput || { echo "bin/powerinput is missing: run make build first (as yourself)"; exit 1; }
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 bin/powerinput $(DESTDIR)$(PREFIX)/bin/powerinput
 

@@ -89,9 +89,13 @@ func Run(ctx context.Context, c Config) error {
 
 	w := &worker{cfg: c, acc: NewAccumulator(), done: make(chan error, 1), grace: grace}
 	service, _ := c.Input.(telegraf.ServiceInput)
+	w.started = service == nil
 	if service != nil {
+		// Start has an accumulator of its own, not the gathers': this loop
+		// writes only what Gather adds, so an input that adds points from
+		// goroutines of its own after Start is not for it.
 		w.run(func() error {
-			if err := service.Start(w.acc); err != nil {
+			if err := service.Start(NewAccumulator()); err != nil {
 				return fmt.Errorf("start: %w", err)
 			}
 			return nil
@@ -141,7 +145,7 @@ type worker struct {
 	done    chan error
 	busy    bool // a job runs: the start or a gather
 	pending bool // a gather is prompted and waits for the job under way
-	started bool // the start has returned: ReadyAt may be read
+	started bool // the start has returned (or there is none): ReadyAt may be read
 }
 
 // run hands one job to a goroutine of its own.
@@ -207,7 +211,11 @@ func (w *worker) finish(service telegraf.ServiceInput) error {
 				return err
 			}
 		case <-timer.C:
-			w.cfg.Log.Warn("a gather did not end in time; leaving without its points")
+			if w.started {
+				w.cfg.Log.Warn("a gather did not end in time; leaving without its points")
+			} else {
+				w.cfg.Log.Warn("the start (the baseline) did not end in time; leaving without a gather")
+			}
 			return nil
 		}
 	}

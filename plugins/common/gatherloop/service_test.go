@@ -2,6 +2,7 @@ package gatherloop
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -102,4 +103,31 @@ func TestPlainInputIsNotStarted(t *testing.T) {
 	require.NoError(t, err)
 	calls, _ := out.snapshot()
 	require.Equal(t, 1, calls)
+}
+
+// warnings keeps the loop's warnings.
+type warnings struct {
+	testutil.Logger
+	mu  sync.Mutex
+	got []string
+}
+
+func (w *warnings) Warn(a ...any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.got = append(w.got, fmt.Sprint(a...))
+}
+
+// A start still running when stdin closes, past the grace: the loop leaves,
+// saying it was the start that did not end, and stops nothing.
+func TestSlowStartAtEOFIsNamed(t *testing.T) {
+	in := &service{startTook: 300 * time.Millisecond, wait: time.Millisecond}
+	log := &warnings{Logger: testutil.Logger{Quiet: true}}
+	err := Run(context.Background(), Config{Input: in, Stdin: strings.NewReader("\n"), Stdout: io.Discard, Log: log, Grace: 50 * time.Millisecond})
+	require.NoError(t, err)
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	require.Equal(t, []string{"the start (the baseline) did not end in time; leaving without a gather"}, log.got)
+	time.Sleep(300 * time.Millisecond)
+	require.Equal(t, "start", in.seen(), "no gather and no Stop after the loop left")
 }
