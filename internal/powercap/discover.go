@@ -283,6 +283,18 @@ func (w *Watcher) Zones() (zones []Zone, changed bool, skipped, err error) {
 	return zones, changed, skip, nil
 }
 
+// Close releases the class directory kept open; the next call to Zones
+// reads every zone again. A Zones call still under way (a read that hangs)
+// keeps it: Close then does nothing, and never waits.
+func (w *Watcher) Close() {
+	if !w.mu.TryLock() {
+		return
+	}
+	defer w.mu.Unlock()
+	w.dir.Close()
+	w.dir, w.names, w.digest = nil, nil, [3]uint64{}
+}
+
 // Forget makes the next call to Zones read every zone again.
 func (w *Watcher) Forget() {
 	w.mu.Lock()

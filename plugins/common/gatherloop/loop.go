@@ -203,8 +203,16 @@ func (w *worker) finish(service telegraf.ServiceInput) error {
 	deadline := time.Now().Add(w.grace)
 	timer := time.NewTimer(w.grace)
 	defer timer.Stop()
+	readier, _ := w.cfg.Input.(Readier)
 	for w.busy {
-		w.extend(&deadline, timer)
+		// Once the start has returned, the first gather's grace counts
+		// from its ReadyAt.
+		if readier != nil && w.started {
+			if later := readier.ReadyAt().Add(w.grace); later.After(deadline) {
+				deadline = later
+				timer.Reset(time.Until(later))
+			}
+		}
 		select {
 		case err := <-w.done:
 			if err := w.next(err); err != nil {
@@ -223,19 +231,6 @@ func (w *worker) finish(service telegraf.ServiceInput) error {
 		service.Stop()
 	}
 	return nil
-}
-
-// extend moves the deadline to the grace after the input's ReadyAt, once
-// the start has returned.
-func (w *worker) extend(deadline *time.Time, timer *time.Timer) {
-	r, ok := w.cfg.Input.(Readier)
-	if !ok || !w.started {
-		return
-	}
-	if later := r.ReadyAt().Add(w.grace); later.After(*deadline) {
-		*deadline = later
-		timer.Reset(time.Until(later))
-	}
 }
 
 func (w *worker) saidBefore(msg string) bool {

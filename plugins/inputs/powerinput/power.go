@@ -9,6 +9,7 @@ import (
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/metaphor"
 	"github.com/greencampus/powerinput/internal/meter"
+	"github.com/greencampus/powerinput/internal/powercap"
 	"github.com/greencampus/powerinput/internal/sensors"
 	"github.com/greencampus/powerinput/internal/source"
 )
@@ -53,8 +54,9 @@ func reservedNames() []string {
 // power_host's total, and the wall stands beside it, only where their
 // readings cover the same gathers as the chain's interval.
 type powerCollector struct {
-	chain   *source.Chain
-	sensors *sensors.Set // nil when hwmon, gpus and psys are all off
+	chain    *source.Chain
+	powercap *powercap.Watcher // the chain's sources' zones, closed by Stop
+	sensors  *sensors.Set      // nil when hwmon, gpus and psys are all off
 	// sensorTimeout bounds the sensors' reads of a gather, from when they
 	// start: a CPU source that used up its own bound does not cut theirs.
 	sensorTimeout time.Duration

@@ -174,7 +174,7 @@ func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Met
 		Open:       p.open,
 		OpenDev:    p.openDev,
 	}, p.say.source)
-	return &powerCollector{chain: chain, sensors: side, sensorTimeout: time.Duration(p.ReadTimeout),
+	return &powerCollector{chain: chain, powercap: env.Powercap, sensors: side, sensorTimeout: time.Duration(p.ReadTimeout),
 		basis: p.MetaphorBasis, carbon: p.CarbonIntensity, table: table}
 }
 

@@ -94,6 +94,7 @@ func (c *cpuCollector) close(deadline time.Time) {
 
 func (c *powerCollector) close() {
 	c.chain.Close()
+	c.powercap.Close()
 	if c.sensors != nil {
 		c.sensors.Close()
 	}
