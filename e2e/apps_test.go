@@ -87,7 +87,7 @@ func (a *appsFixture) write(el float64) {
 
 // checkApps: power_service and power_process reach InfluxDB through
 // Telegraf with their tags and types; at every gather their parts add up
-// to power_host's energy, and so does the README's query over the whole
+// to power_host's energy, and so does the reference's query over the whole
 // run; each workload's power is its share of the host's.
 func checkApps(t *testing.T, srv *influxServer, host string, f *fixture) {
 	for _, m := range []struct {
@@ -142,7 +142,7 @@ func checkApps(t *testing.T, srv *influxServer, host string, f *fixture) {
 				t.Errorf("%s: %d power_host points without %s points", host, missing, m.name)
 			}
 
-			// The README's query, over the whole run.
+			// The reference's query (docs/reference.md), over the whole run.
 			total := srv.query(t, fmt.Sprintf(`SELECT sum("energy_joules") FROM "metrics_from_pau"."forever"."%s" WHERE "host" = '%s'`, m.name, host))
 			whole := srv.query(t, fmt.Sprintf(`SELECT sum("energy_joules") FROM "metrics_from_pau"."forever"."power_host" WHERE "host" = '%s'`, host))
 			a := floats(t, total[0].Values[0][1:])[0]

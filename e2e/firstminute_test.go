@@ -17,24 +17,27 @@ import (
 	"github.com/greencampus/powerinput/internal/fixtures"
 )
 
-// readmeTestLine is the README's own check of a new installation (step 5
-// of "Deploying it, step by step"): the telegraf --test line, as written,
-// and the measurements of the output it shows, in their order.
-func readmeTestLine(t *testing.T, repo string) (line, shown []string) {
+// guide is the document that walks a new user through the set-up.
+const guide = "docs/getting-started.md"
+
+// guideTestLine is the guide's own check of a new installation (step 5):
+// the telegraf --test line, as written, and the measurements of the output
+// it shows, in their order.
+func guideTestLine(t *testing.T, repo string) (line, shown []string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repo, "README.md"))
+	b, err := os.ReadFile(filepath.Join(repo, guide))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("`(telegraf --test --config [^`]+)`").FindSubmatch(b)
+	m := regexp.MustCompile("`(telegraf --test [^`]+)`").FindSubmatch(b)
 	if m == nil {
-		t.Fatal("README.md has no `telegraf --test --config …` line")
+		t.Fatalf("%s has no `telegraf --test …` line", guide)
 	}
 	for _, p := range regexp.MustCompile(`(?m)^ *> ([a-z_]+),`).FindAllSubmatch(b, -1) {
 		shown = append(shown, string(p[1]))
 	}
 	if len(shown) == 0 {
-		t.Fatal("README.md shows no output of telegraf --test")
+		t.Fatalf("%s shows no output of telegraf --test", guide)
 	}
 	return strings.Fields(string(m[1])), shown
 }
@@ -74,10 +77,11 @@ func upInterface() bool {
 	return false
 }
 
-// A new user's first check, run as the README writes it: the deploy
+// A new user's first check, run as the guide writes it: the deploy
 // fragments copied into a telegraf.d, powerinput's configuration copied
-// from sample.conf (step 2), and the README's telegraf --test line, once
-// as it is and once with --test-wait. The one gather Telegraf prompts
+// from sample.conf (step 2), and the guide's telegraf --test line, once
+// as it is and once with --test-wait, with a main telegraf.conf and
+// without one (a Telegraf not installed from InfluxData's package). The one gather Telegraf prompts
 // already shows power with its everyday equivalents, cpu and net: on this
 // machine (a VM without RAPL: the labelled model), and on a RAPL tree whose
 // counters advance at 40 + 60 W (packages) and 4 + 6 W (DRAM).
@@ -89,7 +93,7 @@ func TestTelegrafTestShowsPower(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, shown := readmeTestLine(t, repo)
+	readme, shown := guideTestLine(t, repo)
 
 	rapl := newFixture(t, []float64{40, 60}, []float64{4, 6})
 	rapl.run()
@@ -110,21 +114,24 @@ func TestTelegrafTestShowsPower(t *testing.T) {
 
 	for _, tt := range []struct {
 		name, conf, source string
-		net                bool
+		net, mainConf      bool
 		wait               []string
 	}{
-		{"this machine", own, "", upInterface(), nil},
-		{"this machine with test-wait", own, "", upInterface(), []string{"--test-wait", "3"}},
-		{"rapl", raplConf, "rapl", true, nil},
-		{"rapl with test-wait", raplConf, "rapl", true, []string{"--test-wait", "3"}},
+		{"this machine", own, "", upInterface(), true, nil},
+		{"this machine without a main config", own, "", upInterface(), false, nil},
+		{"this machine with test-wait", own, "", upInterface(), true, []string{"--test-wait", "3"}},
+		{"rapl", raplConf, "rapl", true, true, nil},
+		{"rapl with test-wait", raplConf, "rapl", true, false, []string{"--test-wait", "3"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			// /etc/telegraf as a user has it: a telegraf.conf (here only
 			// the agent section: this Telegraf is built with execd and the
 			// outputs only) and the fragments in telegraf.d.
 			etc := t.TempDir()
-			if err := os.WriteFile(filepath.Join(etc, "telegraf.conf"), []byte("[agent]\n  interval = \"10s\"\n"), 0o644); err != nil {
-				t.Fatal(err)
+			if tt.mainConf {
+				if err := os.WriteFile(filepath.Join(etc, "telegraf.conf"), []byte("[agent]\n  interval = \"10s\"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if err := os.MkdirAll(filepath.Join(etc, "telegraf.d"), 0o755); err != nil {
 				t.Fatal(err)
@@ -152,7 +159,7 @@ func TestTelegrafTestShowsPower(t *testing.T) {
 			t.Logf("%s %s:\n%s", strings.Join(readme, " "), strings.Join(tt.wait, " "), out)
 			checkTestOutput(t, out, tt.source, tt.net)
 			if tt.conf == own && tt.net {
-				// The README shows this machine's output: the same
+				// The guide shows this machine's output: the same
 				// measurements, in the same order (one cpu point per
 				// CPU and the total).
 				var got []string
@@ -160,7 +167,7 @@ func TestTelegrafTestShowsPower(t *testing.T) {
 					got = append(got, p.Name)
 				}
 				if got, shown := slices.Compact(got), slices.Compact(slices.Clone(shown)); !slices.Equal(got, shown) {
-					t.Errorf("telegraf --test printed %v; the README shows %v", got, shown)
+					t.Errorf("telegraf --test printed %v; %s shows %v", got, guide, shown)
 				}
 			}
 		})

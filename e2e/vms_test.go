@@ -98,7 +98,7 @@ func newVMGuestFixture(t *testing.T, counters, name string) *fixture {
 func µJ(j float64) int64 { return int64(math.Round(j * 1e6)) }
 
 func checkVMs(t *testing.T, srv *influxServer, fixtures map[string]*fixture) {
-	// The README's query: VMs and the remainder add up to the host.
+	// The reference's query (docs/reference.md): VMs and the remainder add up to the host.
 	vmSum := srv.query(t, `SELECT sum("energy_joules") FROM "metrics_from_pau"."forever"."power_vm" WHERE "host" = 'kvm-0'`)
 	hostSum := srv.query(t, `SELECT sum("energy_joules") FROM "metrics_from_pau"."forever"."power_host" WHERE "host" = 'kvm-0'`)
 	vj, hj := floats(t, vmSum[0].Values[0][1:])[0], floats(t, hostSum[0].Values[0][1:])[0]

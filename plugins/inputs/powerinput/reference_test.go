@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/influxdata/telegraf"
+	"github.com/influxdata/telegraf/plugins/parsers/influx"
+
 	"github.com/greencampus/powerinput/internal/metaphor"
 )
 
@@ -82,6 +85,21 @@ func TestReference(t *testing.T) {
 		t.Fatalf("nothing to compare: %d columns in %s, %d written", len(doc), referenceDoc, len(written))
 	}
 
+	// The plugin README's example output uses only what the reference lists
+	// (and the host tag Telegraf adds).
+	for _, m := range exampleOutput(t) {
+		for _, tag := range m.TagList() {
+			if _, ok := doc[column{m.Name(), tag.Key, "tag"}]; !ok && tag.Key != "host" {
+				t.Errorf("README.md's example output has %s tag %s, which %s does not list", m.Name(), tag.Key, referenceDoc)
+			}
+		}
+		for _, fl := range m.FieldList() {
+			if want, got := doc[column{m.Name(), fl.Key, "field"}], lineProtocolType(fl.Value); want != got {
+				t.Errorf("README.md's example output has %s field %s as %s; %s says %q", m.Name(), fl.Key, got, referenceDoc, want)
+			}
+		}
+	}
+
 	// The reference's metaphor table is the code's default table.
 	defaults := metaphor.Defaults()
 	if len(metaphors) != len(defaults) {
@@ -97,6 +115,30 @@ func TestReference(t *testing.T) {
 			t.Errorf("%s metaphor %d: %+v; the code has %+v", referenceDoc, i+1, got, want)
 		}
 	}
+}
+
+// exampleOutput parses the line protocol under the plugin README's
+// "## Example Output".
+func exampleOutput(t *testing.T) []telegraf.Metric {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(b), "## Example Output\n\n```text\n")
+	block, _, closed := strings.Cut(after, "```")
+	if !ok || !closed {
+		t.Fatal("README.md has no ```text block under ## Example Output")
+	}
+	parser := &influx.Parser{}
+	if err := parser.Init(); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := parser.Parse([]byte(block))
+	if err != nil || len(ms) == 0 {
+		t.Fatalf("README.md's example output: %d points, %v", len(ms), err)
+	}
+	return ms
 }
 
 // lineProtocolType names a field value's type as InfluxDB stores it.
