@@ -29,9 +29,9 @@ func guideTestLine(t *testing.T, repo string) (line, shown []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := regexp.MustCompile("`(telegraf --test [^`]+)`").FindSubmatch(b)
+	m := regexp.MustCompile("(?m)^ *(telegraf --test [^`\n]+)$").FindSubmatch(b)
 	if m == nil {
-		t.Fatalf("%s has no `telegraf --test …` line", guide)
+		t.Fatalf("%s has no telegraf --test … line in a code block", guide)
 	}
 	for _, p := range regexp.MustCompile(`(?m)^ *> ([a-z_]+),`).FindAllSubmatch(b, -1) {
 		shown = append(shown, string(p[1]))
