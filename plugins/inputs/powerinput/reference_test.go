@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -42,7 +43,7 @@ func TestReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	doc, metaphors, err := parseReference(f)
+	doc, metaphors, options, err := parseReference(f)
 	if err != nil {
 		t.Fatalf("%s: %v", referenceDoc, err)
 	}
@@ -100,12 +101,28 @@ func TestReference(t *testing.T) {
 		}
 	}
 
-	// The reference's metaphor table is the code's default table.
-	defaults := metaphor.Defaults()
-	if len(metaphors) != len(defaults) {
-		t.Errorf("%s lists %d metaphors, the code has %d", referenceDoc, len(metaphors), len(defaults))
+	// The options' defaults are the plugin's.
+	defaults, err := ParseConfig("[[inputs.powerinput]]\n")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i, d := range defaults {
+	if len(options) == 0 {
+		t.Errorf("%s lists no options", referenceDoc)
+	}
+	for name, want := range options {
+		if got, ok := optionDefault(defaults.Config, name); !ok {
+			t.Errorf("%s lists option %s, which the plugin does not have", referenceDoc, name)
+		} else if got != want {
+			t.Errorf("option %s defaults to %s; %s says %s", name, got, referenceDoc, want)
+		}
+	}
+
+	// The reference's metaphor table is the code's default table.
+	builtIn := metaphor.Defaults()
+	if len(metaphors) != len(builtIn) {
+		t.Errorf("%s lists %d metaphors, the code has %d", referenceDoc, len(metaphors), len(builtIn))
+	}
+	for i, d := range builtIn {
 		if i >= len(metaphors) {
 			break
 		}
@@ -139,6 +156,18 @@ func exampleOutput(t *testing.T) []telegraf.Metric {
 		t.Fatalf("README.md's example output: %d points, %v", len(ms), err)
 	}
 	return ms
+}
+
+// optionDefault is the value of the option named name (its toml tag) in c,
+// as the reference writes a default.
+func optionDefault(c Config, name string) (string, bool) {
+	v := reflect.ValueOf(c)
+	for i := range v.NumField() {
+		if strings.Split(v.Type().Field(i).Tag.Get("toml"), ",")[0] == name {
+			return fmt.Sprint(v.Field(i).Interface()), true
+		}
+	}
+	return "", false
 }
 
 // lineProtocolType names a field value's type as InfluxDB stores it.
@@ -188,10 +217,10 @@ var (
 // |" lists the measurement's tags and fields, several names to a row where
 // they share kind and type ("*one per metaphor*" stands for the metaphor
 // fields); the table whose header starts "| field | kind | 1 equals |" is
-// the metaphor table.
-func parseReference(r io.Reader) (map[column]string, []docMetaphor, error) {
-	cols := map[column]string{}
-	var metaphors []docMetaphor
+// the metaphor table; the one whose header starts "| option | default |"
+// gives options' defaults (several options to a row where they share it).
+func parseReference(r io.Reader) (cols map[column]string, metaphors []docMetaphor, options map[string]string, err error) {
+	cols, options = map[column]string{}, map[string]string{}
 	measurement, table := "", ""
 	sc := bufio.NewScanner(r)
 	for n := 1; sc.Scan(); n++ {
@@ -214,27 +243,29 @@ func parseReference(r io.Reader) (map[column]string, []docMetaphor, error) {
 		switch {
 		case table == "" && len(cells) >= 3 && cells[0] == "name" && cells[1] == "kind" && cells[2] == "type":
 			if measurement == "" {
-				return nil, nil, fmt.Errorf("line %d: a table of names outside a measurement's section", n)
+				return nil, nil, nil, fmt.Errorf("line %d: a table of names outside a measurement's section", n)
 			}
 			table = "columns"
 		case table == "" && len(cells) >= 3 && cells[0] == "field" && cells[1] == "kind" && cells[2] == "1 equals":
 			table = "metaphors"
+		case table == "" && len(cells) >= 2 && cells[0] == "option" && cells[1] == "default":
+			table = "options"
 		case table == "" || strings.HasPrefix(cells[0], "---"):
 		case table == "columns":
 			if len(cells) < 3 || (cells[1] != "tag" && cells[1] != "field") {
-				return nil, nil, fmt.Errorf("line %d: want | name | tag or field | type | …", n)
+				return nil, nil, nil, fmt.Errorf("line %d: want | name | tag or field | type | …", n)
 			}
 			names := codeSpan.FindAllStringSubmatch(cells[0], -1)
 			if cells[0] == "*one per metaphor*" {
 				names = [][]string{{"", "*metaphors*"}}
 			}
 			if len(names) == 0 {
-				return nil, nil, fmt.Errorf("line %d: no `name` in %q", n, cells[0])
+				return nil, nil, nil, fmt.Errorf("line %d: no `name` in %q", n, cells[0])
 			}
 			for _, nm := range names {
 				c := column{measurement, nm[1], cells[1]}
 				if _, dup := cols[c]; dup {
-					return nil, nil, fmt.Errorf("line %d: %s %s %s listed twice", n, measurement, c.kind, c.name)
+					return nil, nil, nil, fmt.Errorf("line %d: %s %s %s listed twice", n, measurement, c.kind, c.name)
 				}
 				cols[c] = cells[2]
 			}
@@ -242,14 +273,22 @@ func parseReference(r io.Reader) (map[column]string, []docMetaphor, error) {
 			m := equals.FindStringSubmatch(cells[2])
 			names := codeSpan.FindStringSubmatch(cells[0])
 			if len(cells) < 4 || m == nil || names == nil {
-				return nil, nil, fmt.Errorf("line %d: want | `field` | kind | N W or N Wh | label | …", n)
+				return nil, nil, nil, fmt.Errorf("line %d: want | `field` | kind | N W or N Wh | label | …", n)
 			}
 			v, err := strconv.ParseFloat(m[1], 64)
 			if err != nil {
-				return nil, nil, fmt.Errorf("line %d: %w", n, err)
+				return nil, nil, nil, fmt.Errorf("line %d: %w", n, err)
 			}
 			metaphors = append(metaphors, docMetaphor{Field: names[1], Kind: cells[1], Value: v, Unit: m[2], Label: cells[3]})
+		case table == "options":
+			names, def := codeSpan.FindAllStringSubmatch(cells[0], -1), codeSpan.FindStringSubmatch(cells[1])
+			if len(names) == 0 || def == nil {
+				return nil, nil, nil, fmt.Errorf("line %d: want | `option` | `default` | …", n)
+			}
+			for _, nm := range names {
+				options[nm[1]] = def[1]
+			}
 		}
 	}
-	return cols, metaphors, sc.Err()
+	return cols, metaphors, options, sc.Err()
 }
