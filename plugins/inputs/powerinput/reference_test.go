@@ -101,6 +101,19 @@ func TestReference(t *testing.T) {
 		}
 	}
 
+	// The top README's table of measurements names each one the reference
+	// has, and no other.
+	var measurements []string
+	for c := range doc {
+		if !slices.Contains(measurements, c.measurement) {
+			measurements = append(measurements, c.measurement)
+		}
+	}
+	slices.Sort(measurements)
+	if got := readmeMeasurements(t); !slices.Equal(got, measurements) {
+		t.Errorf("the top README.md's table of measurements names %v; %s has %v", got, referenceDoc, measurements)
+	}
+
 	// The options' defaults are the plugin's.
 	defaults, err := ParseConfig("[[inputs.powerinput]]\n")
 	if err != nil {
@@ -156,6 +169,33 @@ func exampleOutput(t *testing.T) []telegraf.Metric {
 		t.Fatalf("README.md's example output: %d points, %v", len(ms), err)
 	}
 	return ms
+}
+
+// readmeMeasurements returns the measurements named in the first column
+// of the top README's "| measurement | what it holds |" table, sorted.
+func readmeMeasurements(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	in := false
+	for _, line := range strings.Split(string(b), "\n") {
+		switch {
+		case strings.HasPrefix(line, "| measurement | what it holds |"):
+			in = true
+		case in && strings.HasPrefix(line, "|"):
+			first, _, _ := strings.Cut(strings.TrimPrefix(line, "|"), "|")
+			for _, m := range codeSpan.FindAllStringSubmatch(first, -1) {
+				names = append(names, m[1])
+			}
+		default:
+			in = false
+		}
+	}
+	slices.Sort(names)
+	return names
 }
 
 // optionDefault is the value of the option named name (its toml tag) in c,
