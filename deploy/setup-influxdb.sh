@@ -48,9 +48,11 @@ rollup_select() {
   echo "$s max(power_watts) AS power_watts_max INTO $db.$1.$2 FROM $db.$rp.$2"
 }
 bucket() { case $1 in rollup_5m) echo 5m ;; rollup_1h) echo 1h ;; esac; }
-# How far back each run recomputes, for points that arrive late (Telegraf
-# keeps what it could not send while the database was away).
-resample() { case $1 in rollup_5m) echo "EVERY 5m FOR 1h" ;; rollup_1h) echo "EVERY 1h FOR 6h" ;; esac; }
+# How far back each run recomputes, for points that arrive late: Telegraf
+# keeps what it could not send while the database was away, 10,000 points
+# by default (metric_buffer_limit), half an hour to an hour of a host.
+# Each hour of recomputing costs a read of the raw points (docs/scale.md).
+resample() { case $1 in rollup_5m) echo "EVERY 5m FOR 1h" ;; rollup_1h) echo "EVERY 1h FOR 2h" ;; esac; }
 
 if [ "${1:-}" = backfill ]; then
   [ $# -ge 2 ] || { echo "usage: $0 backfill FROM [TO] (RFC 3339 times)" >&2; exit 2; }

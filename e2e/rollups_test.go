@@ -87,8 +87,9 @@ type rawPoint struct {
 // 10 s (with jitter), the VMs, services and processes of two of them.
 // Host h-2's points from 1:00 to 1:40 arrive at 1:45 (Telegraf buffered
 // them through an outage: within the 5-minute rollup's hour of resampling);
-// h-1's first 10 minutes arrive at 3:30, too late for the 5-minute rollup
-// but not for the hourly one.
+// h-1's first 10 minutes arrive at 1:30, too late for the 5-minute rollup
+// (which recomputes the last hour) but not for the hourly one (the last
+// two).
 func rollupData(base time.Time) []rawPoint {
 	rng := rand.New(rand.NewSource(23))
 	var pts []rawPoint
@@ -100,7 +101,7 @@ func rollupData(base time.Time) []rawPoint {
 			case h == 2 && off >= time.Hour && off < 100*time.Minute:
 				arrives = base.Add(105 * time.Minute)
 			case h == 1 && off < 10*time.Minute:
-				arrives = base.Add(210 * time.Minute)
+				arrives = base.Add(90 * time.Minute)
 			}
 			add := func(meas, tags string, w, cpu float64) {
 				e := w * 10.0 * (1 + rng.Float64()*1e-3)
@@ -193,7 +194,7 @@ func TestRollups(t *testing.T) {
 	base := time.Now().Add(-24 * time.Hour).Truncate(time.Hour)
 	pts := rollupData(base)
 	sort.SliceStable(pts, func(i, j int) bool { return pts[i].arrives.Before(pts[j].arrives) })
-	end := base.Add(10 * time.Hour) // past the last point plus the longest FOR
+	end := base.Add(6 * time.Hour) // past the last point plus the longest FOR
 	sent := 0
 	for tick := base.Add(5 * time.Minute); !tick.After(end); tick = tick.Add(5 * time.Minute) {
 		var lines []string
@@ -222,7 +223,7 @@ func TestRollups(t *testing.T) {
 		if m == "power_host" {
 			raw, r5 := totalEnergy(t, srv, "forever", m, late), totalEnergy(t, srv, "rollup_5m", m, late)
 			if !(r5 < raw*0.9) {
-				t.Errorf("%s: rollup_5m holds %.6g J of the first 10 minutes before the backfill, raw %.6g J: the points that came 3.5 h late should be missing", m, r5, raw)
+				t.Errorf("%s: rollup_5m holds %.6g J of the first 10 minutes before the backfill, raw %.6g J: the points that came 1.5 h late should be missing", m, r5, raw)
 			}
 		}
 	}

@@ -16,15 +16,26 @@ import (
 // where their count is above 0, power_vm (the VMs, _hypervisor, _unused),
 // power_service and power_process (the named ones plus other,
 // unattributed, unused_capacity).
+//
+// With Rollup, a host writes what the rollups hold instead (docs/scale.md):
+// the power_* points only, each with power_watts_max, one per interval of
+// 5 minutes or an hour; their energy_joules is the interval's sum, as a
+// rollup's is. It fills rollup_5m and rollup_1h for a year in minutes,
+// where writing the raw points and running the continuous queries would
+// take days.
 type Features struct {
 	CPUs, Interfaces, Packages int
 	VMs, Services, Processes   int
+	Rollup                     bool
 }
 
 // PointsPerGather is how many points one host writes at each gather, and
 // so how many series it has.
 func (f Features) PointsPerGather() int {
-	n := f.CPUs + 1 + f.Interfaces + f.Packages + 1
+	n := 1
+	if !f.Rollup {
+		n += f.CPUs + 1 + f.Interfaces + f.Packages
+	}
 	if f.VMs > 0 {
 		n += f.VMs + 2
 	}
@@ -92,6 +103,32 @@ func (g *Generator) AppendGather(b []byte, i int, at time.Time) []byte {
 	h.watts = math.Max(10, h.watts+4*(g.rng.Float64()-0.5))
 	busy := 0.3 + 0.25*math.Sin(h.phase+2*math.Pi*float64(ts%86_400e9)/86_400e9)
 
+	// The packages' power and their DRAM's (a tenth).
+	total := h.watts * (1 + busy) * 1.1
+	if !g.f.Rollup {
+		b = g.appendHardware(b, h, busy, ts)
+	}
+	e := energy.Power(total).Over(g.interval)
+	b = append(b, "power_host,host="...)
+	b = append(b, h.name...)
+	b = append(b, ",source=rapl"...)
+	b = g.appendPowerFields(b, total, e, sec, -1, true, 0, ts)
+	if g.f.VMs > 0 {
+		b = g.appendParts(b, h, vmPart, g.vmNames, []string{"_hypervisor", "_unused"}, e, busy, ts)
+	}
+	if g.f.Services > 0 {
+		b = g.appendParts(b, h, servicePart, g.svcNames, fixedParts, e, busy, ts)
+	}
+	if g.f.Processes > 0 {
+		b = g.appendParts(b, h, processPart, g.prcNames, fixedParts, e, busy, ts)
+	}
+	return b
+}
+
+// appendHardware appends the cpu, net and powerstat_package points of a
+// gather.
+func (g *Generator) appendHardware(b []byte, h *host, busy float64, ts int64) []byte {
+	sec := g.interval.Seconds()
 	b = g.appendCPU(b, h, "cpu-total", busy, ts)
 	for c := range g.f.CPUs {
 		b = g.appendCPU(b, h, "cpu"+strconv.Itoa(c), busy, ts)
@@ -118,11 +155,9 @@ func (g *Generator) AppendGather(b []byte, i int, at time.Time) []byte {
 		b = strconv.AppendInt(b, ts, 10)
 		b = append(b, '\n')
 	}
-	total := 0.0
 	for p := range g.f.Packages {
 		w := h.watts * (1 + busy) / float64(g.f.Packages)
 		dram := w / 10
-		total += w + dram
 		b = append(b, "powerstat_package,host="...)
 		b = append(b, h.name...)
 		b = append(b, ",package_id="...)
@@ -133,20 +168,6 @@ func (g *Generator) AppendGather(b []byte, i int, at time.Time) []byte {
 		b = append(b, ",thermal_design_power_watts=150 "...)
 		b = strconv.AppendInt(b, ts, 10)
 		b = append(b, '\n')
-	}
-	e := energy.Power(total).Over(g.interval)
-	b = append(b, "power_host,host="...)
-	b = append(b, h.name...)
-	b = append(b, ",source=rapl"...)
-	b = g.appendPowerFields(b, total, e, sec, -1, true, 0, ts)
-	if g.f.VMs > 0 {
-		b = g.appendParts(b, h, vmPart, g.vmNames, []string{"_hypervisor", "_unused"}, e, busy, ts)
-	}
-	if g.f.Services > 0 {
-		b = g.appendParts(b, h, servicePart, g.svcNames, fixedParts, e, busy, ts)
-	}
-	if g.f.Processes > 0 {
-		b = g.appendParts(b, h, processPart, g.prcNames, fixedParts, e, busy, ts)
 	}
 	return b
 }
@@ -231,6 +252,9 @@ func (g *Generator) appendParts(b []byte, h *host, p part, named, fixed []string
 // CO2 and the default metaphors.
 func (g *Generator) appendPowerFields(b []byte, watts float64, e energy.Energy, sec, cpu float64, interval bool, vcpus int, ts int64) []byte {
 	b = appendFloat(b, " power_watts=", watts)
+	if g.f.Rollup {
+		b = appendFloat(b, ",power_watts_max=", watts*1.2)
+	}
 	b = appendFloat(b, ",energy_joules=", e.Joules())
 	if interval {
 		b = appendFloat(b, ",interval_seconds=", sec)

@@ -86,6 +86,36 @@ func TestShapeIsARealRun(t *testing.T) {
 	}
 }
 
+// TestRollupShape: with Rollup, a host writes the power_* points only,
+// with the rollups' power_watts_max, and power_host's energy is the
+// interval's.
+func TestRollupShape(t *testing.T) {
+	f := Features{CPUs: 16, Interfaces: 1, Packages: 2, VMs: 2, Services: 3, Processes: 4, Rollup: true}
+	g := NewGenerator(1, "sim", f, time.Hour, 1)
+	got, n := shapeOf(t, g.AppendGather(nil, 0, time.Unix(1_800_000_000, 0)))
+	if want := 1 + 4 + 6 + 7; n != want || f.PointsPerGather() != want {
+		t.Errorf("%d points, PointsPerGather %d, want %d", n, f.PointsPerGather(), want)
+	}
+	for _, m := range slices.Sorted(maps.Keys(got)) {
+		if !strings.HasPrefix(m, "power_") || got[m]["power_watts_max"] != "float" {
+			t.Errorf("%s: %v, want a power_* measurement with power_watts_max", m, got[m])
+		}
+	}
+	p := &influx.Parser{}
+	if err := p.Init(); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := p.Parse(g.AppendGather(nil, 0, time.Unix(1_800_003_600, 0)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := ms[0].GetField("power_watts")
+	e, _ := ms[0].GetField("energy_joules")
+	if ms[0].Name() != "power_host" || math.Abs(e.(float64)-w.(float64)*3600) > 1e-3 {
+		t.Errorf("%s: energy_joules %v for power_watts %v over an hour", ms[0].Name(), e, w)
+	}
+}
+
 // TestPartsAddUp: as in powerinput, each measurement of parts adds up to
 // power_host's energy, to the µJ.
 func TestPartsAddUp(t *testing.T) {

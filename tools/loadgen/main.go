@@ -45,6 +45,7 @@ func main() {
 	flag.IntVar(&f.VMs, "vms", 0, "VMs per host (power_vm; 0: off)")
 	flag.IntVar(&f.Services, "services", 0, "named services per host (power_service; 0: off)")
 	flag.IntVar(&f.Processes, "processes", 0, "named programs per host (power_process; 0: off)")
+	flag.BoolVar(&f.Rollup, "rollup", false, "write what the rollups hold (power_* with power_watts_max, no cpu, net, powerstat_package): use with -rp rollup_5m -interval 5m or -rp rollup_1h -interval 1h")
 	batch := flag.Int("batch", 5000, "points per write request (Telegraf's metric_batch_size)")
 	writers := flag.Int("writers", 4, "write requests in flight at once")
 	seed := flag.Uint64("seed", 1, "random seed")
@@ -140,16 +141,34 @@ type writer struct {
 	client *http.Client
 }
 
-// post sends one batch; InfluxDB answers 204 when every point is stored.
+// post sends one batch, again after 1, 2, 4 … s while the server is away
+// or answers 5xx (a write timeout under load), as Telegraf keeps a batch in
+// its buffer until the next flush: up to 6 tries.
 func (w *writer) post(b []byte) error {
+	var err error
+	for try := range 6 {
+		if try > 0 {
+			time.Sleep(time.Second << (try - 1))
+		}
+		var retry bool
+		if retry, err = w.send(b); !retry {
+			return err
+		}
+	}
+	return err
+}
+
+// send sends one batch once; InfluxDB answers 204 when every point is
+// stored. It says whether to try again.
+func (w *writer) send(b []byte) (bool, error) {
 	resp, err := w.client.Post(w.url, "text/plain; charset=utf-8", bytes.NewReader(b))
 	if err != nil {
-		return fmt.Errorf("write: %w", err)
+		return true, fmt.Errorf("write: %w", err)
 	}
 	defer resp.Body.Close()
+	io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusNoContent {
-		io.Copy(io.Discard, resp.Body)
-		return errors.New("write: InfluxDB answered " + resp.Status)
+		return resp.StatusCode >= 500, errors.New("write: InfluxDB answered " + resp.Status)
 	}
-	return nil
+	return false, nil
 }
