@@ -147,15 +147,38 @@ func writeLines(t *testing.T, srv *influxServer, lines []string) {
 	}
 }
 
+// setUpInflux starts an influxd and runs the project's setup script on it.
+func setUpInflux(t *testing.T) (*influxServer, string) {
+	t.Helper()
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newInflux(t)
+	srv.start()
+	runSetup(t, srv, repo)
+	return srv, repo
+}
+
 func runSetup(t *testing.T, srv *influxServer, repo string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("sh", append([]string{filepath.Join(repo, "deploy", "setup-influxdb.sh")}, args...)...)
-	cmd.Env = append(os.Environ(), fmt.Sprintf("INFLUX_PORT=%d", srv.httpPort))
-	out, err := cmd.CombinedOutput()
+	out, err := setup(srv, repo, "", args...)
 	if err != nil {
 		t.Fatalf("setup-influxdb.sh %v: %v\n%s", args, err, out)
 	}
-	return string(out)
+	return out
+}
+
+// setup runs deploy/setup-influxdb.sh against srv, with one more
+// environment variable where env is not "".
+func setup(srv *influxServer, repo, env string, args ...string) (string, error) {
+	cmd := exec.Command("sh", append([]string{filepath.Join(repo, "deploy", "setup-influxdb.sh")}, args...)...)
+	cmd.Env = append(os.Environ(), fmt.Sprintf("INFLUX_PORT=%d", srv.httpPort))
+	if env != "" {
+		cmd.Env = append(cmd.Env, env)
+	}
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // TestRollups runs the continuous queries of setup-influxdb.sh on the
@@ -171,13 +194,7 @@ func runSetup(t *testing.T, srv *influxServer, repo string, args ...string) stri
 // have reached the server by then. The writes, the INTO and the storage are
 // InfluxDB's own; only the clock is the test's.
 func TestRollups(t *testing.T) {
-	repo, err := filepath.Abs("..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := newInflux(t)
-	srv.start()
-	runSetup(t, srv, repo)
+	srv, repo := setUpInflux(t)
 	cqs := storedCQs(t, srv)
 	if len(cqs) != 8 {
 		t.Fatalf("got %d continuous queries, want 8 (2 rollups × 4 measurements)", len(cqs))
@@ -239,6 +256,40 @@ func TestRollups(t *testing.T) {
 				t.Errorf("%s.%s: sum(energy_joules) over 4 h = %.17g J, raw %.17g J", r.rp, m, rolled, raw)
 			}
 		}
+	}
+}
+
+// TestRollupsChange: the script replaces the continuous queries whose
+// fields changed (a metaphor of one's own) and says so, and keeps the
+// rollup policies.
+func TestRollupsChange(t *testing.T) {
+	srv, repo := setUpInflux(t)
+	for _, tc := range []struct {
+		env, want, field string
+	}{
+		{"INFLUX_ROLLUP_MEAN=power_watts kettles", "0 created, 8 updated, 0 unchanged", "mean(kettles) AS kettles"},
+		{"INFLUX_ROLLUP_MEAN=power_watts kettles", "0 created, 0 updated, 8 unchanged", "mean(kettles) AS kettles"},
+		{"", "0 created, 8 updated, 0 unchanged", "mean(tvs_19in) AS tvs_19in"},
+	} {
+		out, err := setup(srv, repo, tc.env)
+		if err != nil {
+			t.Fatalf("%s setup-influxdb.sh: %v\n%s", tc.env, err, out)
+		}
+		if want := "continuous queries on metrics_from_pau: " + tc.want + "\n"; !strings.HasSuffix(out, want) {
+			t.Errorf("%s setup-influxdb.sh says %q, want it to end with %q", tc.env, out, want)
+		}
+		cqs := storedCQs(t, srv)
+		for _, c := range cqs {
+			if !strings.Contains(c.selectInto, tc.field) {
+				t.Errorf("after %q, %s lacks %s", tc.env, c.name, tc.field)
+			}
+		}
+		if len(cqs) != 8 {
+			t.Errorf("after %q, %d continuous queries, want 8", tc.env, len(cqs))
+		}
+	}
+	if out, err := setup(srv, repo, "", "backfill", "yesterday-ish"); err == nil || !strings.Contains(out, "backfill: FROM is not a time: yesterday-ish") {
+		t.Errorf("backfill with a bad time: %v, %q; want exit 2 naming FROM", err, out)
 	}
 }
 
