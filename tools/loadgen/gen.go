@@ -262,7 +262,11 @@ func (g *Generator) appendPowerFields(b []byte, watts float64, e energy.Energy, 
 	if cpu >= 0 {
 		b = appendFloat(b, ",cpu_seconds=", cpu)
 	}
-	if vcpus > 0 {
+	switch {
+	case vcpus > 0 && g.f.Rollup:
+		// mean(vcpus): a float in the rollups, an integer in the raw points.
+		b = appendFloat(b, ",vcpus=", float64(vcpus))
+	case vcpus > 0:
 		b = appendInt(b, ",vcpus=", uint64(vcpus))
 	}
 	b = appendFloat(b, ",co2_grams=", e.WattHours()/1000*g.carbon)

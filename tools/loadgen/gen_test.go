@@ -101,6 +101,11 @@ func TestRollupShape(t *testing.T) {
 			t.Errorf("%s: %v, want a power_* measurement with power_watts_max", m, got[m])
 		}
 	}
+	// mean(vcpus) is a float: an integer there would conflict with what
+	// the continuous queries write.
+	if got["power_vm"]["vcpus"] != "float" {
+		t.Errorf("power_vm vcpus is %q in the rollups, want float", got["power_vm"]["vcpus"])
+	}
 	p := &influx.Parser{}
 	if err := p.Init(); err != nil {
 		t.Fatal(err)
