@@ -6,8 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -55,14 +53,17 @@ func TestPipeline(t *testing.T) {
 
 	// The project's setup script, twice: it must be idempotent, and say so.
 	for i, want := range []string{"created", "unchanged"} {
-		cmd := exec.Command("sh", filepath.Join(repo, "deploy", "setup-influxdb.sh"))
-		cmd.Env = append(os.Environ(), fmt.Sprintf("INFLUX_PORT=%d", srv.httpPort))
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("setup-influxdb.sh (run %d): %v\n%s", i+1, err, out)
+		out := runSetup(t, srv, repo)
+		cqs := "8 created, 0 updated, 0 unchanged"
+		if want == "unchanged" {
+			cqs = "0 created, 0 updated, 8 unchanged"
 		}
-		if line := "retention policy forever on metrics_from_pau: " + want + " (52w, default)\n"; string(out) != line {
-			t.Errorf("setup-influxdb.sh (run %d) says %q, want %q", i+1, out, line)
+		lines := "retention policy forever on metrics_from_pau: " + want + " (52w, default)\n" +
+			"retention policy rollup_5m on metrics_from_pau: " + want + " (104w)\n" +
+			"retention policy rollup_1h on metrics_from_pau: " + want + " (INF)\n" +
+			"continuous queries on metrics_from_pau: " + cqs + "\n"
+		if out != lines {
+			t.Errorf("setup-influxdb.sh (run %d) says %q, want %q", i+1, out, lines)
 		}
 	}
 
