@@ -95,3 +95,36 @@ var slackEntities = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 // or that Slack and CommonMark read differently there (Slack decodes
 // entities in code, CommonMark does not): look-alikes that read the same.
 var inCode = strings.NewReplacer("`", "\u02CB", "&", "\uFF06", "<", "\u2039", ">", "\u203A")
+
+// Mentions defuses the room-wide mentions in a whole text, the bot's
+// wording included (which never means to notify a room): "@room" and
+// Slack's "<!here>", "<!channel>", "<!everyone>" get a word joiner. It is
+// the senders' second line of defence; names still go through Plain,
+// HTML or Markdown.
+func Mentions(text string) string {
+	if !strings.ContainsAny(text, "@<") {
+		return text
+	}
+	// The words that, after an '@', notify a whole room or channel in
+	// Matrix (@room), Slack (@channel, @here, @everyone) or Mattermost
+	// and Rocket.Chat (@all, @channel, @here).
+	roomWide := [...]string{"room", "channel", "here", "everyone", "all"}
+	var b strings.Builder
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		b.WriteByte(c)
+		switch {
+		case c == '<' && strings.HasPrefix(text[i+1:], "!"):
+			b.WriteString(wordJoiner)
+		case c == '@':
+			rest := strings.ToLower(text[i+1:])
+			for _, w := range roomWide {
+				if strings.HasPrefix(rest, w) {
+					b.WriteString(wordJoiner)
+					break
+				}
+			}
+		}
+	}
+	return b.String()
+}

@@ -82,3 +82,19 @@ func FuzzEscape(f *testing.F) {
 		}
 	})
 }
+
+func TestMentions(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain text", "plain text"},
+		{"hey @room look", "hey @\u2060room look"},
+		{"@Channel @here @everyone @all", "@\u2060Channel @\u2060here @\u2060everyone @\u2060all"},
+		{"<!here> and <!channel>", "<\u2060!here> and <\u2060!channel>"},
+		{"bot@example.org", "bot@example.org"},
+		{"@\u2060room", "@\u2060room"},
+		{"x <b> y", "x <b> y"},
+	} {
+		if got := Mentions(tc.in); got != tc.want {
+			t.Errorf("Mentions(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
