@@ -53,12 +53,14 @@ func newApp(o options, stdout, stderr io.Writer) (*app, error) {
 	}
 	db.Timeout, db.Attempts = time.Duration(in.Timeout), in.Attempts
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	out, err := senders(cfg, stdout, log)
-	if err != nil {
-		return nil, err
-	}
 	a := &app{o: o, cfg: cfg, db: db, log: log, stdout: stdout}
-	a.bot = &bot.Bot{Cfg: cfg, DB: db, Out: out, Log: log, Now: time.Now}
+	a.bot = &bot.Bot{Cfg: cfg, DB: db, Log: log, Now: time.Now}
+	if !o.preview && !o.check {
+		// Only what sends makes the outbox (and its directory).
+		if a.bot.Out, err = sender(cfg, stdout, log); err != nil {
+			return nil, err
+		}
+	}
 	return a, nil
 }
 

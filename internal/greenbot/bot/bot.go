@@ -26,6 +26,22 @@ type Sender interface {
 	Send(ctx context.Context, m message.Message, to ...string) error
 }
 
+// flusher is an outbox: Flush tries again what waits in it.
+type flusher interface {
+	Flush(ctx context.Context) error
+}
+
+// flushEvery is how often the daemon tries the messages kept undelivered.
+const flushEvery = time.Minute
+
+func (b *Bot) flush(ctx context.Context) {
+	if f, ok := b.Out.(flusher); ok {
+		if err := f.Flush(ctx); err != nil {
+			b.Log.Error("kept messages not delivered", "err", err)
+		}
+	}
+}
+
 // Bot makes and sends the configured digests.
 type Bot struct {
 	Cfg *config.Config
@@ -115,6 +131,7 @@ func (b *Bot) Once(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	b.flush(ctx) // what an earlier run kept
 	var errs []error
 	now := b.Now()
 	for _, d := range b.Cfg.Digests {
@@ -161,6 +178,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 	}
 	busy := map[string]bool{}
+	tick := time.NewTicker(flushEvery)
+	defer tick.Stop()
+	b.flush(ctx)
 	for {
 		var first time.Time
 		for _, d := range b.Cfg.Digests {
@@ -175,6 +195,8 @@ func (b *Bot) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-tick.C:
+			b.flush(ctx)
 		case j := <-results:
 			busy[j.d.Name] = false
 			st[j.d.Name] = j.due

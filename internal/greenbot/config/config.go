@@ -7,13 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/greencampus/powerinput/internal/greenbot/deliver"
 	"github.com/greencampus/powerinput/internal/metaphor"
 )
 
@@ -44,6 +47,11 @@ type Config struct {
 	StateDir string   `toml:"state_dir"`
 	InfluxDB InfluxDB `toml:"influxdb"`
 	Digests  []Digest `toml:"digest"`
+	// Destinations are where messages go, by name ([destinations.NAME.mail]
+	// and so on: package deliver's); Outbox keeps what could not go yet
+	// (its dir defaults to state_dir/outbox).
+	Destinations map[string]deliver.Destination `toml:"destinations"`
+	Outbox       deliver.OutboxConfig           `toml:"outbox"`
 	// DefaultMetaphors keeps the lab's table (on unless false); Metaphors
 	// replace or add entries, as in powerinput's config.
 	DefaultMetaphors *bool               `toml:"default_metaphors"`
@@ -69,7 +77,9 @@ type Digest struct {
 	Schedule string   `toml:"schedule"`
 	Lang     string   `toml:"lang"`
 	Hosts    []string `toml:"hosts"`
-	To       []string `toml:"to"`
+	// To names destinations; none (and no destination configured): the
+	// digest is printed on stdout.
+	To []string `toml:"to"`
 	// TopVMs and TopServices bound the lists per hypervisor.
 	TopVMs      int      `toml:"top_vms"`
 	TopServices int      `toml:"top_services"`
@@ -99,6 +109,7 @@ func Load(path string) (*Config, error) {
 func Parse(r io.Reader) (*Config, error) {
 	c := &Config{
 		TimeZone: "UTC",
+		StateDir: "/var/lib/greenbot",
 		InfluxDB: InfluxDB{URL: "http://127.0.0.1:8086", Database: "metrics_from_pau", RetentionPolicy: "forever",
 			Timeout: Duration(30 * time.Second), Attempts: 4},
 	}
@@ -138,6 +149,14 @@ func (c *Config) check() error {
 		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	c.Table = metaphor.Merge(c.DefaultMetaphors == nil || *c.DefaultMetaphors, c.Metaphors)
+	for _, name := range slices.Sorted(maps.Keys(c.Destinations)) {
+		if err := c.Destinations[name].Validate(); err != nil {
+			return fmt.Errorf("[destinations.%s]: %w: %w", name, err, ErrConfig)
+		}
+	}
+	if c.Outbox.Dir == "" && c.StateDir != "" {
+		c.Outbox.Dir = filepath.Join(c.StateDir, "outbox")
+	}
 	names := map[string]bool{}
 	for i := range c.Digests {
 		d := &c.Digests[i]
@@ -165,6 +184,14 @@ func (c *Config) check() error {
 		}
 		if slices.Contains(d.Hosts, "") {
 			return fmt.Errorf("%s: hosts holds an empty name: %w", where, ErrConfig)
+		}
+		for _, to := range d.To {
+			if _, ok := c.Destinations[to]; !ok {
+				return fmt.Errorf("%s: to = %q: no [destinations.%s] in the config: %w", where, to, to, ErrConfig)
+			}
+		}
+		if len(d.To) == 0 && len(c.Destinations) > 0 {
+			return fmt.Errorf("%s: to is empty: name one or more of the destinations: %w", where, ErrConfig)
 		}
 		if d.TopVMs == 0 {
 			d.TopVMs = 5

@@ -19,17 +19,27 @@ database = "metrics_from_pau"
 retention_policy = "forever"
 timeout = "10s"
 
+[destinations.lab-mail.mail]
+host = "smtp.example.org"
+from = "Green Campus Bot <bot@example.org>"
+to = ["it@example.org"]
+
+[destinations.chat.webhook]
+url = "https://chat.example.org/hooks/abc"
+
 [[digest]]
 name = "daily-fr"
 schedule = "daily 08:00"
 lang = "fr"
 hosts = ["all"]
+to = ["lab-mail", "chat"]
 
 [[digest]]
 name = "weekly-en"
 schedule = "weekly monday 08:00"
 hosts = ["kvm-0", "pc-1"]
 top_vms = 3
+to = ["chat"]
 
 [[metaphor]]
 field = "kettles"
@@ -52,6 +62,9 @@ func TestParseGood(t *testing.T) {
 	}
 	if !c.Digests[0].AllHosts() || c.Digests[1].AllHosts() || c.Digests[1].Lang != "en" || c.Digests[1].TopVMs != 3 || c.Digests[0].TopVMs != 5 {
 		t.Errorf("digest options: got %+v", c.Digests)
+	}
+	if len(c.Destinations) != 2 || c.Destinations["lab-mail"].Mail == nil || c.Outbox.Dir != "/var/lib/greenbot/outbox" {
+		t.Errorf("destinations: got %+v, outbox %+v", c.Destinations, c.Outbox)
 	}
 	if n := len(c.Table); n != 8 || c.Table[7].Field != "kettles" {
 		t.Errorf("metaphor table: got %d entries", n)
@@ -76,6 +89,9 @@ func TestParseRejects(t *testing.T) {
 		{"bad duration", "[influxdb]\ntimeout = \"ten\"", "ten"},
 		{"bad metaphor", "[[metaphor]]\nfield = \"x\"\nlabel = \"x\"", "watts"},
 		{"not toml", "time_zone = ", "toml"},
+		{"unknown destination", "[[digest]]\nschedule = \"daily 08:00\"\nto = [\"nowhere\"]", "nowhere"},
+		{"destination of no kind", "[destinations.x]\n", "destinations.x"},
+		{"unknown destination key", "[destinations.x.mail]\nhots = \"a\"", "destinations.x.mail.hots"},
 	} {
 		_, err := Parse(strings.NewReader(tc.text))
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.says) {
