@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"image"
 	_ "image/png" // the charts' size for m.image's info
 	"net/http"
@@ -123,12 +124,13 @@ func parseUpload(body []byte) (string, error) {
 
 // call sends one request to the homeserver and classifies its answer.
 func (r *MatrixRoom) call(ctx context.Context, method, path, query string, contentType string, body []byte) ([]byte, error) {
-	u := *r.base
-	u.Path += path
-	u.RawPath = ""
-	u.RawQuery = query
+	// path is already escaped (the room ID's '!' and ':').
+	u := r.base.String() + path
+	if query != "" {
+		u += "?" + query
+	}
 	h := http.Header{"Authorization": {"Bearer " + r.token}, "Content-Type": {contentType}}
-	a, err := do(ctx, r.hc, method, u.String(), h, body)
+	a, err := do(ctx, r.hc, method, u, h, body)
 	if err != nil {
 		return nil, fmt.Errorf("matrix %s: %w", r.base.Host, err)
 	}
@@ -158,18 +160,19 @@ func (r *MatrixRoom) send(ctx context.Context, txn string, content map[string]an
 	return err
 }
 
-// Send posts m's text, then its pictures.
+// Send posts m's subject and text as one event (the subject its first
+// line, in bold where HTML shows), then its pictures.
 func (r *MatrixRoom) Send(ctx context.Context, m message.Message) error {
 	text := map[string]any{
 		"msgtype": "m.text",
-		"body":    escape.Mentions(m.Text),
+		"body":    escape.Mentions(m.Subject + "\n\n" + m.Text),
 		// Intentional mentions (Matrix 1.7): an empty m.mentions says
 		// this event mentions nobody, so no client pings on "@room".
 		"m.mentions": map[string]any{},
 	}
 	if m.HTML != "" {
 		text["format"] = "org.matrix.custom.html"
-		text["formatted_body"] = escape.Mentions(m.HTML)
+		text["formatted_body"] = escape.Mentions("<p><strong>" + html.EscapeString(m.Subject) + "</strong></p>\n" + m.HTML)
 	}
 	if err := r.send(ctx, txnID(m.ID, 0), text); err != nil {
 		return err
