@@ -59,7 +59,18 @@ func PNG(bars []Bar, l Labels, width, height int) ([]byte, error) {
 	p.Add(pb, cb)
 	p.Legend.Add(l.PrevWeek, pb)
 	p.Legend.Add(l.ThisWeek, cb)
-	p.Legend.Top = true
+	// Above the bars, top left, with room between its two lines.
+	p.Legend.Top, p.Legend.Left = true, true
+	p.Legend.Padding = vg.Points(5)
+	p.Legend.XOffs = vg.Points(6)
+	p.Legend.ThumbnailWidth = vg.Points(14)
+	top := 0.0
+	for _, b := range bars {
+		top = max(top, b.KWh, b.PrevKWh)
+	}
+	if top > 0 {
+		p.Y.Max = top * 1.3
+	}
 	p.NominalX(names...)
 	p.Add(plotter.NewGrid())
 	c := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(vg.Length(width)*vg.Inch/96, vg.Length(height)*vg.Inch/96), vgimg.UseDPI(96))}

@@ -11,6 +11,8 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/greencampus/powerinput/internal/greenbot/chart"
 	"github.com/greencampus/powerinput/internal/greenbot/digest"
@@ -124,7 +126,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 		}
 		x.add(item, line...)
 		if h.Joules > 0 {
-			x.add(subitem, w(compare(wd, h.Amount, d.Weekly)))
+			x.add(subitem, w(compact(wd, h.Amount, d.Weekly)))
 		}
 		if len(h.VMs) > 0 {
 			x.add(subitem, partsLine(wd, wd.vms, h.VMs, h.OtherVMs, d.Weekly)...)
@@ -218,8 +220,44 @@ func compare(wd words, a digest.Amount, weekly bool) string {
 	if len(out) == 0 {
 		return wd.noCompare
 	}
-	s := strings.Join(out, "; ")
-	return strings.ToUpper(s[:1]) + s[1:] + "."
+	return capital(strings.Join(out, nnbspIf(lang)+"; ")) + "."
+}
+
+// compact is compare in short, for one host: "same day last week:
+// 6.60 kWh (−10%) · average of the 4 weeks before: 6.60 kWh (−10%)".
+func compact(wd words, a digest.Amount, weekly bool) string {
+	lang := wd.lang
+	one := func(label string, then float64) string {
+		s := capital(label) + sep(lang) + kwh(lang, then)
+		if then <= 0 {
+			return s
+		}
+		r := a.Joules/then - 1
+		switch {
+		case math.Abs(r) < 0.005:
+			return s + " (" + wd.unchanged + ")"
+		case r > 0:
+			return s + " (+" + percent(lang, r) + ")"
+		}
+		return s + " (−" + percent(lang, -r) + ")"
+	}
+	var out []string
+	if a.HasPrev {
+		out = append(out, one(wd.prevLabel(weekly), a.Prev))
+	}
+	if a.MeanOf > 0 {
+		out = append(out, one(wd.meanLabel(a.MeanOf), a.Mean))
+	}
+	if len(out) == 0 {
+		return wd.noCompare
+	}
+	return strings.Join(out, " · ")
+}
+
+// capital gives s a capital first letter.
+func capital(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 func partsLine(wd words, label string, parts []digest.Part, other digest.Part, weekly bool) []seg {

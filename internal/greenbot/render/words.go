@@ -23,6 +23,9 @@ type words struct {
 	vsMean         func(pct, dir, mean string, n int) string
 	sameAs         func(weekly, mean bool, v string, n int) string
 	noCompare      string
+	prevLabel      func(weekly bool) string
+	meanLabel      func(n int) string
+	unchanged      string
 	byHost         string
 	atWall         string
 	partsOnly      string
@@ -90,7 +93,15 @@ var english = words{
 		}
 		return "about the same as the same day last week (" + v + ")"
 	},
-	noCompare:     "No earlier data to compare with yet.",
+	noCompare: "No earlier data to compare with yet.",
+	prevLabel: func(weekly bool) string {
+		if weekly {
+			return "week before"
+		}
+		return "same day last week"
+	},
+	meanLabel:     func(n int) string { return fmt.Sprintf("average of the %d %s before", n, plural(n, "week", "weeks")) },
+	unchanged:     "unchanged",
 	byHost:        "Machine by machine",
 	atWall:        "measured at the wall socket",
 	partsOnly:     "processors, memory and graphics cards only",
@@ -163,7 +174,17 @@ var french = words{
 		}
 		return "à peu près autant que le même jour la semaine dernière (" + v + ")"
 	},
-	noCompare:     "Pas encore de données antérieures pour comparer.",
+	noCompare: "Pas encore de données antérieures pour comparer.",
+	prevLabel: func(weekly bool) string {
+		if weekly {
+			return "semaine précédente"
+		}
+		return "même jour la semaine dernière"
+	},
+	meanLabel: func(n int) string {
+		return fmt.Sprintf("moyenne des %d %s précédentes", n, plural(n, "semaine", "semaines"))
+	},
+	unchanged:     "inchangé",
 	byHost:        "Machine par machine",
 	atWall:        "mesuré à la prise",
 	partsOnly:     "processeurs, mémoire et cartes graphiques seulement",
