@@ -6,7 +6,7 @@ CACHE     ?= $(HOME)/.cache/powerinput
 TELEGRAF  := $(CACHE)/telegraf-$(TELEGRAF_VERSION)/telegraf
 TELEGRAF_TAGS := custom,inputs.execd,outputs.influxdb,outputs.file
 
-.PHONY: build install run test unit e2e bench fuzz lint generate telegraf influxdb mailpit dendrite cost clean
+.PHONY: greenbot-preview build install run test unit e2e bench fuzz lint generate telegraf influxdb mailpit dendrite cost clean
 
 # -buildvcs=auto: the commit goes into the binary (powerinput -version)
 # when this is a git checkout, even where GOFLAGS turns it off. Go is
@@ -14,6 +14,7 @@ TELEGRAF_TAGS := custom,inputs.execd,outputs.influxdb,outputs.file
 # a commit with no change to the sources still changes -version.
 build:
 	$(GO) build -buildvcs=auto -o bin/powerinput ./cmd/powerinput
+	$(GO) build -buildvcs=auto -o bin/greenbot ./cmd/greenbot
 
 # The binary built by make build into $(DESTDIR)$(PREFIX)/bin (as root for
 # /usr/local). It does not build: root's PATH may have no Go.
@@ -22,6 +23,7 @@ install:
 	@test -x bin/powerinput || { echo "bin/powerinput is missing: run make build first (as yourself)"; exit 1; }
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 bin/powerinput $(DESTDIR)$(PREFIX)/bin/powerinput
+	@if test -x bin/greenbot; then install -m 0755 bin/greenbot $(DESTDIR)$(PREFIX)/bin/greenbot; fi
 
 # The main job: which sources work here, then a few seconds' measurement in
 # everyday terms.
@@ -31,6 +33,12 @@ run: build
 	./bin/powerinput -config sample.conf -summary
 
 test: unit e2e
+
+# The Green Campus Bot's digests for their latest periods, on stdout, from
+# the InfluxDB its config names (GREENBOT_CONF).
+GREENBOT_CONF ?= deploy/greenbot.toml
+greenbot-preview: build
+	./bin/greenbot -config $(GREENBOT_CONF) -preview
 
 # The bot's delivery tests start a real Mailpit and Dendrite (found in the
 # cache; a test whose server is missing skips, saying which target builds it).
