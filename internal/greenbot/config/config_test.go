@@ -129,3 +129,14 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// The sample the docs point to parses as it is.
+func TestSample(t *testing.T) {
+	c, err := Load(filepath.Join("..", "..", "..", "deploy", "greenbot.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Digests) != 2 || c.Digests[1].When.Period != Weekly || c.Destinations["console"].Stdout == nil {
+		t.Errorf("sample: got %+v", c)
+	}
+}
