@@ -183,44 +183,63 @@ func Make(ctx context.Context, q Querier, r Request) (*Digest, error) {
 	return Compute(r, answers[0], answers[1], answers[2])
 }
 
-// dayKey names a local day.
-func dayKey(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
+// calendar is the local days the digest reads, from the look-back's
+// first to the period's last: midnights[i] starts day i.
+type calendar struct {
+	midnights []time.Time
+	days      int // of the period: 1 or 7
+}
+
+func (r Request) calendar() calendar {
+	c := calendar{days: 1}
+	if r.Weekly {
+		c.days = 7
+	}
+	s := r.lookbackStart()
+	for d := s; d.Before(r.End); d = time.Date(s.Year(), s.Month(), s.Day()+len(c.midnights), 0, 0, 0, 0, r.Loc) {
+		c.midnights = append(c.midnights, d)
+	}
+	return c
+}
+
+// day is the index of the day holding t, or -1 outside.
+func (c calendar) day(t time.Time) int {
+	i := sort.Search(len(c.midnights), func(i int) bool { return c.midnights[i].After(t) }) - 1
+	if i < 0 {
+		return -1
+	}
+	return i
+}
+
+// period returns the first day and the end (excluded) of the period k
+// weeks before the digest's.
+func (c calendar) period(k int) (int, int) {
+	first := len(c.midnights) - c.days - 7*k
+	return first, first + c.days
+}
 
 type hostDays struct {
-	joules, co2, measured, estimated map[string]float64
+	joules, co2, measured, estimated []float64
+	has                              []bool
 	hasCO2                           bool
 	wallDays, partsDays              int
 }
 
-func newHostDays() *hostDays {
-	return &hostDays{joules: map[string]float64{}, co2: map[string]float64{}, measured: map[string]float64{}, estimated: map[string]float64{}}
-}
-
-// periods returns the day keys of the period shifted k weeks back.
-func (r Request) periodDays(k int) []string {
-	s := r.Start.In(r.Loc)
-	n := 1
-	if r.Weekly {
-		n = 7
-	}
-	out := make([]string, n)
-	for i := range n {
-		out[i] = time.Date(s.Year(), s.Month(), s.Day()+i-7*k, 0, 0, 0, 0, r.Loc).Format("2006-01-02")
-	}
-	return out
+func newHostDays(n int) *hostDays {
+	return &hostDays{joules: make([]float64, n), co2: make([]float64, n), measured: make([]float64, n),
+		estimated: make([]float64, n), has: make([]bool, n)}
 }
 
 // Compute makes the digest from the answers of r.Queries().
 func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 	d := &Digest{Start: r.Start, End: r.End, Loc: r.Loc, Weekly: r.Weekly}
+	cal := r.calendar()
+	n := len(cal.midnights)
 	hosts := map[string]*hostDays{}
 	for _, h := range r.Hosts {
-		hosts[h] = newHostDays()
+		hosts[h] = newHostDays(n)
 	}
-	inPeriod := map[string]bool{}
-	for _, k := range r.periodDays(0) {
-		inPeriod[k] = true
-	}
+	pFirst, pEnd := cal.period(0)
 	for _, s := range days {
 		name := s.Tags["host"]
 		if name == "" {
@@ -228,7 +247,7 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 		}
 		h := hosts[name]
 		if h == nil {
-			h = newHostDays()
+			h = newHostDays(n)
 			hosts[name] = h
 		}
 		wall := s.Tags["basis"] == "wall"
@@ -238,13 +257,17 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 			if !ok {
 				return nil, fmt.Errorf("power_host per day: row %d has no time", i+1)
 			}
-			k := dayKey(t, r.Loc)
+			k := cal.day(t)
+			if k < 0 {
+				continue
+			}
 			col := "e"
 			if wall {
 				col = "w"
 			}
 			j, _ := s.Float(i, col)
 			h.joules[k] += j
+			h.has[k] = true
 			if c, ok := s.Float(i, "co2"); ok {
 				h.co2[k] += c
 				h.hasCO2 = true
@@ -255,7 +278,7 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 			} else {
 				h.measured[k] += sec
 			}
-			if inPeriod[k] {
+			if k >= pFirst && k < pEnd {
 				if wall {
 					h.wallDays++
 				} else {
@@ -274,9 +297,10 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 		for k := 0; k <= Lookback; k++ {
 			var j, sec float64
 			var any bool
-			for _, day := range r.periodDays(k) {
-				if v, ok := hd.joules[day]; ok {
-					j += v
+			first, end := cal.period(k)
+			for day := first; day < end; day++ {
+				if hd.has[day] {
+					j += hd.joules[day]
 					any = true
 				}
 				sec += hd.measured[day] + hd.estimated[day]
@@ -354,7 +378,7 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 	}
 	d.parts(r, at, vms, "domain", true)
 	d.parts(r, at, services, "unit", false)
-	d.chart(r, hosts)
+	d.chart(cal, hosts)
 	return d, nil
 }
 
@@ -445,20 +469,17 @@ func (d *Digest) parts(r Request, at map[string]int, series []influx.Series, tag
 }
 
 // chart fills Days: the 7 local days ending at End and the 7 before.
-func (d *Digest) chart(r Request, hosts map[string]*hostDays) {
-	e := r.End.In(r.Loc)
-	for i := 7; i >= 1; i-- {
-		day := time.Date(e.Year(), e.Month(), e.Day()-i, 0, 0, 0, 0, r.Loc)
-		prev := time.Date(e.Year(), e.Month(), e.Day()-i-7, 0, 0, 0, 0, r.Loc)
-		dd := Day{Date: day, PrevDate: prev}
-		k, pk := day.Format("2006-01-02"), prev.Format("2006-01-02")
+func (d *Digest) chart(cal calendar, hosts map[string]*hostDays) {
+	n := len(cal.midnights)
+	for i := n - 7; i < n; i++ {
+		dd := Day{Date: cal.midnights[i], PrevDate: cal.midnights[i-7]}
 		for _, h := range hosts {
-			if v, ok := h.joules[k]; ok {
-				dd.Joules += v
+			if h.has[i] {
+				dd.Joules += h.joules[i]
 				dd.HasData = true
 			}
-			if v, ok := h.joules[pk]; ok {
-				dd.PrevJoule += v
+			if h.has[i-7] {
+				dd.PrevJoule += h.joules[i-7]
 				dd.HasPrev = true
 			}
 		}

@@ -368,6 +368,8 @@ func (x *doc) text() string {
 // markdown is the chat form (Slack's mrkdwn: *bold*).
 func (x *doc) markdown() string {
 	var sb strings.Builder
+	// Slack's three escapes, for the bot's own words.
+	slack := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 	for _, bl := range x.blocks {
 		line := ""
 		for _, s := range bl.segs {
@@ -375,7 +377,7 @@ func (x *doc) markdown() string {
 			if s.name {
 				t = escape.Markdown(t)
 			} else {
-				t = escape.Mentions(strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(t))
+				t = escape.Mentions(slack.Replace(t))
 			}
 			if s.bold && strings.TrimSpace(t) != "" {
 				t = "*" + t + "*"
