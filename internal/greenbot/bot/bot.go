@@ -42,7 +42,30 @@ func (b *Bot) flush(ctx context.Context) {
 	}
 }
 
-// Bot makes and sends the configured digests.
+// Evaluator is one set of alert rules (alert.Runner): it reads the
+// database at a time and queues the messages of alerts that start or end.
+type Evaluator interface {
+	Evaluate(ctx context.Context, at time.Time) error
+}
+
+// evaluate runs every alert set once, then sends what they queued.
+func (b *Bot) evaluate(ctx context.Context) {
+	if len(b.Alerts) == 0 {
+		return
+	}
+	now := b.Now()
+	for i, a := range b.Alerts {
+		if err := a.Evaluate(ctx, now); err != nil {
+			b.Log.Error("alerts not evaluated; they wait for the next evaluation", "set", i+1, "err", err)
+		}
+	}
+	b.flush(ctx)
+}
+
+// alertEvery is how often the daemon evaluates the alerts.
+const alertEvery = time.Minute
+
+// Bot makes and sends the configured digests and evaluates the alerts.
 type Bot struct {
 	Cfg *config.Config
 	DB  digest.Querier
@@ -53,6 +76,8 @@ type Bot struct {
 	// each time up to an hour; a digest is tried until its next one is
 	// due, then given up with an error in the log.
 	Retry time.Duration
+	// Alerts are evaluated every minute by Run, once by Once.
+	Alerts []Evaluator
 }
 
 // Make computes and renders one digest due at due. late, when not zero,
@@ -132,6 +157,7 @@ func (b *Bot) Once(ctx context.Context) error {
 		return err
 	}
 	b.flush(ctx) // what an earlier run kept
+	b.evaluate(ctx)
 	var errs []error
 	now := b.Now()
 	for _, d := range b.Cfg.Digests {
@@ -181,6 +207,23 @@ func (b *Bot) Run(ctx context.Context) error {
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
 	b.flush(ctx)
+	// The alerts in a loop of their own: a slow database holds them up,
+	// not the digests.
+	alertsDone := make(chan struct{})
+	go func() {
+		defer close(alertsDone)
+		t := time.NewTicker(alertEvery)
+		defer t.Stop()
+		for {
+			b.evaluate(ctx)
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	defer func() { <-alertsDone }()
 	for {
 		var first time.Time
 		for _, d := range b.Cfg.Digests {

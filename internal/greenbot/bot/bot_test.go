@@ -172,3 +172,34 @@ func TestRunCatchesUp(t *testing.T) {
 		t.Fatalf("got %d messages, want the daily and weekly of 7 December, both late", len(rec.sent))
 	}
 }
+
+// counting is an alert set that counts its evaluations.
+type counting struct{ n atomic.Int32 }
+
+func (c *counting) Evaluate(context.Context, time.Time) error { c.n.Add(1); return nil }
+
+// Once evaluates the alerts once; Run at once and then every minute.
+func TestAlertsEvaluated(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	db, _ := flaky(t, 0, loc)
+	b, _ := testBot(t, db, time.Date(2026, 12, 7, 12, 0, 0, 0, loc), t.TempDir())
+	c := &counting{}
+	b.Alerts = []Evaluator{c}
+	if err := b.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c.n.Load() != 1 {
+		t.Errorf("Once: %d evaluations, want 1", c.n.Load())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- b.Run(ctx) }()
+	for deadline := time.Now().Add(5 * time.Second); c.n.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if c.n.Load() != 2 {
+		t.Errorf("Run: %d evaluations in all, want 2 (Once's and Run's first)", c.n.Load())
+	}
+}

@@ -10,12 +10,14 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/greencampus/powerinput/internal/greenbot/alert"
 	"github.com/greencampus/powerinput/internal/greenbot/deliver"
 	"github.com/greencampus/powerinput/internal/metaphor"
 )
@@ -52,6 +54,9 @@ type Config struct {
 	// (its dir defaults to state_dir/outbox).
 	Destinations map[string]deliver.Destination `toml:"destinations"`
 	Outbox       deliver.OutboxConfig           `toml:"outbox"`
+	// Alerts are package alert's [[alert]] tables: thresholds, hosts,
+	// language and destinations; the daemon evaluates them every minute.
+	Alerts []alert.Config `toml:"alert"`
 	// DefaultMetaphors keeps the lab's table (on unless false); Metaphors
 	// replace or add entries, as in powerinput's config.
 	DefaultMetaphors *bool               `toml:"default_metaphors"`
@@ -130,6 +135,21 @@ func Parse(r io.Reader) (*Config, error) {
 	return c, nil
 }
 
+var alertName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
+
+// destinations checks a digest's or an alert's to.
+func (c *Config) destinations(where string, to []string) error {
+	for _, name := range to {
+		if _, ok := c.Destinations[name]; !ok {
+			return fmt.Errorf("%s: to = %q: no [destinations.%s] in the config: %w", where, name, name, ErrConfig)
+		}
+	}
+	if len(to) == 0 && len(c.Destinations) > 0 {
+		return fmt.Errorf("%s: to is empty: name one or more of the destinations: %w", where, ErrConfig)
+	}
+	return nil
+}
+
 func (c *Config) check() error {
 	loc, err := time.LoadLocation(c.TimeZone)
 	if err != nil || c.TimeZone == "" || c.TimeZone == "Local" {
@@ -156,6 +176,20 @@ func (c *Config) check() error {
 	}
 	if c.Outbox.Dir == "" && c.StateDir != "" {
 		c.Outbox.Dir = filepath.Join(c.StateDir, "outbox")
+	}
+	for i, a := range c.Alerts {
+		where := fmt.Sprintf("[[alert]] #%d", i+1)
+		if a.Name == "" {
+			c.Alerts[i].Name = fmt.Sprintf("alert-%d", i+1)
+		} else if !alertName.MatchString(a.Name) {
+			return fmt.Errorf("%s: name %q: use letters, digits, '-' and '_' (it names the alert's state file): %w", where, a.Name, ErrConfig)
+		}
+		if _, err := c.Alerts[i].Rules(); err != nil {
+			return fmt.Errorf("%s: %w: %w", where, err, ErrConfig)
+		}
+		if err := c.destinations(where, a.To); err != nil {
+			return err
+		}
 	}
 	names := map[string]bool{}
 	for i := range c.Digests {
@@ -185,13 +219,8 @@ func (c *Config) check() error {
 		if slices.Contains(d.Hosts, "") {
 			return fmt.Errorf("%s: hosts holds an empty name: %w", where, ErrConfig)
 		}
-		for _, to := range d.To {
-			if _, ok := c.Destinations[to]; !ok {
-				return fmt.Errorf("%s: to = %q: no [destinations.%s] in the config: %w", where, to, to, ErrConfig)
-			}
-		}
-		if len(d.To) == 0 && len(c.Destinations) > 0 {
-			return fmt.Errorf("%s: to is empty: name one or more of the destinations: %w", where, ErrConfig)
+		if err := c.destinations(where, d.To); err != nil {
+			return err
 		}
 		if d.TopVMs == 0 {
 			d.TopVMs = 5

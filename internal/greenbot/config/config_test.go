@@ -41,6 +41,14 @@ hosts = ["kvm-0", "pc-1"]
 top_vms = 3
 to = ["chat"]
 
+[[alert]]
+name = "hot"
+power_above_watts = 300.0
+power_below_watts = 250.0
+power_for = "5m"
+silent_for = "10m"
+to = ["chat"]
+
 [[metaphor]]
 field = "kettles"
 label = "kettles boiled"
@@ -66,6 +74,9 @@ func TestParseGood(t *testing.T) {
 	if len(c.Destinations) != 2 || c.Destinations["lab-mail"].Mail == nil || c.Outbox.Dir != "/var/lib/greenbot/outbox" {
 		t.Errorf("destinations: got %+v, outbox %+v", c.Destinations, c.Outbox)
 	}
+	if len(c.Alerts) != 1 || c.Alerts[0].PowerFor != 5*time.Minute {
+		t.Errorf("alerts: got %+v", c.Alerts)
+	}
 	if n := len(c.Table); n != 8 || c.Table[7].Field != "kettles" {
 		t.Errorf("metaphor table: got %d entries", n)
 	}
@@ -89,6 +100,10 @@ func TestParseRejects(t *testing.T) {
 		{"bad duration", "[influxdb]\ntimeout = \"ten\"", "ten"},
 		{"bad metaphor", "[[metaphor]]\nfield = \"x\"\nlabel = \"x\"", "watts"},
 		{"not toml", "time_zone = ", "toml"},
+		{"alert of nothing", "[[alert]]\nname = \"a\"", "nothing to watch"},
+		{"alert to nowhere", "[[alert]]\nsilent_for = \"5m\"\nto = [\"x\"]", "[[alert]] #1: to = \"x\""},
+		{"alert name", "[[alert]]\nname = \"../x\"\nsilent_for = \"5m\"", "../x"},
+		{"unknown alert key", "[[alert]]\nsilent_for = \"5m\"\npower_abve_watts = 3.0", "alert.power_abve_watts"},
 		{"unknown destination", "[[digest]]\nschedule = \"daily 08:00\"\nto = [\"nowhere\"]", "nowhere"},
 		{"destination of no kind", "[destinations.x]\n", "destinations.x"},
 		{"unknown destination key", "[destinations.x.mail]\nhots = \"a\"", "destinations.x.mail.hots"},
