@@ -32,12 +32,12 @@ type words struct {
 func wordsFor(lang string) words {
 	if lang == "fr" {
 		return words{
-			powerStartSubject: "%s consomme plus de %s",
-			powerStart:        "Depuis %[3]s, %[1]s consomme plus de %[2]s (%[4]s en ce moment, %[5]s). C’est beaucoup pour cette machine : il vaut peut-être la peine de regarder ce qu’elle fait. Un autre message suivra quand elle repassera sous %[6]s.",
-			powerEndSubject:   "%s est repassé sous %s",
-			powerEnd:          "%[1]s est repassé sous %[2]s (%[3]s en ce moment), après %[4]s au-dessus de %[5]s ; au plus fort : %[6]s.",
-			wall:              "mesurés à la prise",
-			parts:             "mesurés sur ses processeurs et sa mémoire",
+			powerStartSubject:  "%s consomme plus de %s",
+			powerStart:         "Depuis %[3]s, %[1]s consomme plus de %[2]s (%[4]s en ce moment, %[5]s). C’est beaucoup pour cette machine : il vaut peut-être la peine de regarder ce qu’elle fait. Un autre message suivra quand elle repassera sous %[6]s.",
+			powerEndSubject:    "%s est repassé sous %s",
+			powerEnd:           "%[1]s est repassé sous %[2]s (%[3]s en ce moment), après %[4]s au-dessus de %[5]s ; au plus fort : %[6]s.",
+			wall:               "mesurés à la prise",
+			parts:              "mesurés sur ses processeurs et sa mémoire",
 			silentStartSubject: "Plus de nouvelles de %s",
 			silentStart:        "%[1]s n’a envoyé aucune mesure de consommation depuis %[2]s (%[3]s). La machine est peut-être éteinte, ou son agent de mesure arrêté.",
 			silentEndSubject:   "%s donne de nouveau des nouvelles",
@@ -199,7 +199,9 @@ func (r Rules) Message(e Event, lang string, loc *time.Location) message.Message
 	case a.Kind == Silent && e.Kind == message.AlertStart:
 		subject, text = w.silentStartSubject, w.silentStart
 		subjectArgs = func(h, _ string) []any { return []any{h} }
-		args = func(h, _ string) []any { return []any{h, clock(a.Since, e.At, loc, lang), duration(e.At.Sub(a.Since), lang)} }
+		args = func(h, _ string) []any {
+			return []any{h, clock(a.Since, e.At, loc, lang), duration(e.At.Sub(a.Since), lang)}
+		}
 	case a.Kind == Silent:
 		subject, text = w.silentEndSubject, w.silentEnd
 		subjectArgs = func(h, _ string) []any { return []any{h} }

@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/greencampus/powerinput/internal/greenbot/testserver"
 )
 
 // dendrite is a real Matrix homeserver started by a test: config made by
@@ -31,9 +33,9 @@ type dendrite struct {
 
 func startDendrite(t *testing.T) *dendrite {
 	t.Helper()
-	bin := binary(t, filepath.Join(*dendriteDir, "dendrite"), "dendrite")
+	bin := testserver.Binary(t, filepath.Join(*dendriteDir, "dendrite"), "dendrite")
 	dir := t.TempDir()
-	port := freePort(t)
+	port := testserver.FreePort(t)
 	run := func(name string, args ...string) []byte {
 		t.Helper()
 		cmd := exec.Command(filepath.Join(*dendriteDir, name), args...)

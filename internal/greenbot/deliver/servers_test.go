@@ -20,42 +20,16 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/greencampus/powerinput/internal/greenbot/testserver"
 )
 
 // The servers' binaries, built by the Makefile (make mailpit, make
 // dendrite) into the cache; a test whose binary is missing skips.
 var (
-	mailpitBin  = flag.String("mailpit", cached("mailpit-v1.27.11/mailpit"), "Mailpit binary")
-	dendriteDir = flag.String("dendrite", cached("dendrite-v0.13.8"), "folder of the dendrite, generate-keys, generate-config and create-account binaries")
+	mailpitBin  = flag.String("mailpit", testserver.Cached("mailpit-v1.27.11/mailpit"), "Mailpit binary")
+	dendriteDir = flag.String("dendrite", testserver.Cached("dendrite-v0.13.8"), "folder of the dendrite, generate-keys, generate-config and create-account binaries")
 )
-
-func cached(rel string) string {
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(home, ".cache", "powerinput", rel)
-}
-
-// binary returns path, or skips the test saying what to run.
-func binary(t *testing.T, path, target string) string {
-	t.Helper()
-	if fi, err := os.Stat(path); err != nil || fi.IsDir() {
-		t.Skipf("%s is missing: run make %s to build it (this test needs the real server)", path, target)
-	}
-	return path
-}
-
-// freePort is a loopback TCP port free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // server is a process started by a test, stopped at its end.
 type server struct {
@@ -184,12 +158,12 @@ type mailpit struct {
 
 func startMailpit(t *testing.T, dir, authFile string) *mailpit {
 	t.Helper()
-	bin := binary(t, *mailpitBin, "mailpit")
+	bin := testserver.Binary(t, *mailpitBin, "mailpit")
 	cert, key := selfSigned(t, dir)
 	m := &mailpit{
 		dir:  dir,
-		smtp: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		api:  fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		smtp: fmt.Sprintf("127.0.0.1:%d", testserver.FreePort(t)),
+		api:  fmt.Sprintf("127.0.0.1:%d", testserver.FreePort(t)),
 	}
 	m.args = []string{"--smtp", m.smtp, "--listen", m.api, "--database", filepath.Join(dir, "mailpit.db"),
 		"--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls",
