@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/greenbot/message"
@@ -145,4 +147,23 @@ func (r *Runner) watched(obs []Observation) []Observation {
 		}
 	}
 	return out
+}
+
+// NewRunner makes the Runner of c, reading the database through q (an
+// influx.Client), its state in stateDir/alert-<name>.json, messages to
+// queue, times told in loc.
+func NewRunner(c Config, q Querier, database, retentionPolicy, stateDir string, queue Queue, loc *time.Location, log *slog.Logger) (*Runner, error) {
+	rules, err := c.Rules()
+	if err != nil {
+		return nil, err
+	}
+	if c.Name == "" || strings.ContainsAny(c.Name, `/\`) || c.Name == "." || c.Name == ".." {
+		return nil, fmt.Errorf("alert %q: a name that can name a file is needed", c.Name)
+	}
+	obs := &InfluxObserver{Client: q, Database: database, RetentionPolicy: retentionPolicy, VMShares: rules.VMShareAbove > 0}
+	return &Runner{
+		Rules: rules, Hosts: c.Hosts, Lang: c.Lang, Location: loc, To: c.To,
+		StatePath: filepath.Join(stateDir, "alert-"+c.Name+".json"),
+		Observer:  obs, Queue: queue, Log: log,
+	}, nil
 }
