@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/greencampus/powerinput/internal/greenbot/message"
+	"github.com/greencampus/powerinput/internal/metaphor"
 )
 
 // Config is one set of alerts as the bot's configuration writes it
@@ -68,6 +69,9 @@ type Runner struct {
 	Location  *time.Location
 	To        []string
 	StatePath string
+	// Metaphors is the table a power alert's everyday comparison comes
+	// from (nil: the plugin's defaults).
+	Metaphors []metaphor.Metaphor
 	Observer  Observer
 	Queue     Queue
 	Log       *slog.Logger
@@ -97,7 +101,7 @@ func (r *Runner) Evaluate(ctx context.Context, at time.Time) error {
 		loc = time.UTC
 	}
 	for _, e := range r.Rules.Step(&st, snap) {
-		m := r.Rules.Message(e, r.lang(), loc)
+		m := r.Rules.Message(e, r.lang(), loc, r.Metaphors)
 		r.Log.Info("alert", "kind", e.Alert.Kind, "event", string(e.Kind), "host", e.Alert.Host, "vm", e.Alert.VM, "id", m.ID)
 		st.Outgoing = append(st.Outgoing, m)
 	}

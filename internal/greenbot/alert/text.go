@@ -7,8 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/greenbot/escape"
 	"github.com/greencampus/powerinput/internal/greenbot/message"
+	"github.com/greencampus/powerinput/internal/metaphor"
 )
 
 // Narrow no-break space (French thousands, and before : ; ! ? %) and
@@ -22,7 +24,7 @@ const (
 // with names and numbers already formatted.
 type words struct {
 	powerStartSubject, powerStart, powerEndSubject, powerEnd string
-	wall, parts                                              string
+	wall, parts, asMuchAs                                    string
 	silentStartSubject, silentStart, silentEndSubject        string
 	silentEnd                                                string
 	modelStartSubject, modelStart, modelEndSubject, modelEnd string
@@ -33,7 +35,8 @@ func wordsFor(lang string) words {
 	if lang == "fr" {
 		return words{
 			powerStartSubject:  "%s consomme plus de %s",
-			powerStart:         "Depuis %[3]s, %[1]s consomme plus de %[2]s (%[4]s en ce moment, %[5]s). C’est beaucoup pour cette machine : il vaut peut-être la peine de regarder ce qu’elle fait. Un autre message suivra quand elle repassera sous %[6]s.",
+			powerStart:         "Depuis %[3]s, %[1]s consomme plus de %[2]s (%[4]s en ce moment, %[5]s%[7]s). C’est au-dessus de la limite fixée pour cette machine : il vaut peut-être la peine de regarder ce qu’elle fait. Un autre message suivra quand elle repassera sous %[6]s.",
+			asMuchAs:           ", autant que %s %s",
 			powerEndSubject:    "%s est repassé sous %s",
 			powerEnd:           "%[1]s est repassé sous %[2]s (%[3]s en ce moment), après %[4]s au-dessus de %[5]s ; au plus fort : %[6]s.",
 			wall:               "mesurés à la prise",
@@ -54,7 +57,8 @@ func wordsFor(lang string) words {
 	}
 	return words{
 		powerStartSubject:  "%s is drawing more than %s",
-		powerStart:         "Since %[3]s, %[1]s has drawn more than %[2]s (%[4]s right now, %[5]s). That is a lot for this machine: it may be worth a look at what it is running. Another message will follow when it is back under %[6]s.",
+		powerStart:         "Since %[3]s, %[1]s has drawn more than %[2]s (%[4]s right now, %[5]s%[7]s). That is above the limit set for this machine: it may be worth a look at what it is running. Another message will follow when it is back under %[6]s.",
+		asMuchAs:           ", as much as %s %s",
 		powerEndSubject:    "%s is back under %s",
 		powerEnd:           "%[1]s is back under %[2]s (%[3]s right now), after %[4]s above %[5]s; at its highest: %[6]s.",
 		wall:               "measured at the wall socket",
@@ -166,14 +170,30 @@ func clock(t, now time.Time, loc *time.Location, lang string) string {
 	return s
 }
 
+// likeness is ", as much as 139 LED bulbs": the power in the table's
+// first power metaphor; "" without one.
+func likeness(w float64, table []metaphor.Metaphor, format, lang string) string {
+	if table == nil {
+		table = metaphor.Defaults()
+	}
+	for _, m := range table {
+		if m.Kind() == metaphor.Power && m.Watts != nil && *m.Watts > 0 {
+			return fmt.Sprintf(format, number(math.Round(m.Value(energy.Power(w), 0)), 0, lang), m.LabelIn(lang))
+		}
+	}
+	return ""
+}
+
 // frenchPunctuation puts a narrow no-break space before : ; ! ? where the
 // wording has a plain space (the wording is written with plain spaces).
 func frenchPunctuation(s string) string {
 	return strings.NewReplacer(" :", nnbsp+":", " ;", nnbsp+";", " !", nnbsp+"!", " ?", nnbsp+"?").Replace(s)
 }
 
-// Message puts e in words in lang ("en" or "fr"), times in loc.
-func (r Rules) Message(e Event, lang string, loc *time.Location) message.Message {
+// Message puts e in words in lang ("en" or "fr"), times in loc; a power
+// alert's start says what the power is as much as, in the first power
+// metaphor of table (the plugin's LED bulbs by default).
+func (r Rules) Message(e Event, lang string, loc *time.Location, table []metaphor.Metaphor) message.Message {
 	w := wordsFor(lang)
 	a := e.Alert
 	var subject, text string
@@ -187,8 +207,9 @@ func (r Rules) Message(e Event, lang string, loc *time.Location) message.Message
 		}
 		subject, text = w.powerStartSubject, w.powerStart
 		subjectArgs = func(h, _ string) []any { return []any{h, watts(r.PowerAbove, lang)} }
+		like := likeness(e.Value, table, w.asMuchAs, lang)
 		args = func(h, _ string) []any {
-			return []any{h, watts(r.PowerAbove, lang), clock(a.Since, e.At, loc, lang), watts(e.Value, lang), basis, watts(r.PowerBelow, lang)}
+			return []any{h, watts(r.PowerAbove, lang), clock(a.Since, e.At, loc, lang), watts(e.Value, lang), basis, watts(r.PowerBelow, lang), like}
 		}
 	case a.Kind == Power:
 		subject, text = w.powerEndSubject, w.powerEnd

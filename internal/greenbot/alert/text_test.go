@@ -47,7 +47,7 @@ func TestTexts(t *testing.T) {
 	}
 	for _, lang := range []string{"en", "fr"} {
 		for _, e := range evs {
-			m := rules.Message(e, lang, paris)
+			m := rules.Message(e, lang, paris, nil)
 			if m.ID != e.ID() || m.Kind != e.Kind || m.Lang != lang {
 				t.Errorf("%s: ID %q kind %q lang %q", e.ID(), m.ID, m.Kind, m.Lang)
 			}
@@ -67,13 +67,13 @@ func TestTexts(t *testing.T) {
 			}
 		}
 	}
-	fr := rules.Message(evs[0], "fr", paris)
-	for _, want := range []string{"1\u202F200\u00A0W", "1\u202F255\u00A0W", "15\u202Fh\u202F10 CET", "mesurés à la prise", "\u202F:"} {
+	fr := rules.Message(evs[0], "fr", paris, nil)
+	for _, want := range []string{"1\u202F200\u00A0W", "1\u202F255\u00A0W", "15\u202Fh\u202F10 CET", "mesurés à la prise", "autant que 139 ampoules LED", "\u202F:"} {
 		if !strings.Contains(fr.Text, want) {
 			t.Errorf("fr power start %q lacks %q", fr.Text, want)
 		}
 	}
-	en := rules.Message(evs[4], "en", paris)
+	en := rules.Message(evs[4], "en", paris, nil)
 	for _, want := range []string{"back under 1,000\u00A0W", "25 minutes", "1,480\u00A0W"} {
 		if !strings.Contains(en.Text, want) {
 			t.Errorf("en power end %q lacks %q", en.Text, want)
