@@ -257,7 +257,7 @@ func TestMailServerDown(t *testing.T) {
 	if n, _ := ob.Pending(); n["it"] != 2 {
 		t.Errorf("tried again before their time: %d waiting, want 2", n["it"])
 	}
-	clock = clock.Add(2 * time.Minute)
+	clock = clock.Add(LateAfter)
 	for range 2 {
 		if err := ob.Flush(ctx); err != nil {
 			t.Fatal(err)
@@ -274,6 +274,15 @@ func TestMailServerDown(t *testing.T) {
 	}
 	if n, _ := ob.Pending(); n["it"] != 0 {
 		t.Errorf("%d still waiting", n["it"])
+	}
+	for _, s := range mp.messages(t) {
+		var got struct{ Text, HTML string }
+		mp.get(t, "/api/v1/message/"+s.ID, &got)
+		late := strings.Contains(got.Text, "Ce message arrive en retard\u202F: il était prêt le 05/12 à 08\u202Fh\u202F00 UTC") &&
+			strings.Contains(got.HTML, "<em>Ce message arrive en retard")
+		if want := s.Subject != first.Subject; late != want {
+			t.Errorf("%q marked late: %v, want %v (it waited 10 minutes)", s.Subject, late, want)
+		}
 	}
 	if !strings.Contains(logs.String(), "late=") {
 		t.Errorf("the log does not say a message went late:\n%s", logs.String())

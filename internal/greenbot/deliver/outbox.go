@@ -279,7 +279,11 @@ func (o *Outbox) flushOne(ctx context.Context, name, only string) error {
 		if now.Before(rec.Next) {
 			continue
 		}
-		err := o.retry.Do(ctx, func(ctx context.Context) error { return o.dests[name].Send(ctx, rec.Message) })
+		m := rec.Message
+		if rec.Attempts > 0 && now.Sub(rec.Queued) >= LateAfter {
+			m = lateNote(m, rec.Queued)
+		}
+		err := o.retry.Do(ctx, func(ctx context.Context) error { return o.dests[name].Send(ctx, m) })
 		if err == nil {
 			if err := o.markSent(folder, it.file, rec.Message.ID); err != nil {
 				errs = append(errs, err)
@@ -307,6 +311,29 @@ func (o *Outbox) flushOne(ctx context.Context, name, only string) error {
 		errs = append(errs, fmt.Errorf("outbox %s: message %s: %w", name, rec.Message.ID, err))
 	}
 	return errors.Join(errs...)
+}
+
+// LateAfter is how long after it was queued a message is marked late
+// when it goes out.
+const LateAfter = 10 * time.Minute
+
+// lateNote marks m late and says so at the head of each of its texts, in
+// its language: it was ready at queued and could not go before.
+func lateNote(m message.Message, queued time.Time) message.Message {
+	q := queued.UTC()
+	note := "This message comes late: it was ready on " + q.Format("Jan 2 at 15:04") + " UTC and could not be delivered before."
+	if m.Lang == "fr" {
+		note = "Ce message arrive en retard\u202F: il était prêt le " + q.Format("02/01 à 15") + "\u202Fh\u202F" + q.Format("04") + " UTC et n’a pas pu être remis plus tôt."
+	}
+	m.Late = true
+	m.Text = note + "\n\n" + m.Text
+	if m.HTML != "" {
+		m.HTML = "<p><em>" + note + "</em></p>\n" + m.HTML
+	}
+	if m.Markdown != "" {
+		m.Markdown = "_" + note + "_\n\n" + m.Markdown
+	}
+	return m
 }
 
 // backoff is the wait before a kept message's next try: 1 min, doubled
