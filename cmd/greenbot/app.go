@@ -57,7 +57,12 @@ func newApp(o options, stdout, stderr io.Writer) (*app, error) {
 	a.bot = &bot.Bot{Cfg: cfg, DB: db, Log: log, Now: time.Now}
 	if !o.preview && !o.check {
 		// Only what sends makes the outbox (and its directory).
-		if a.bot.Out, err = sender(cfg, stdout, log); err != nil {
+		out, err := sender(cfg, stdout, log)
+		if err != nil {
+			return nil, err
+		}
+		a.bot.Out = out
+		if a.bot.Alerts, err = alertRunners(cfg, db, out, log); err != nil {
 			return nil, err
 		}
 	}

@@ -55,6 +55,10 @@ name = "d"
 schedule = "daily 08:00"
 lang = "fr"
 to = ["console"]
+[[alert]]
+name = "silent"
+silent_for = "10m"
+to = ["console"]
 `)
 	for _, tc := range []struct {
 		name   string

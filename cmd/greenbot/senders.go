@@ -24,6 +24,17 @@ func (p printer) Send(_ context.Context, m message.Message, _ ...string) error {
 	return err
 }
 
+// Enqueue prints m (an alert's message) at once.
+func (p printer) Enqueue(m message.Message, to ...string) error {
+	return p.Send(context.Background(), m, to...)
+}
+
+// outbox is what the bot and the alerts send through.
+type outbox interface {
+	Send(context.Context, message.Message, ...string) error
+	Enqueue(message.Message, ...string) error
+}
+
 // destinations makes a sender per configured destination.
 func destinations(cfg *config.Config, stdout io.Writer) (map[string]deliver.Sender, error) {
 	out := map[string]deliver.Sender{}
@@ -39,9 +50,7 @@ func destinations(cfg *config.Config, stdout io.Writer) (map[string]deliver.Send
 
 // sender is the outbox over the configured destinations, or the printer
 // where there are none.
-func sender(cfg *config.Config, stdout io.Writer, log *slog.Logger) (interface {
-	Send(context.Context, message.Message, ...string) error
-}, error) {
+func sender(cfg *config.Config, stdout io.Writer, log *slog.Logger) (outbox, error) {
 	if len(cfg.Destinations) == 0 {
 		return printer{stdout}, nil
 	}

@@ -72,7 +72,10 @@ func PNG(bars []Bar, l Labels, width, height int) ([]byte, error) {
 		p.Y.Max = top * 1.3
 	}
 	p.NominalX(names...)
-	p.Add(plotter.NewGrid())
+	// Horizontal lines only: vertical ones would cross the bars and labels.
+	grid := plotter.NewGrid()
+	grid.Vertical.Color = nil
+	p.Add(grid)
 	c := vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(vg.Length(width)*vg.Inch/96, vg.Length(height)*vg.Inch/96), vgimg.UseDPI(96))}
 	p.Draw(draw.New(c))
 	var buf bytes.Buffer
