@@ -3,20 +3,20 @@ package alert
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/greenbot/escape"
 	"github.com/greencampus/powerinput/internal/greenbot/message"
+	"github.com/greencampus/powerinput/internal/greenbot/numfmt"
 	"github.com/greencampus/powerinput/internal/metaphor"
 )
 
 // Narrow no-break space (French thousands, and before : ; ! ? %) and
 // no-break space (between a number and its unit).
 const (
-	nnbsp = "\u202F"
+	nnbsp = numfmt.NNBSP
 	nbsp  = "\u00A0"
 )
 
@@ -78,38 +78,13 @@ func wordsFor(lang string) words {
 	}
 }
 
-// number formats v with digits decimals in lang: "1,234.5" / "1 234,5"
-// (French: a decimal comma, a narrow no-break space between thousands).
-func number(v float64, digits int, lang string) string {
-	s := strconv.FormatFloat(math.Abs(v), 'f', digits, 64)
-	intPart, frac, _ := strings.Cut(s, ".")
-	sep, dec := ",", "."
-	if lang == "fr" {
-		sep, dec = nnbsp, ","
-	}
-	var b strings.Builder
-	if v < 0 && strings.Trim(s, "0.") != "" {
-		b.WriteString("−")
-	}
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(c)
-	}
-	if frac != "" {
-		b.WriteString(dec + frac)
-	}
-	return b.String()
-}
-
 // watts: whole watts from 10 W, one decimal below.
 func watts(w float64, lang string) string {
 	d := 0
 	if math.Abs(w) < 10 {
 		d = 1
 	}
-	return number(w, d, lang) + nbsp + "W"
+	return numfmt.Number(w, d, lang) + nbsp + "W"
 }
 
 // percent: a share 0..1 as "62 %" (fr: a narrow no-break space before %;
@@ -121,9 +96,9 @@ func percent(s float64, lang string) string {
 		d = 1
 	}
 	if lang == "fr" {
-		return number(p, d, lang) + nnbsp + "%"
+		return numfmt.Number(p, d, lang) + nnbsp + "%"
 	}
-	return number(p, d, lang) + "%"
+	return numfmt.Number(p, d, lang) + "%"
 }
 
 // duration in everyday words: "45 seconds", "12 minutes", "2 h 05".
@@ -178,7 +153,7 @@ func likeness(w float64, table []metaphor.Metaphor, format, lang string) string 
 	}
 	for _, m := range table {
 		if m.Kind() == metaphor.Power && m.Watts != nil && *m.Watts > 0 {
-			return fmt.Sprintf(format, number(math.Round(m.Value(energy.Power(w), 0)), 0, lang), m.LabelIn(lang))
+			return fmt.Sprintf(format, numfmt.Number(math.Round(m.Value(energy.Power(w), 0)), 0, lang), m.LabelIn(lang))
 		}
 	}
 	return ""
