@@ -151,7 +151,7 @@ func TestSample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Digests) != 2 || c.Digests[1].When.Period != Weekly || c.Destinations["console"].Stdout == nil {
+	if len(c.Digests) != 2 || c.Digests[1].When.Period != Weekly || c.Destinations["console"].Stdout == nil || len(c.Alerts) != 1 || !c.Alerts[0].ModelFallback {
 		t.Errorf("sample: got %+v", c)
 	}
 }

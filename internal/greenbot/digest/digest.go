@@ -176,7 +176,11 @@ func Make(ctx context.Context, q Querier, r Request) (*Digest, error) {
 	for i, text := range r.Queries() {
 		s, err := q.Query(ctx, r.Database, text)
 		if err != nil {
-			return nil, fmt.Errorf("digest %s to %s: %w", r.Start.Format("2006-01-02"), r.End.Format("2006-01-02"), err)
+			days := 1
+			if r.Weekly {
+				days = 7
+			}
+			return nil, fmt.Errorf("the %d day(s) from %s: %w", days, r.Start.In(r.Loc).Format("2006-01-02"), err)
 		}
 		answers[i] = s
 	}
