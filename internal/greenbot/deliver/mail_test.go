@@ -114,7 +114,11 @@ func countSubjects(list []mailpitSummary) map[string]int {
 	return out
 }
 
-func mailSetup(t *testing.T) (*mailpit, SMTP) {
+func mailSetup(t *testing.T, security ...string) (*mailpit, SMTP) {
+	sec := ""
+	if len(security) > 0 {
+		sec = security[0]
+	}
 	dir := t.TempDir()
 	hash, err := bcrypt.GenerateFromPassword([]byte("s3cret pass"), bcrypt.MinCost)
 	if err != nil {
@@ -124,13 +128,13 @@ func mailSetup(t *testing.T) (*mailpit, SMTP) {
 	if err := os.WriteFile(auth, []byte("greenbot:"+string(hash)+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	mp := startMailpit(t, dir, auth)
+	mp := startMailpit(t, dir, auth, sec)
 	host, port, _ := strings.Cut(mp.smtp, ":")
 	var p int
 	fmt.Sscan(port, &p)
 	pwFile := filepath.Join(dir, "pw")
 	os.WriteFile(pwFile, []byte("s3cret pass\n"), 0o600)
-	cfg := SMTP{Host: host, Port: p, CAFile: filepath.Join(dir, "cert.pem"), Username: "greenbot", PasswordFile: pwFile,
+	cfg := SMTP{Host: host, Port: p, Security: sec, CAFile: filepath.Join(dir, "cert.pem"), Username: "greenbot", PasswordFile: pwFile,
 		From: "Green Campus Bot <bot@campus.example>", To: []string{"it@campus.example"}, Timeout: 5 * time.Second}
 	return mp, cfg
 }
@@ -195,6 +199,36 @@ func TestMailThroughMailpit(t *testing.T) {
 	}
 	if _, err := png.Decode(bytes.NewReader(data)); err != nil {
 		t.Errorf("inline picture is not a PNG: %v", err)
+	}
+}
+
+// TestMailImplicitTLS: a server that speaks TLS from the first byte
+// (port 465's way) takes the mail with security = "tls"; a client set for
+// STARTTLS waits for a greeting that never comes, and gives up within its
+// bound (it once waited for ever), sending nothing in clear.
+func TestMailImplicitTLS(t *testing.T) {
+	mp, cfg := mailSetup(t, "tls")
+	mailer, err := NewMailer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mailer.Send(context.Background(), digestMessage(t, "tls")); err != nil {
+		t.Fatalf("send over TLS: %v", err)
+	}
+	cfg.Security = "starttls"
+	cfg.Timeout = 2 * time.Second
+	plain, _ := NewMailer(cfg)
+	begin := time.Now()
+	if err := plain.Send(context.Background(), digestMessage(t, "starttls")); err == nil {
+		t.Error("a STARTTLS client got through to a TLS-only server")
+	} else if temp, _ := temporary(err); !temp {
+		t.Errorf("no greeting within the bound is a refusal for now, not %v", err)
+	}
+	if took := time.Since(begin); took > sessionBound*cfg.Timeout+2*time.Second {
+		t.Errorf("gave up after %v, past its bound of %v", took, sessionBound*cfg.Timeout)
+	}
+	if n := len(mp.messages(t)); n != 1 {
+		t.Errorf("%d mails received, want 1", n)
 	}
 }
 

@@ -156,7 +156,9 @@ type mailpit struct {
 	args           []string
 }
 
-func startMailpit(t *testing.T, dir, authFile string) *mailpit {
+// startMailpit: security "tls" requires TLS from the first byte (port
+// 465's way), anything else STARTTLS.
+func startMailpit(t *testing.T, dir, authFile, security string) *mailpit {
 	t.Helper()
 	bin := testserver.Binary(t, *mailpitBin, "mailpit")
 	cert, key := selfSigned(t, dir)
@@ -166,7 +168,7 @@ func startMailpit(t *testing.T, dir, authFile string) *mailpit {
 		api:  fmt.Sprintf("127.0.0.1:%d", testserver.FreePort(t)),
 	}
 	m.args = []string{"--smtp", m.smtp, "--listen", m.api, "--database", filepath.Join(dir, "mailpit.db"),
-		"--smtp-tls-cert", cert, "--smtp-tls-key", key, "--smtp-require-starttls",
+		"--smtp-tls-cert", cert, "--smtp-tls-key", key, map[bool]string{true: "--smtp-require-tls", false: "--smtp-require-starttls"}[security == "tls"],
 		"--smtp-auth-file", authFile, "--smtp-disable-rdns", "--disable-version-check", "--enable-chaos"}
 	m.server = start(t, dir, bin, m.args...)
 	m.waitHTTP("http://"+m.api+"/api/v1/info", 30*time.Second)

@@ -139,6 +139,12 @@ func NewMailer(cfg SMTP) (*Mailer, error) {
 		tlsCfg.RootCAs = pool
 	}
 	opts := []mail.Option{mail.WithTimeout(cfg.Timeout), mail.WithTLSConfig(tlsCfg)}
+	if cfg.Security != "tls" {
+		// With TLS from the first byte go-mail dials itself (it then
+		// knows the session is encrypted when it picks a mechanism); a
+		// plain server fails the handshake within Timeout.
+		opts = append(opts, mail.WithDialContextFunc(boundedDial(sessionBound*cfg.Timeout)))
+	}
 	port := cfg.Port
 	switch cfg.Security {
 	case "", "starttls":
@@ -161,6 +167,28 @@ func NewMailer(cfg SMTP) (*Mailer, error) {
 		opts = append(opts, mail.WithSMTPAuth(auth), mail.WithUsername(cfg.Username), mail.WithPassword(pw))
 	}
 	return &Mailer{cfg: cfg, port: port, opts: opts}, nil
+}
+
+// sessionBound times Timeout bounds a whole SMTP session: go-mail bounds
+// the dial and each command, but not the wait for the server's greeting
+// (a server that waits for a TLS handshake the client does not start
+// would hold the bot for ever).
+const sessionBound = 4
+
+// boundedDial connects and sets a deadline on every read and write of
+// the session.
+func boundedDial(bound time.Duration) mail.DialContextFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.SetDeadline(time.Now().Add(bound)); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
+	}
 }
 
 func portOr(p, def int) int {
