@@ -86,7 +86,7 @@ func (b *Bot) Make(ctx context.Context, d config.Digest, due time.Time, late boo
 	start, end := d.When.Covers(due)
 	req := digest.Request{
 		Start: start, End: end, Loc: b.Cfg.Location, Weekly: d.When.Period == config.Weekly,
-		Database: b.Cfg.InfluxDB.Database, Retention: b.Cfg.InfluxDB.RetentionPolicy,
+		Database: b.Cfg.InfluxDB.Database, Retention: b.Cfg.InfluxDB.RetentionPolicy, Rollup: b.Cfg.InfluxDB.Rollup,
 		TopVMs: d.TopVMs, TopServices: d.TopServices, Table: b.Cfg.Table,
 	}
 	if !d.AllHosts() {

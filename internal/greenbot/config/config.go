@@ -74,6 +74,10 @@ type InfluxDB struct {
 	Password        string   `toml:"password"`
 	Timeout         Duration `toml:"timeout"`
 	Attempts        int      `toml:"attempts"`
+	// Rollup is the retention policy of hourly sums a weekly digest reads
+	// where the database has it (setup-influxdb.sh makes rollup_1h);
+	// "" reads the raw points always.
+	Rollup string `toml:"rollup"`
 }
 
 // Digest is one digest: its schedule, language, hosts and destinations.
@@ -116,7 +120,7 @@ func Parse(r io.Reader) (*Config, error) {
 		TimeZone: "UTC",
 		StateDir: "/var/lib/greenbot",
 		InfluxDB: InfluxDB{URL: "http://127.0.0.1:8086", Database: "metrics_from_pau", RetentionPolicy: "forever",
-			Timeout: Duration(30 * time.Second), Attempts: 4},
+			Timeout: Duration(30 * time.Second), Attempts: 4, Rollup: "rollup_1h"},
 	}
 	md, err := toml.NewDecoder(r).Decode(c)
 	if err != nil {

@@ -31,6 +31,11 @@ type Request struct {
 	// Hosts limits the digest to these hosts; empty: every host found.
 	Hosts               []string
 	Database, Retention string
+	// Rollup names a retention policy of hourly sums (rollup_1h: the same
+	// measurements and tags, energies, CO₂ and seconds summed per hour)
+	// that a weekly digest reads instead of Retention where it exists
+	// and the zone's days are whole hours. Empty: never.
+	Rollup              string
 	TopVMs, TopServices int
 	Table               []metaphor.Metaphor
 }
@@ -172,19 +177,58 @@ func (r Request) Queries() []string {
 
 // Make asks InfluxDB and computes the digest.
 func Make(ctx context.Context, q Querier, r Request) (*Digest, error) {
+	fail := func(err error) error {
+		days := 1
+		if r.Weekly {
+			days = 7
+		}
+		return fmt.Errorf("the %d day(s) from %s: %w", days, r.Start.In(r.Loc).Format("2006-01-02"), err)
+	}
+	if r.Rollup != "" && r.Weekly && r.calendar().wholeHours() {
+		ok, err := hasPolicy(ctx, q, r.Database, r.Rollup)
+		if err != nil {
+			return nil, fail(err)
+		}
+		if ok {
+			r.Retention = r.Rollup
+		}
+	}
 	var answers [3][]influx.Series
 	for i, text := range r.Queries() {
 		s, err := q.Query(ctx, r.Database, text)
 		if err != nil {
-			days := 1
-			if r.Weekly {
-				days = 7
-			}
-			return nil, fmt.Errorf("the %d day(s) from %s: %w", days, r.Start.In(r.Loc).Format("2006-01-02"), err)
+			return nil, fail(err)
 		}
 		answers[i] = s
 	}
 	return Compute(r, answers[0], answers[1], answers[2])
+}
+
+// hasPolicy asks whether database db has the retention policy rp.
+func hasPolicy(ctx context.Context, q Querier, db, rp string) (bool, error) {
+	series, err := q.Query(ctx, db, "SHOW RETENTION POLICIES ON "+ident(db))
+	if err != nil {
+		return false, err
+	}
+	for _, s := range series {
+		for i := range s.Values {
+			if name, _ := s.String(i, "name"); name == rp {
+				return true, nil
+			}
+		}
+	}
+	return false, nil
+}
+
+// wholeHours reports whether every day starts on a whole hour of UTC, as
+// hourly rollup buckets do (not in zones such as Asia/Kolkata).
+func (c calendar) wholeHours() bool {
+	for _, m := range c.midnights {
+		if m.Unix()%3600 != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // calendar is the local days the digest reads, from the look-back's

@@ -221,3 +221,67 @@ func TestFit(t *testing.T) {
 		}
 	}
 }
+
+// A weekly digest reads the hourly rollup where the database has it; a
+// daily one, or one in a zone whose days do not start on whole hours,
+// reads the raw points.
+func TestRollup(t *testing.T) {
+	loc := paris(t)
+	kolkata, err := time.LoadLocation("Asia/Kolkata")
+	if err != nil {
+		t.Skip(err)
+	}
+	for _, tc := range []struct {
+		name     string
+		weekly   bool
+		loc      *time.Location
+		policies []string
+		want     string // the retention policy read
+		queries  int64
+	}{
+		{"weekly, rollup there", true, loc, []string{"forever", "rollup_1h"}, "rollup_1h", 4},
+		{"weekly, no rollup", true, loc, []string{"forever"}, "forever", 4},
+		{"daily", false, loc, []string{"forever", "rollup_1h"}, "forever", 3},
+		{"weekly in Kolkata", true, kolkata, []string{"forever", "rollup_1h"}, "forever", 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var read []string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+				q := req.FormValue("q")
+				var s []influx.Series
+				if strings.HasPrefix(q, "SHOW RETENTION POLICIES") {
+					rp := influx.Series{Columns: []string{"name", "duration"}}
+					for _, p := range tc.policies {
+						rp.Values = append(rp.Values, []any{p, "0s"})
+					}
+					s = []influx.Series{rp}
+				} else {
+					read = append(read, q)
+				}
+				json.NewEncoder(w).Encode(map[string]any{"results": []any{map[string]any{"series": s}}})
+			}))
+			defer srv.Close()
+			c, err := influx.New(srv.URL, "", "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := weekly(tc.loc)
+			r.Start, r.End = time.Date(2026, 3, 23, 0, 0, 0, 0, tc.loc), time.Date(2026, 3, 30, 0, 0, 0, 0, tc.loc)
+			r.Weekly, r.Rollup = tc.weekly, "rollup_1h"
+			if !tc.weekly {
+				r.Start = time.Date(2026, 3, 29, 0, 0, 0, 0, tc.loc)
+			}
+			if _, err := digest.Make(context.Background(), c, r); err != nil {
+				t.Fatal(err)
+			}
+			if c.Queries() != tc.queries || len(read) != 3 {
+				t.Fatalf("got %d queries, %d reads", c.Queries(), len(read))
+			}
+			for _, q := range read {
+				if !strings.Contains(q, `"metrics_from_pau"."`+tc.want+`".`) {
+					t.Errorf("reads %s, want policy %s", q, tc.want)
+				}
+			}
+		})
+	}
+}
