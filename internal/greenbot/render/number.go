@@ -2,39 +2,14 @@ package render
 
 import (
 	"math"
-	"strconv"
-	"strings"
+
+	"github.com/greencampus/powerinput/internal/greenbot/numfmt"
 )
 
-// nnbsp is the narrow no-break space of French typography: between
-// thousands, and before % ; : ! ?
-const nnbsp = "\u202F"
+const nnbsp = numfmt.NNBSP
 
-// num writes v with decimals digits after the point: "12,345.6" in
-// English, "12 345,6" in French (a narrow no-break space between
-// thousands, a decimal comma).
-func num(lang string, v float64, decimals int) string {
-	s := strconv.FormatFloat(math.Abs(v), 'f', decimals, 64)
-	intPart, frac, _ := strings.Cut(s, ".")
-	sep, dot := ",", "."
-	if lang == "fr" {
-		sep, dot = nnbsp, ","
-	}
-	var b strings.Builder
-	if v < 0 && strings.Trim(s, "0.") != "" {
-		b.WriteString("−")
-	}
-	for i, c := range intPart {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(c)
-	}
-	if frac != "" {
-		b.WriteString(dot + frac)
-	}
-	return b.String()
-}
+// num writes v with decimals digits after the point, in lang's way.
+func num(lang string, v float64, decimals int) string { return numfmt.Number(v, decimals, lang) }
 
 // amount writes a quantity with as many decimals as three significant
 // digits need, at most two: 0.42, 4.2, 42, 4,200.
