@@ -162,12 +162,13 @@ func (b *Bot) Once(ctx context.Context) error {
 	now := b.Now()
 	for _, d := range b.Cfg.Digests {
 		due := d.When.Last(now)
-		if sent, ok := st[d.Name]; ok && !sent.Before(due) {
+		sent, ok := st[d.Name]
+		if ok && !sent.Before(due) {
 			continue
 		}
 		// One attempt here (the client retries its queries); the next
-		// run of the timer tries again, late.
-		m, err := b.Make(ctx, d, due, now.Sub(due) > lateAfter)
+		// run of the timer tries again, late. A first run is not late.
+		m, err := b.Make(ctx, d, due, ok && now.Sub(due) > lateAfter)
 		if err == nil {
 			err = b.Out.Send(ctx, m, d.To...)
 		}

@@ -122,12 +122,13 @@ func TestOnceState(t *testing.T) {
 	for _, tc := range []struct {
 		now  time.Time
 		want []string
+		late bool // a run an hour after the due time, not the first
 	}{
-		{time.Date(2026, 12, 7, 8, 5, 0, 0, loc), []string{"digest-daily-20261207T0700Z", "digest-weekly-20261207T0700Z"}},
-		{time.Date(2026, 12, 7, 8, 6, 0, 0, loc), nil},
-		{time.Date(2026, 12, 7, 23, 0, 0, 0, loc), nil},
-		{time.Date(2026, 12, 8, 8, 5, 0, 0, loc), []string{"digest-daily-20261208T0700Z"}},
-		{time.Date(2026, 12, 14, 9, 0, 0, 0, loc), []string{"digest-daily-20261214T0700Z", "digest-weekly-20261214T0700Z"}},
+		{time.Date(2026, 12, 7, 8, 5, 0, 0, loc), []string{"digest-daily-20261207T0700Z", "digest-weekly-20261207T0700Z"}, false},
+		{time.Date(2026, 12, 7, 8, 6, 0, 0, loc), nil, false},
+		{time.Date(2026, 12, 7, 23, 0, 0, 0, loc), nil, false},
+		{time.Date(2026, 12, 8, 8, 5, 0, 0, loc), []string{"digest-daily-20261208T0700Z"}, false},
+		{time.Date(2026, 12, 14, 9, 0, 0, 0, loc), []string{"digest-daily-20261214T0700Z", "digest-weekly-20261214T0700Z"}, true},
 	} {
 		b, rec := testBot(t, db, tc.now, dir)
 		if err := b.Once(context.Background()); err != nil {
@@ -136,10 +137,26 @@ func TestOnceState(t *testing.T) {
 		var got []string
 		for _, m := range rec.sent {
 			got = append(got, m.ID)
+			if m.Late != tc.late {
+				t.Errorf("at %s: %s late = %v, want %v", tc.now, m.ID, m.Late, tc.late)
+			}
 		}
 		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
 			t.Errorf("at %s: sent %v, want %v", tc.now, got, tc.want)
 		}
+	}
+}
+
+// A first run long after a due time is no late digest: nothing failed.
+func TestOnceFirstRunNotLate(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	db, _ := flaky(t, 0, loc)
+	b, rec := testBot(t, db, time.Date(2026, 12, 10, 15, 0, 0, 0, loc), t.TempDir())
+	if err := b.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.sent) != 2 || rec.sent[0].Late || rec.sent[1].Late {
+		t.Errorf("got %d messages, late: %v", len(rec.sent), len(rec.sent) > 0 && rec.sent[0].Late)
 	}
 }
 

@@ -119,7 +119,7 @@ func TestDigestForms(t *testing.T) {
 func TestDigestLate(t *testing.T) {
 	d := sample(t, 2, false)
 	due := time.Date(2026, 12, 7, 8, 0, 0, 0, d.Loc)
-	for lang, says := range map[string]string{"en": "This digest is late: it was due 2026-12-07 08:00", "fr": "en retard"} {
+	for lang, says := range map[string]string{"en": "This digest comes late: it was due 2026-12-07 08:00.", "fr": "en retard"} {
 		m, err := Digest(d, Options{Lang: lang, Late: due, NoChart: true})
 		if err != nil {
 			t.Fatal(err)

@@ -126,7 +126,7 @@ var english = words{
 	noData:    "no data at all",
 	basis:     "Energy is counted at the wall socket where a meter measures it; elsewhere it is the sum of processors, memory and graphics cards, which leaves out fans, disks and power-supply losses.",
 	late: func(p string) string {
-		return "This digest is late: it was due " + p + " but the database did not answer in time."
+		return "This digest comes late: it was due " + p + "."
 	},
 	moreHosts: func(n int, e string) string {
 		return fmt.Sprintf("and %d more %s, %s together", n, plural(n, "machine", "machines"), e)
@@ -209,7 +209,7 @@ var french = words{
 	noData:    "aucune donnée",
 	basis:     "L'énergie est comptée à la prise là où un compteur la mesure" + nnbsp + "; ailleurs, c'est la somme des processeurs, de la mémoire et des cartes graphiques, sans les ventilateurs, les disques ni les pertes de l'alimentation.",
 	late: func(p string) string {
-		return "Ce résumé arrive en retard" + nnbsp + ": il était prévu " + p + ", mais la base de données n'a pas répondu à temps."
+		return "Ce résumé arrive en retard" + nnbsp + ": il était prévu " + p + "."
 	},
 	moreHosts: func(n int, e string) string {
 		return fmt.Sprintf("et %d autre%s machine%s, %s à elles toutes", n, plural(n, "", "s"), plural(n, "", "s"), e)
