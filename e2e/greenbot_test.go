@@ -5,18 +5,23 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"math"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/greencampus/powerinput/internal/greenbot/bot"
 	"github.com/greencampus/powerinput/internal/greenbot/config"
 	"github.com/greencampus/powerinput/internal/greenbot/digest"
 	"github.com/greencampus/powerinput/internal/greenbot/influx"
+	"github.com/greencampus/powerinput/internal/greenbot/message"
 	botrender "github.com/greencampus/powerinput/internal/greenbot/render"
 	"github.com/greencampus/powerinput/internal/metaphor"
 )
@@ -134,6 +139,10 @@ func TestGreenbotDigest(t *testing.T) {
 		}
 	}
 
+	t.Run("InfluxDB stopped at a digest's time: sent once, late", func(t *testing.T) {
+		checkLateDigest(t, srv, loc)
+	})
+
 	t.Run("greenbot -once prints a digest, once", func(t *testing.T) {
 		bin := filepath.Join(t.TempDir(), "greenbot")
 		build := exec.Command("go", "build", "-o", bin, "./cmd/greenbot")
@@ -173,6 +182,70 @@ to = ["console"]
 			}
 		}
 	})
+}
+
+// recorder keeps the messages the bot sends.
+type recorder struct {
+	mu   sync.Mutex
+	sent []message.Message
+}
+
+func (r *recorder) Send(_ context.Context, m message.Message, _ ...string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, m)
+	return nil
+}
+
+func (r *recorder) messages() []message.Message {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]message.Message(nil), r.sent...)
+}
+
+// checkLateDigest runs the daemon with InfluxDB stopped when a digest is
+// due (missed while the bot was down: due two hours ago), starts InfluxDB
+// again a few seconds later, and wants the digest once, marked late.
+func checkLateDigest(t *testing.T, srv *influxServer, loc *time.Location) {
+	due := time.Now().In(loc).Add(-2 * time.Hour)
+	state := t.TempDir()
+	cfg, err := config.Parse(strings.NewReader(fmt.Sprintf("time_zone = %q\nstate_dir = %q\n[influxdb]\nurl = %q\n[[digest]]\nname = \"d\"\nschedule = \"daily %02d:%02d\"\n",
+		loc.String(), state, srv.url(), due.Hour(), due.Minute())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The state of a bot that sent the day before's and then went down.
+	prev := fmt.Sprintf(`{"d": %q}`, cfg.Digests[0].When.Last(time.Now()).AddDate(0, 0, -1).Format(time.RFC3339))
+	if err := os.WriteFile(filepath.Join(state, "digests.json"), []byte(prev), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	client, err := influx.New(srv.url(), "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client.Attempts, client.Timeout = 1, time.Second
+	rec := &recorder{}
+	b := &bot.Bot{Cfg: cfg, DB: client, Out: rec, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now, Retry: 300 * time.Millisecond}
+	srv.stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- b.Run(ctx) }()
+	time.Sleep(3 * time.Second)
+	failed := client.Queries()
+	srv.start()
+	for deadline := time.Now().Add(30 * time.Second); len(rec.messages()) == 0 && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // anything sent twice would be sent by now
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	got := rec.messages()
+	t.Logf("%d queries failed while InfluxDB was down; %d message(s) after", failed, len(got))
+	if failed < 2 || len(got) != 1 || !got[0].Late || !strings.Contains(got[0].Text, "comes late") {
+		t.Fatalf("queries while down: %d; messages: %d (late: %v); want one, late", failed, len(got), len(got) == 1 && got[0].Late)
+	}
 }
 
 func nameSep(lang string) string {
