@@ -13,6 +13,7 @@ import (
 	_ "image/png" // the charts' size for m.image's info
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -172,7 +173,7 @@ func (r *MatrixRoom) Send(ctx context.Context, m message.Message) error {
 	}
 	if m.HTML != "" {
 		text["format"] = "org.matrix.custom.html"
-		text["formatted_body"] = escape.Mentions("<p><strong>" + html.EscapeString(m.Subject) + "</strong></p>\n" + m.HTML)
+		text["formatted_body"] = escape.Mentions("<p><strong>" + html.EscapeString(m.Subject) + "</strong></p>\n" + roomHTML(m.HTML))
 	}
 	if err := r.send(ctx, txnID(m.ID, 0), text); err != nil {
 		return err
@@ -200,6 +201,29 @@ func (r *MatrixRoom) Send(ctx context.Context, m message.Message) error {
 	}
 	return nil
 }
+
+// roomHTML is a mail's HTML as a room event's formatted body: the body of
+// a whole document only (a client would show the head's title as text),
+// without the pictures referred to by CID, which follow as m.image events
+// (a room cannot resolve cid: links).
+func roomHTML(h string) string {
+	lower := strings.ToLower(h)
+	if i := strings.Index(lower, "<body"); i >= 0 {
+		if j := strings.IndexByte(lower[i:], '>'); j >= 0 {
+			h, lower = h[i+j+1:], lower[i+j+1:]
+		}
+		if k := strings.LastIndex(lower, "</body>"); k >= 0 {
+			h = h[:k]
+		}
+	} else if k := strings.LastIndex(lower, "</head>"); k >= 0 {
+		h = h[k+len("</head>"):]
+	}
+	return cidImage.ReplaceAllString(h, "")
+}
+
+// cidImage is an img element whose source is a cid: link (as the bot's
+// renderer writes them: its own HTML, not arbitrary markup).
+var cidImage = regexp.MustCompile(`(?is)<img\b[^>]*\bsrc\s*=\s*["']cid:[^>]*>`)
 
 // upload puts one picture in the homeserver's media repository.
 func (r *MatrixRoom) upload(ctx context.Context, img message.Image) (string, error) {

@@ -203,6 +203,7 @@ func TestMatrixThroughDendrite(t *testing.T) {
 	}
 	msg := digestMessage(t, "digest/daily/2026-12-05")
 	msg.Text += "VM @room-builder used 3 kWh.\n"
+	msg.HTML = "<!DOCTYPE html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>" + msg.Subject + "</title></head>\n<body>" + msg.HTML + "</body></html>"
 	ctx := context.Background()
 	for range 2 {
 		if err := room.Send(ctx, msg); err != nil {
@@ -221,6 +222,9 @@ func TestMatrixThroughDendrite(t *testing.T) {
 	html, _ := text["formatted_body"].(string)
 	if !strings.HasPrefix(body, msg.Subject+"\n\n") || !strings.Contains(body, "12,4 kWh") || !strings.Contains(html, "<b>kvm-0</b>") || !strings.Contains(html, "1 722 charges") {
 		t.Errorf("text event: body %q, formatted %q", body, html)
+	}
+	if strings.Contains(html, "<title>") || strings.Contains(html, "cid:") || strings.Count(html, msg.Subject) != 1 {
+		t.Errorf("formatted body %q: a document's head or a cid: picture left in", html)
 	}
 	if strings.Contains(body, "@room") {
 		t.Errorf("body %q can still notify the whole room", body)
@@ -271,5 +275,18 @@ func TestMatrixThroughDendrite(t *testing.T) {
 	}
 	if n != 1 || len(evs) != 3 {
 		t.Errorf("%d events for the second message (want 1), %d in all (want 3)", n, len(evs))
+	}
+}
+
+func TestRoomHTML(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`<p>a</p>`, `<p>a</p>`},
+		{"<!DOCTYPE html>\n<html><head><title>T</title></head>\n<body style=\"x\"><p>a</p><p><IMG src='cid:week' alt=\"w\"></p></body></html>", `<p>a</p><p></p>`},
+		{"<html><head><title>T</title></head><p>b</p>", `<p>b</p>`},
+		{`<p><img src="mxc://x/y"></p>`, `<p><img src="mxc://x/y"></p>`},
+	} {
+		if got := roomHTML(tc.in); got != tc.want {
+			t.Errorf("roomHTML(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
