@@ -241,3 +241,37 @@ func TestOutboxGivesUp(t *testing.T) {
 		t.Errorf("%d waiting, %d requests (want 0 and 2); log:\n%s", n["chat"], recv.requests, logs.String())
 	}
 }
+
+// TestOutboxShared: two outboxes on one folder (the daemon and a -once
+// run from the timer) send the same message from ten goroutines: the
+// destination receives it once.
+func TestOutboxShared(t *testing.T) {
+	recv := &hookReceiver{}
+	srv := httptest.NewServer(recv)
+	defer srv.Close()
+	w, _ := NewWebhookPoster(Webhook{URL: srv.URL})
+	dir := t.TempDir()
+	var obs []*Outbox
+	for range 2 {
+		ob, err := NewOutbox(OutboxConfig{Dir: dir}, map[string]Sender{"chat": w}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs = append(obs, ob)
+	}
+	m := alertMessage("kvm-3")
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := obs[i%2].Send(context.Background(), m, "chat"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if len(recv.accepted) != 1 || recv.requests != 1 {
+		t.Errorf("%d requests, %d accepted; want 1 and 1", recv.requests, len(recv.accepted))
+	}
+}
