@@ -196,3 +196,26 @@ func TestVMShare(t *testing.T) {
 		t.Errorf("events %v, want %v", got, want)
 	}
 }
+
+// TestModelFallbackEnds: a fallback ends when the host is measured again,
+// not when its measured points leave the lookback (Measured turns false).
+func TestModelFallbackEnds(t *testing.T) {
+	rules := Rules{ModelFallback: true}
+	st := State{}
+	var got []string
+	for i, o := range []Observation{
+		{Source: "rapl", Measured: true},
+		{Source: "model", Measured: true},  // falls back: starts
+		{Source: "model", Measured: false}, // measured points out of the lookback: still on
+		{Source: "model", Measured: false},
+		{Source: "msr", Measured: true}, // measured again: ends
+	} {
+		o.Host, o.LastSeen = "pc-1", minute(i)
+		for _, e := range rules.Step(&st, Snapshot{At: minute(i), Hosts: []Observation{o}}) {
+			got = append(got, fmt.Sprintf("%d:%s", i, e.Kind))
+		}
+	}
+	if want := []string{"1:alert-start", "4:alert-end"}; !slices.Equal(got, want) {
+		t.Errorf("events %v, want %v", got, want)
+	}
+}

@@ -166,11 +166,14 @@ func (r Rules) Step(st *State, snap Snapshot) []Event {
 		}
 		if r.SilentFor > 0 && !o.LastSeen.IsZero() {
 			silent := snap.At.Sub(o.LastSeen) >= r.SilentFor
-			evs = r.condition(st, evs, Alert{Kind: Silent, Host: o.Host, Since: o.LastSeen}, snap.At, silent)
+			evs = r.condition(st, evs, Alert{Kind: Silent, Host: o.Host, Since: o.LastSeen}, snap.At, silent, !silent)
 		}
 		if r.ModelFallback && !o.LastSeen.IsZero() {
+			// It starts where a host measured within the lookback is now
+			// estimated, and ends only once it is measured again (not
+			// when its measured points leave the lookback).
 			fellBack := o.Source == "model" && o.Measured
-			evs = r.condition(st, evs, Alert{Kind: Model, Host: o.Host, Since: snap.At}, snap.At, fellBack)
+			evs = r.condition(st, evs, Alert{Kind: Model, Host: o.Host, Since: snap.At}, snap.At, fellBack, o.Source != "model")
 		}
 		if r.VMShareAbove > 0 && o.HasWatts {
 			evs = r.vmShares(st, evs, o, snap.At)
@@ -207,17 +210,17 @@ func (r Rules) hysteresis(st *State, evs []Event, a Alert, at time.Time, v float
 	return evs
 }
 
-// condition: active while cond holds, from its first evaluation (a.Since
-// given by the caller), over when it no longer does.
-func (r Rules) condition(st *State, evs []Event, a Alert, at time.Time, cond bool) []Event {
+// condition: active from the first evaluation where start holds (a.Since
+// given by the caller), over at the first where end does.
+func (r Rules) condition(st *State, evs []Event, a Alert, at time.Time, start, end bool) []Event {
 	k := a.key()
 	cur := st.Alerts[k]
 	switch {
-	case cur == nil && cond:
+	case cur == nil && start:
 		a.Active, a.Started = true, at
 		st.Alerts[k] = &a
 		return append(evs, Event{Kind: message.AlertStart, Alert: a, At: at})
-	case cur != nil && !cond:
+	case cur != nil && end:
 		delete(st.Alerts, k)
 		return append(evs, Event{Kind: message.AlertEnd, Alert: *cur, At: at})
 	}

@@ -26,8 +26,10 @@ type InfluxObserver struct {
 	RetentionPolicy string // "" for the database's default
 	// Step is the window whose mean power and shares are judged (default
 	// 2 minutes: at least one point at Telegraf's usual interval);
-	// Lookback how far back a host is looked for (default 7 days: a host
-	// silent for longer is forgotten).
+	// Lookback how far back a host is looked for (default an hour; at
+	// least twice the silence to report: a host silent for longer than
+	// the lookback when the bot starts is not reported, and every
+	// evaluation reads the lookback's points).
 	Step, Lookback time.Duration
 	VMShares       bool
 }
@@ -68,7 +70,7 @@ func (o *InfluxObserver) window() (step, look time.Duration) {
 		step = 2 * time.Minute
 	}
 	if look <= 0 {
-		look = 7 * 24 * time.Hour
+		look = time.Hour
 	}
 	return step, look
 }

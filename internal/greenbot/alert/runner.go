@@ -164,7 +164,8 @@ func NewRunner(c Config, q Querier, database, retentionPolicy, stateDir string, 
 	if c.Name == "" || strings.ContainsAny(c.Name, `/\`) || c.Name == "." || c.Name == ".." {
 		return nil, fmt.Errorf("alert %q: a name that can name a file is needed", c.Name)
 	}
-	obs := &InfluxObserver{Client: q, Database: database, RetentionPolicy: retentionPolicy, VMShares: rules.VMShareAbove > 0}
+	obs := &InfluxObserver{Client: q, Database: database, RetentionPolicy: retentionPolicy,
+		VMShares: rules.VMShareAbove > 0, Lookback: max(time.Hour, 2*rules.SilentFor)}
 	return &Runner{
 		Rules: rules, Hosts: c.Hosts, Lang: c.Lang, Location: loc, To: c.To,
 		StatePath: filepath.Join(stateDir, "alert-"+c.Name+".json"),
