@@ -130,6 +130,10 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 		}
 		if len(h.VMs) > 0 {
 			x.add(subitem, partsLine(wd, wd.vms, h.VMs, h.OtherVMs, d.Weekly)...)
+			if top := h.VMs[0]; top.Equivalent != nil {
+				before, after, _ := strings.Cut(wd.topVM("\x00", equivalents(wd, []digest.Equivalent{*top.Equivalent}, d.Weekly)), "\x00")
+				x.add(subitem, w(before), nmPlain(top.Name), w(after))
+			}
 		}
 		if len(h.Services) > 0 {
 			x.add(subitem, partsLine(wd, wd.services, h.Services, digest.Part{}, d.Weekly)...)

@@ -31,6 +31,7 @@ type words struct {
 	partsOnly      string
 	vms            string
 	otherVMs       func(n int) string
+	topVM          func(name, equivalent string) string
 	services       string
 	unused         func(pct string) string
 	unusedExplain  string
@@ -100,13 +101,16 @@ var english = words{
 		}
 		return "same day last week"
 	},
-	meanLabel:     func(n int) string { return fmt.Sprintf("average of the %d %s before", n, plural(n, "week", "weeks")) },
-	unchanged:     "unchanged",
-	byHost:        "Machine by machine",
-	atWall:        "measured at the wall socket",
-	partsOnly:     "processors, memory and graphics cards only",
-	vms:           "Virtual machines",
-	otherVMs:      func(n int) string { return fmt.Sprintf("%d other %s", n, plural(n, "VM", "VMs")) },
+	meanLabel: func(n int) string { return fmt.Sprintf("average of the %d %s before", n, plural(n, "week", "weeks")) },
+	unchanged: "unchanged",
+	byHost:    "Machine by machine",
+	atWall:    "measured at the wall socket",
+	partsOnly: "processors, memory and graphics cards only",
+	vms:       "Virtual machines",
+	otherVMs:  func(n int) string { return fmt.Sprintf("%d other %s", n, plural(n, "VM", "VMs")) },
+	topVM: func(name, eq string) string {
+		return "The VM that used the most, " + name + ", took about as much as " + eq + "."
+	},
 	services:      "Services",
 	unused:        func(p string) string { return "Capacity kept ready but not used: " + p },
 	unusedExplain: "of this machine's processor energy went to capacity that was switched on and available, though no work asked for it",
@@ -184,12 +188,15 @@ var french = words{
 	meanLabel: func(n int) string {
 		return fmt.Sprintf("moyenne des %d %s précédentes", n, plural(n, "semaine", "semaines"))
 	},
-	unchanged:     "inchangé",
-	byHost:        "Machine par machine",
-	atWall:        "mesuré à la prise",
-	partsOnly:     "processeurs, mémoire et cartes graphiques seulement",
-	vms:           "Machines virtuelles",
-	otherVMs:      func(n int) string { return fmt.Sprintf("%d autre%s VM", n, plural(n, "", "s")) },
+	unchanged: "inchangé",
+	byHost:    "Machine par machine",
+	atWall:    "mesuré à la prise",
+	partsOnly: "processeurs, mémoire et cartes graphiques seulement",
+	vms:       "Machines virtuelles",
+	otherVMs:  func(n int) string { return fmt.Sprintf("%d autre%s VM", n, plural(n, "", "s")) },
+	topVM: func(name, eq string) string {
+		return "La plus gourmande, " + name + ", a consommé à peu près autant que " + eq + "."
+	},
 	services:      "Services",
 	unused:        func(p string) string { return "Capacité disponible mais inutilisée" + nnbsp + ": " + p },
 	unusedExplain: "de l'énergie des processeurs de cette machine est allée à une capacité allumée et prête, sans travail à faire",
