@@ -72,6 +72,8 @@ func PNG(bars []Bar, l Labels, width, height int) ([]byte, error) {
 		p.Y.Max = top * 1.3
 	}
 	p.NominalX(names...)
+	// No tick marks under the days: they ran into the labels.
+	p.X.Tick.Length = 0
 	// Horizontal lines only: vertical ones would cross the bars and labels.
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = nil
