@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/greencampus/powerinput/internal/greenbot/digest/synth"
+	"github.com/greencampus/powerinput/internal/greenbot/influx"
+)
+
+// fakeInflux answers the digests' power_host query with two hosts
+// measured all along, the others with nothing.
+func fakeInflux(t *testing.T) string {
+	t.Helper()
+	now := time.Now().UTC()
+	days := synth.Days(2, now.AddDate(0, 0, -40), now.AddDate(0, 0, 1), time.UTC)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var s []influx.Series
+		if strings.Contains(r.FormValue("q"), `"power_host"`) && strings.HasPrefix(r.FormValue("q"), "SELECT") {
+			s = days
+		}
+		json.NewEncoder(w).Encode(map[string]any{"results": []any{map[string]any{"series": s}}})
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func writeConf(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "greenbot.toml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestRun(t *testing.T) {
+	url := fakeInflux(t)
+	good := writeConf(t, `time_zone = "UTC"
+state_dir = "`+t.TempDir()+`"
+[influxdb]
+url = "`+url+`"
+attempts = 1
+[destinations.console.stdout]
+[[digest]]
+name = "d"
+schedule = "daily 08:00"
+lang = "fr"
+to = ["console"]
+[[alert]]
+name = "silent"
+silent_for = "10m"
+to = ["console"]
+`)
+	for _, tc := range []struct {
+		name   string
+		o      options
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"version", options{version: true}, 0, "greenbot ", ""},
+		{"no config", options{config: "/nonexistent/greenbot.toml", format: "text"}, 2, "", "/nonexistent/greenbot.toml"},
+		{"unknown key", options{config: writeConf(t, "[influxdb]\nadress = \"x\"\n"), format: "text"}, 2, "", "influxdb.adress"},
+		{"bad format", options{config: good, preview: true, format: "pdf"}, 2, "", "-format \"pdf\""},
+		{"unknown digest", options{config: good, preview: true, format: "text", digest: "nope"}, 2, "", "nope"},
+		{"preview text", options{config: good, preview: true, format: "text"}, 0, "Vos 2 machines ont consommé", ""},
+		{"preview html", options{config: good, preview: true, format: "html"}, 0, `src="data:image/png;base64,`, ""},
+		{"once", options{config: good, once: true, format: "text"}, 0, "Green Campus\u202F: l'énergie du", ""},
+		{"once again: nothing", options{config: good, once: true, format: "text"}, 0, "", ""},
+		{"check", options{config: good, check: true, format: "text"}, 0, "destination console: test message sent", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(context.Background(), tc.o, &out, &errb)
+			if code != tc.code || !strings.Contains(out.String(), tc.stdout) || !strings.Contains(errb.String(), tc.stderr) {
+				t.Errorf("exit %d, stdout:\n%s\nstderr:\n%s\nwant exit %d, stdout with %q, stderr with %q", code, out.String(), errb.String(), tc.code, tc.stdout, tc.stderr)
+			}
+			if tc.name == "once again: nothing" && strings.Contains(out.String(), "Green Campus") {
+				t.Errorf("a second -once sent again:\n%s", out.String())
+			}
+		})
+	}
+}

@@ -1,0 +1,222 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/greencampus/powerinput/internal/greenbot/config"
+	"github.com/greencampus/powerinput/internal/greenbot/digest/synth"
+	"github.com/greencampus/powerinput/internal/greenbot/influx"
+	"github.com/greencampus/powerinput/internal/greenbot/message"
+)
+
+// recorder keeps what was sent.
+type recorder struct {
+	mu   sync.Mutex
+	sent []message.Message
+	to   [][]string
+}
+
+func (r *recorder) Send(_ context.Context, m message.Message, to ...string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sent = append(r.sent, m)
+	r.to = append(r.to, to)
+	return nil
+}
+
+// flaky answers 503 to the first fails queries, then a campus of 2 hosts.
+func flaky(t *testing.T, fails int64, loc *time.Location) (*influx.Client, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	days := synth.Days(2, time.Date(2026, 10, 1, 0, 0, 0, 0, loc), time.Date(2026, 12, 31, 0, 0, 0, 0, loc), loc)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= fails {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		var s []influx.Series
+		if strings.Contains(r.FormValue("q"), `"power_host"`) {
+			s = days
+		}
+		json.NewEncoder(w).Encode(map[string]any{"results": []any{map[string]any{"series": s}}})
+	}))
+	t.Cleanup(srv.Close)
+	c, err := influx.New(srv.URL, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Attempts, c.Backoff = 1, time.Millisecond
+	return c, &n
+}
+
+func testBot(t *testing.T, db *influx.Client, now time.Time, stateDir string) (*Bot, *recorder) {
+	t.Helper()
+	cfg, err := config.Parse(strings.NewReader(`
+time_zone = "Europe/Paris"
+state_dir = "` + stateDir + `"
+[[digest]]
+name = "daily"
+schedule = "daily 08:00"
+[[digest]]
+name = "weekly"
+schedule = "weekly monday 08:00"
+lang = "fr"
+`))
+	if err != nil {
+		t.Skipf("config (time zone data?): %v", err)
+	}
+	rec := &recorder{}
+	return &Bot{Cfg: cfg, DB: db, Out: rec, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now: func() time.Time { return now }, Retry: time.Millisecond}, rec
+}
+
+// A digest whose queries fail is tried again and goes out marked late.
+func TestRunOneLate(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	db, n := flaky(t, 4, loc)
+	due := time.Date(2026, 12, 7, 8, 0, 0, 0, loc)
+	b, rec := testBot(t, db, due.Add(time.Hour), t.TempDir())
+	if err := b.runOne(context.Background(), b.Cfg.Digests[0], due, due.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.sent) != 1 || !rec.sent[0].Late || !strings.Contains(rec.sent[0].Text, "late") {
+		t.Fatalf("got %d messages (late: %v), want one marked late", len(rec.sent), len(rec.sent) > 0 && rec.sent[0].Late)
+	}
+	if n.Load() < 5 {
+		t.Errorf("got %d queries, want the 4 refused and more", n.Load())
+	}
+	if rec.sent[0].ID != "digest-daily-20261207T0700Z" {
+		t.Errorf("ID: got %q", rec.sent[0].ID)
+	}
+}
+
+// A digest that cannot be made before the next is due is given up with
+// an error, not skipped without a word.
+func TestRunOneGivesUp(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	db, _ := flaky(t, 1<<30, loc)
+	due := time.Date(2026, 12, 7, 8, 0, 0, 0, loc)
+	b, rec := testBot(t, db, due, t.TempDir())
+	err := b.runOne(context.Background(), b.Cfg.Digests[0], due, due.Add(time.Millisecond))
+	if err == nil || !strings.Contains(err.Error(), "given up") || len(rec.sent) != 0 {
+		t.Fatalf("got %v and %d messages, want an error saying it was given up", err, len(rec.sent))
+	}
+}
+
+// Once sends each digest once: a second run, or a run later the same day,
+// sends nothing; the next day, the daily only; the next Monday, both.
+func TestOnceState(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	db, _ := flaky(t, 0, loc)
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		now  time.Time
+		want []string
+		late bool // a run an hour after the due time, not the first
+	}{
+		{time.Date(2026, 12, 7, 8, 5, 0, 0, loc), []string{"digest-daily-20261207T0700Z", "digest-weekly-20261207T0700Z"}, false},
+		{time.Date(2026, 12, 7, 8, 6, 0, 0, loc), nil, false},
+		{time.Date(2026, 12, 7, 23, 0, 0, 0, loc), nil, false},
+		{time.Date(2026, 12, 8, 8, 5, 0, 0, loc), []string{"digest-daily-20261208T0700Z"}, false},
+		{time.Date(2026, 12, 14, 9, 0, 0, 0, loc), []string{"digest-daily-20261214T0700Z", "digest-weekly-20261214T0700Z"}, true},
+	} {
+		b, rec := testBot(t, db, tc.now, dir)
+		if err := b.Once(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range rec.sent {
+			got = append(got, m.ID)
+			if m.Late != tc.late {
+				t.Errorf("at %s: %s late = %v, want %v", tc.now, m.ID, m.Late, tc.late)
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("at %s: sent %v, want %v", tc.now, got, tc.want)
+		}
+	}
+}
+
+// A first run long after a due time is no late digest: nothing failed.
+func TestOnceFirstRunNotLate(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	db, _ := flaky(t, 0, loc)
+	b, rec := testBot(t, db, time.Date(2026, 12, 10, 15, 0, 0, 0, loc), t.TempDir())
+	if err := b.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.sent) != 2 || rec.sent[0].Late || rec.sent[1].Late {
+		t.Errorf("got %d messages, late: %v", len(rec.sent), len(rec.sent) > 0 && rec.sent[0].Late)
+	}
+}
+
+// Run catches up at start with a digest missed while the bot was down.
+func TestRunCatchesUp(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	db, _ := flaky(t, 0, loc)
+	dir := t.TempDir()
+	b, _ := testBot(t, db, time.Date(2026, 12, 6, 9, 0, 0, 0, loc), dir)
+	if err := b.saveState(state{"daily": time.Date(2026, 12, 6, 8, 0, 0, 0, loc), "weekly": time.Date(2026, 11, 30, 8, 0, 0, 0, loc)}); err != nil {
+		t.Fatal(err)
+	}
+	b, rec := testBot(t, db, time.Date(2026, 12, 7, 12, 0, 0, 0, loc), dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- b.Run(ctx) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		rec.mu.Lock()
+		n := len(rec.sent)
+		rec.mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if len(rec.sent) != 2 || !rec.sent[0].Late || !rec.sent[1].Late {
+		t.Fatalf("got %d messages, want the daily and weekly of 7 December, both late", len(rec.sent))
+	}
+}
+
+// counting is an alert set that counts its evaluations.
+type counting struct{ n atomic.Int32 }
+
+func (c *counting) Evaluate(context.Context, time.Time) error { c.n.Add(1); return nil }
+
+// Once evaluates the alerts once; Run at once and then every minute.
+func TestAlertsEvaluated(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	db, _ := flaky(t, 0, loc)
+	b, _ := testBot(t, db, time.Date(2026, 12, 7, 12, 0, 0, 0, loc), t.TempDir())
+	c := &counting{}
+	b.Alerts = []Evaluator{c}
+	if err := b.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if c.n.Load() != 1 {
+		t.Errorf("Once: %d evaluations, want 1", c.n.Load())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- b.Run(ctx) }()
+	for deadline := time.Now().Add(5 * time.Second); c.n.Load() < 2 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if c.n.Load() != 2 {
+		t.Errorf("Run: %d evaluations in all, want 2 (Once's and Run's first)", c.n.Load())
+	}
+}

@@ -1,0 +1,155 @@
+package render
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/greencampus/powerinput/internal/greenbot/digest"
+	"github.com/greencampus/powerinput/internal/greenbot/digest/synth"
+	"github.com/greencampus/powerinput/internal/greenbot/influx"
+	"github.com/greencampus/powerinput/internal/metaphor"
+)
+
+func TestNumbers(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		got  string
+		want string
+	}{
+		{"en", num("en", 1234567.891, 2), "1,234,567.89"},
+		{"fr", num("fr", 1234567.891, 2), "1\u202F234\u202F567,89"},
+		{"fr", num("fr", 999, 0), "999"},
+		{"en", num("en", -1500, 0), "−1,500"},
+		{"en", kwh("en", 3.6e6*12.345), "12.3 kWh"},
+		{"fr", kwh("fr", 3.6e6*1234.6), "1\u202F235 kWh"},
+		{"en", kwh("en", 3600*432.1), "432 Wh"},
+		{"fr", grams("fr", 4340), "4,34 kg"},
+		{"en", grams("en", 40.3), "40.3 g"},
+		{"fr", percent("fr", 0.27), "27\u202F%"},
+		{"en", percent("en", 0.001), "<1%"},
+		{"en", count("en", 1040.4), "1,040"},
+		{"fr", count("fr", 9.25), "9,2"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.lang, tc.got, tc.want)
+		}
+	}
+}
+
+func sample(t testing.TB, hosts int, weekly bool) *digest.Digest {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skipf("no zone data: %v", err)
+	}
+	r := digest.Request{Start: time.Date(2026, 11, 30, 0, 0, 0, 0, loc), End: time.Date(2026, 12, 7, 0, 0, 0, 0, loc),
+		Loc: loc, Weekly: weekly, TopVMs: 5, TopServices: 5, Table: metaphor.Defaults()}
+	if !weekly {
+		r.Start = time.Date(2026, 12, 6, 0, 0, 0, 0, loc)
+	}
+	days := synth.Days(hosts, time.Date(2026, 11, 1, 0, 0, 0, 0, loc), r.End, loc)
+	vms := synth.Parts(hosts, r.End.Sub(r.Start).Seconds())
+	// Names from the database that try markup and mentions.
+	days[0].Tags["host"] = "<b>@room</b>"
+	for i := range vms {
+		if vms[i].Tags["host"] == synth.Host(0) {
+			vms[i].Tags["host"] = "<b>@room</b>"
+		}
+	}
+	vms[0].Tags["domain"] = "*evil* @channel <!here> [x](http://e)"
+	d, err := digest.Compute(r, days, vms, []influx.Series{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestDigestForms(t *testing.T) {
+	for _, tc := range []struct {
+		lang   string
+		weekly bool
+		says   []string
+	}{
+		{"en", false, []string{"The VM that used the most, ", ", took about as much as ", "Sunday 6 December 2026", "Your 3 machines used", "Machine by machine", "About these numbers", "measured at the wall socket"}},
+		{"en", true, []string{"the week of 30 November – 6 December 2026", "the week before"}},
+		{"fr", false, []string{"La plus gourmande, ", "du dimanche 6 décembre 2026", "Vos 3 machines ont consommé", "Green Campus\u202F: ", "mesuré à la prise"}},
+		{"fr", true, []string{"semaine du 30 novembre au 6 décembre 2026", "que la semaine précédente"}},
+	} {
+		d := sample(t, 3, tc.weekly)
+		m, err := Digest(d, Options{Lang: tc.lang, ID: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range tc.says {
+			if !strings.Contains(m.Text, s) || !strings.Contains(m.HTML, strings.ReplaceAll(s, "'", "&#39;")) {
+				t.Errorf("%s weekly=%v: text or HTML does not say %q:\n%s", tc.lang, tc.weekly, s, m.Text)
+			}
+		}
+		if len(m.Images) != 1 || !strings.Contains(m.HTML, `src="cid:`+m.Images[0].CID+`"`) || len(m.Images[0].Data) < 1000 {
+			t.Errorf("%s: the chart is not inlined", tc.lang)
+		}
+		// No name from the database becomes markup or a mention.
+		for form, tc := range map[string]struct {
+			text string
+			bad  []string
+		}{
+			"html":     {m.HTML, []string{"<b>@", "@room", "@channel", "<!here>"}},
+			"markdown": {m.Markdown, []string{"<b>", "@room", "@channel", "<!here>"}},
+			"text":     {m.Text, []string{"@room", "@channel"}},
+		} {
+			for _, bad := range tc.bad {
+				if strings.Contains(tc.text, bad) {
+					t.Errorf("%s holds %q", form, bad)
+				}
+			}
+		}
+		if !strings.Contains(m.Markdown, "`*evil* @\u2060channel") {
+			t.Errorf("%s: the VM name is not a code span in Markdown:\n%s", tc.lang, m.Markdown)
+		}
+		if !strings.Contains(m.HTML, "&lt;b&gt;@") {
+			t.Errorf("%s: the host name is not shown escaped in HTML", tc.lang)
+		}
+		if tc.lang == "fr" && (strings.Contains(m.Text, " %") || strings.Contains(m.Text, "0.") && !strings.Contains(m.Text, "20.")) {
+			t.Errorf("fr: an English number or a plain space before %%:\n%s", m.Text)
+		}
+	}
+}
+
+func TestDigestLate(t *testing.T) {
+	d := sample(t, 2, false)
+	due := time.Date(2026, 12, 7, 8, 0, 0, 0, d.Loc)
+	for lang, says := range map[string]string{"en": "This digest comes late: it was due 2026-12-07 08:00.", "fr": "en retard"} {
+		m, err := Digest(d, Options{Lang: lang, Late: due, NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Late || !strings.Contains(m.Text, says) || !strings.Contains(m.Markdown, says) || len(m.Images) != 0 {
+			t.Errorf("%s: late digest: Late=%v, images %d:\n%s", lang, m.Late, len(m.Images), m.Text)
+		}
+	}
+}
+
+// BenchmarkWeekly1000Hosts renders a weekly digest of 1,000 hosts with its
+// chart, from the answers to the numbers to the three texts and the PNG.
+func BenchmarkWeekly1000Hosts(b *testing.B) {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		b.Skip(err)
+	}
+	r := digest.Request{Start: time.Date(2026, 11, 30, 0, 0, 0, 0, loc), End: time.Date(2026, 12, 7, 0, 0, 0, 0, loc),
+		Loc: loc, Weekly: true, TopVMs: 5, TopServices: 5, Table: metaphor.Defaults()}
+	days := synth.Days(1000, time.Date(2026, 11, 2, 0, 0, 0, 0, loc), r.End, loc)
+	vms := synth.Parts(1000, r.End.Sub(r.Start).Seconds())
+	b.ReportAllocs()
+	for b.Loop() {
+		d, err := digest.Compute(r, days, vms, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, err := Digest(d, Options{Lang: "fr", MaxHosts: 1000})
+		if err != nil || len(m.Images) != 1 {
+			b.Fatal(err)
+		}
+	}
+}

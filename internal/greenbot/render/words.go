@@ -1,0 +1,258 @@
+package render
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// words are the texts of a digest in one language. Functions take the
+// numbers already written.
+type words struct {
+	weekday, month []string
+	title          func(period string) string
+	lang           string
+	total          func(n int, energy string) string
+	co2            func(g string) string
+	asMuchAs       string
+	powerAll       func(label string, weekly bool) string
+	more, less     string
+	same           string
+	vsPrevDay      func(pct, dir, prev string) string // daily: same weekday last week
+	vsPrevWeek     func(pct, dir, prev string) string
+	vsMean         func(pct, dir, mean string, n int) string
+	sameAs         func(weekly, mean bool, v string, n int) string
+	noCompare      string
+	prevLabel      func(weekly bool) string
+	meanLabel      func(n int) string
+	unchanged      string
+	byHost         string
+	atWall         string
+	partsOnly      string
+	vms            string
+	otherVMs       func(n int) string
+	topVM          func(name, equivalent string) string
+	services       string
+	unused         func(pct string) string
+	unusedExplain  string
+	quality        string
+	measured       func(pct string, n int, weekly bool) string
+	estimated      func(names string, pct string) string
+	silent         string
+	silentFor      func(pct string) string
+	noData         string
+	basis          string
+	late           func(planned string) string
+	moreHosts      func(n int, energy string) string
+	chartTitle     string
+	chartY         string
+	thisWeek       string
+	prevWeek       string
+	chartAlt       string
+	footer         string
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+var english = words{
+	lang:    "en",
+	weekday: []string{"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"},
+	month:   []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
+	title:   func(p string) string { return "Green Campus: the energy of " + p },
+	total: func(n int, e string) string {
+		return fmt.Sprintf("Your %d %s used %s in all", n, plural(n, "machine", "machines"), e)
+	},
+	co2:      func(g string) string { return ", which emitted about " + g + " of CO₂" },
+	asMuchAs: "That is about as much as:",
+	powerAll: func(l string, weekly bool) string {
+		if weekly {
+			return l + " running all week"
+		}
+		return l + " running all day"
+	},
+	more: "more", less: "less", same: "the same as",
+	vsPrevDay: func(pct, dir, prev string) string {
+		return fmt.Sprintf("%s %s than the same day last week (%s)", pct, dir, prev)
+	},
+	vsPrevWeek: func(pct, dir, prev string) string {
+		return fmt.Sprintf("%s %s than the week before (%s)", pct, dir, prev)
+	},
+	vsMean: func(pct, dir, mean string, n int) string {
+		return fmt.Sprintf("%s %s than the average of the %d %s before (%s)", pct, dir, n, plural(n, "week", "weeks"), mean)
+	},
+	sameAs: func(weekly, mean bool, v string, n int) string {
+		switch {
+		case mean:
+			return fmt.Sprintf("about the same as the average of the %d %s before (%s)", n, plural(n, "week", "weeks"), v)
+		case weekly:
+			return "about the same as the week before (" + v + ")"
+		}
+		return "about the same as the same day last week (" + v + ")"
+	},
+	noCompare: "No earlier data to compare with yet.",
+	prevLabel: func(weekly bool) string {
+		if weekly {
+			return "week before"
+		}
+		return "same day last week"
+	},
+	meanLabel: func(n int) string { return fmt.Sprintf("average of the %d %s before", n, plural(n, "week", "weeks")) },
+	unchanged: "unchanged",
+	byHost:    "Machine by machine",
+	atWall:    "measured at the wall socket",
+	partsOnly: "processors, memory and graphics cards only",
+	vms:       "Virtual machines",
+	otherVMs:  func(n int) string { return fmt.Sprintf("%d other %s", n, plural(n, "VM", "VMs")) },
+	topVM: func(name, eq string) string {
+		return "The VM that used the most, " + name + ", took about as much as " + eq + "."
+	},
+	services:      "Services",
+	unused:        func(p string) string { return "Capacity kept ready but not used: " + p },
+	unusedExplain: "of this machine's processor energy went to capacity that was switched on and available, though no work asked for it",
+	quality:       "About these numbers",
+	measured: func(p string, n int, weekly bool) string {
+		per := "day"
+		if weekly {
+			per = "week"
+		}
+		return fmt.Sprintf("Sensors measured %s of the %s across the %d %s.", p, per, n, plural(n, "machine", "machines"))
+	},
+	estimated: func(names, p string) string {
+		return "Estimated, not measured (no readable sensor, so a model was used): " + names + " — " + p + " of the time."
+	},
+	silent:    "Sent nothing for part of the period:",
+	silentFor: func(p string) string { return "silent " + p + " of the time" },
+	noData:    "no data at all",
+	basis:     "Energy is counted at the wall socket where a meter measures it; elsewhere it is the sum of processors, memory and graphics cards, which leaves out fans, disks and power-supply losses.",
+	late: func(p string) string {
+		return "This digest comes late: it was due " + p + "."
+	},
+	moreHosts: func(n int, e string) string {
+		return fmt.Sprintf("and %d more %s, %s together", n, plural(n, "machine", "machines"), e)
+	},
+	chartTitle: "Energy per day (kWh)",
+	chartY:     "kWh",
+	thisWeek:   "these 7 days",
+	prevWeek:   "the 7 days before",
+	chartAlt:   "Bar chart of the energy used each day of the last seven days, beside the same weekday of the week before.",
+	footer:     "Sent by the Green Campus Bot from the lab's powerinput measurements.",
+}
+
+var french = words{
+	lang:    "fr",
+	weekday: []string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"},
+	month:   []string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
+	title:   func(p string) string { return "Green Campus" + nnbsp + ": l'énergie " + p },
+	total: func(n int, e string) string {
+		return fmt.Sprintf("Vos %d %s ont consommé %s au total", n, plural(n, "machine", "machines"), e)
+	},
+	co2:      func(g string) string { return ", soit environ " + g + " de CO₂ émis" },
+	asMuchAs: "C'est à peu près autant que" + nnbsp + ":",
+	powerAll: func(l string, weekly bool) string {
+		if weekly {
+			return l + " en marche toute la semaine"
+		}
+		return l + " en marche toute la journée"
+	},
+	more: "de plus", less: "de moins", same: "autant que",
+	vsPrevDay: func(pct, dir, prev string) string {
+		return fmt.Sprintf("%s %s que le même jour la semaine dernière (%s)", pct, dir, prev)
+	},
+	vsPrevWeek: func(pct, dir, prev string) string {
+		return fmt.Sprintf("%s %s que la semaine précédente (%s)", pct, dir, prev)
+	},
+	vsMean: func(pct, dir, mean string, n int) string {
+		return fmt.Sprintf("%s %s que la moyenne des %d %s précédentes (%s)", pct, dir, n, plural(n, "semaine", "semaines"), mean)
+	},
+	sameAs: func(weekly, mean bool, v string, n int) string {
+		switch {
+		case mean:
+			return fmt.Sprintf("à peu près autant que la moyenne des %d %s précédentes (%s)", n, plural(n, "semaine", "semaines"), v)
+		case weekly:
+			return "à peu près autant que la semaine précédente (" + v + ")"
+		}
+		return "à peu près autant que le même jour la semaine dernière (" + v + ")"
+	},
+	noCompare: "Pas encore de données antérieures pour comparer.",
+	prevLabel: func(weekly bool) string {
+		if weekly {
+			return "semaine précédente"
+		}
+		return "même jour la semaine dernière"
+	},
+	meanLabel: func(n int) string {
+		return fmt.Sprintf("moyenne des %d %s précédentes", n, plural(n, "semaine", "semaines"))
+	},
+	unchanged: "inchangé",
+	byHost:    "Machine par machine",
+	atWall:    "mesuré à la prise",
+	partsOnly: "processeurs, mémoire et cartes graphiques seulement",
+	vms:       "Machines virtuelles",
+	otherVMs:  func(n int) string { return fmt.Sprintf("%d autre%s VM", n, plural(n, "", "s")) },
+	topVM: func(name, eq string) string {
+		return "La plus gourmande, " + name + ", a consommé à peu près autant que " + eq + "."
+	},
+	services:      "Services",
+	unused:        func(p string) string { return "Capacité disponible mais inutilisée" + nnbsp + ": " + p },
+	unusedExplain: "de l'énergie des processeurs de cette machine est allée à une capacité allumée et prête, sans travail à faire",
+	quality:       "À propos de ces chiffres",
+	measured: func(p string, n int, weekly bool) string {
+		per := "de la journée"
+		if weekly {
+			per = "de la semaine"
+		}
+		return fmt.Sprintf("Les capteurs ont mesuré %s %s sur l'ensemble des %d %s.", p, per, n, plural(n, "machine", "machines"))
+	},
+	estimated: func(names, p string) string {
+		return "Estimé, non mesuré (aucun capteur lisible, un modèle a servi)" + nnbsp + ": " + names + " — " + p + " du temps."
+	},
+	silent:    "N'ont rien envoyé pendant une partie de la période" + nnbsp + ":",
+	silentFor: func(p string) string { return "muette " + p + " du temps" },
+	noData:    "aucune donnée",
+	basis:     "L'énergie est comptée à la prise là où un compteur la mesure" + nnbsp + "; ailleurs, c'est la somme des processeurs, de la mémoire et des cartes graphiques, sans les ventilateurs, les disques ni les pertes de l'alimentation.",
+	late: func(p string) string {
+		return "Ce résumé arrive en retard" + nnbsp + ": il était prévu " + p + "."
+	},
+	moreHosts: func(n int, e string) string {
+		return fmt.Sprintf("et %d autre%s machine%s, %s à elles toutes", n, plural(n, "", "s"), plural(n, "", "s"), e)
+	},
+	chartTitle: "Énergie par jour (kWh)",
+	chartY:     "kWh",
+	thisWeek:   "ces 7 jours",
+	prevWeek:   "les 7 jours d'avant",
+	chartAlt:   "Histogramme de l'énergie consommée chaque jour des sept derniers jours, à côté du même jour de la semaine précédente.",
+	footer:     "Envoyé par le Green Campus Bot à partir des mesures powerinput du laboratoire.",
+}
+
+// dayPeriod names one day: "Friday 4 December 2026".
+func (w *words) dayPeriod(t time.Time) string {
+	d := fmt.Sprintf("%s %d %s %d", w.weekday[t.Weekday()], t.Day(), w.month[t.Month()-1], t.Year())
+	if w.lang == "fr" {
+		return "du " + d
+	}
+	return d
+}
+
+// weekPeriod names the week from a to b (both included).
+func (w *words) weekPeriod(a, b time.Time) string {
+	from := fmt.Sprintf("%d", a.Day())
+	if a.Month() != b.Month() || a.Year() != b.Year() {
+		from += " " + w.month[a.Month()-1]
+	}
+	if a.Year() != b.Year() {
+		from += fmt.Sprintf(" %d", a.Year())
+	}
+	to := fmt.Sprintf("%d %s %d", b.Day(), w.month[b.Month()-1], b.Year())
+	if w.lang == "fr" {
+		return "de la semaine du " + from + " au " + to
+	}
+	if !strings.Contains(from, " ") {
+		return "the week of " + from + "–" + to
+	}
+	return "the week of " + from + " – " + to
+}
