@@ -143,10 +143,10 @@ type iface struct {
 
 // NewReader returns a Reader of hostProc/net/dev and of the interfaces'
 // files under hostSys/class/net. It opens nothing before the first Read.
-func NewReader(hostProc, hostSys string, o Options) *Reader {
+func NewReader(hostProc kfile.ProcRoot, hostSys kfile.SysRoot, o Options) *Reader {
 	r := &Reader{
-		devPath: filepath.Join(hostProc, "net", "dev"),
-		netDir:  filepath.Join(hostSys, "class", "net"),
+		devPath: hostProc.Path("net", "dev"),
+		netDir:  hostSys.Path("class", "net"),
 		opts:    o,
 		files:   o.Files,
 		open:    o.Open,

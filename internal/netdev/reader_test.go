@@ -73,7 +73,7 @@ func (tr *tree) writeDev(t testing.TB, k uint64) {
 }
 
 func (tr *tree) reader(o Options) *Reader {
-	return NewReader(filepath.Join(tr.root, "proc"), filepath.Join(tr.root, "sys"), o)
+	return NewReader(kfile.ProcRoot(filepath.Join(tr.root, "proc")), kfile.SysRoot(filepath.Join(tr.root, "sys")), o)
 }
 
 func up(name, speed string) sysIf { return sysIf{name: name, flags: "0x1003", typ: "1", speed: speed} }

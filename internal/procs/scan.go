@@ -135,7 +135,7 @@ type nameAgg struct {
 
 // NewScanner reads the processes under procRoot (a procfs mount). Nothing
 // is opened before the first Scan.
-func NewScanner(procRoot string, opts Options) *Scanner {
+func NewScanner(procRoot kfile.ProcRoot, opts Options) *Scanner {
 	if opts.Files == 0 {
 		opts.Files = DefaultFiles
 	}
@@ -148,7 +148,7 @@ func NewScanner(procRoot string, opts Options) *Scanner {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < 1<<30 {
 		files = min(files, int(lim.Cur/4))
 	}
-	return &Scanner{root: procRoot, opts: opts, files: files,
+	return &Scanner{root: string(procRoot), opts: opts, files: files,
 		byName: [2]map[string]int32{{}, {}}, groupIdx: map[string]int32{}}
 }
 

@@ -117,8 +117,9 @@ const maxStatSize = 8 << 20
 // Finder reads the VMs of one host. It keeps the files of the VMs it found
 // open between samples, so a sample of a hundred VMs is a hundred preads.
 type Finder struct {
-	hostSys, hostProc string
-	clock             func() time.Time
+	hostSys  kfile.SysRoot
+	hostProc kfile.ProcRoot
+	clock    func() time.Time
 
 	hier     *cgroup.Hierarchy
 	hierFail error
@@ -163,7 +164,7 @@ type proc struct {
 
 // NewFinder reads from the trees at hostSys and hostProc. clock is read
 // right after the reads (nil: time.Now).
-func NewFinder(hostSys, hostProc string, clock func() time.Time) *Finder {
+func NewFinder(hostSys kfile.SysRoot, hostProc kfile.ProcRoot, clock func() time.Time) *Finder {
 	if clock == nil {
 		clock = time.Now
 	}
@@ -171,7 +172,7 @@ func NewFinder(hostSys, hostProc string, clock func() time.Time) *Finder {
 		hostSys: hostSys, hostProc: hostProc, clock: clock,
 		parents: [2]parent{{rel: "machine.slice"}, {rel: "machine"}},
 		procs:   map[int]*proc{},
-		procDir: hostProc,
+		procDir: string(hostProc),
 	}
 }
 
@@ -212,7 +213,7 @@ func (f *Finder) Sample(s *Sample) error {
 
 // readStat reads /proc/stat and returns the machine's busy ticks.
 func (f *Finder) readStat() (uint64, error) {
-	path := filepath.Join(f.hostProc, "stat")
+	path := f.hostProc.Path("stat")
 	if f.stat == nil {
 		var err error
 		if f.stat, err = kfile.Open(path); err != nil {
@@ -357,7 +358,7 @@ func (f *Finder) emulatorArgs(dir string) (QemuArgs, bool) {
 		if !ok || pid == 0 {
 			continue
 		}
-		cmd, err := kfile.ReadFile(filepath.Join(f.hostProc, strconv.FormatUint(pid, 10), "cmdline"), nil, 1<<20)
+		cmd, err := kfile.ReadFile(f.hostProc.Path(strconv.FormatUint(pid, 10), "cmdline"), nil, 1<<20)
 		if err != nil {
 			return QemuArgs{}, false
 		}

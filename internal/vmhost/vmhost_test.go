@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/netdev"
 )
 
@@ -41,7 +42,7 @@ func (tr *tree) mkdir(rel string) {
 }
 
 func (tr *tree) finder() *Finder {
-	return NewFinder(filepath.Join(tr.root, "sys"), filepath.Join(tr.root, "proc"), func() time.Time { return time.Unix(100, 0) })
+	return NewFinder(kfile.SysRoot(filepath.Join(tr.root, "sys")), kfile.ProcRoot(filepath.Join(tr.root, "proc")), func() time.Time { return time.Unix(100, 0) })
 }
 
 const v2 = "sys/fs/cgroup/"
@@ -161,7 +162,7 @@ func TestQemuProcesses(t *testing.T) {
 }
 
 func TestNoStat(t *testing.T) {
-	f := NewFinder(t.TempDir(), t.TempDir(), nil)
+	f := NewFinder(kfile.SysRoot(t.TempDir()), kfile.ProcRoot(t.TempDir()), nil)
 	var s Sample
 	require.Error(t, f.Sample(&s))
 }

@@ -119,7 +119,7 @@ func (s *Source) Describe() string {
 }
 
 func (s *Source) Explain(err error) (why, fix string) {
-	return err.Error(), fmt.Sprintf("make %s/stat readable, with its all-CPU \"cpu \" line (host_proc)", s.env.HostProc)
+	return err.Error(), fmt.Sprintf("make %s/stat readable, with its all-CPU \"cpu \" line (host_proc)", s.env.Roots.Proc)
 }
 
 func (s *Source) Label(lang string) string {

@@ -116,7 +116,7 @@ func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
 		return nil, 0, err
 	}
 	if len(zones) == 0 {
-		return nil, 0, fmt.Errorf("%s: %w", powercap.Dir(s.env.HostSys), powercap.ErrNoPowercap)
+		return nil, 0, fmt.Errorf("%s: %w", powercap.Dir(s.env.Roots.Sys), powercap.ErrNoPowercap)
 	}
 	_ = skipped
 	tdps := TDPs(zones, s.env.TDPWatts)
@@ -230,7 +230,7 @@ func (s *Source) Describe() string { return source.DescribeChannels(s.counters.M
 
 // Explain gives why RAPL does not work here and the fix.
 func (s *Source) Explain(err error) (why, fix string) {
-	dir := powercap.Dir(s.env.HostSys)
+	dir := powercap.Dir(s.env.Roots.Sys)
 	switch {
 	case errors.Is(err, powercap.ErrNoPowercap):
 		return fmt.Sprintf("no powercap zones under %s", dir),

@@ -2,7 +2,6 @@ package powerinput
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -46,8 +45,8 @@ type cpuCollector struct {
 	hasCurrent bool
 }
 
-func newCPUCollector(hostProc string, clock func() time.Time, percpu, totalcpu bool, say *sayer) *cpuCollector {
-	c := &cpuCollector{path: filepath.Join(hostProc, "stat"), clock: clock, percpu: percpu, totalcpu: totalcpu, say: say,
+func newCPUCollector(hostProc kfile.ProcRoot, clock func() time.Time, percpu, totalcpu bool, say *sayer) *cpuCollector {
+	c := &cpuCollector{path: hostProc.Path("stat"), clock: clock, percpu: percpu, totalcpu: totalcpu, say: say,
 		fields: map[string]any{}, tags: map[string]string{}}
 	c.prev, c.cur = &c.a, &c.b
 	c.utilErr = fmt.Errorf("%s not read yet", c.path)

@@ -8,6 +8,7 @@ import (
 	"github.com/influxdata/telegraf/filter"
 
 	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/netdev"
 )
 
@@ -26,7 +27,7 @@ type netCollector struct {
 	tags   map[string]string
 }
 
-func newNetCollector(hostProc, hostSys string, interfaces []string, hostProcSet bool, say *sayer) (*netCollector, error) {
+func newNetCollector(roots kfile.Roots, interfaces []string, hostProcSet bool, say *sayer) (*netCollector, error) {
 	opts := netdev.Options{Checks: len(interfaces) == 0 && !hostProcSet}
 	if len(interfaces) > 0 {
 		f, err := filter.Compile(interfaces)
@@ -35,7 +36,7 @@ func newNetCollector(hostProc, hostSys string, interfaces []string, hostProcSet 
 		}
 		opts.Match = f.Match
 	}
-	return &netCollector{reader: netdev.NewReader(hostProc, hostSys, opts), say: say,
+	return &netCollector{reader: netdev.NewReader(roots.Proc, roots.Sys, opts), say: say,
 		fields: map[string]any{}, tags: map[string]string{}}, nil
 }
 

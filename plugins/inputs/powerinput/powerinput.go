@@ -57,6 +57,7 @@ type PowerInput struct {
 	readyAt   time.Time
 	waitFirst bool
 
+	roots     kfile.Roots // host_sys, host_proc and host_dev
 	say       *sayer
 	cpu       *cpuCollector
 	power     *powerCollector
@@ -94,15 +95,16 @@ func (p *PowerInput) Init() error {
 	if err != nil {
 		return err
 	}
+	p.roots = p.Roots()
 	p.say = newSayer(p.Log)
 	needCPU := p.CPU || slices.Contains(p.Sources, model.Name) || p.Services || p.Processes
-	p.cpu = newCPUCollector(p.HostProc, p.clock, p.PerCPU, p.TotalCPU, p.say)
+	p.cpu = newCPUCollector(p.roots.Proc, p.clock, p.PerCPU, p.TotalCPU, p.say)
 	if needCPU {
 		p.cpu.prime(p.deadline())
 	}
 	p.power = p.newPowerCollector(specs, table)
 	if p.VMs {
-		p.vms = newVMsCollector(p.HostSys, p.HostProc, p.VMCounterDir, p.VMUnusedCapacity, p.clock, p.power, p.say)
+		p.vms = newVMsCollector(p.roots, p.VMCounterDir, p.VMUnusedCapacity, p.clock, p.power, p.say)
 	}
 	if !needCPU {
 		p.cpu = nil
@@ -116,7 +118,7 @@ func (p *PowerInput) Init() error {
 		p.processes = newProcessesCollector(p.Config, p.power, p.cpu, p.clock, p.say, p.services)
 	}
 	if p.Net {
-		if p.net, err = newNetCollector(p.HostProc, p.HostSys, p.Interfaces, os.Getenv("HOST_PROC") != "", p.say); err != nil {
+		if p.net, err = newNetCollector(p.roots, p.Interfaces, os.Getenv("HOST_PROC") != "", p.say); err != nil {
 			return err
 		}
 	}
@@ -143,10 +145,8 @@ func (p *PowerInput) seams() {
 // sensors beside it. The sources receive what they need in an Env.
 func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Metaphor) *powerCollector {
 	env := source.Env{
-		HostSys:        p.HostSys,
-		HostProc:       p.HostProc,
+		Roots:          p.roots,
 		VMPowercapPath: p.VMPowercapPath,
-		HostDev:        p.HostDev,
 		TDPWatts:       energy.Power(p.TDPWatts),
 		VCPUMinWatts:   p.VCPUMinWatts,
 		VCPUMaxWatts:   p.VCPUMaxWatts,
@@ -155,7 +155,7 @@ func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Met
 		Open:           p.open,
 		OpenDev:        p.openDev,
 		CPU:            p.cpu,
-		Powercap:       powercap.NewWatcher(p.HostSys),
+		Powercap:       powercap.NewWatcher(p.roots.Sys),
 	}
 	sources := make([]source.Source, len(specs))
 	for i, s := range specs {
@@ -163,9 +163,7 @@ func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Met
 	}
 	chain := source.NewChain(sources, p.say.source, time.Duration(p.ReadTimeout))
 	side := sensors.New(sensors.Config{
-		HostSys:    p.HostSys,
-		HostProc:   p.HostProc,
-		HostDev:    p.HostDev,
+		Roots:      p.roots,
 		Hwmon:      p.Hwmon,
 		GPUs:       p.GPUs,
 		Psys:       p.Psys,

@@ -3,7 +3,6 @@ package powerinput
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 
 	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/procs"
 )
 
@@ -50,9 +50,9 @@ type processesCollector struct {
 }
 
 func newProcessesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer, services *servicesCollector) *processesCollector {
-	pc := &processesCollector{scanner: procs.NewScanner(c.HostProc, procs.Options{}), cpu: cpu, say: say,
+	pc := &processesCollector{scanner: procs.NewScanner(c.Roots().Proc, procs.Options{}), cpu: cpu, say: say,
 		div: newDivider("power_process", "process", c, power, cpu, clock)}
-	if services != nil && samePIDNumbers(c.HostProc) {
+	if services != nil && samePIDNumbers(c.Roots().Proc) {
 		pc.services = services
 		services.procs = true
 		services.procsAll.Store(true)
@@ -63,8 +63,8 @@ func newProcessesCollector(c Config, power *powerCollector, cpu *cpuCollector, c
 // samePIDNumbers reports whether the procfs at hostProc numbers processes
 // as this process's PID namespace does (cgroup.procs files use the
 // reader's numbers): its "self" is this process's PID.
-func samePIDNumbers(hostProc string) bool {
-	self, err := os.Readlink(filepath.Join(hostProc, "self"))
+func samePIDNumbers(hostProc kfile.ProcRoot) bool {
+	self, err := os.Readlink(hostProc.Path("self"))
 	return err == nil && self == strconv.Itoa(os.Getpid())
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/cgroup"
 	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // servicesCollector writes power_service: the host's energy of each
@@ -19,7 +20,7 @@ import (
 // cpuacct). A group's usage keeps the time of its processes that have
 // exited, so they are counted.
 type servicesCollector struct {
-	hostSys string
+	hostSys kfile.SysRoot
 	cpu     *cpuCollector
 	div     *divider
 	say     *sayer
@@ -44,7 +45,7 @@ type servicesCollector struct {
 }
 
 func newServicesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer) *servicesCollector {
-	return &servicesCollector{hostSys: c.HostSys, cpu: cpu, say: say, points: c.Services,
+	return &servicesCollector{hostSys: c.Roots().Sys, cpu: cpu, say: say, points: c.Services,
 		div: newDivider("power_service", "unit", c, power, cpu, clock)}
 }
 

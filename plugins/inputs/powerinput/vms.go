@@ -14,6 +14,7 @@ import (
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/guestcounter"
+	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/vmhost"
 )
 
@@ -85,10 +86,10 @@ type vmRow struct {
 	counted bool
 }
 
-func newVMsCollector(hostSys, hostProc, counterDir, policy string, clock func() time.Time, power *powerCollector, say *sayer) *vmsCollector {
+func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() time.Time, power *powerCollector, say *sayer) *vmsCollector {
 	c := &vmsCollector{
 		power: power, say: say, policy: policy,
-		finder:  vmhost.NewFinder(hostSys, hostProc, clock),
+		finder:  vmhost.NewFinder(roots.Sys, roots.Proc, clock),
 		pending: map[string]energy.Energy{}, failed: map[string]bool{},
 		fields: map[string]any{}, tags: map[string]string{},
 		skipped: map[string]bool{},
