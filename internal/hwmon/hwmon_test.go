@@ -12,7 +12,7 @@ import (
 
 	"github.com/greencampus/powerinput/internal/fixtures"
 	"github.com/greencampus/powerinput/internal/kfile"
-	"github.com/greencampus/powerinput/internal/netdev"
+	"github.com/greencampus/powerinput/internal/lineproto"
 )
 
 func TestParseChannel(t *testing.T) {
@@ -108,7 +108,7 @@ func FuzzSanitizeName(f *testing.F) {
 		if s == "" || len(s) > maxName {
 			t.Fatalf("SanitizeName(%q) = %q", b, s)
 		}
-		if err := netdev.CheckTagValue(s); err != nil {
+		if err := lineproto.CheckTagValue(s); err != nil {
 			t.Fatalf("SanitizeName(%q) = %q: %v", b, s, err)
 		}
 		if strings.ContainsAny(s, " ,=/") {

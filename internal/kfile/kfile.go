@@ -366,3 +366,13 @@ func (a *Attr) Close() error {
 	a.f = nil
 	return err
 }
+
+// Reason is err without the path it would repeat: "open: permission
+// denied" for an error about path itself.
+func Reason(err error, path string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
+}

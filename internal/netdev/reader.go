@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/greencampus/powerinput/internal/kfile"
+	"github.com/greencampus/powerinput/internal/lineproto"
 )
 
 // DevLimit bounds /proc/net/dev: some 300,000 interfaces.
@@ -205,7 +206,7 @@ func (r *Reader) inspect(c Counters) Interface {
 	it := Interface{Counters: c, Speed: -1}
 	st := r.ifs[c.Name]
 	if st == nil {
-		st = &iface{typ: -1, tagErr: CheckTagValue(c.Name)}
+		st = &iface{typ: -1, tagErr: lineproto.CheckTagValue(c.Name)}
 		r.ifs[c.Name] = st
 		it.New = true
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/greencampus/powerinput/internal/meter"
 	"github.com/greencampus/powerinput/internal/msr"
 	"github.com/greencampus/powerinput/internal/powercap"
-	"github.com/greencampus/powerinput/internal/source"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 // Config says which sensors to look for, and where.
@@ -107,10 +107,10 @@ func (s *Set) discover() {
 		names = append(names, n.String())
 	}
 	if len(names) > 0 {
-		s.say("sensors", source.Info, "sensors beside the CPUs: "+strings.Join(names, ", "))
+		s.say("sensors", say.Info, "sensors beside the CPUs: "+strings.Join(names, ", "))
 	}
 	for _, sk := range d.skips {
-		s.say("sensors:skip:"+sk.Path, source.Info, fmt.Sprintf("%s is not read: %s", sk.Path, sk.Why))
+		s.say("sensors:skip:"+sk.Path, say.Info, fmt.Sprintf("%s is not read: %s", sk.Path, sk.Why))
 	}
 }
 

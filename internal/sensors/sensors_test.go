@@ -13,7 +13,7 @@ import (
 
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/kfile"
-	"github.com/greencampus/powerinput/internal/source"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 type clock struct{ now time.Time }
@@ -36,7 +36,7 @@ type log struct {
 	lines []string
 }
 
-func (l *log) say(key string, _ source.Level, msg string) {
+func (l *log) say(key string, _ say.Level, msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.said == nil {

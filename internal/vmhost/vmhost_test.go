@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greencampus/powerinput/internal/kfile"
-	"github.com/greencampus/powerinput/internal/netdev"
+	"github.com/greencampus/powerinput/internal/lineproto"
 )
 
 // tree writes files under a temporary root; a file named cmdline has its
@@ -200,7 +200,7 @@ func TestTagName(t *testing.T) {
 	require.Equal(t, "___x", TagName("__x"))
 	for _, hostile := range []string{"", "a\nb", "bad\\", "\xff", "../../etc/passwd\x00", strings.Repeat("x", 500), "_\x01"} {
 		tag := TagName(hostile)
-		require.NoError(t, netdev.CheckTagValue(tag), "%q → %q", hostile, tag)
+		require.NoError(t, lineproto.CheckTagValue(tag), "%q → %q", hostile, tag)
 		require.False(t, Reserved(tag))
 		require.LessOrEqual(t, len(tag), MaxTagLen+1)
 		require.NotContains(t, tag, "/")

@@ -10,6 +10,7 @@ import (
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/procstat"
+	"github.com/greencampus/powerinput/internal/say"
 	"github.com/greencampus/powerinput/internal/source"
 )
 
@@ -23,7 +24,7 @@ type cpuCollector struct {
 	path             string
 	clock            func() time.Time
 	percpu, totalcpu bool
-	say              *sayer
+	say              *say.Once
 
 	g      guard.Guard
 	file   *kfile.File
@@ -45,8 +46,8 @@ type cpuCollector struct {
 	hasCurrent bool
 }
 
-func newCPUCollector(hostProc kfile.ProcRoot, clock func() time.Time, percpu, totalcpu bool, say *sayer) *cpuCollector {
-	c := &cpuCollector{path: hostProc.Path("stat"), clock: clock, percpu: percpu, totalcpu: totalcpu, say: say,
+func newCPUCollector(hostProc kfile.ProcRoot, clock func() time.Time, percpu, totalcpu bool, tell *say.Once) *cpuCollector {
+	c := &cpuCollector{path: hostProc.Path("stat"), clock: clock, percpu: percpu, totalcpu: totalcpu, say: tell,
 		fields: map[string]any{}, tags: map[string]string{}}
 	c.prev, c.cur = &c.a, &c.b
 	c.utilErr = fmt.Errorf("%s not read yet", c.path)
@@ -85,17 +86,17 @@ func (c *cpuCollector) sample(deadline time.Time) {
 		err = c.err
 	}
 	if err != nil {
-		c.say.once("stat", telegraf.Error, fmt.Sprintf("cannot read CPU times: %v", err))
+		c.say.Say("stat", say.Error, fmt.Sprintf("cannot read CPU times: %v", err))
 		c.primed = false
 		c.utilErr = err
 		return
 	}
-	c.say.once("stat", telegraf.Info, "")
+	c.say.Say("stat", say.Info, "")
 	c.prev, c.cur = c.cur, c.prev
 	if err := procstat.ParseBytes(c.buf, c.cur); err != nil {
-		c.say.once("statparse", telegraf.Warn, fmt.Sprintf("%s: some CPU lines were skipped: %v", c.path, err))
+		c.say.Say("statparse", say.Warn, fmt.Sprintf("%s: some CPU lines were skipped: %v", c.path, err))
 	} else {
-		c.say.once("statparse", telegraf.Warn, "")
+		c.say.Say("statparse", say.Warn, "")
 	}
 	curT, hasTotal := c.cur.Total()
 	c.utilErr = nil

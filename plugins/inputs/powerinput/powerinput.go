@@ -18,6 +18,7 @@ import (
 	"github.com/greencampus/powerinput/internal/metaphor"
 	"github.com/greencampus/powerinput/internal/msr"
 	"github.com/greencampus/powerinput/internal/powercap"
+	"github.com/greencampus/powerinput/internal/say"
 	"github.com/greencampus/powerinput/internal/sensors"
 	"github.com/greencampus/powerinput/internal/source"
 	"github.com/greencampus/powerinput/internal/source/model"
@@ -58,7 +59,7 @@ type PowerInput struct {
 	waitFirst bool
 
 	roots     kfile.Roots // host_sys, host_proc and host_dev
-	say       *sayer
+	say       *say.Once
 	cpu       *cpuCollector
 	power     *powerCollector
 	vms       *vmsCollector
@@ -161,7 +162,7 @@ func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Met
 	for i, s := range specs {
 		sources[i] = s.New(env)
 	}
-	chain := source.NewChain(sources, p.say.source, time.Duration(p.ReadTimeout))
+	chain := source.NewChain(sources, p.say.Say, time.Duration(p.ReadTimeout))
 	side := sensors.New(sensors.Config{
 		Roots:      p.roots,
 		Hwmon:      p.Hwmon,
@@ -171,7 +172,7 @@ func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Met
 		Clock:      p.clock,
 		Open:       p.open,
 		OpenDev:    p.openDev,
-	}, p.say.source)
+	}, p.say.Say)
 	return &powerCollector{chain: chain, powercap: env.Powercap, sensors: side, sensorTimeout: time.Duration(p.ReadTimeout),
 		basis: p.MetaphorBasis, carbon: p.CarbonIntensity, table: table}
 }

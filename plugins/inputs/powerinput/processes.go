@@ -12,6 +12,7 @@ import (
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/procs"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 // Kinds of power_process points besides the parts (see apps.go).
@@ -36,7 +37,7 @@ type processesCollector struct {
 	scanner  *procs.Scanner
 	cpu      *cpuCollector
 	div      *divider
-	say      *sayer
+	say      *say.Once
 	services *servicesCollector // its walk guides the scan; nil: not guided
 
 	g      guard.Guard
@@ -49,8 +50,8 @@ type processesCollector struct {
 	pids   []uint32
 }
 
-func newProcessesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer, services *servicesCollector) *processesCollector {
-	pc := &processesCollector{scanner: procs.NewScanner(c.Roots().Proc, procs.Options{}), cpu: cpu, say: say,
+func newProcessesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, tell *say.Once, services *servicesCollector) *processesCollector {
+	pc := &processesCollector{scanner: procs.NewScanner(c.Roots().Proc, procs.Options{}), cpu: cpu, say: tell,
 		div: newDivider("power_process", "process", c, power, cpu, clock)}
 	if services != nil && samePIDNumbers(c.Roots().Proc) {
 		pc.services = services
@@ -111,25 +112,25 @@ func (c *processesCollector) gather(acc telegraf.Accumulator, ts, deadline time.
 		c.services.procsAll.Store(!c.scanner.Guided())
 	}
 	if err != nil {
-		c.say.once("processes", telegraf.Error, fmt.Sprintf("processes: the scan of %s did not finish in time: %v; no power_process for this interval", c.scanner.Path(), err))
+		c.say.Say("processes", say.Error, fmt.Sprintf("processes: the scan of %s did not finish in time: %v; no power_process for this interval", c.scanner.Path(), err))
 		c.stale = true
 		c.div.reset()
 		return
 	}
 	if c.err != nil {
-		c.say.once("processes", telegraf.Error, fmt.Sprintf("processes: cannot list processes: %v", c.err))
+		c.say.Say("processes", say.Error, fmt.Sprintf("processes: cannot list processes: %v", c.err))
 		c.div.reset()
 		return // the scanner starts again from a baseline
 	}
-	c.say.once("processes", telegraf.Info, "")
+	c.say.Say("processes", say.Info, "")
 	res := c.res
 	if res.Truncated {
-		c.say.once("processestrunc", telegraf.Warn, fmt.Sprintf("processes: more than %d processes under %s; those with the highest PIDs count as unattributed", res.Processes, c.scanner.Path()))
+		c.say.Say("processestrunc", say.Warn, fmt.Sprintf("processes: more than %d processes under %s; those with the highest PIDs count as unattributed", res.Processes, c.scanner.Path()))
 	}
 	if res.Unreadable > 0 {
-		c.say.once("processesread", telegraf.Warn, fmt.Sprintf("processes: %d processes could not be read (their time counts as unattributed; a procfs mounted with hidepid hides other users' processes), the first: %v", res.Unreadable, res.Err))
+		c.say.Say("processesread", say.Warn, fmt.Sprintf("processes: %d processes could not be read (their time counts as unattributed; a procfs mounted with hidepid hides other users' processes), the first: %v", res.Unreadable, res.Err))
 	} else {
-		c.say.once("processesread", telegraf.Warn, "")
+		c.say.Say("processesread", say.Warn, "")
 	}
 	busy, capacity, spanOK := c.div.span()
 	if res.Baseline || c.stale {

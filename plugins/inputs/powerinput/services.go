@@ -12,6 +12,7 @@ import (
 	"github.com/greencampus/powerinput/internal/cgroup"
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/kfile"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 // servicesCollector writes power_service: the host's energy of each
@@ -23,7 +24,7 @@ type servicesCollector struct {
 	hostSys kfile.SysRoot
 	cpu     *cpuCollector
 	div     *divider
-	say     *sayer
+	say     *say.Once
 	// points: write power_service (services = true). Without, the walk
 	// only guides the process scan, and says nothing.
 	points bool
@@ -44,8 +45,8 @@ type servicesCollector struct {
 	membersOK  bool // this gather's walk and list succeeded
 }
 
-func newServicesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer) *servicesCollector {
-	return &servicesCollector{hostSys: c.Roots().Sys, cpu: cpu, say: say, points: c.Services,
+func newServicesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, tell *say.Once) *servicesCollector {
+	return &servicesCollector{hostSys: c.Roots().Sys, cpu: cpu, say: tell, points: c.Services,
 		div: newDivider("power_service", "unit", c, power, cpu, clock)}
 }
 
@@ -81,7 +82,7 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.T
 		return
 	}
 	if err != nil {
-		c.say.once("services", telegraf.Error, fmt.Sprintf("services: the control groups under %s/fs/cgroup did not answer: %v; no power_service for this interval", c.hostSys, err))
+		c.say.Say("services", say.Error, fmt.Sprintf("services: the control groups under %s/fs/cgroup did not answer: %v; no power_service for this interval", c.hostSys, err))
 		c.tracker = attribute.Tracker{} // the next walk is a baseline
 		c.div.reset()
 		return
@@ -91,21 +92,21 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.T
 		if errors.Is(c.err, cgroup.ErrNoCgroup) {
 			msg += " (is host_sys the host's /sys, with /sys/fs/cgroup mounted?)"
 		}
-		c.say.once("services", telegraf.Error, msg)
+		c.say.Say("services", say.Error, msg)
 		c.tracker = attribute.Tracker{}
 		c.div.reset()
 		return
 	}
-	c.say.once("services", telegraf.Info, "")
+	c.say.Say("services", say.Info, "")
 	c.membersOK = c.procs && c.membersErr == nil
 	res := c.res
 	if res.Truncated {
-		c.say.once("servicestrunc", telegraf.Warn, fmt.Sprintf("services: %s has more control groups than are read (%d levels, %d directories, %d workloads at most); the others count as unattributed", c.walker.Path(), cgroup.MaxDepth, cgroup.MaxDirs, cgroup.MaxWorkloads))
+		c.say.Say("servicestrunc", say.Warn, fmt.Sprintf("services: %s has more control groups than are read (%d levels, %d directories, %d workloads at most); the others count as unattributed", c.walker.Path(), cgroup.MaxDepth, cgroup.MaxDirs, cgroup.MaxWorkloads))
 	}
 	if res.Unreadable > 0 {
-		c.say.once("servicesread", telegraf.Warn, fmt.Sprintf("services: %d control groups could not be read (their time counts as unattributed), the first: %v", res.Unreadable, res.Err))
+		c.say.Say("servicesread", say.Warn, fmt.Sprintf("services: %d control groups could not be read (their time counts as unattributed), the first: %v", res.Unreadable, res.Err))
 	} else {
-		c.say.once("servicesread", telegraf.Warn, "")
+		c.say.Say("servicesread", say.Warn, "")
 	}
 	c.loads = c.loads[:0]
 	c.tracker.Begin()

@@ -10,11 +10,11 @@ import (
 	"github.com/influxdata/telegraf"
 
 	"github.com/greencampus/powerinput/internal/attribute"
-	"github.com/greencampus/powerinput/internal/bounded"
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/guestcounter"
 	"github.com/greencampus/powerinput/internal/kfile"
+	"github.com/greencampus/powerinput/internal/say"
 	"github.com/greencampus/powerinput/internal/vmhost"
 )
 
@@ -42,7 +42,7 @@ const (
 // is measured, adds each VM's part to the counter its guest reads.
 type vmsCollector struct {
 	power  *powerCollector
-	say    *sayer
+	say    *say.Once
 	policy string
 
 	finder  *vmhost.Finder
@@ -57,7 +57,7 @@ type vmsCollector struct {
 	batch    []guestcounter.Add
 	fails    []guestcounter.Failure
 	apply    func()
-	failed   map[string]bool
+	failed   *say.Conditions // counters that could not be made
 
 	tracker attribute.Tracker
 	split   attribute.Split
@@ -72,8 +72,7 @@ type vmsCollector struct {
 	extra   []energy.Energy
 	fields  map[string]any
 	tags    map[string]string
-	said    bounded.Map[string, bool] // per-VM conditions said (a renamed tag, unknown vCPUs)
-	skipped map[string]bool
+	skipped *say.Conditions // VMs that could not be read
 }
 
 // vmRow is one VM of a gather, by tag.
@@ -86,13 +85,13 @@ type vmRow struct {
 	counted bool
 }
 
-func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() time.Time, power *powerCollector, say *sayer) *vmsCollector {
+func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() time.Time, power *powerCollector, tell *say.Once) *vmsCollector {
 	c := &vmsCollector{
-		power: power, say: say, policy: policy,
+		power: power, say: tell, policy: policy,
 		finder:  vmhost.NewFinder(roots.Sys, roots.Proc, clock),
-		pending: map[string]energy.Energy{}, failed: map[string]bool{},
+		pending: map[string]energy.Energy{},
+		failed:  say.NewConditions(tell.Say), skipped: say.NewConditions(tell.Say),
 		fields: map[string]any{}, tags: map[string]string{},
-		skipped: map[string]bool{},
 	}
 	c.read = func() { c.readErr = c.finder.Sample(&c.sample) }
 	if counterDir != "" {
@@ -114,19 +113,19 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) 
 		err = c.readErr
 	}
 	if err != nil {
-		c.say.once("vms:read", telegraf.Warn, fmt.Sprintf("cannot read the VMs' CPU times: %v; the interval's energy is written as domain=%s", err, vmhost.Unattributed))
+		c.say.Say("vms:read", say.Warn, fmt.Sprintf("cannot read the VMs' CPU times: %v; the interval's energy is written as domain=%s", err, vmhost.Unattributed))
 		c.tracker, c.primed = attribute.Tracker{}, false // the next reading is a baseline
 		if host.Measured() {
 			c.writeWhole(acc, ts, host)
 		}
 		return
 	}
-	c.say.once("vms:read", telegraf.Info, "")
+	c.say.Say("vms:read", say.Info, "")
 	s := &c.sample
-	c.say.once("vms:method", telegraf.Info, fmt.Sprintf("VMs are found by %s under %s", s.Method, s.Where))
+	c.say.Say("vms:method", say.Info, fmt.Sprintf("VMs are found by %s under %s", s.Method, s.Where))
 	c.reportSkipped(s)
 	if s.Truncated {
-		c.say.once("vms:truncated", telegraf.Warn, fmt.Sprintf("more than %d VMs: the CPU time of the others counts as domain=%s", vmhost.MaxVMs, vmhost.Hypervisor))
+		c.say.Say("vms:truncated", say.Warn, fmt.Sprintf("more than %d VMs: the CPU time of the others counts as domain=%s", vmhost.MaxVMs, vmhost.Hypervisor))
 	}
 
 	c.tracker.Begin()
@@ -147,9 +146,9 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) 
 	}
 	measured := host.Model == ""
 	if measured {
-		c.say.once("vms:model", telegraf.Info, "")
+		c.say.Say("vms:model", say.Info, "")
 	} else {
-		c.say.once("vms:model", telegraf.Warn, fmt.Sprintf("the host's power is an estimate (model %s): power_vm carries source=%s, and the guests' counters are not advanced, so that no guest reports an estimate as a measurement", host.Model, host.Source))
+		c.say.Say("vms:model", say.Warn, fmt.Sprintf("the host's power is an estimate (model %s): power_vm carries source=%s, and the guests' counters are not advanced, so that no guest reports an estimate as a measurement", host.Model, host.Source))
 	}
 	if !busyOK || !wasPrimed || interval <= 0 {
 		c.writeWhole(acc, ts, host)
@@ -189,9 +188,8 @@ func (c *vmsCollector) divide(acc telegraf.Accumulator, ts time.Time, host hostR
 		if !r.counted {
 			continue
 		}
-		if c.policy == unusedByVCPUs && r.vcpus == 0 && !c.saidBefore("vcpus:"+r.tag) {
-			c.said.Put("vcpus:"+r.tag, true)
-			c.say.once("vms:vcpus:"+r.tag, telegraf.Warn, fmt.Sprintf("VM %s: its number of vCPUs is unknown, so it gets no share of the unused capacity (vm_unused_capacity = %q)", r.tag, unusedByVCPUs))
+		if c.policy == unusedByVCPUs && r.vcpus == 0 {
+			c.say.Say("vms:vcpus:"+r.tag, say.Warn, fmt.Sprintf("VM %s: its number of vCPUs is unknown, so it gets no share of the unused capacity (vm_unused_capacity = %q)", r.tag, unusedByVCPUs))
 		}
 		c.writeVM(acc, ts, host, r, c.parts[i]+c.extra[i], c.extra[i])
 		i++
@@ -221,9 +219,8 @@ func (c *vmsCollector) mergeRows() {
 			continue
 		}
 		out = append(out, r)
-		if r.tag != r.domain && !c.saidBefore("tag:"+r.domain) {
-			c.said.Put("tag:"+r.domain, true)
-			c.say.once("vms:tag:"+r.domain, telegraf.Info, fmt.Sprintf("VM %q is written as domain=%q (a name that begins with '_', or that line protocol cannot carry as it is)", r.domain, r.tag))
+		if r.tag != r.domain {
+			c.say.Say("vms:tag:"+r.domain, say.Info, fmt.Sprintf("VM %q is written as domain=%q (a name that begins with '_', or that line protocol cannot carry as it is)", r.domain, r.tag))
 		}
 	}
 	c.rows = out
@@ -232,13 +229,10 @@ func (c *vmsCollector) mergeRows() {
 func (c *vmsCollector) reportSkipped(s *vmhost.Sample) {
 	for _, err := range s.Skipped {
 		msg := fmt.Sprintf("a VM could not be read this time: %v; its CPU time counts as domain=%s until it can", err, vmhost.Hypervisor)
-		if !c.skipped[msg] {
-			c.skipped[msg] = true
-			c.say.once("vms:skip:"+msg, telegraf.Warn, msg)
-		}
+		c.skipped.Say("vms:skip:"+msg, say.Warn, msg)
 	}
-	if len(s.Skipped) == 0 && len(c.skipped) > 0 {
-		clear(c.skipped) // said again if it comes back after a clean reading
+	if len(s.Skipped) == 0 {
+		c.skipped.Clear() // said again if it comes back after a clean reading
 	}
 }
 
@@ -316,7 +310,7 @@ func (c *vmsCollector) flush(deadline time.Time) {
 		return
 	}
 	if c.wg.Busy() {
-		c.say.once("vms:counters", telegraf.Warn, fmt.Sprintf("writing the guests' counters under %s has not returned (a hung mount?): their energy is kept until it does", c.counters.Dir()))
+		c.say.Say("vms:counters", say.Warn, fmt.Sprintf("writing the guests' counters under %s has not returned (a hung mount?): their energy is kept until it does", c.counters.Dir()))
 		return
 	}
 	c.batch = c.batch[:0]
@@ -325,21 +319,15 @@ func (c *vmsCollector) flush(deadline time.Time) {
 	}
 	clear(c.pending)
 	if err := c.wg.Do(deadline, c.apply); err != nil {
-		c.say.once("vms:counters", telegraf.Warn, fmt.Sprintf("writing the guests' counters under %s did not return in time: %v", c.counters.Dir(), err))
+		c.say.Say("vms:counters", say.Warn, fmt.Sprintf("writing the guests' counters under %s did not return in time: %v", c.counters.Dir(), err))
 		return
 	}
-	c.say.once("vms:counters", telegraf.Info, "")
+	c.say.Say("vms:counters", say.Info, "")
 	for _, f := range c.fails {
-		if !c.failed[f.Domain] {
-			c.failed[f.Domain] = true
-			c.say.once("vms:counter:"+f.Domain, telegraf.Warn, fmt.Sprintf("no counter for VM %q: %v", f.Domain, f.Err))
-		}
+		c.failed.Say("vms:counter:"+f.Domain, say.Warn, fmt.Sprintf("no counter for VM %q: %v", f.Domain, f.Err))
 	}
-	if len(c.fails) == 0 && len(c.failed) > 0 {
-		for d := range c.failed {
-			c.say.once("vms:counter:"+d, telegraf.Info, "")
-		}
-		clear(c.failed)
+	if len(c.fails) == 0 {
+		c.failed.Clear()
 	}
 }
 
@@ -352,10 +340,4 @@ func checkVMOptions(policy, counterDir string) error {
 		return fmt.Errorf("vm_counter_dir = %q: want an absolute path, or \"\" for no guest counters: %w", counterDir, ErrConfig)
 	}
 	return nil
-}
-
-// saidBefore reports whether a per-VM condition was said.
-func (c *vmsCollector) saidBefore(key string) bool {
-	_, ok := c.said.Get(key)
-	return ok
 }
