@@ -113,7 +113,7 @@ type Reader struct {
 	devPath string
 	netDir  string
 	opts    Options
-	files   int // the budget of open sysfs files
+	files   kfile.Budget // the sysfs files kept open
 	open    kfile.Opener
 
 	dev    *kfile.File
@@ -123,7 +123,6 @@ type Reader struct {
 	out    []Interface
 	ifs    map[string]*iface
 	read   uint64 // reads so far
-	kept   int    // sysfs files open
 	attr   [kfile.AttrSize]byte
 }
 
@@ -149,14 +148,13 @@ func NewReader(hostProc kfile.ProcRoot, hostSys kfile.SysRoot, o Options) *Reade
 		devPath: hostProc.Path("net", "dev"),
 		netDir:  hostSys.Path("class", "net"),
 		opts:    o,
-		files:   o.Files,
 		open:    o.Open,
 		ifs:     map[string]*iface{},
 	}
-	if r.files == 0 {
-		r.files = DefaultFiles
+	if o.Files == 0 {
+		o.Files = DefaultFiles
 	}
-	r.files = max(r.files, 0)
+	r.files = kfile.NewBudget(o.Files)
 	if r.open == nil {
 		r.open = kfile.OpenReader
 	}
@@ -306,12 +304,11 @@ func (r *Reader) readAttr(f *kfile.Reader, name, attr string) ([]byte, error) {
 		return nil, err
 	}
 	b, err := r.readFrom(g)
-	if err != nil || f == nil || r.kept >= r.files {
+	if err != nil || f == nil || !r.files.Take() {
 		g.Close()
 		return b, err
 	}
 	*f = g
-	r.kept++
 	return b, nil
 }
 
@@ -333,7 +330,7 @@ func (r *Reader) closeFile(f *kfile.Reader) {
 	if *f != nil {
 		(*f).Close()
 		*f = nil
-		r.kept--
+		r.files.Release()
 	}
 }
 

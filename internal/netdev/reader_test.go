@@ -466,8 +466,8 @@ func TestChurn(t *testing.T) {
 		if len(r.ifs) > (forgetAfter+1)*200+64 || r.parser.kept() > (forgetAfter+1)*200+64 {
 			t.Fatalf("round %d: %d interfaces and %d names kept for 200 listed", round, len(r.ifs), r.parser.kept())
 		}
-		if r.kept > DefaultFiles || o.open != r.kept {
-			t.Fatalf("round %d: %d files kept (%d open)", round, r.kept, o.open)
+		if r.files.Kept() > DefaultFiles || o.open != r.files.Kept() {
+			t.Fatalf("round %d: %d files kept (%d open)", round, r.files.Kept(), o.open)
 		}
 	}
 }
