@@ -18,11 +18,13 @@ import (
 // on one with thousands of CPUs and interrupts.
 const maxStatSize = 8 << 20
 
-// cpuCollector reads /proc/stat: it writes Telegraf's cpu measurement and
-// gives the model its CPU utilisation.
+// cpuCollector reads /proc/stat, once a gather: it writes Telegraf's cpu
+// measurement (with the cpu option), gives the model its CPU utilisation
+// and the divisions the machine's CPU time (tick.cpu).
 type cpuCollector struct {
 	path             string
 	clock            func() time.Time
+	writes           bool // the cpu option: write the cpu measurement
 	percpu, totalcpu bool
 	say              *say.Once
 
@@ -46,12 +48,31 @@ type cpuCollector struct {
 	hasCurrent bool
 }
 
-func newCPUCollector(hostProc kfile.ProcRoot, clock func() time.Time, percpu, totalcpu bool, tell *say.Once) *cpuCollector {
-	c := &cpuCollector{path: hostProc.Path("stat"), clock: clock, percpu: percpu, totalcpu: totalcpu, say: tell,
+func newCPUCollector(hostProc kfile.ProcRoot, clock func() time.Time, writes, percpu, totalcpu bool, tell *say.Once) *cpuCollector {
+	c := &cpuCollector{path: hostProc.Path("stat"), clock: clock, writes: writes, percpu: percpu, totalcpu: totalcpu, say: tell,
 		fields: map[string]any{}, tags: map[string]string{}}
 	c.prev, c.cur = &c.a, &c.b
 	c.utilErr = fmt.Errorf("%s not read yet", c.path)
 	return c
+}
+
+// gather reads /proc/stat, leaves the machine's CPU time in t and writes
+// the cpu measurement.
+func (c *cpuCollector) gather(acc telegraf.Accumulator, t *tick) {
+	c.sample(t.deadline())
+	t.cpu = c.total()
+	if c.writes {
+		c.write(acc, t.ts)
+	}
+}
+
+func (c *cpuCollector) close(deadline time.Time) {
+	c.g.Do(deadline, func() {
+		if c.file != nil {
+			c.file.Close()
+			c.file = nil
+		}
+	})
 }
 
 // read runs under the guard: it is the collector's only I/O.

@@ -43,8 +43,12 @@ func newNetCollector(roots kfile.Roots, interfaces []string, hostProcSet bool, t
 
 func (c *netCollector) read() { c.list, c.err = c.reader.Read() }
 
-func (c *netCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline time.Time) {
-	if gerr := c.g.Do(deadline, c.read); gerr != nil {
+func (c *netCollector) close(deadline time.Time) {
+	c.g.Do(deadline, func() { c.reader.Close() })
+}
+
+func (c *netCollector) gather(acc telegraf.Accumulator, t *tick) {
+	if gerr := c.g.Do(t.deadline(), c.read); gerr != nil {
 		c.say.Say("netdev", say.Error, fmt.Sprintf("cannot read network counters: %s: %v", c.reader.Path(), gerr))
 		return
 	}
@@ -78,6 +82,6 @@ func (c *netCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline t
 		c.fields["speed"] = n.Speed
 		clear(c.tags)
 		c.tags["interface"] = n.Name
-		acc.AddCounter("net", c.fields, c.tags, ts)
+		acc.AddCounter("net", c.fields, c.tags, t.ts)
 	}
 }

@@ -66,6 +66,9 @@ type PowerInput struct {
 	net       *netCollector
 	services  *servicesCollector
 	processes *processesCollector
+	// collectors are those above that are on, in the order a gather runs
+	// them (collect.go).
+	collectors []collector
 }
 
 // New returns the plugin with its defaults.
@@ -99,13 +102,14 @@ func (p *PowerInput) Init() error {
 	p.roots = p.Roots()
 	p.say = newSayer(p.Log)
 	needCPU := p.CPU || slices.Contains(p.Sources, model.Name) || p.Services || p.Processes
-	p.cpu = newCPUCollector(p.roots.Proc, p.clock, p.PerCPU, p.TotalCPU, p.say)
+	p.cpu = newCPUCollector(p.roots.Proc, p.clock, p.CPU, p.PerCPU, p.TotalCPU, p.say)
 	if needCPU {
 		p.cpu.prime(p.deadline())
 	}
 	p.power = p.newPowerCollector(specs, table)
+	parts := metaphors{carbon: p.CarbonIntensity, table: table}
 	if p.VMs {
-		p.vms = newVMsCollector(p.roots, p.VMCounterDir, p.VMUnusedCapacity, p.clock, p.power, p.say)
+		p.vms = newVMsCollector(p.roots, p.VMCounterDir, p.VMUnusedCapacity, p.clock, parts, p.say)
 	}
 	if !needCPU {
 		p.cpu = nil
@@ -113,16 +117,17 @@ func (p *PowerInput) Init() error {
 	if p.Services || p.Processes {
 		// Without services, the control groups still guide the process
 		// scan (processes.go), writing nothing.
-		p.services = newServicesCollector(p.Config, p.power, p.cpu, p.clock, p.say)
+		p.services = newServicesCollector(p.Config, parts, p.clock, p.say)
 	}
 	if p.Processes {
-		p.processes = newProcessesCollector(p.Config, p.power, p.cpu, p.clock, p.say, p.services)
+		p.processes = newProcessesCollector(p.Config, parts, p.clock, p.say, p.services)
 	}
 	if p.Net {
 		if p.net, err = newNetCollector(p.roots, p.Interfaces, os.Getenv("HOST_PROC") != "", p.say); err != nil {
 			return err
 		}
 	}
+	p.collectors = p.collectorsInOrder()
 	return nil
 }
 
@@ -174,7 +179,7 @@ func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Met
 		OpenDev:    p.openDev,
 	}, p.say.Say)
 	return &powerCollector{chain: chain, powercap: env.Powercap, sensors: side, sensorTimeout: time.Duration(p.ReadTimeout),
-		basis: p.MetaphorBasis, carbon: p.CarbonIntensity, table: table}
+		basis: p.MetaphorBasis, metaphors: metaphors{carbon: p.CarbonIntensity, table: table}}
 }
 
 // check validates the options that need no file.
@@ -294,26 +299,11 @@ func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
 	return nil
 }
 
-// gather reads every collector once and adds their points to acc.
+// gather runs every collector once, in their order, and adds their
+// points to acc.
 func (p *PowerInput) gather(acc telegraf.Accumulator, ts time.Time) {
-	if p.cpu != nil {
-		p.cpu.sample(p.deadline())
-		if p.CPU {
-			p.cpu.write(acc, ts)
-		}
-	}
-	p.power.gather(acc, ts)
-	if p.vms != nil {
-		p.vms.gather(acc, ts, p.deadline())
-	}
-	if p.net != nil {
-		p.net.gather(acc, ts, p.deadline())
-	}
-	// After power: they divide this gather's power_host energy.
-	if p.services != nil {
-		p.services.gather(acc, ts, p.deadline())
-	}
-	if p.processes != nil {
-		p.processes.gather(acc, ts, p.deadline())
+	t := tick{ts: ts, readTimeout: time.Duration(p.ReadTimeout)}
+	for _, c := range p.collectors {
+		c.gather(acc, &t)
 	}
 }

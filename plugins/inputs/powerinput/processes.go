@@ -35,7 +35,6 @@ const (
 // process is read.
 type processesCollector struct {
 	scanner  *procs.Scanner
-	cpu      *cpuCollector
 	div      *divider
 	say      *say.Once
 	services *servicesCollector // its walk guides the scan; nil: not guided
@@ -50,9 +49,9 @@ type processesCollector struct {
 	pids   []uint32
 }
 
-func newProcessesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, tell *say.Once, services *servicesCollector) *processesCollector {
-	pc := &processesCollector{scanner: procs.NewScanner(c.Roots().Proc, procs.Options{}), cpu: cpu, say: tell,
-		div: newDivider("power_process", "process", c, power, cpu, clock)}
+func newProcessesCollector(c Config, m metaphors, clock func() time.Time, tell *say.Once, services *servicesCollector) *processesCollector {
+	pc := &processesCollector{scanner: procs.NewScanner(c.Roots().Proc, procs.Options{}), say: tell,
+		div: newDivider("power_process", "process", c, m, clock)}
 	if services != nil && samePIDNumbers(c.Roots().Proc) {
 		pc.services = services
 		services.procs = true
@@ -98,14 +97,14 @@ func (c *processesCollector) guide() {
 	c.guided = true
 }
 
-func (c *processesCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
-	if c.div.power.last.Held {
+func (c *processesCollector) gather(acc telegraf.Accumulator, t *tick) {
+	if t.host.Held {
 		return // as the services: the next scan covers both gathers
 	}
 	if !c.g.Busy() {
 		c.guide()
 	}
-	err := c.g.Do(deadline, c.read)
+	err := c.g.Do(t.deadline(), c.read)
 	if err == nil && c.services != nil {
 		// A scan guided after a listing, or after none, needs every
 		// group read: ask the next walk for all of them.
@@ -132,7 +131,7 @@ func (c *processesCollector) gather(acc telegraf.Accumulator, ts, deadline time.
 	} else {
 		c.say.Say("processesread", say.Warn, "")
 	}
-	busy, capacity, spanOK := c.div.span()
+	busy, capacity, spanOK := c.div.span(t.cpu)
 	if res.Baseline || c.stale {
 		c.stale = false
 		return
@@ -145,5 +144,9 @@ func (c *processesCollector) gather(acc telegraf.Accumulator, ts, deadline time.
 		}
 		c.loads = append(c.loads, attribute.Load{Name: n.Name, Kind: kind, CPU: n.CPU})
 	}
-	c.div.divide(acc, ts, c.loads, busy, capacity, spanOK)
+	c.div.divide(acc, t.ts, t.host, c.loads, busy, capacity, spanOK)
+}
+
+func (c *processesCollector) close(deadline time.Time) {
+	c.g.Do(deadline, c.scanner.Close)
 }

@@ -22,7 +22,6 @@ import (
 // exited, so they are counted.
 type servicesCollector struct {
 	hostSys kfile.SysRoot
-	cpu     *cpuCollector
 	div     *divider
 	say     *say.Once
 	// points: write power_service (services = true). Without, the walk
@@ -45,9 +44,9 @@ type servicesCollector struct {
 	membersOK  bool // this gather's walk and list succeeded
 }
 
-func newServicesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, tell *say.Once) *servicesCollector {
-	return &servicesCollector{hostSys: c.Roots().Sys, cpu: cpu, say: tell, points: c.Services,
-		div: newDivider("power_service", "unit", c, power, cpu, clock)}
+func newServicesCollector(c Config, m metaphors, clock func() time.Time, tell *say.Once) *servicesCollector {
+	return &servicesCollector{hostSys: c.Roots().Sys, say: tell, points: c.Services,
+		div: newDivider("power_service", "unit", c, m, clock)}
 }
 
 // read runs under the guard: the collector's only I/O.
@@ -68,15 +67,15 @@ func (c *servicesCollector) read() {
 	}
 }
 
-func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
+func (c *servicesCollector) gather(acc telegraf.Accumulator, t *tick) {
 	c.membersOK = false
-	if c.div.power.last.Held {
+	if t.host.Held {
 		// The power interval goes on into the next gather: so do the
 		// groups' baselines (and the process scan's), or their CPU times
 		// would cover less than the energy.
 		return
 	}
-	err := c.g.Do(deadline, c.read)
+	err := c.g.Do(t.deadline(), c.read)
 	if !c.points { // walked for the process scan only, silently
 		c.membersOK = err == nil && c.err == nil && c.procs && c.membersErr == nil
 		return
@@ -116,6 +115,15 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.T
 		}
 	}
 	c.tracker.End()
-	busy, capacity, ok := c.div.span()
-	c.div.divide(acc, ts, c.loads, busy, capacity, ok)
+	busy, capacity, ok := c.div.span(t.cpu)
+	c.div.divide(acc, t.ts, t.host, c.loads, busy, capacity, ok)
+}
+
+func (c *servicesCollector) close(deadline time.Time) {
+	c.g.Do(deadline, func() {
+		if c.walker != nil {
+			c.walker.Close()
+			c.walker = nil
+		}
+	})
 }

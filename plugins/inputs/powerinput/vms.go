@@ -21,12 +21,11 @@ import (
 // Fields of power_vm besides power_host's; a metaphor may not take one of
 // these names either.
 const (
-	fieldCPU        = "cpu_seconds"
 	fieldVCPUs      = "vcpus"
 	fieldUnusedPart = "unused_capacity_joules"
 )
 
-func vmFields() []string { return []string{fieldCPU, fieldVCPUs, fieldUnusedPart} }
+func vmFields() []string { return []string{fieldCPUSeconds, fieldVCPUs, fieldUnusedPart} }
 
 // Policies for the unused capacity (vm_unused_capacity).
 const (
@@ -41,7 +40,7 @@ const (
 // the unused capacity as parts of their own; and, when the host's energy
 // is measured, adds each VM's part to the counter its guest reads.
 type vmsCollector struct {
-	power  *powerCollector
+	w      *partWriter
 	say    *say.Once
 	policy string
 
@@ -70,8 +69,6 @@ type vmsCollector struct {
 	vcpus   []int
 	parts   []energy.Energy
 	extra   []energy.Energy
-	fields  map[string]any
-	tags    map[string]string
 	skipped *say.Conditions // VMs that could not be read
 }
 
@@ -85,13 +82,12 @@ type vmRow struct {
 	counted bool
 }
 
-func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() time.Time, power *powerCollector, tell *say.Once) *vmsCollector {
+func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() time.Time, m metaphors, tell *say.Once) *vmsCollector {
 	c := &vmsCollector{
-		power: power, say: tell, policy: policy,
+		w: newPartWriter(measurementVMs, "domain", true, m), say: tell, policy: policy,
 		finder:  vmhost.NewFinder(roots.Sys, roots.Proc, clock),
 		pending: map[string]energy.Energy{},
 		failed:  say.NewConditions(tell.Say), skipped: say.NewConditions(tell.Say),
-		fields: map[string]any{}, tags: map[string]string{},
 	}
 	c.read = func() { c.readErr = c.finder.Sample(&c.sample) }
 	if counterDir != "" {
@@ -101,8 +97,16 @@ func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() 
 	return c
 }
 
-func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
-	host := c.power.last
+func (c *vmsCollector) close(deadline time.Time) {
+	c.g.Do(deadline, c.finder.Close)
+	if c.counters != nil {
+		c.wg.Do(deadline, c.counters.Close)
+	}
+}
+
+func (c *vmsCollector) gather(acc telegraf.Accumulator, t *tick) {
+	host, ts := t.host, t.ts
+	deadline := t.deadline()
 	if host.Held {
 		// The power interval goes on into the next gather: so do the VMs'
 		// baselines, or their CPU times would cover less than the energy.
@@ -164,24 +168,18 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) 
 // unused capacity by what is left of CPUs × interval.
 func (c *vmsCollector) divide(acc telegraf.Accumulator, ts time.Time, host hostReading, busy, capacity time.Duration, measured bool, deadline time.Time) {
 	c.loads, c.vcpus = c.loads[:0], c.vcpus[:0]
-	var sum time.Duration
 	for _, r := range c.rows {
 		if r.counted {
 			c.loads = append(c.loads, r.cpu)
 			c.vcpus = append(c.vcpus, r.vcpus)
-			sum += r.cpu
 		}
 	}
-	var own, unused energy.Energy
-	c.parts, own, unused = c.split.ByCPUTime(host.Energy, c.loads, busy, capacity, c.parts)
-	// The same bounds ByCPUTime applies: VMs read after the machine's
-	// total, a machine busier than its capacity by a tick.
-	busy = max(busy, sum)
-	capacity = max(capacity, busy)
+	d := c.split.ByCPUTime(host.Energy, c.loads, busy, capacity, c.parts)
+	c.parts = d.Parts
 	c.extra = slices.Grow(c.extra[:0], len(c.parts))[:len(c.parts)]
 	clear(c.extra)
 	if c.policy == unusedByVCPUs {
-		unused = c.byVCPUs.Give(unused, c.vcpus, c.extra)
+		d.Unused = c.byVCPUs.Give(d.Unused, c.vcpus, c.extra)
 	}
 	i := 0
 	for _, r := range c.rows {
@@ -194,8 +192,7 @@ func (c *vmsCollector) divide(acc telegraf.Accumulator, ts time.Time, host hostR
 		c.writeVM(acc, ts, host, r, c.parts[i]+c.extra[i], c.extra[i])
 		i++
 	}
-	c.writePart(acc, ts, host, vmhost.Hypervisor, own, busy-sum, true)
-	c.writePart(acc, ts, host, vmhost.Unused, unused, capacity-busy, true)
+	c.w.rest(acc, ts, host, d, [2]string{vmhost.Hypervisor, ""}, [2]string{vmhost.Unused, ""})
 	c.count(measured, c.parts, deadline)
 }
 
@@ -238,47 +235,21 @@ func (c *vmsCollector) reportSkipped(s *vmhost.Sample) {
 
 // writeVM writes one VM's point.
 func (c *vmsCollector) writeVM(acc telegraf.Accumulator, ts time.Time, host hostReading, r vmRow, e, unusedShare energy.Energy) {
-	c.fieldsFor(host, e)
-	c.fields[fieldCPU] = r.cpu.Seconds()
+	c.w.begin(host, e)
+	c.w.cpu(r.cpu)
 	if r.vcpus > 0 {
-		c.fields[fieldVCPUs] = int64(r.vcpus)
+		c.w.fields[fieldVCPUs] = int64(r.vcpus)
 	}
 	if c.policy == unusedByVCPUs {
-		c.fields[fieldUnusedPart] = unusedShare.Joules()
+		c.w.fields[fieldUnusedPart] = unusedShare.Joules()
 	}
-	c.add(acc, ts, host, r.tag)
-}
-
-// writePart writes a part that is not a VM's.
-func (c *vmsCollector) writePart(acc telegraf.Accumulator, ts time.Time, host hostReading, tag string, e energy.Energy, cpu time.Duration, withCPU bool) {
-	c.fieldsFor(host, e)
-	if withCPU {
-		c.fields[fieldCPU] = cpu.Seconds()
-	}
-	c.add(acc, ts, host, tag)
+	c.w.emit(acc, ts, host, r.tag, "")
 }
 
 // writeWhole writes the interval's whole energy as unattributed.
 func (c *vmsCollector) writeWhole(acc telegraf.Accumulator, ts time.Time, host hostReading) {
-	c.writePart(acc, ts, host, vmhost.Unattributed, host.Energy, 0, false)
-}
-
-func (c *vmsCollector) fieldsFor(host hostReading, e energy.Energy) {
-	clear(c.fields)
-	c.fields[fieldPower] = energy.Average(e, host.Interval).Watts()
-	c.fields[fieldEnergy] = e.Joules()
-	c.fields[fieldInterval] = host.Interval.Seconds()
-	c.power.metaphorFields(c.fields, e, host.Interval)
-}
-
-func (c *vmsCollector) add(acc telegraf.Accumulator, ts time.Time, host hostReading, tag string) {
-	clear(c.tags)
-	c.tags["domain"] = tag
-	c.tags["source"] = host.Source
-	if host.Model != "" {
-		c.tags["model"] = host.Model
-	}
-	acc.AddGauge(measurementVMs, c.fields, c.tags, ts)
+	c.w.begin(host, host.Energy)
+	c.w.emit(acc, ts, host, vmhost.Unattributed, "")
 }
 
 // count adds the VMs' parts (parts: by counted row; nil: none) to their
