@@ -181,13 +181,24 @@ func NewFinder(hostSys kfile.SysRoot, hostProc kfile.ProcRoot, clock func() time
 // count or busy time cannot be had. A VM that cannot be read is left out
 // and named in s.Skipped.
 func (f *Finder) Sample(s *Sample) error {
-	f.round++
-	s.VMs, s.Skipped, s.Truncated, s.Method, s.Where = s.VMs[:0], s.Skipped[:0], false, NoMethod, ""
 	busyTicks, err := f.readStat()
 	if err != nil {
 		return err
 	}
-	s.CPUs = f.st.Online()
+	return f.SampleFrom(s, busyTicks, f.st.Online())
+}
+
+// SampleFrom is Sample with the machine's busy ticks and online CPUs as
+// the caller read them from /proc/stat (user, nice, system, irq and
+// softirq: steal is time the machine did not get), so that a gather reads
+// that file once.
+func (f *Finder) SampleFrom(s *Sample, busyTicks uint64, cpus int) error {
+	if cpus <= 0 {
+		return fmt.Errorf("%s lists no CPU", f.hostProc.Path("stat"))
+	}
+	f.round++
+	s.VMs, s.Skipped, s.Truncated, s.Method, s.Where = s.VMs[:0], s.Skipped[:0], false, NoMethod, ""
+	s.CPUs = cpus
 	s.Busy, s.BusyFrom = time.Duration(busyTicks)*TickDuration, BusyProcStat
 	if f.hier == nil {
 		if h, err := cgroup.Find(f.hostSys); err == nil {

@@ -101,7 +101,9 @@ func (p *PowerInput) Init() error {
 	}
 	p.roots = p.Roots()
 	p.say = newSayer(p.Log)
-	needCPU := p.CPU || slices.Contains(p.Sources, model.Name) || p.Services || p.Processes
+	// /proc/stat is read once a gather, by the cpu collector, for all
+	// that need it.
+	needCPU := p.CPU || slices.Contains(p.Sources, model.Name) || p.VMs || p.Services || p.Processes
 	p.cpu = newCPUCollector(p.roots.Proc, p.clock, p.CPU, p.PerCPU, p.TotalCPU, p.say)
 	if needCPU {
 		p.cpu.prime(p.deadline())

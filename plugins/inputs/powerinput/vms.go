@@ -49,6 +49,10 @@ type vmsCollector struct {
 	sample  vmhost.Sample
 	readErr error
 	read    func() // under g; a seam for tests
+	// The machine's busy ticks and online CPUs from this gather's
+	// /proc/stat (tick.cpu), for read; set only while g is idle.
+	busyTicks uint64
+	cpus      int
 
 	counters *guestcounter.Writer // nil: no counters
 	wg       guard.Guard          // the counters' writes
@@ -89,7 +93,7 @@ func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() 
 		pending: map[string]energy.Energy{},
 		failed:  say.NewConditions(tell.Say), skipped: say.NewConditions(tell.Say),
 	}
-	c.read = func() { c.readErr = c.finder.Sample(&c.sample) }
+	c.read = func() { c.readErr = c.finder.SampleFrom(&c.sample, c.busyTicks, c.cpus) }
 	if counterDir != "" {
 		c.counters = guestcounter.New(counterDir)
 		c.apply = func() { c.fails = c.counters.Apply(c.batch) }
@@ -112,10 +116,7 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, t *tick) {
 		// baselines, or their CPU times would cover less than the energy.
 		return
 	}
-	err := c.g.Do(deadline, c.read)
-	if err == nil {
-		err = c.readErr
-	}
+	err := c.readVMs(t.cpu, deadline)
 	if err != nil {
 		c.say.Say("vms:read", say.Warn, fmt.Sprintf("cannot read the VMs' CPU times: %v; the interval's energy is written as domain=%s", err, vmhost.Unattributed))
 		c.tracker, c.primed = attribute.Tracker{}, false // the next reading is a baseline
@@ -161,6 +162,21 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, t *tick) {
 	}
 
 	c.divide(acc, ts, host, busy, time.Duration(s.CPUs)*interval, measured, deadline)
+}
+
+// readVMs reads the VMs' CPU times under the guard, with the machine's
+// from this gather's /proc/stat.
+func (c *vmsCollector) readVMs(cpu cpuTotal, deadline time.Time) error {
+	if !cpu.ok {
+		return cpu.err
+	}
+	if !c.g.Busy() {
+		c.busyTicks, c.cpus = cpu.busy, cpu.cpus
+	}
+	if err := c.g.Do(deadline, c.read); err != nil {
+		return err
+	}
+	return c.readErr
 }
 
 // divide writes the interval's host energy divided by CPU time: each VM by
