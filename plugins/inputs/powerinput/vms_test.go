@@ -125,9 +125,10 @@ func BenchmarkAttribute100(b *testing.B) {
 				smp.At = at
 				c.readErr = nil
 			}
-			// The gather's power_host reading, passed to the VMs as a value;
-			// no read timeout (a zero deadline).
-			t := tick{ts: time.Now(), host: hostReading{Energy: 3_000_000_007, Interval: 10 * time.Second, Source: "rapl"}}
+			// The gather's /proc/stat and power_host readings, passed to the
+			// VMs as values; no read timeout (a zero deadline).
+			t := tick{ts: time.Now(), cpu: cpuTotal{ok: true, cpus: 64},
+				host: hostReading{Energy: 3_000_000_007, Interval: 10 * time.Second, Source: "rapl"}}
 			acc := &testutil.Accumulator{Discard: true}
 			c.gather(acc, &t)
 			c.gather(acc, &t)
