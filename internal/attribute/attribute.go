@@ -72,9 +72,21 @@ type Split struct {
 	out     []uint64
 }
 
-// ByCPUTime returns each workload's part (in parts, reused), the host's own
-// part and the unused capacity's part.
-func (sp *Split) ByCPUTime(total energy.Energy, loads []time.Duration, busy, capacity time.Duration, parts []energy.Energy) ([]energy.Energy, energy.Energy, energy.Energy) {
+// Division is what ByCPUTime decided: each workload's part, the host's
+// own part and the unused capacity's, and the CPU time each was weighed
+// by, after the bounds (busy at least the workloads' sum, capacity at
+// least busy). A writer of the parts writes these, and computes nothing.
+type Division struct {
+	Parts       []energy.Energy // by workload, in the order of the loads
+	Own, Unused energy.Energy
+	// Loads is the workloads' CPU time added up; OwnCPU the busy time in
+	// no workload; UnusedCPU the capacity no one used.
+	Loads, OwnCPU, UnusedCPU time.Duration
+}
+
+// ByCPUTime divides total over loads, the host's own work and the unused
+// capacity (see Split). parts is reused for Division.Parts.
+func (sp *Split) ByCPUTime(total energy.Energy, loads []time.Duration, busy, capacity time.Duration, parts []energy.Energy) Division {
 	var sum time.Duration
 	sp.weights = sp.weights[:0]
 	for _, l := range loads {
@@ -84,8 +96,8 @@ func (sp *Split) ByCPUTime(total energy.Energy, loads []time.Duration, busy, cap
 	}
 	busy = max(busy, sum)
 	capacity = max(capacity, busy)
-	own, unused := busy-sum, capacity-busy
-	sp.weights = append(sp.weights, uint64(own/time.Microsecond), uint64(unused/time.Microsecond))
+	d := Division{Loads: sum, OwnCPU: busy - sum, UnusedCPU: capacity - busy}
+	sp.weights = append(sp.weights, uint64(d.OwnCPU/time.Microsecond), uint64(d.UnusedCPU/time.Microsecond))
 	var ok bool
 	sp.out, ok = sp.s.Split(uint64(total), sp.weights, sp.out)
 	n := len(loads)
@@ -95,10 +107,12 @@ func (sp *Split) ByCPUTime(total energy.Energy, loads []time.Duration, busy, cap
 		for range loads {
 			parts = append(parts, 0)
 		}
-		return parts, 0, total
+		d.Parts, d.Unused = parts, total
+		return d
 	}
 	for _, v := range sp.out[:n] {
 		parts = append(parts, energy.Energy(v))
 	}
-	return parts, energy.Energy(sp.out[n]), energy.Energy(sp.out[n+1])
+	d.Parts, d.Own, d.Unused = parts, energy.Energy(sp.out[n]), energy.Energy(sp.out[n+1])
+	return d
 }

@@ -42,18 +42,21 @@ func TestTracker(t *testing.T) {
 // s in all: VMs get 10 % and 30 %, the host's own work 10 %, unused 50 %.
 func TestByCPUTime(t *testing.T) {
 	var sp Split
-	parts, own, unused := sp.ByCPUTime(1000*energy.Joule, []time.Duration{2 * time.Second, 6 * time.Second}, 10*time.Second, 20*time.Second, nil)
-	require.Equal(t, []energy.Energy{100 * energy.Joule, 300 * energy.Joule}, parts)
-	require.Equal(t, 100*energy.Joule, own)
-	require.Equal(t, 500*energy.Joule, unused)
+	d := sp.ByCPUTime(1000*energy.Joule, []time.Duration{2 * time.Second, 6 * time.Second}, 10*time.Second, 20*time.Second, nil)
+	require.Equal(t, []energy.Energy{100 * energy.Joule, 300 * energy.Joule}, d.Parts)
+	require.Equal(t, 100*energy.Joule, d.Own)
+	require.Equal(t, 500*energy.Joule, d.Unused)
+	require.Equal(t, []time.Duration{8 * time.Second, 2 * time.Second, 10 * time.Second}, []time.Duration{d.Loads, d.OwnCPU, d.UnusedCPU})
 
-	// Workloads read a moment after /proc/stat add up to more than busy.
-	parts, own, unused = sp.ByCPUTime(999, []time.Duration{11 * time.Second, 10 * time.Second}, 20*time.Second, 20*time.Second, parts)
-	require.Equal(t, energy.Energy(999), parts[0]+parts[1]+own+unused)
-	require.Equal(t, energy.Energy(0), own)
-	require.Equal(t, energy.Energy(0), unused)
+	// Workloads read a moment after /proc/stat add up to more than busy,
+	// and busy is then above capacity: both bounds move.
+	d = sp.ByCPUTime(999, []time.Duration{11 * time.Second, 10 * time.Second}, 20*time.Second, 20*time.Second, d.Parts)
+	require.Equal(t, energy.Energy(999), d.Parts[0]+d.Parts[1]+d.Own+d.Unused)
+	require.Equal(t, energy.Energy(0), d.Own)
+	require.Equal(t, energy.Energy(0), d.Unused)
+	require.Equal(t, []time.Duration{21 * time.Second, 0, 0}, []time.Duration{d.Loads, d.OwnCPU, d.UnusedCPU})
 
-	parts, own, unused = sp.ByCPUTime(77, nil, 0, 0, parts)
-	require.Empty(t, parts)
-	require.Equal(t, energy.Energy(77), own+unused)
+	d = sp.ByCPUTime(77, nil, 0, 0, d.Parts)
+	require.Empty(t, d.Parts)
+	require.Equal(t, energy.Energy(77), d.Own+d.Unused)
 }

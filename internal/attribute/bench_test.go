@@ -39,10 +39,10 @@ func BenchmarkAttribute100(b *testing.B) {
 			}
 		}
 		tr.End()
-		var unused energy.Energy
-		parts, _, unused = sp.ByCPUTime(3_000_000_007, loads, b0, 640*time.Second, parts)
+		d := sp.ByCPUTime(3_000_000_007, loads, b0, 640*time.Second, parts)
+		parts = d.Parts
 		clear(extra)
-		bv.Give(unused, vcpus[:len(parts)], extra)
+		bv.Give(d.Unused, vcpus[:len(parts)], extra)
 	}
 	round()
 	round()

@@ -180,7 +180,7 @@ func dayOf(t time.Time) int64 {
 // gives back unchanged: bytes that are not UTF-8 and control characters
 // become '?', a backslash that Telegraf's serializer or parser would
 // change (at the end; before '"' in a name with ',', '=' or a space)
-// becomes '?' (see netdev.CheckTagValue), and the name is cut to
+// becomes '?' (see lineproto.CheckTagValue), and the name is cut to
 // at most maxLen bytes (0: no limit) on a character boundary. An empty
 // name is "?". It allocates only when it changes something.
 func CleanName(name string, maxLen int) string {

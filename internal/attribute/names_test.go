@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greencampus/powerinput/internal/fixtures"
-	"github.com/greencampus/powerinput/internal/netdev"
+	"github.com/greencampus/powerinput/internal/lineproto"
 )
 
 var noon = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -151,7 +151,7 @@ func FuzzCleanName(f *testing.F) {
 			maxLen = -maxLen + 1
 		}
 		got := CleanName(name, maxLen)
-		if err := netdev.CheckTagValue(got); err != nil {
+		if err := lineproto.CheckTagValue(got); err != nil {
 			t.Fatalf("CleanName(%q, %d) = %q: %v", name, maxLen, got, err)
 		}
 		if len(got) > maxLen && got != "?" {
@@ -160,7 +160,7 @@ func FuzzCleanName(f *testing.F) {
 		if again := CleanName(got, maxLen); again != got {
 			t.Fatalf("CleanName is not idempotent: %q then %q", got, again)
 		}
-		if len(name) <= maxLen && netdev.CheckTagValue(name) == nil && got != name {
+		if len(name) <= maxLen && lineproto.CheckTagValue(name) == nil && got != name {
 			t.Fatalf("CleanName(%q) changed a name that was fine: %q", name, got)
 		}
 	})

@@ -9,6 +9,7 @@ import (
 	"unsafe"
 
 	"github.com/greencampus/powerinput/internal/fixtures"
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // benchGroups makes 200 workload groups as a busy host has them: 150
@@ -36,7 +37,7 @@ func BenchmarkWalk(b *testing.B) {
 			c := memCgtree(b)
 			benchGroups(b, c.root, func(rel string) { c.set(b, rel, time.Second) })
 			w := NewWalker(Hierarchy{Dir: c.root, V2: true})
-			w.files = mode.files
+			w.files = kfile.NewBudget(mode.files)
 			defer w.Close()
 			w.Walk()
 			b.ReportAllocs()
@@ -137,7 +138,7 @@ func BenchmarkWalkCgroupfs(b *testing.B) {
 	}{{"idle", DefaultFiles, false}, {"busy-kept", DefaultFiles, true}, {"busy-reopen", 0, true}} {
 		b.Run("groups=200/"+mode.name, func(b *testing.B) {
 			w := NewWalker(Hierarchy{Dir: root, V2: true})
-			w.files, w.noSkip = mode.files, mode.noSkip
+			w.files, w.noSkip = kfile.NewBudget(mode.files), mode.noSkip
 			defer w.Close()
 			w.Walk()
 			b.ReportAllocs()

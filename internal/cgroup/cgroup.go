@@ -36,8 +36,8 @@ type Hierarchy struct {
 // Find returns the hierarchy under hostSys/fs/cgroup: v2 (unified, or the
 // "unified" mount of a hybrid setup), else v1's cpuacct (cpuacct or
 // cpu,cpuacct).
-func Find(hostSys string) (Hierarchy, error) {
-	base := filepath.Join(hostSys, "fs", "cgroup")
+func Find(hostSys kfile.SysRoot) (Hierarchy, error) {
+	base := hostSys.Path("fs", "cgroup")
 	for _, dir := range []string{base, filepath.Join(base, "unified")} {
 		if _, err := os.Lstat(filepath.Join(dir, "cgroup.controllers")); err == nil {
 			return Hierarchy{Dir: dir, V2: true}, nil

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greencampus/powerinput/internal/fixtures"
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 func TestParseCPUStat(t *testing.T) {
@@ -43,12 +44,12 @@ func TestFindAndUsage(t *testing.T) {
 		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
 		require.NoError(t, os.WriteFile(p, []byte(text), 0o644))
 	}
-	_, err := Find(root)
+	_, err := Find(kfile.SysRoot(root))
 	require.ErrorIs(t, err, ErrNoCgroup)
 
 	write("fs/cgroup/cpuacct/cpuacct.usage", "100\n")
 	write("fs/cgroup/cpuacct/machine.slice/cpuacct.usage", "3000000000\n")
-	h, err := Find(root)
+	h, err := Find(kfile.SysRoot(root))
 	require.NoError(t, err)
 	require.False(t, h.V2)
 	d, _, err := h.Usage(filepath.Join(h.Dir, "machine.slice"), nil)
@@ -57,7 +58,7 @@ func TestFindAndUsage(t *testing.T) {
 
 	write("fs/cgroup/unified/cgroup.controllers", "\n")
 	write("fs/cgroup/unified/system.slice/cpu.stat", "usage_usec 42\n")
-	h, err = Find(root)
+	h, err = Find(kfile.SysRoot(root))
 	require.NoError(t, err)
 	require.True(t, h.V2)
 	d, _, err = h.Usage(filepath.Join(h.Dir, "system.slice"), nil)

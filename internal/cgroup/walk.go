@@ -66,8 +66,7 @@ type WalkResult struct {
 type Walker struct {
 	h     Hierarchy
 	dir   *kfile.Dir
-	files int
-	kept  int
+	files kfile.Budget // the usage files kept open
 	// noSkip lists and reads every group, idle directories too (benchmarks
 	// of the case where every group has run).
 	noSkip bool
@@ -115,7 +114,7 @@ type group struct {
 // NewWalker reads the workloads of h. Nothing is opened before the first
 // Walk.
 func NewWalker(h Hierarchy) *Walker {
-	return &Walker{h: h, files: DefaultFiles, groups: map[string]*group{}}
+	return &Walker{h: h, files: kfile.NewBudget(DefaultFiles), groups: map[string]*group{}}
 }
 
 // Hierarchy is the hierarchy walked.
@@ -127,7 +126,7 @@ func (w *Walker) Close() {
 		g.h.Close()
 	}
 	clear(w.groups)
-	w.kept = 0
+	w.files.Reset()
 	w.dir.Close()
 	w.dir = nil
 }
@@ -155,10 +154,7 @@ func (w *Walker) Walk() (*WalkResult, error) {
 	}
 	for key, g := range w.groups {
 		if g.round != w.round {
-			if g.h.Valid() {
-				g.h.Close()
-				w.kept--
-			}
+			w.files.Drop(&g.h)
 			delete(w.groups, key)
 		}
 	}
@@ -231,10 +227,7 @@ func (w *Walker) visit(ino uint64, depth int) *group {
 	g := w.groups[string(w.path)]
 	if g == nil || g.ino != ino { // new, or made anew under the same path
 		if g != nil {
-			if g.h.Valid() {
-				g.h.Close()
-				w.kept--
-			}
+			w.files.Drop(&g.h)
 			delete(w.groups, g.path)
 		}
 		path := string(w.path)
@@ -329,26 +322,13 @@ func (w *Walker) usage(g *group) (time.Duration, error) {
 	n, err := 0, error(nil)
 	if g.h.Valid() {
 		if n, err = g.h.ReadAt(w.buf[:], 0); err != nil || n == 0 {
-			g.h.Close()
-			w.kept--
+			w.files.Drop(&g.h)
 		}
 	}
 	if !g.h.Valid() {
 		base := len(w.path)
 		w.path = append(append(w.path, '/'), name...)
-		if w.kept < w.files {
-			var h kfile.Handle
-			if h, err = w.dir.Open(w.path); err == nil {
-				if n, err = h.ReadAt(w.buf[:], 0); err == nil {
-					g.h = h
-					w.kept++
-				} else {
-					h.Close()
-				}
-			}
-		} else {
-			n, err = w.dir.ReadFile(w.path, w.buf[:])
-		}
+		n, err = w.files.ReadKept(w.dir, &g.h, w.path, w.buf[:])
 		w.path = w.path[:base]
 		if err != nil {
 			return 0, err

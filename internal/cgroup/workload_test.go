@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greencampus/powerinput/internal/fixtures"
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 const (
@@ -221,7 +222,7 @@ func TestWalkerDoesNotAllocate(t *testing.T) {
 	}
 	for _, files := range []int{DefaultFiles, 0} {
 		w := NewWalker(Hierarchy{Dir: c.root, V2: true})
-		w.files = files
+		w.files = kfile.NewBudget(files)
 		w.Walk()
 		allocs := testing.AllocsPerRun(20, func() {
 			r, err := w.Walk()

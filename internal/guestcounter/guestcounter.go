@@ -202,19 +202,14 @@ func Format(b *[Width + 1]byte, v energy.Energy) {
 
 func (c *counter) write() error {
 	Format(&c.buf, c.value)
-	for {
-		n, err := syscall.Pwrite(c.fd, c.buf[:], 0)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if n != len(c.buf) {
-			return fmt.Errorf("short write (%d of %d bytes)", n, len(c.buf))
-		}
-		return nil
+	n, err := kfile.Retry(func() (int, error) { return syscall.Pwrite(c.fd, c.buf[:], 0) })
+	if err != nil {
+		return err
 	}
+	if n != len(c.buf) {
+		return fmt.Errorf("short write (%d of %d bytes)", n, len(c.buf))
+	}
+	return nil
 }
 
 // counter returns the open counter of domain; opened is true when it was
@@ -274,18 +269,9 @@ func (w *Writer) openRoot() error {
 }
 
 func openDir(path string) (int, error) {
-	return retry(func() (int, error) {
+	return kfile.Retry(func() (int, error) {
 		return syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	})
-}
-
-func retry(f func() (int, error)) (int, error) {
-	for {
-		fd, err := f()
-		if err != syscall.EINTR {
-			return fd, err
-		}
-	}
 }
 
 // subdir makes and opens the folder name under the open folder parent,
@@ -294,7 +280,7 @@ func (w *Writer) subdir(parent int, name, path string) (int, error) {
 	if err := syscall.Mkdirat(parent, name, 0o755); err != nil && err != syscall.EEXIST {
 		return -1, &fs.PathError{Op: "mkdir", Path: path, Err: err}
 	}
-	fd, err := retry(func() (int, error) {
+	fd, err := kfile.Retry(func() (int, error) {
 		return syscall.Openat(parent, name, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	})
 	switch {
@@ -317,7 +303,7 @@ func (w *Writer) subdir(parent int, name, path string) (int, error) {
 
 // ensure makes the file name under the folder dfd hold content.
 func (w *Writer) ensure(dfd int, dir, name, content string) error {
-	fd, err := retry(func() (int, error) {
+	fd, err := kfile.Retry(func() (int, error) {
 		return syscall.Openat(dfd, name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	})
 	if err == nil {
@@ -344,7 +330,7 @@ func (w *Writer) ours(fd int) bool {
 func (w *Writer) replace(dfd int, dir, name string, content []byte) error {
 	tmp := "." + name + ".powerinput"
 	syscall.Unlinkat(dfd, tmp)
-	fd, err := retry(func() (int, error) {
+	fd, err := kfile.Retry(func() (int, error) {
 		return syscall.Openat(dfd, tmp, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o644)
 	})
 	if err != nil {
@@ -373,7 +359,7 @@ func (w *Writer) replace(dfd int, dir, name string, content []byte) error {
 func (w *Writer) openCounter(dfd int, dir string) (*counter, error) {
 	path := filepath.Join(dir, "energy_uj")
 	for attempt := 0; attempt < 2; attempt++ {
-		fd, err := retry(func() (int, error) {
+		fd, err := kfile.Retry(func() (int, error) {
 			return syscall.Openat(dfd, "energy_uj", syscall.O_RDWR|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 		})
 		var value energy.Energy

@@ -161,8 +161,8 @@ func isCPUDriver(name string) bool {
 // or energy, GPUs and CPUs left out. A device with energy counters is read
 // through them alone (they are exact); otherwise each power channel through
 // its average where it has one, else its instantaneous reading.
-func Platform(hostSys string) ([]Device, []Skip, error) {
-	dir := filepath.Join(hostSys, "class", "hwmon")
+func Platform(hostSys kfile.SysRoot) ([]Device, []Skip, error) {
+	dir := hostSys.Path("class", "hwmon")
 	names, err := list(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -237,8 +237,8 @@ func (g GPU) Driver() string { return g.Name }
 // measures power or energy. A card whose power sensor measures more than
 // the GPU (an AMD APU's, labelled slowPPT or fastPPT, covers the whole
 // chip, CPU cores included) is skipped with the reason.
-func GPUs(hostSys string) ([]GPU, []Skip, error) {
-	dir := filepath.Join(hostSys, "class", "drm")
+func GPUs(hostSys kfile.SysRoot) ([]GPU, []Skip, error) {
+	dir := hostSys.Path("class", "drm")
 	names, err := list(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {

@@ -11,7 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greencampus/powerinput/internal/fixtures"
-	"github.com/greencampus/powerinput/internal/netdev"
+	"github.com/greencampus/powerinput/internal/kfile"
+	"github.com/greencampus/powerinput/internal/lineproto"
 )
 
 func TestParseChannel(t *testing.T) {
@@ -107,7 +108,7 @@ func FuzzSanitizeName(f *testing.F) {
 		if s == "" || len(s) > maxName {
 			t.Fatalf("SanitizeName(%q) = %q", b, s)
 		}
-		if err := netdev.CheckTagValue(s); err != nil {
+		if err := lineproto.CheckTagValue(s); err != nil {
 			t.Fatalf("SanitizeName(%q) = %q: %v", b, s, err)
 		}
 		if strings.ContainsAny(s, " ,=/") {
@@ -160,7 +161,7 @@ func TestPlatform(t *testing.T) {
 		"class/hwmon/hwmon10/energy1_input":          "5000000\n",
 		"class/hwmon/hwmon5/device/power1_input":     "1\n",
 	})
-	devs, skips, err := Platform(root)
+	devs, skips, err := Platform(kfile.SysRoot(root))
 	require.NoError(t, err)
 	dir := filepath.Join(root, "class", "hwmon")
 	require.Equal(t, []Device{
@@ -175,7 +176,7 @@ func TestPlatform(t *testing.T) {
 	require.Len(t, skips, 1)
 	require.Contains(t, skips[0].Why, "amd_energy measures the CPUs")
 
-	_, _, err = Platform(t.TempDir())
+	_, _, err = Platform(kfile.SysRoot(t.TempDir()))
 	require.ErrorIs(t, err, ErrNoHwmon)
 }
 
@@ -202,7 +203,7 @@ func TestGPUs(t *testing.T) {
 		"class/drm/card3/device/vendor":                      "0x1af4\n",
 		"class/drm/renderD128/device/":                       "",
 	})
-	gpus, skips, err := GPUs(root)
+	gpus, skips, err := GPUs(kfile.SysRoot(root))
 	require.NoError(t, err)
 	drm := filepath.Join(root, "class", "drm")
 	require.Equal(t, []GPU{
@@ -217,7 +218,7 @@ func TestGPUs(t *testing.T) {
 	require.Len(t, skips, 1)
 	require.Contains(t, skips[0].Why, "APU")
 
-	gpus, skips, err = GPUs(t.TempDir())
+	gpus, skips, err = GPUs(kfile.SysRoot(t.TempDir()))
 	require.NoError(t, err)
 	require.Empty(t, gpus)
 	require.Empty(t, skips)
@@ -249,7 +250,7 @@ func TestLegacyLayout(t *testing.T) {
 		files[dir+"power1_oem_info"] = what + " Power Socket 0\n"
 	}
 	root := tree(t, files)
-	devs, _, err := Platform(root)
+	devs, _, err := Platform(kfile.SysRoot(root))
 	require.NoError(t, err)
 	require.Len(t, devs, 4)
 	for i, what := range []string{"Module", "Grace", "CPU", "SysIO"} {

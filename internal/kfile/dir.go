@@ -37,14 +37,7 @@ var ErrBadName = errors.New("not a relative name under the directory")
 // OpenDir opens the directory path (a symbolic link to a directory is
 // followed here, at the root the configuration names).
 func OpenDir(path string) (*Dir, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = syscall.Open(path, dirFlags, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	fd, err := Retry(func() (int, error) { return syscall.Open(path, dirFlags, 0) })
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -99,19 +92,17 @@ func (d *Dir) openat(name []byte, flags int) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	for {
+	fd, err := Retry(func() (int, error) {
 		r, _, e := syscall.Syscall6(syscall.SYS_OPENAT, uintptr(d.fd), uintptr(unsafe.Pointer(p)), uintptr(flags), 0, 0, 0)
-		if e == syscall.EINTR {
-			continue
-		}
 		if e != 0 {
-			if e == syscall.ELOOP {
-				return -1, ErrSymlink
-			}
 			return -1, e
 		}
 		return int(r), nil
+	})
+	if err == syscall.ELOOP {
+		return -1, ErrSymlink
 	}
+	return fd, err
 }
 
 // openFile opens a regular file under d; see Open for the rules.
@@ -121,13 +112,7 @@ func (d *Dir) openFile(name []byte) (int, error) {
 		return -1, err
 	}
 	var st syscall.Stat_t
-	for {
-		err = syscall.Fstat(fd, &st)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
+	if err := RetryErr(func() error { return syscall.Fstat(fd, &st) }); err != nil {
 		syscall.Close(fd)
 		return -1, err
 	}
@@ -171,13 +156,7 @@ func (h Handle) ReadAt(b []byte, off int64) (int, error) {
 	if h.fd1 <= 0 {
 		return 0, fs.ErrClosed
 	}
-	for {
-		n, err := syscall.Pread(int(h.fd1-1), b, off)
-		if err == syscall.EINTR {
-			continue
-		}
-		return n, err
-	}
+	return Retry(func() (int, error) { return syscall.Pread(int(h.fd1-1), b, off) })
 }
 
 // Close releases the file; closing a closed Handle is harmless.
@@ -222,10 +201,7 @@ func (d *Dir) ReadDir(name []byte, buf []byte, limit int) ([]byte, error) {
 		if cap(buf)-len(buf) < 1024 {
 			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
 		}
-		n, err := syscall.Getdents(fd, buf[len(buf):cap(buf)])
-		if err == syscall.EINTR {
-			continue
-		}
+		n, err := Retry(func() (int, error) { return syscall.Getdents(fd, buf[len(buf):cap(buf)]) })
 		if err != nil {
 			return buf, err
 		}
@@ -301,10 +277,7 @@ func (d *Dir) ReadAll(name []byte, buf []byte, limit int) ([]byte, error) {
 			}
 			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
 		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
-		if err == syscall.EINTR {
-			continue
-		}
+		n, err := Retry(func() (int, error) { return syscall.Read(fd, buf[len(buf):cap(buf)]) })
 		if err != nil {
 			return buf[:0], err
 		}

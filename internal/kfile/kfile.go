@@ -95,14 +95,7 @@ func regularOnly(st *syscall.Stat_t) error {
 }
 
 func openFD(path string, accept func(*syscall.Stat_t) error) (int, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = syscall.Open(path, openFlags, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	fd, err := Retry(func() (int, error) { return syscall.Open(path, openFlags, 0) })
 	if err != nil {
 		if err == syscall.ELOOP {
 			return -1, &fs.PathError{Op: "open", Path: path, Err: ErrSymlink}
@@ -110,13 +103,7 @@ func openFD(path string, accept func(*syscall.Stat_t) error) (int, error) {
 		return -1, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
 	var st syscall.Stat_t
-	for {
-		err = syscall.Fstat(fd, &st)
-		if err != syscall.EINTR {
-			break
-		}
-	}
-	if err != nil {
+	if err := RetryErr(func() error { return syscall.Fstat(fd, &st) }); err != nil {
 		syscall.Close(fd)
 		return -1, &fs.PathError{Op: "stat", Path: path, Err: err}
 	}
@@ -135,16 +122,11 @@ func (f *File) ReadAt(b []byte, off int64) (int, error) {
 	if f.fd < 0 {
 		return 0, &fs.PathError{Op: "read", Path: f.path, Err: fs.ErrClosed}
 	}
-	for {
-		n, err := syscall.Pread(f.fd, b, off)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, &fs.PathError{Op: "read", Path: f.path, Err: err}
-		}
-		return n, nil
+	n, err := Retry(func() (int, error) { return syscall.Pread(f.fd, b, off) })
+	if err != nil {
+		return 0, &fs.PathError{Op: "read", Path: f.path, Err: err}
 	}
+	return n, nil
 }
 
 // ReadAll reads the whole file into buf (from its start, reusing its
@@ -365,4 +347,14 @@ func (a *Attr) Close() error {
 	err := a.f.Close()
 	a.f = nil
 	return err
+}
+
+// Reason is err without the path it would repeat: "open: permission
+// denied" for an error about path itself.
+func Reason(err error, path string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return err.Error()
 }

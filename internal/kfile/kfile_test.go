@@ -198,3 +198,17 @@ func BenchmarkAttr(b *testing.B) {
 		}
 	}
 }
+
+func TestRootsPath(t *testing.T) {
+	r := Roots{Sys: "/host/sys", Proc: "/host/proc/", Dev: "dev"}
+	for _, c := range []struct{ got, want string }{
+		{r.Sys.Path("class", "powercap"), "/host/sys/class/powercap"},
+		{r.Proc.Path("stat"), "/host/proc/stat"},
+		{r.Proc.Path(), "/host/proc"},
+		{r.Dev.Path("cpu", "0", "msr"), "dev/cpu/0/msr"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}

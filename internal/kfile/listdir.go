@@ -15,14 +15,7 @@ import (
 // instead of blocking the open. A symbolic link to a directory is
 // followed: a configured path may be one.
 func ListDir(path string, max int) ([]string, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = syscall.Open(path, dirFlags, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	fd, err := Retry(func() (int, error) { return syscall.Open(path, dirFlags, 0) })
 	if err != nil {
 		if err == syscall.ENOTDIR {
 			return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("not a directory: %w", ErrNotRegular)}

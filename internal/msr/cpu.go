@@ -117,8 +117,8 @@ func ParseCPUInfo(b []byte) (ID, error) {
 
 // ReadID reads the CPU's ID from hostProc/cpuinfo, reading no more than
 // its start.
-func ReadID(hostProc string) (ID, error) {
-	path := filepath.Join(hostProc, "cpuinfo")
+func ReadID(hostProc kfile.ProcRoot) (ID, error) {
+	path := hostProc.Path("cpuinfo")
 	f, err := kfile.Open(path)
 	if err != nil {
 		return ID{}, err
@@ -156,8 +156,8 @@ const maxCPUs = 16384
 // perDie, and where a package has several dies (topology/die_id), it finds
 // one per die, as Intel keeps RAPL per die on such packages. Leads come
 // sorted by package, then die.
-func Leads(hostSys string, perDie bool) ([]Lead, error) {
-	dir := filepath.Join(hostSys, "devices", "system", "cpu")
+func Leads(hostSys kfile.SysRoot, perDie bool) ([]Lead, error) {
+	dir := hostSys.Path("devices", "system", "cpu")
 	d, err := os.Open(dir)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -245,8 +245,8 @@ func cpuNumber(name string) (int, bool) {
 // HasDevices reports whether any CPU has an msr device file under
 // hostDev/cpu: with none, the msr module is not loaded (or this is a
 // container without /dev/cpu).
-func HasDevices(hostDev string) bool {
-	d, err := os.Open(filepath.Join(hostDev, "cpu"))
+func HasDevices(hostDev kfile.DevRoot) bool {
+	d, err := os.Open(hostDev.Path("cpu"))
 	if err != nil {
 		return false
 	}
@@ -254,7 +254,7 @@ func HasDevices(hostDev string) bool {
 	names, _ := d.Readdirnames(64)
 	for _, n := range names {
 		var st syscall.Stat_t
-		if syscall.Lstat(filepath.Join(hostDev, "cpu", n, "msr"), &st) == nil {
+		if syscall.Lstat(hostDev.Path("cpu", n, "msr"), &st) == nil {
 			return true
 		}
 	}

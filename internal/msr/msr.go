@@ -15,7 +15,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"strconv"
 	"syscall"
 
@@ -173,13 +172,13 @@ type Device struct {
 }
 
 // Path is the device file of CPU cpu under a /dev root.
-func Path(hostDev string, cpu int) string {
-	return filepath.Join(hostDev, "cpu", strconv.Itoa(cpu), "msr")
+func Path(hostDev kfile.DevRoot, cpu int) string {
+	return hostDev.Path("cpu", strconv.Itoa(cpu), "msr")
 }
 
 // Open opens CPU cpu's device file under hostDev with open (kfile's
 // DeviceOpener(Major), or a test's).
-func Open(hostDev string, cpu int, open kfile.Opener) (*Device, error) {
+func Open(hostDev kfile.DevRoot, cpu int, open kfile.Opener) (*Device, error) {
 	path := Path(hostDev, cpu)
 	r, err := open(path)
 	if err != nil {

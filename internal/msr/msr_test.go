@@ -226,7 +226,7 @@ func writeMSR(t testing.TB, path string, addr int64, v uint64) {
 }
 
 func TestDeviceAndCounter(t *testing.T) {
-	dev := t.TempDir()
+	dev := kfile.DevRoot(t.TempDir())
 	path := Path(dev, 0)
 	writeMSR(t, path, IntelPowerUnit, 0xa0e03)
 	writeMSR(t, path, IntelPkgEnergy, 0xffff_0000_0000_4000)
@@ -269,7 +269,7 @@ func TestDeviceAndCounter(t *testing.T) {
 	_, err = Open(dev, 0, kfile.DeviceOpener(Major))
 	require.ErrorIs(t, err, kfile.ErrWrongDevice, "a regular file is not the msr driver's device")
 	require.True(t, HasDevices(dev))
-	require.False(t, HasDevices(t.TempDir()))
+	require.False(t, HasDevices(kfile.DevRoot(t.TempDir())))
 }
 
 func topology(t *testing.T, cpus map[int][3]int) string {
@@ -294,19 +294,19 @@ func topology(t *testing.T, cpus map[int][3]int) string {
 func TestLeads(t *testing.T) {
 	// Two packages; CPU 2 (package 1's lowest) is offline, so CPU 3 reads it.
 	root := topology(t, map[int][3]int{0: {0, 0, 2}, 1: {0, 0, 1}, 2: {1, 0, 0}, 3: {1, 0, 1}, 10: {1, 0, 1}})
-	leads, err := Leads(root, true)
+	leads, err := Leads(kfile.SysRoot(root), true)
 	require.NoError(t, err)
 	require.Equal(t, []Lead{{CPU: 0, Package: 0, Die: NoDie}, {CPU: 3, Package: 1, Die: NoDie}}, leads)
 
 	// One package of two dies: per die where asked, whole otherwise.
 	root = topology(t, map[int][3]int{0: {0, 0, 2}, 1: {0, 1, 1}, 2: {0, 0, 1}, 3: {0, 1, 1}})
-	leads, err = Leads(root, true)
+	leads, err = Leads(kfile.SysRoot(root), true)
 	require.NoError(t, err)
 	require.Equal(t, []Lead{{CPU: 0, Package: 0, Die: 0}, {CPU: 1, Package: 0, Die: 1}}, leads)
-	leads, err = Leads(root, false)
+	leads, err = Leads(kfile.SysRoot(root), false)
 	require.NoError(t, err)
 	require.Equal(t, []Lead{{CPU: 0, Package: 0, Die: NoDie}}, leads)
 
-	_, err = Leads(t.TempDir(), true)
+	_, err = Leads(kfile.SysRoot(t.TempDir()), true)
 	require.ErrorIs(t, err, ErrNoTopology)
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/greencampus/powerinput/internal/kfile"
+	"github.com/greencampus/powerinput/internal/lineproto"
 )
 
 // DevLimit bounds /proc/net/dev: some 300,000 interfaces.
@@ -112,7 +113,7 @@ type Reader struct {
 	devPath string
 	netDir  string
 	opts    Options
-	files   int // the budget of open sysfs files
+	files   kfile.Budget // the sysfs files kept open
 	open    kfile.Opener
 
 	dev    *kfile.File
@@ -122,7 +123,6 @@ type Reader struct {
 	out    []Interface
 	ifs    map[string]*iface
 	read   uint64 // reads so far
-	kept   int    // sysfs files open
 	attr   [kfile.AttrSize]byte
 }
 
@@ -143,19 +143,18 @@ type iface struct {
 
 // NewReader returns a Reader of hostProc/net/dev and of the interfaces'
 // files under hostSys/class/net. It opens nothing before the first Read.
-func NewReader(hostProc, hostSys string, o Options) *Reader {
+func NewReader(hostProc kfile.ProcRoot, hostSys kfile.SysRoot, o Options) *Reader {
 	r := &Reader{
-		devPath: filepath.Join(hostProc, "net", "dev"),
-		netDir:  filepath.Join(hostSys, "class", "net"),
+		devPath: hostProc.Path("net", "dev"),
+		netDir:  hostSys.Path("class", "net"),
 		opts:    o,
-		files:   o.Files,
 		open:    o.Open,
 		ifs:     map[string]*iface{},
 	}
-	if r.files == 0 {
-		r.files = DefaultFiles
+	if o.Files == 0 {
+		o.Files = DefaultFiles
 	}
-	r.files = max(r.files, 0)
+	r.files = kfile.NewBudget(o.Files)
 	if r.open == nil {
 		r.open = kfile.OpenReader
 	}
@@ -205,7 +204,7 @@ func (r *Reader) inspect(c Counters) Interface {
 	it := Interface{Counters: c, Speed: -1}
 	st := r.ifs[c.Name]
 	if st == nil {
-		st = &iface{typ: -1, tagErr: CheckTagValue(c.Name)}
+		st = &iface{typ: -1, tagErr: lineproto.CheckTagValue(c.Name)}
 		r.ifs[c.Name] = st
 		it.New = true
 	}
@@ -305,12 +304,11 @@ func (r *Reader) readAttr(f *kfile.Reader, name, attr string) ([]byte, error) {
 		return nil, err
 	}
 	b, err := r.readFrom(g)
-	if err != nil || f == nil || r.kept >= r.files {
+	if err != nil || f == nil || !r.files.Take() {
 		g.Close()
 		return b, err
 	}
 	*f = g
-	r.kept++
 	return b, nil
 }
 
@@ -332,7 +330,7 @@ func (r *Reader) closeFile(f *kfile.Reader) {
 	if *f != nil {
 		(*f).Close()
 		*f = nil
-		r.kept--
+		r.files.Release()
 	}
 }
 

@@ -73,7 +73,7 @@ func (tr *tree) writeDev(t testing.TB, k uint64) {
 }
 
 func (tr *tree) reader(o Options) *Reader {
-	return NewReader(filepath.Join(tr.root, "proc"), filepath.Join(tr.root, "sys"), o)
+	return NewReader(kfile.ProcRoot(filepath.Join(tr.root, "proc")), kfile.SysRoot(filepath.Join(tr.root, "sys")), o)
 }
 
 func up(name, speed string) sysIf { return sysIf{name: name, flags: "0x1003", typ: "1", speed: speed} }
@@ -466,8 +466,8 @@ func TestChurn(t *testing.T) {
 		if len(r.ifs) > (forgetAfter+1)*200+64 || r.parser.kept() > (forgetAfter+1)*200+64 {
 			t.Fatalf("round %d: %d interfaces and %d names kept for 200 listed", round, len(r.ifs), r.parser.kept())
 		}
-		if r.kept > DefaultFiles || o.open != r.kept {
-			t.Fatalf("round %d: %d files kept (%d open)", round, r.kept, o.open)
+		if r.files.Kept() > DefaultFiles || o.open != r.files.Kept() {
+			t.Fatalf("round %d: %d files kept (%d open)", round, r.files.Kept(), o.open)
 		}
 	}
 }

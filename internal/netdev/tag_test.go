@@ -17,6 +17,7 @@ import (
 	serializer "github.com/influxdata/telegraf/plugins/serializers/influx"
 
 	"github.com/greencampus/powerinput/internal/fixtures"
+	"github.com/greencampus/powerinput/internal/lineproto"
 	"github.com/greencampus/powerinput/internal/netdev"
 )
 
@@ -132,14 +133,14 @@ func checkName(t *testing.T, rt *roundTripper, series map[string]string, name st
 	if err != nil || len(got) != 1 || got[0].Name != name {
 		t.Fatalf("%+q: parsed as %+v, %v", name, got, err)
 	}
-	check := netdev.CheckTagValue(name)
+	check := lineproto.CheckTagValue(name)
 	line, lost := rt.do(name)
 	switch {
 	case check == nil && lost != nil:
 		t.Fatalf("%+q accepted, but %v (line %+q)", name, lost, line)
 	case check != nil && lost == nil:
 		t.Fatalf("%+q refused (%v), but it round-trips as %+q", name, check, line)
-	case check != nil && !errors.Is(check, netdev.ErrTagValue):
+	case check != nil && !errors.Is(check, lineproto.ErrTagValue):
 		t.Fatalf("%+q: %v does not wrap ErrTagValue", name, check)
 	case check == nil:
 		if other, ok := series[line]; ok && other != name {
@@ -194,7 +195,7 @@ func TestLinuxNamesRoundTrip(t *testing.T) {
 		if !devValidName(name) {
 			continue
 		}
-		if netdev.CheckTagValue(name) == nil {
+		if lineproto.CheckTagValue(name) == nil {
 			accepted++
 		} else {
 			refused++
@@ -229,50 +230,6 @@ func TestParserRefusesWhatLinuxRefuses(t *testing.T) {
 	}
 }
 
-func TestCheckTagValue(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		want string // part of the reason; "" for nil
-	}{
-		{"eth0", ""},
-		{`we,ird"=x`, ""},
-		{"a|b", ""},
-		{`a\b`, ""},
-		{`a\,b`, ""},
-		{`a\"b`, ""},
-		{`\"`, ""},
-		{`,\=`, ""},
-		{"café", ""},
-		{"\u0085", ""}, // a C1 control, valid UTF-8: both decoders keep it
-		{"", "empty"},
-		{`e\`, "ends with a backslash"},
-		{`\`, "ends with a backslash"},
-		{`\\`, "ends with a backslash"},
-		{"\xff", "not valid UTF-8"},
-		{"caf\xc3", "not valid UTF-8"},
-		{"a\x01", "control character"},
-		{"a\x7f", "control character"},
-		{"a\tb", "control character"},
-		{`a\",b`, `before '"'`},
-		{`a\"=b`, `before '"'`},
-		{`=\"`, `before '"'`},
-	} {
-		err := netdev.CheckTagValue(tc.name)
-		if tc.want == "" {
-			if err != nil {
-				t.Errorf("%+q: %v, want nil", tc.name, err)
-			}
-			continue
-		}
-		if !errors.Is(err, netdev.ErrTagValue) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%+q: %v, want %q wrapping ErrTagValue", tc.name, err, tc.want)
-		}
-	}
-	if n := testing.AllocsPerRun(100, func() { _ = netdev.CheckTagValue(`we,ird"=x`) }); n != 0 {
-		t.Errorf("%v allocations", n)
-	}
-}
-
 // FuzzCheckTagValue: for any string, CheckTagValue accepts it exactly when
 // Telegraf's serializer and parsers give it back unchanged.
 func FuzzCheckTagValue(f *testing.F) {
@@ -293,7 +250,7 @@ func FuzzCheckTagValue(f *testing.F) {
 			// and minimising them costs the fuzzer minutes.
 			t.Skip()
 		}
-		check := netdev.CheckTagValue(s)
+		check := lineproto.CheckTagValue(s)
 		line, lost := rt.do(s)
 		if (check == nil) != (lost == nil) {
 			t.Fatalf("%+q: CheckTagValue says %v; round trip says %v (line %+q)", s, check, lost, line)

@@ -44,13 +44,13 @@ type Zone struct {
 func (z Zone) EnergyPath() string { return filepath.Join(z.Dir, "energy_uj") }
 
 // Dir is the powercap class directory under a sysfs root.
-func Dir(root string) string { return filepath.Join(root, "class", "powercap") }
+func Dir(root kfile.SysRoot) string { return root.Path("class", "powercap") }
 
 // maxEntries bounds the zones looked at: real machines have a few dozen.
 const maxEntries = 4096
 
 // entries lists the names in the powercap directory, sorted.
-func entries(root string) ([]string, error) {
+func entries(root kfile.SysRoot) ([]string, error) {
 	names, err := kfile.ListDir(Dir(root), maxEntries)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -68,7 +68,7 @@ func entries(root string) ([]string, error) {
 // package and die (intel-rapl and intel-rapl-mmio), the intel-rapl one is
 // kept. Zones come back sorted by package, die, then domain. The error
 // lists zones that were skipped, beside the zones found.
-func Discover(root string) ([]Zone, error) {
+func Discover(root kfile.SysRoot) ([]Zone, error) {
 	names, err := entries(root)
 	if err != nil {
 		return nil, err
@@ -81,7 +81,7 @@ func Discover(root string) ([]Zone, error) {
 // that looks like a zone (type:N…) but has no name or energy_uj yet: the
 // kernel makes a zone's directory before its attributes, so a listing can
 // catch one half made.
-func discover(root string, names []string) (out []Zone, incomplete bool, err error) {
+func discover(root kfile.SysRoot, names []string) (out []Zone, incomplete bool, err error) {
 	byEntry := map[string]*Zone{}
 	var zones []*Zone
 	var errs []error
@@ -203,7 +203,7 @@ func maxPower(dir string, i int) energy.Power {
 // or while a zone was caught half made. It is safe for concurrent use: the
 // sources that share it read it from goroutines of their own.
 type Watcher struct {
-	root       string
+	root       kfile.SysRoot
 	mu         sync.Mutex
 	names      []string
 	zones      []Zone
@@ -254,10 +254,10 @@ func (w *Watcher) same() bool {
 }
 
 // NewWatcher returns a watcher of root's powercap zones.
-func NewWatcher(root string) *Watcher { return &Watcher{root: root} }
+func NewWatcher(root kfile.SysRoot) *Watcher { return &Watcher{root: root} }
 
 // Root is the sysfs root watched.
-func (w *Watcher) Root() string { return w.root }
+func (w *Watcher) Root() kfile.SysRoot { return w.root }
 
 // Zones returns the current zones and whether they changed since the last
 // call. err is ErrNoPowercap (wrapped) when there are none; skipped lists

@@ -10,6 +10,7 @@ import (
 
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/fixtures"
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 func TestParseZoneName(t *testing.T) {
@@ -97,7 +98,7 @@ func TestDiscoverMultiDie(t *testing.T) {
 		"intel-rapl-mmio:0/name": "package-0-die-0", "intel-rapl-mmio:0/energy_uj": "1",
 		"intel-rapl/enabled": "1",
 	})
-	zones, err := Discover(root)
+	zones, err := Discover(kfile.SysRoot(root))
 	require.NoError(t, err)
 	type z struct {
 		entry    string
@@ -120,7 +121,7 @@ func TestDiscoverMultiDie(t *testing.T) {
 }
 
 func TestDiscoverNoPowercap(t *testing.T) {
-	_, err := Discover(t.TempDir())
+	_, err := Discover(kfile.SysRoot(t.TempDir()))
 	require.ErrorIs(t, err, ErrNoPowercap)
 }
 
@@ -131,7 +132,7 @@ func TestDiscoverSkipsBadNames(t *testing.T) {
 		"intel-rapl:0/name": "package-0", "intel-rapl:0/energy_uj": "1",
 		"intel-rapl:1/name": "package-x$secret", "intel-rapl:1/energy_uj": "1",
 	})
-	zones, err := Discover(root)
+	zones, err := Discover(kfile.SysRoot(root))
 	require.Len(t, zones, 1)
 	require.ErrorIs(t, err, ErrName)
 	require.Contains(t, err.Error(), "intel-rapl:1")
@@ -144,7 +145,7 @@ func TestWatcher(t *testing.T) {
 	root := tree(t, map[string]string{
 		"intel-rapl:0/name": "package-0", "intel-rapl:1/name": "package-1",
 	})
-	w := NewWatcher(root)
+	w := NewWatcher(kfile.SysRoot(root))
 	zones, changed, _, err := w.Zones()
 	require.NoError(t, err)
 	require.True(t, changed)
@@ -166,7 +167,7 @@ func TestWatcher(t *testing.T) {
 // Two sources share one Watcher from their own goroutines (run with -race).
 func TestWatcherConcurrent(t *testing.T) {
 	root := tree(t, map[string]string{"intel-rapl:0/name": "package-0", "intel-rapl:0/energy_uj": "1"})
-	w := NewWatcher(root)
+	w := NewWatcher(kfile.SysRoot(root))
 	done := make(chan struct{})
 	for g := 0; g < 2; g++ {
 		go func() {

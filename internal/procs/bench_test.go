@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"unsafe"
+
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // benchTree is a tree of n processes under 20 names, half of which use CPU
@@ -59,7 +61,7 @@ func BenchmarkScan(b *testing.B) {
 			}
 			b.Run(fmt.Sprintf("pids=%d/%s", n, mode.name), func(b *testing.B) {
 				bt := newBenchTree(b, n)
-				s := NewScanner(bt.root, Options{Files: mode.files})
+				s := NewScanner(kfile.ProcRoot(bt.root), Options{Files: mode.files})
 				defer s.Close()
 				s.Scan()
 				b.ReportAllocs()

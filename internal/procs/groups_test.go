@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 func scanGroups(t *testing.T, s *Scanner, groups ...Group) *Result {
@@ -33,7 +35,7 @@ func TestScanGroups(t *testing.T) {
 		ps[pid] = p
 		tr.set(t, p)
 	}
-	s := NewScanner(tr.root, Options{})
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
 	defer s.Close()
 	require.False(t, s.Guided())
 	r := scanGroups(t, s,
@@ -100,7 +102,7 @@ func TestScanGroupsDoesNotAllocate(t *testing.T) {
 			idle = append(idle, uint32(p.pid))
 		}
 	}
-	s := NewScanner(tr.root, Options{})
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
 	defer s.Close()
 	scanGroups(t, s, Group{Key: "/", Read: true, PIDs: root}, Group{Key: "svc", Read: true, PIDs: idle})
 	groups := []Group{{Key: "/", Read: true, PIDs: root}, {Key: "svc"}}

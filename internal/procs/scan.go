@@ -88,7 +88,7 @@ type Result struct {
 type Scanner struct {
 	root  string
 	opts  Options
-	files int // the budget of kept stat files
+	files kfile.Budget // the stat files kept open
 	dir   *kfile.Dir
 
 	round    uint64
@@ -97,7 +97,6 @@ type Scanner struct {
 	list     []listed
 	table    []entry // by PID, ascending
 	spare    []entry
-	kept     int
 	buf      [512]byte
 	nameBuf  [32]byte
 	names    []nameAgg
@@ -135,25 +134,19 @@ type nameAgg struct {
 
 // NewScanner reads the processes under procRoot (a procfs mount). Nothing
 // is opened before the first Scan.
-func NewScanner(procRoot string, opts Options) *Scanner {
+func NewScanner(procRoot kfile.ProcRoot, opts Options) *Scanner {
 	if opts.Files == 0 {
 		opts.Files = DefaultFiles
 	}
 	if opts.Max <= 0 {
 		opts.Max = DefaultMax
 	}
-	files := max(opts.Files, 0)
-	// Leave most descriptors to the rest of the process.
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < 1<<30 {
-		files = min(files, int(lim.Cur/4))
-	}
-	return &Scanner{root: procRoot, opts: opts, files: files,
+	return &Scanner{root: string(procRoot), opts: opts, files: kfile.NewBudget(opts.Files),
 		byName: [2]map[string]int32{{}, {}}, groupIdx: map[string]int32{}}
 }
 
 // Kept is how many stat files are open.
-func (s *Scanner) Kept() int { return s.kept }
+func (s *Scanner) Kept() int { return s.files.Kept() }
 
 // Close releases every open file. A later Scan starts again.
 func (s *Scanner) Close() {
@@ -161,7 +154,7 @@ func (s *Scanner) Close() {
 		s.table[i].h.Close()
 	}
 	s.table = s.table[:0]
-	s.kept = 0
+	s.files.Reset()
 	s.dir.Close()
 	s.dir = nil
 	s.round = 0
@@ -368,12 +361,7 @@ func cmpListed(a, b listed) int {
 	return 0
 }
 
-func (s *Scanner) drop(e *entry) {
-	if e.h.Valid() {
-		e.h.Close()
-		s.kept--
-	}
-}
+func (s *Scanner) drop(e *entry) { s.files.Drop(&e.h) }
 
 // read reads the stat of the listed process l into s.buf and parses it.
 // A kept file is read again when it is the same directory as before (its
@@ -393,21 +381,7 @@ func (s *Scanner) read(e *entry, l listed, known bool) (Stat, bool) {
 		s.drop(e)
 	}
 	name := append(strconv.AppendUint(s.nameBuf[:0], uint64(l.pid), 10), "/stat"...)
-	var n int
-	var err error
-	if s.kept < s.files {
-		var h kfile.Handle
-		if h, err = s.dir.Open(name); err == nil {
-			if n, err = h.ReadAt(s.buf[:], 0); err == nil {
-				e.h = h
-				s.kept++
-			} else {
-				h.Close()
-			}
-		}
-	} else {
-		n, err = s.dir.ReadFile(name, s.buf[:])
-	}
+	n, err := s.files.ReadKept(s.dir, &e.h, name, s.buf[:])
 	if err != nil {
 		if !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ESRCH) {
 			s.unreadable(name, err)

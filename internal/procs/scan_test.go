@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 const tick = time.Second / TicksPerSecond
@@ -49,7 +51,7 @@ func TestScan(t *testing.T) {
 			for _, p := range []proc{nginx1, nginx2, odd, kw0, kw1, fake} {
 				tr.set(t, p)
 			}
-			s := NewScanner(tr.root, Options{Files: files})
+			s := NewScanner(kfile.ProcRoot(tr.root), Options{Files: files})
 			defer s.Close()
 			r := scan(t, s)
 			require.True(t, r.Baseline)
@@ -106,7 +108,7 @@ func TestScan(t *testing.T) {
 func TestLateProcessIsABaseline(t *testing.T) {
 	tr := newTree(t)
 	tr.set(t, proc{pid: 10, comm: "a", utime: 10, start: 500})
-	s := NewScanner(tr.root, Options{})
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
 	defer s.Close()
 	scan(t, s)
 	tr.set(t, proc{pid: 11, comm: "b", utime: 70, start: 400})
@@ -122,7 +124,7 @@ func TestScanLimitsAndErrors(t *testing.T) {
 	for pid := 1; pid <= 5; pid++ {
 		tr.set(t, proc{pid: pid, comm: "p", start: uint64(pid)})
 	}
-	s := NewScanner(tr.root, Options{Max: 3})
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{Max: 3})
 	r := scan(t, s)
 	require.True(t, r.Truncated)
 	require.Equal(t, 3, r.Processes)
@@ -130,7 +132,7 @@ func TestScanLimitsAndErrors(t *testing.T) {
 
 	// A garbled stat is counted and said, without its content.
 	os.WriteFile(tr.root+"/4/stat", []byte("4 (p) S secret\n"), 0o644)
-	s = NewScanner(tr.root, Options{})
+	s = NewScanner(kfile.ProcRoot(tr.root), Options{})
 	r = scan(t, s)
 	require.Equal(t, 4, r.Processes)
 	require.Equal(t, 1, r.Unreadable)
@@ -138,7 +140,7 @@ func TestScanLimitsAndErrors(t *testing.T) {
 	require.NotContains(t, r.Err.Error(), "secret")
 	s.Close()
 
-	_, err := NewScanner(tr.root+"/nope", Options{}).Scan()
+	_, err := NewScanner(kfile.ProcRoot(tr.root+"/nope"), Options{}).Scan()
 	require.Error(t, err)
 }
 
@@ -146,7 +148,7 @@ func TestScanLimitsAndErrors(t *testing.T) {
 // name table for ever.
 func TestNamesAreForgotten(t *testing.T) {
 	tr := newTree(t)
-	s := NewScanner(tr.root, Options{Files: -1})
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{Files: -1})
 	defer s.Close()
 	for round := 0; round < 30; round++ {
 		for i := range 100 {
@@ -178,7 +180,7 @@ func TestScanDoesNotAllocate(t *testing.T) {
 		}
 	}
 	for _, files := range []int{0, -1} {
-		s := NewScanner(tr.root, Options{Files: files})
+		s := NewScanner(kfile.ProcRoot(tr.root), Options{Files: files})
 		scan(t, s)
 		scan(t, s)
 		n := 0

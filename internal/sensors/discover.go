@@ -15,12 +15,12 @@ import (
 	"github.com/greencampus/powerinput/internal/meter"
 	"github.com/greencampus/powerinput/internal/msr"
 	"github.com/greencampus/powerinput/internal/powercap"
-	"github.com/greencampus/powerinput/internal/source"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 // Config says which sensors to look for, and where.
 type Config struct {
-	HostSys, HostProc, HostDev string
+	Roots kfile.Roots
 	// Hwmon: the platform's power sensors under class/hwmon.
 	Hwmon bool
 	// GPUs: the GPUs under class/drm.
@@ -107,10 +107,10 @@ func (s *Set) discover() {
 		names = append(names, n.String())
 	}
 	if len(names) > 0 {
-		s.say("sensors", source.Info, "sensors beside the CPUs: "+strings.Join(names, ", "))
+		s.say("sensors", say.Info, "sensors beside the CPUs: "+strings.Join(names, ", "))
 	}
 	for _, sk := range d.skips {
-		s.say("sensors:skip:"+sk.Path, source.Info, fmt.Sprintf("%s is not read: %s", sk.Path, sk.Why))
+		s.say("sensors:skip:"+sk.Path, say.Info, fmt.Sprintf("%s is not read: %s", sk.Path, sk.Why))
 	}
 }
 
@@ -136,7 +136,7 @@ func (s *Sensor) String() string {
 func (s *Set) changed() bool {
 	if s.watches == nil {
 		for _, d := range []string{"hwmon", "drm"} {
-			s.watches = append(s.watches, newDirWatch(filepath.Join(s.cfg.HostSys, "class", d)))
+			s.watches = append(s.watches, newDirWatch(s.cfg.Roots.Sys.Path("class", d)))
 		}
 	}
 	changed := false
@@ -160,7 +160,7 @@ func methodOf(k hwmon.Kind) string {
 
 // findPlatform makes a sensor of each power channel under class/hwmon.
 func (s *Set) findPlatform(d *discovery) []*Sensor {
-	devs, skips, err := hwmon.Platform(s.cfg.HostSys)
+	devs, skips, err := hwmon.Platform(s.cfg.Roots.Sys)
 	d.skips = append(d.skips, skips...)
 	if err != nil {
 		if !errors.Is(err, hwmon.ErrNoHwmon) {
@@ -193,7 +193,7 @@ func (s *Set) findPlatform(d *discovery) []*Sensor {
 
 // findHwmonGPUs makes a sensor of each GPU's hwmon channel.
 func (s *Set) findHwmonGPUs(d *discovery) []*Sensor {
-	gpus, skips, err := hwmon.GPUs(s.cfg.HostSys)
+	gpus, skips, err := hwmon.GPUs(s.cfg.Roots.Sys)
 	d.skips = append(d.skips, skips...)
 	if err != nil {
 		d.errs = append(d.errs, err)
@@ -247,7 +247,7 @@ func (s *Set) findPsys(d *discovery) []*Sensor {
 }
 
 func (s *Set) psysZone() *Sensor {
-	zones, _ := powercap.Discover(s.cfg.HostSys)
+	zones, _ := powercap.Discover(s.cfg.Roots.Sys)
 	for _, z := range zones {
 		if z.Domain != powercap.DomainPsys {
 			continue
@@ -267,10 +267,10 @@ func (s *Set) psysZone() *Sensor {
 }
 
 func (s *Set) psysMSR() *Sensor {
-	if s.cfg.HostDev == "" || s.cfg.OpenDev == nil || !msr.HasDevices(s.cfg.HostDev) {
+	if s.cfg.Roots.Dev == "" || s.cfg.OpenDev == nil || !msr.HasDevices(s.cfg.Roots.Dev) {
 		return nil
 	}
-	id, err := msr.ReadID(s.cfg.HostProc)
+	id, err := msr.ReadID(s.cfg.Roots.Proc)
 	if err != nil {
 		return nil
 	}
@@ -278,11 +278,11 @@ func (s *Set) psysMSR() *Sensor {
 	if err != nil || layout.Platform == 0 {
 		return nil
 	}
-	leads, err := msr.Leads(s.cfg.HostSys, false)
+	leads, err := msr.Leads(s.cfg.Roots.Sys, false)
 	if err != nil {
 		return nil
 	}
-	dev, err := msr.Open(s.cfg.HostDev, leads[0].CPU, s.cfg.OpenDev)
+	dev, err := msr.Open(s.cfg.Roots.Dev, leads[0].CPU, s.cfg.OpenDev)
 	if err != nil {
 		return nil
 	}

@@ -37,7 +37,7 @@ import (
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/meter"
-	"github.com/greencampus/powerinput/internal/source"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 // Kind of sensor.
@@ -165,7 +165,7 @@ type gauge struct {
 
 // condition is what is wrong with a sensor this gather; it is said once.
 type condition struct {
-	level source.Level
+	level say.Level
 	msg   string
 }
 
@@ -193,10 +193,10 @@ func (s *Sensor) sampleGauge(clock func() time.Time, gather int64) verdict {
 	switch {
 	case p > g.ceiling:
 		g.primed, s.from = false, 0
-		return verdict{cond: &condition{source.Warn, fmt.Sprintf("%s reads more than %.0f W, which no such sensor measures (a garbled value?): no value for it until it reads believably", s.Path, g.ceiling.Watts())}}
+		return verdict{cond: &condition{say.Warn, fmt.Sprintf("%s reads more than %.0f W, which no such sensor measures (a garbled value?): no value for it until it reads believably", s.Path, g.ceiling.Watts())}}
 	case p == 0 && g.zeroIsNo:
 		g.primed, s.from = false, 0
-		return verdict{cond: &condition{source.Warn, fmt.Sprintf("%s reads 0 W: the meter has no reading (a machine never draws 0 W at the wall); no value for it until it has", s.Path)}}
+		return verdict{cond: &condition{say.Warn, fmt.Sprintf("%s reads 0 W: the meter has no reading (a machine never draws 0 W at the wall); no value for it until it has", s.Path)}}
 	}
 	if !g.primed {
 		g.prev, g.prevAt, g.primed, s.from = p, now, true, gather
@@ -217,7 +217,7 @@ func (s *Sensor) sampleCounter(gather int64) verdict {
 	r := s.counter.Sample()
 	var v verdict
 	for _, p := range r.Problems {
-		level, msg := source.ProblemMessage(p)
+		level, msg := p.Message()
 		v.cond = &condition{level, msg}
 		if p.Err != nil && gone(p.Err) {
 			v.gone = true
@@ -283,11 +283,11 @@ func (s *Sensor) close() {
 }
 
 func readFailed(path string, err error) *condition {
-	level := source.Warn
+	level := say.Warn
 	if errors.Is(err, fs.ErrPermission) {
-		level = source.Error
+		level = say.Error
 	}
-	return &condition{level, fmt.Sprintf("cannot read %s: %s; no value for it until it can be read", path, source.Reason(err, path))}
+	return &condition{level, fmt.Sprintf("cannot read %s: %s; no value for it until it can be read", path, kfile.Reason(err, path))}
 }
 
 // gone: the error says the file went away (a driver unloaded).
@@ -308,7 +308,7 @@ type Result struct {
 // Set is the sensors of a machine.
 type Set struct {
 	cfg      Config
-	say      source.Say
+	say      say.Func
 	g        guard.Guard
 	sensors  []*Sensor
 	found    discovery
@@ -319,7 +319,7 @@ type Set struct {
 	// restart: reads timed out, take new baselines. Set by the caller
 	// while the late reads may still run.
 	restart atomic.Bool
-	said    map[string]bool
+	said    *say.Conditions
 	conds   map[string]*condition
 	res     Result
 	// fail is the result of a gather whose reads did not return, and
@@ -335,7 +335,7 @@ type Set struct {
 
 // New returns the set of the sensors cfg enables; nil when it enables
 // none. Nothing is read before the first Sample or Describe.
-func New(cfg Config, say source.Say) *Set {
+func New(cfg Config, tell say.Func) *Set {
 	if !cfg.Hwmon && !cfg.GPUs && !cfg.Psys {
 		return nil
 	}
@@ -345,10 +345,10 @@ func New(cfg Config, say source.Say) *Set {
 	if cfg.LookEvery <= 0 {
 		cfg.LookEvery = DefaultLookEvery
 	}
-	if say == nil {
-		say = func(string, source.Level, string) {}
+	if tell == nil {
+		tell = func(string, say.Level, string) {}
 	}
-	s := &Set{cfg: cfg, say: say, said: map[string]bool{}, conds: map[string]*condition{}}
+	s := &Set{cfg: cfg, say: tell, said: say.NewConditions(tell), conds: map[string]*condition{}}
 	s.run = s.sampleNow
 	return s
 }
@@ -386,7 +386,7 @@ func (s *Set) Sample(deadline time.Time, gather int64) *Result {
 // reading, and new baselines once they do.
 func (s *Set) failed(err error) *Result {
 	s.restart.Store(true)
-	s.sayConditions(map[string]*condition{"sensors": {source.Warn, fmt.Sprintf("the sensors' reads %v: no sensor value for this gather", err)}})
+	s.sayConditions(map[string]*condition{"sensors": {say.Warn, fmt.Sprintf("the sensors' reads %v: no sensor value for this gather", err)}})
 	s.fail.GPUs = s.known
 	return &s.fail
 }
@@ -409,7 +409,7 @@ func (s *Set) sampleNow() {
 		switch {
 		case sn.Kind == GPU && sn.sleeping():
 			sn.restart(s.cfg.Clock)
-			v.cond = &condition{source.Info, fmt.Sprintf("GPU %s (%s) sleeps (runtime suspend): it is not read, as reading would wake it; power_host leaves it out, with the tag partial=gpu, until it wakes", sn.Name, sn.Driver)}
+			v.cond = &condition{say.Info, fmt.Sprintf("GPU %s (%s) sleeps (runtime suspend): it is not read, as reading would wake it; power_host leaves it out, with the tag partial=gpu, until it wakes", sn.Name, sn.Driver)}
 		case sn.counter != nil:
 			sn.fresh = false
 			v = sn.sampleCounter(gather)
@@ -433,15 +433,9 @@ func (s *Set) sampleNow() {
 // are fine again.
 func (s *Set) sayConditions(conds map[string]*condition) {
 	for key, c := range conds {
-		s.said[key] = true
-		s.say(key, c.level, c.msg)
+		s.said.Say(key, c.level, c.msg)
 	}
-	for key := range s.said {
-		if conds[key] == nil {
-			delete(s.said, key)
-			s.say(key, source.Info, "")
-		}
-	}
+	s.said.End()
 }
 
 // Sensors are the sensors found; only for reading between samples.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/kfile"
-	"github.com/greencampus/powerinput/internal/source"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 type clock struct{ now time.Time }
@@ -36,7 +36,7 @@ type log struct {
 	lines []string
 }
 
-func (l *log) say(key string, _ source.Level, msg string) {
+func (l *log) say(key string, _ say.Level, msg string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.said == nil {
@@ -61,7 +61,7 @@ func (l *log) text() string {
 
 func newSet(t testing.TB, root string, c *clock, l *log) *Set {
 	t.Helper()
-	s := New(Config{HostSys: root, Hwmon: true, GPUs: true, WallSensor: "power_meter", Clock: c.Now, Open: kfile.OpenReader, LookEvery: 1}, l.say)
+	s := New(Config{Roots: kfile.Roots{Sys: kfile.SysRoot(root)}, Hwmon: true, GPUs: true, WallSensor: "power_meter", Clock: c.Now, Open: kfile.OpenReader, LookEvery: 1}, l.say)
 	t.Cleanup(s.Close)
 	return s
 }
@@ -82,7 +82,7 @@ func TestNoneEnabled(t *testing.T) {
 // only; a device that comes is found at the next look.
 func TestLookEvery(t *testing.T) {
 	root, c, l := t.TempDir(), newClock(), &log{}
-	s := New(Config{HostSys: root, Hwmon: true, GPUs: true, Clock: c.Now, Open: kfile.OpenReader, LookEvery: 3}, l.say)
+	s := New(Config{Roots: kfile.Roots{Sys: kfile.SysRoot(root)}, Hwmon: true, GPUs: true, Clock: c.Now, Open: kfile.OpenReader, LookEvery: 3}, l.say)
 	defer s.Close()
 	s.Sample(time.Time{}, 1)
 	put(t, root, "class/hwmon/hwmon0/name", "power_meter")
@@ -228,7 +228,7 @@ func TestHungRead(t *testing.T) {
 	put(t, root, "class/hwmon/hwmon0/name", "power_meter")
 	put(t, root, "class/hwmon/hwmon0/power1_average", "100000000")
 	o := &hangingOpener{release: make(chan struct{})}
-	s := New(Config{HostSys: root, Hwmon: true, WallSensor: "power_meter", Clock: c.Now, Open: o.open, LookEvery: 1}, l.say)
+	s := New(Config{Roots: kfile.Roots{Sys: kfile.SysRoot(root)}, Hwmon: true, WallSensor: "power_meter", Clock: c.Now, Open: o.open, LookEvery: 1}, l.say)
 	s.Sample(time.Time{}, 1)
 
 	o.mu.Lock()
@@ -312,7 +312,7 @@ func TestWallSensorChoice(t *testing.T) {
 	put(t, root, "class/hwmon/hwmon2/power1_input", "1000000")
 	put(t, root, "class/hwmon/hwmon3/name", "ina226")
 	put(t, root, "class/hwmon/hwmon3/power1_input", "2000000")
-	s := New(Config{HostSys: root, Hwmon: true, WallSensor: "corsair_psu/power1", Clock: c.Now, Open: kfile.OpenReader}, l.say)
+	s := New(Config{Roots: kfile.Roots{Sys: kfile.SysRoot(root)}, Hwmon: true, WallSensor: "corsair_psu/power1", Clock: c.Now, Open: kfile.OpenReader}, l.say)
 	defer s.Close()
 	s.Sample(time.Time{}, 1)
 	scopes := map[string]string{}

@@ -3,6 +3,8 @@ package sensors
 import (
 	"bytes"
 	"syscall"
+
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // dirWatch tells whether the entries of a directory changed since it last
@@ -63,10 +65,7 @@ func (w *dirWatch) read() (int, bool) {
 			}
 			w.buf = append(w.buf, make([]byte, len(w.buf))...)
 		}
-		m, err := syscall.Getdents(w.fd, w.buf[n:])
-		if err == syscall.EINTR {
-			continue
-		}
+		m, err := kfile.Retry(func() (int, error) { return syscall.Getdents(w.fd, w.buf[n:]) })
 		if err != nil {
 			return 0, false
 		}

@@ -4,26 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"strings"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/meter"
+	"github.com/greencampus/powerinput/internal/say"
 )
-
-// Level of a message.
-type Level int
-
-// Message levels, as Telegraf has them.
-const (
-	Error Level = iota + 1
-	Warn
-	Info
-)
-
-// Say logs msg at level, once per key: the same message under the same
-// key is not said again, and an empty msg ends the condition, so the next
-// message under the key is said. The plugin gives its logger.
-type Say func(key string, level Level, msg string)
 
 // Chain uses the first source, in an order of preference, that works now.
 // Sources before the current one are probed again at every sample, so a
@@ -31,25 +16,26 @@ type Say func(key string, level Level, msg string)
 // starts from a new baseline, so it never produces a spike.
 type Chain struct {
 	Sources []Source
-	say     Say
-	timeout time.Duration // for each source's reads
-	current int           // index in Sources; -1 when none works
-	said    map[string]bool
+	say     say.Func
+	timeout time.Duration   // for each source's reads
+	current int             // index in Sources; -1 when none works
+	problem *say.Conditions // the counters' conditions
 }
 
 // NewChain returns a chain over sources and probes them in order, so the
 // log says at start where power will come from. Each probe and sample of a
 // source may take timeout (0: as long as it takes), its own: a source that
 // hangs does not eat the time of the next.
-func NewChain(sources []Source, say Say, timeout time.Duration) *Chain {
-	c := &Chain{Sources: sources, say: say, timeout: timeout, current: -1, said: map[string]bool{}}
+func NewChain(sources []Source, tell say.Func, timeout time.Duration) *Chain {
+	c := &Chain{Sources: sources, say: tell, timeout: timeout, current: -1}
+	c.problem = say.NewConditions(tell)
 	for i, s := range sources {
 		if c.tryProbe(s) {
 			c.use(i)
 			return c
 		}
 	}
-	c.say("using", Error, noSource)
+	c.say("using", say.Error, noSource)
 	return c
 }
 
@@ -94,7 +80,7 @@ func (c *Chain) Sample() (Reading, bool) {
 		c.problems(r)
 		return Reading{Source: s, Result: r}, true
 	}
-	c.say("using", Error, noSource)
+	c.say("using", say.Error, noSource)
 	return Reading{}, false
 }
 
@@ -118,7 +104,7 @@ func (c *Chain) tryProbe(s Source) bool {
 		c.unavailable(s, err)
 		return false
 	}
-	c.say("source:"+s.Name(), Info, "")
+	c.say("source:"+s.Name(), say.Info, "")
 	return true
 }
 
@@ -129,7 +115,7 @@ func (c *Chain) use(i int) {
 	if m := s.Model(); m != "" {
 		msg += " (estimate: " + m + " model)"
 	}
-	c.say("using", Info, msg)
+	c.say("using", say.Info, msg)
 }
 
 // unavailable says, once per condition, why a source does not work.
@@ -140,11 +126,11 @@ func (c *Chain) unavailable(s Source, err error) {
 
 // Unavailable is the message for a source that does not work: why, and
 // the fix; an error when a permission is missing, else a warning.
-func Unavailable(s Source, err error) (Level, string) {
+func Unavailable(s Source, err error) (say.Level, string) {
 	why, fix := s.Explain(err)
-	level := Warn
+	level := say.Warn
 	if errors.Is(err, fs.ErrPermission) {
-		level = Error
+		level = say.Error
 	}
 	return level, fmt.Sprintf("source %s unavailable: %s; fix: %s", s.Name(), why, fix)
 }
@@ -154,53 +140,9 @@ func Unavailable(s Source, err error) (Level, string) {
 // interval without a problem, so a counter that misbehaves at every
 // sample is no log storm, and one that recovers and fails again is heard.
 func (c *Chain) problems(r *meter.Result) {
-	seen := map[string]bool{}
 	for _, p := range r.Problems {
-		level, msg := ProblemMessage(p)
-		key := "problem:" + p.Channel
-		seen[key] = true
-		c.said[key] = true
-		c.say(key, level, msg)
+		level, msg := p.Message()
+		c.problem.Say("problem:"+p.Channel, level, msg)
 	}
-	for key := range c.said {
-		if !seen[key] {
-			delete(c.said, key)
-			c.say(key, Info, "")
-		}
-	}
-}
-
-// ProblemMessage words a meter problem. It names the channel (a file) and
-// what was wrong with it, never what the file held.
-func ProblemMessage(p meter.Problem) (Level, string) {
-	switch p.Kind {
-	case meter.ReadFailed:
-		if p.Held {
-			return Warn, fmt.Sprintf("cannot read %s: %s; no value for this interval, its energy goes into the next", p.Channel, Reason(p.Err, p.Channel))
-		}
-		return Error, fmt.Sprintf("cannot read %s: %s; no value for it until it can be read", p.Channel, Reason(p.Err, p.Channel))
-	case meter.Reset:
-		return Warn, fmt.Sprintf("%s went backwards (counter reset or driver reload): no value for this interval", p.Channel)
-	case meter.Implausible:
-		return Warn, fmt.Sprintf("%s implies more than %.0f W, its ceiling (a counter reset, or a TDP set too low: the ceilings follow tdp_watts): no value for such an interval", p.Channel, p.Ceiling.Watts())
-	case meter.Ambiguous:
-		return Warn, fmt.Sprintf("%s: the interval is long enough for the counter to wrap more than once, so its energy is unknown: no value for it; gather more often", p.Channel)
-	case meter.Stale:
-		return Warn, fmt.Sprintf("%s has stopped advancing: no value for it until it moves", p.Channel)
-	case meter.Missing:
-		return Warn, fmt.Sprintf("%s is missing: %v; no host total until it is back", p.Channel, p.Err)
-	case meter.ZeroInterval:
-		return Warn, "no time passed since the previous gather: this gather has no power value; its energy goes into the next"
-	}
-	return Warn, strings.TrimSpace(fmt.Sprintf("%s: %v", p.Channel, p.Err))
-}
-
-// Reason is err without the path it would repeat: "open: permission
-// denied" for an error about path itself.
-func Reason(err error, path string) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) && pe.Path == path {
-		return pe.Op + ": " + pe.Err.Error()
-	}
-	return err.Error()
+	c.problem.End()
 }

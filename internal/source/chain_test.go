@@ -10,6 +10,7 @@ import (
 
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/meter"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 // fake is a source whose probe and samples the test sets.
@@ -40,7 +41,7 @@ func (f *fake) Sample(time.Time) (*meter.Result, error) {
 
 type logged []string
 
-func (l *logged) say(key string, level Level, msg string) {
+func (l *logged) say(key string, level say.Level, msg string) {
 	if msg != "" {
 		*l = append(*l, fmt.Sprintf("%d %s", level, msg))
 	}
@@ -97,20 +98,4 @@ func TestChainDoesNotProbeWorseSources(t *testing.T) {
 	}
 	require.Equal(t, 0, b.probes)
 	require.Equal(t, 1, a.probes)
-}
-
-func TestProblemMessagesNameNoContent(t *testing.T) {
-	for _, p := range []meter.Problem{
-		{Kind: meter.ReadFailed, Channel: "/x/energy_uj", Err: errors.New("parse: not a decimal number"), Held: true},
-		{Kind: meter.Reset, Channel: "/x/energy_uj"},
-		{Kind: meter.Implausible, Channel: "/x/energy_uj", Power: 2000},
-		{Kind: meter.Ambiguous, Channel: "/x/energy_uj"},
-		{Kind: meter.Stale, Channel: "/x/energy_uj"},
-		{Kind: meter.ZeroInterval},
-		{Kind: meter.Missing, Channel: "package 1", Err: errors.New("gone")},
-	} {
-		_, msg := ProblemMessage(p)
-		require.NotEmpty(t, msg)
-		require.Contains(t, msg, p.Channel)
-	}
 }

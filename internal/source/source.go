@@ -67,10 +67,10 @@ type Utilisation struct {
 // Env is what a source may use. Sources take what they need from it when
 // they are made.
 type Env struct {
-	HostSys        string // sysfs root
-	HostProc       string // procfs root
+	// Roots are the host's sysfs, procfs and device roots: the msr source
+	// reads Roots.Dev/cpu/N/msr.
+	Roots          kfile.Roots
 	VMPowercapPath string // a hypervisor-provided counter tree, in a guest
-	HostDev        string // root of device files: the msr source reads HostDev/cpu/N/msr
 	// TDPWatts is the configured TDP of each package; 0: unknown.
 	TDPWatts energy.Power
 	// VCPUMinWatts and VCPUMaxWatts are the per-vCPU model's bounds.

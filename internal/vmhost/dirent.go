@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"io/fs"
 	"syscall"
+
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // listDirs calls fn with the name of each subdirectory of path (entries of
@@ -12,14 +14,9 @@ import (
 // getdents64 so that a listing of a hundred VMs allocates nothing: the name
 // given to fn is only valid during the call.
 func listDirs(path string, buf []byte, fn func(name []byte)) ([]byte, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
-		if err != syscall.EINTR {
-			break
-		}
-	}
+	fd, err := kfile.Retry(func() (int, error) {
+		return syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
+	})
 	if err != nil {
 		return buf, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -29,10 +26,7 @@ func listDirs(path string, buf []byte, fn func(name []byte)) ([]byte, error) {
 	}
 	buf = buf[:cap(buf)]
 	for {
-		n, err := syscall.ReadDirent(fd, buf)
-		if err == syscall.EINTR {
-			continue
-		}
+		n, err := kfile.Retry(func() (int, error) { return syscall.ReadDirent(fd, buf) })
 		if err != nil {
 			return buf, &fs.PathError{Op: "readdir", Path: path, Err: err}
 		}

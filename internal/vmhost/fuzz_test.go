@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/greencampus/powerinput/internal/fixtures"
-	"github.com/greencampus/powerinput/internal/netdev"
+	"github.com/greencampus/powerinput/internal/lineproto"
 )
 
 // The archives keep a cmdline one argument a line; the kernel separates
@@ -60,7 +60,7 @@ func FuzzParseScopeName(f *testing.F) {
 			t.Fatalf("ParseScopeName(%q) = %q, %d", dir, name, id)
 		}
 		tag := TagName(name)
-		if err := netdev.CheckTagValue(tag); err != nil || Reserved(tag) || !utf8.ValidString(tag) {
+		if err := lineproto.CheckTagValue(tag); err != nil || Reserved(tag) || !utf8.ValidString(tag) {
 			t.Fatalf("TagName(%q) = %q: %v", name, tag, err)
 		}
 	})

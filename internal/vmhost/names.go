@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/greencampus/powerinput/internal/netdev"
+	"github.com/greencampus/powerinput/internal/lineproto"
 )
 
 // Reserved values of the domain tag: the parts of a host's energy that are
@@ -30,7 +30,7 @@ const MaxTagLen = 128
 //   - a name that starts with '_' gets one more '_' in front: reserved names
 //     (a single '_' then a letter) can never be a VM's;
 //   - a name that would not read back unchanged through line protocol
-//     (netdev.CheckTagValue: control characters, invalid UTF-8, a trailing
+//     (lineproto.CheckTagValue: control characters, invalid UTF-8, a trailing
 //     backslash, …) or is longer than MaxTagLen is written with every byte
 //     outside [A-Za-z0-9._:@+-] as '_', cut, and followed by '~' and 8 hex
 //     digits of a hash of the whole name, so two such names stay apart.
@@ -38,7 +38,7 @@ const MaxTagLen = 128
 // Two domains that still end up with the same tag (in practice, never) are
 // added up into one series by the caller.
 func TagName(domain string) string {
-	if domain == "" || netdev.CheckTagValue(domain) != nil || len(domain) > MaxTagLen {
+	if domain == "" || lineproto.CheckTagValue(domain) != nil || len(domain) > MaxTagLen {
 		var b strings.Builder
 		for i := 0; i < len(domain) && b.Len() < MaxTagLen-9; i++ {
 			c := domain[i]

@@ -117,8 +117,9 @@ const maxStatSize = 8 << 20
 // Finder reads the VMs of one host. It keeps the files of the VMs it found
 // open between samples, so a sample of a hundred VMs is a hundred preads.
 type Finder struct {
-	hostSys, hostProc string
-	clock             func() time.Time
+	hostSys  kfile.SysRoot
+	hostProc kfile.ProcRoot
+	clock    func() time.Time
 
 	hier     *cgroup.Hierarchy
 	hierFail error
@@ -163,7 +164,7 @@ type proc struct {
 
 // NewFinder reads from the trees at hostSys and hostProc. clock is read
 // right after the reads (nil: time.Now).
-func NewFinder(hostSys, hostProc string, clock func() time.Time) *Finder {
+func NewFinder(hostSys kfile.SysRoot, hostProc kfile.ProcRoot, clock func() time.Time) *Finder {
 	if clock == nil {
 		clock = time.Now
 	}
@@ -171,7 +172,7 @@ func NewFinder(hostSys, hostProc string, clock func() time.Time) *Finder {
 		hostSys: hostSys, hostProc: hostProc, clock: clock,
 		parents: [2]parent{{rel: "machine.slice"}, {rel: "machine"}},
 		procs:   map[int]*proc{},
-		procDir: hostProc,
+		procDir: string(hostProc),
 	}
 }
 
@@ -180,13 +181,24 @@ func NewFinder(hostSys, hostProc string, clock func() time.Time) *Finder {
 // count or busy time cannot be had. A VM that cannot be read is left out
 // and named in s.Skipped.
 func (f *Finder) Sample(s *Sample) error {
-	f.round++
-	s.VMs, s.Skipped, s.Truncated, s.Method, s.Where = s.VMs[:0], s.Skipped[:0], false, NoMethod, ""
 	busyTicks, err := f.readStat()
 	if err != nil {
 		return err
 	}
-	s.CPUs = f.st.Online()
+	return f.SampleFrom(s, busyTicks, f.st.Online())
+}
+
+// SampleFrom is Sample with the machine's busy ticks and online CPUs as
+// the caller read them from /proc/stat (user, nice, system, irq and
+// softirq: steal is time the machine did not get), so that a gather reads
+// that file once.
+func (f *Finder) SampleFrom(s *Sample, busyTicks uint64, cpus int) error {
+	if cpus <= 0 {
+		return fmt.Errorf("%s lists no CPU", f.hostProc.Path("stat"))
+	}
+	f.round++
+	s.VMs, s.Skipped, s.Truncated, s.Method, s.Where = s.VMs[:0], s.Skipped[:0], false, NoMethod, ""
+	s.CPUs = cpus
 	s.Busy, s.BusyFrom = time.Duration(busyTicks)*TickDuration, BusyProcStat
 	if f.hier == nil {
 		if h, err := cgroup.Find(f.hostSys); err == nil {
@@ -212,7 +224,7 @@ func (f *Finder) Sample(s *Sample) error {
 
 // readStat reads /proc/stat and returns the machine's busy ticks.
 func (f *Finder) readStat() (uint64, error) {
-	path := filepath.Join(f.hostProc, "stat")
+	path := f.hostProc.Path("stat")
 	if f.stat == nil {
 		var err error
 		if f.stat, err = kfile.Open(path); err != nil {
@@ -357,7 +369,7 @@ func (f *Finder) emulatorArgs(dir string) (QemuArgs, bool) {
 		if !ok || pid == 0 {
 			continue
 		}
-		cmd, err := kfile.ReadFile(filepath.Join(f.hostProc, strconv.FormatUint(pid, 10), "cmdline"), nil, 1<<20)
+		cmd, err := kfile.ReadFile(f.hostProc.Path(strconv.FormatUint(pid, 10), "cmdline"), nil, 1<<20)
 		if err != nil {
 			return QemuArgs{}, false
 		}

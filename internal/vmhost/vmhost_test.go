@@ -9,7 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/greencampus/powerinput/internal/netdev"
+	"github.com/greencampus/powerinput/internal/kfile"
+	"github.com/greencampus/powerinput/internal/lineproto"
 )
 
 // tree writes files under a temporary root; a file named cmdline has its
@@ -41,7 +42,7 @@ func (tr *tree) mkdir(rel string) {
 }
 
 func (tr *tree) finder() *Finder {
-	return NewFinder(filepath.Join(tr.root, "sys"), filepath.Join(tr.root, "proc"), func() time.Time { return time.Unix(100, 0) })
+	return NewFinder(kfile.SysRoot(filepath.Join(tr.root, "sys")), kfile.ProcRoot(filepath.Join(tr.root, "proc")), func() time.Time { return time.Unix(100, 0) })
 }
 
 const v2 = "sys/fs/cgroup/"
@@ -161,7 +162,7 @@ func TestQemuProcesses(t *testing.T) {
 }
 
 func TestNoStat(t *testing.T) {
-	f := NewFinder(t.TempDir(), t.TempDir(), nil)
+	f := NewFinder(kfile.SysRoot(t.TempDir()), kfile.ProcRoot(t.TempDir()), nil)
 	var s Sample
 	require.Error(t, f.Sample(&s))
 }
@@ -199,7 +200,7 @@ func TestTagName(t *testing.T) {
 	require.Equal(t, "___x", TagName("__x"))
 	for _, hostile := range []string{"", "a\nb", "bad\\", "\xff", "../../etc/passwd\x00", strings.Repeat("x", 500), "_\x01"} {
 		tag := TagName(hostile)
-		require.NoError(t, netdev.CheckTagValue(tag), "%q → %q", hostile, tag)
+		require.NoError(t, lineproto.CheckTagValue(tag), "%q → %q", hostile, tag)
 		require.False(t, Reserved(tag))
 		require.LessOrEqual(t, len(tag), MaxTagLen+1)
 		require.NotContains(t, tag, "/")

@@ -1,8 +1,14 @@
 package dashboards
 
+import (
+	"strings"
+
+	plugin "github.com/greencampus/powerinput/internal/metaphor"
+)
+
 // Metaphor is one of powerinput's default everyday equivalents as the
-// dashboards show it. Field, Watts, WattHours and Source must match the
-// plugin's table (internal/metaphor); a test checks that they do.
+// dashboards show it. Field, Watts, WattHours and Source come from the
+// plugin's table (internal/metaphor).
 type Metaphor struct {
 	Field            string
 	Watts, WattHours float64 // exactly one is set
@@ -24,29 +30,50 @@ func (m Metaphor) Words(lang string) MetaphorWords {
 	return m.EN
 }
 
-// Metaphors is powerinput's default table, in its order.
-var Metaphors = []Metaphor{
-	{Field: "led_bulbs", Watts: 9, Source: "silamp.fr",
-		EN: MetaphorWords{"LED bulbs", "one LED bulb draws 9 W"},
-		FR: MetaphorWords{"ampoules LED", "une ampoule LED consomme 9 W"}},
-	{Field: "smartphone_charges", WattHours: 10, Source: "desideespourchangerlemonde.wordpress.com",
-		EN: MetaphorWords{"phone charges", "a full charge of a Galaxy S4 smartphone battery takes 10 Wh"},
-		FR: MetaphorWords{"recharges de téléphone", "une recharge complète de la batterie d'un smartphone Galaxy S4 demande 10 Wh"}},
-	{Field: "mac_pros_idle", Watts: 43, Source: "support.apple.com HT201796",
-		EN: MetaphorWords{"idle Mac Pros", "an idle Mac Pro (late 2013) draws 43 W"},
-		FR: MetaphorWords{"Mac Pro au repos", "un Mac Pro (fin 2013) au repos consomme 43 W"}},
-	{Field: "ps5s_standby", Watts: 1.3, Source: "monpetitforfait.com",
-		EN: MetaphorWords{"PS5s in standby", "a PS5 in standby draws 1.3 W"},
-		FR: MetaphorWords{"PS5 en veille", "une PS5 en veille consomme 1,3 W"}},
-	{Field: "ps5s_menu", Watts: 47, Source: "monpetitforfait.com",
-		EN: MetaphorWords{"PS5s on the menu", "a PS5 on its home menu draws 47 W"},
-		FR: MetaphorWords{"PS5 sur le menu", "une PS5 sur son menu d'accueil consomme 47 W"}},
-	{Field: "ebike_km", WattHours: 0.72, Source: "abicyclettepaulette.fr",
-		EN: MetaphorWords{"km by e-bike", "an e-bike uses 72 Wh per 100 km"},
-		FR: MetaphorWords{"km en vélo électrique", "un vélo électrique consomme 72 Wh aux 100 km"}},
-	{Field: "tvs_19in", Watts: 25, Source: "acheter-tv.fr",
-		EN: MetaphorWords{"19-inch TVs", "a 19-inch TV draws 25 W"},
-		FR: MetaphorWords{"téléviseurs 19 pouces", "un téléviseur 19 pouces consomme 25 W"}},
+// Metaphors is powerinput's default table (internal/metaphor's, the one
+// the plugin writes), in its order, with the dashboards' words. The
+// figures and the sources are the plugin's: only the words are here.
+var Metaphors = withWords(plugin.Defaults())
+
+// words is how each default metaphor reads on the dashboards.
+var words = map[string][2]MetaphorWords{
+	"led_bulbs": {{"LED bulbs", "one LED bulb draws 9 W"},
+		{"ampoules LED", "une ampoule LED consomme 9 W"}},
+	"smartphone_charges": {{"phone charges", "a full charge of a Galaxy S4 smartphone battery takes 10 Wh"},
+		{"recharges de téléphone", "une recharge complète de la batterie d'un smartphone Galaxy S4 demande 10 Wh"}},
+	"mac_pros_idle": {{"idle Mac Pros", "an idle Mac Pro (late 2013) draws 43 W"},
+		{"Mac Pro au repos", "un Mac Pro (fin 2013) au repos consomme 43 W"}},
+	"ps5s_standby": {{"PS5s in standby", "a PS5 in standby draws 1.3 W"},
+		{"PS5 en veille", "une PS5 en veille consomme 1,3 W"}},
+	"ps5s_menu": {{"PS5s on the menu", "a PS5 on its home menu draws 47 W"},
+		{"PS5 sur le menu", "une PS5 sur son menu d'accueil consomme 47 W"}},
+	"ebike_km": {{"km by e-bike", "an e-bike uses 72 Wh per 100 km"},
+		{"km en vélo électrique", "un vélo électrique consomme 72 Wh aux 100 km"}},
+	"tvs_19in": {{"19-inch TVs", "a 19-inch TV draws 25 W"},
+		{"téléviseurs 19 pouces", "un téléviseur 19 pouces consomme 25 W"}},
+}
+
+// withWords gives each of the plugin's metaphors its words, and cites it
+// by its source's site (the plugin's source up to its ':'). A metaphor
+// without words is a programming error: the generator stops.
+func withWords(table []plugin.Metaphor) []Metaphor {
+	out := make([]Metaphor, 0, len(table))
+	for _, m := range table {
+		w, ok := words[m.Field]
+		if !ok {
+			panic("no dashboard words for metaphor " + m.Field)
+		}
+		d := Metaphor{Field: m.Field, EN: w[0], FR: w[1]}
+		d.Source, _, _ = strings.Cut(m.Source, ":")
+		if m.Watts != nil {
+			d.Watts = *m.Watts
+		}
+		if m.WattHours != nil {
+			d.WattHours = *m.WattHours
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // metaphor returns the entry of field; a missing one is a programming error.

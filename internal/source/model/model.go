@@ -8,8 +8,8 @@ import (
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/meter"
+	"github.com/greencampus/powerinput/internal/powercap"
 	"github.com/greencampus/powerinput/internal/source"
-	"github.com/greencampus/powerinput/internal/source/rapl"
 )
 
 // Name is the source tag's value.
@@ -77,13 +77,13 @@ func (s *Source) Probe(deadline time.Time) error {
 }
 
 // machineTDP is the TDP of all the machine's packages (see
-// rapl.MachineTDP); tdp_watts where the zones cannot be listed.
+// powercap.MachineTDP); tdp_watts where the zones cannot be listed.
 func (s *Source) machineTDP() energy.Power {
 	zones, _, _, err := s.env.Powercap.Zones()
 	if err != nil {
 		return s.env.TDPWatts
 	}
-	return rapl.MachineTDP(zones, s.env.TDPWatts)
+	return powercap.MachineTDP(zones, s.env.TDPWatts)
 }
 
 // Sample estimates the machine's power over the CPU's last interval.
@@ -119,7 +119,7 @@ func (s *Source) Describe() string {
 }
 
 func (s *Source) Explain(err error) (why, fix string) {
-	return err.Error(), fmt.Sprintf("make %s/stat readable, with its all-CPU \"cpu \" line (host_proc)", s.env.HostProc)
+	return err.Error(), fmt.Sprintf("make %s/stat readable, with its all-CPU \"cpu \" line (host_proc)", s.env.Roots.Proc)
 }
 
 func (s *Source) Label(lang string) string {

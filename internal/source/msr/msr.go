@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -74,10 +73,10 @@ func (s *Source) discover() (ch []meter.Channel, ceiling energy.Power, err error
 	if s.permanent != nil {
 		return nil, 0, s.permanent
 	}
-	if !regs.HasDevices(s.env.HostDev) {
-		return nil, 0, fmt.Errorf("%s: %w", filepath.Join(s.env.HostDev, "cpu"), ErrNoDevice)
+	if !regs.HasDevices(s.env.Roots.Dev) {
+		return nil, 0, fmt.Errorf("%s: %w", s.env.Roots.Dev.Path("cpu"), ErrNoDevice)
 	}
-	id, err := regs.ReadID(s.env.HostProc)
+	id, err := regs.ReadID(s.env.Roots.Proc)
 	if err != nil {
 		return nil, 0, fmt.Errorf("which CPU: %w", err)
 	}
@@ -86,7 +85,7 @@ func (s *Source) discover() (ch []meter.Channel, ceiling energy.Power, err error
 		s.permanent = fmt.Errorf("%s: %w", id, err)
 		return nil, 0, s.permanent
 	}
-	leads, err := regs.Leads(s.env.HostSys, layout.Vendor == regs.Intel)
+	leads, err := regs.Leads(s.env.Roots.Sys, layout.Vendor == regs.Intel)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -103,7 +102,7 @@ func (s *Source) discover() (ch []meter.Channel, ceiling energy.Power, err error
 	unknown := 0
 	var unit regs.Unit
 	for _, l := range leads {
-		dev, err := regs.Open(s.env.HostDev, l.CPU, s.env.OpenDev)
+		dev, err := regs.Open(s.env.Roots.Dev, l.CPU, s.env.OpenDev)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -201,7 +200,7 @@ func (s *Source) Describe() string {
 
 // Explain gives why the registers cannot be read here and the fix.
 func (s *Source) Explain(err error) (why, fix string) {
-	dev := filepath.Join(s.env.HostDev, "cpu")
+	dev := s.env.Roots.Dev.Path("cpu")
 	switch {
 	case errors.Is(err, ErrNoDevice):
 		return fmt.Sprintf("no MSR device files under %s", dev),

@@ -53,7 +53,7 @@ func machine(t *testing.T, cpuinfo string, regs map[int64]uint64) (source.Env, *
 	reads := &atomic.Int64{}
 	now := time.Unix(1_700_000_000, 0)
 	return source.Env{
-		HostSys: filepath.Join(root, "sys"), HostProc: filepath.Join(root, "proc"), HostDev: filepath.Join(root, "dev"),
+		Roots:   kfile.Roots{Sys: kfile.SysRoot(filepath.Join(root, "sys")), Proc: kfile.ProcRoot(filepath.Join(root, "proc")), Dev: kfile.DevRoot(filepath.Join(root, "dev"))},
 		Clock:   func() time.Time { now = now.Add(10 * time.Second); return now },
 		OpenDev: func(string) (kfile.Reader, error) { return fakeDev{regs: regs, reads: reads}, nil },
 	}, reads

@@ -62,46 +62,14 @@ func (s *Source) TDP(k meter.Key) energy.Power {
 	return s.tdps[meter.Key{Domain: meter.Package, ID: k.ID, Die: k.Die}]
 }
 
-// TDPs gives each package zone (a package, or a die of one) its TDP: its
-// own long-term limit, else its share of the configured TDP of one package
-// (tdp_watts), split evenly over the package's dies; 0 when unknown.
+// TDPs gives each package zone (a package, or a die of one) its TDP, as
+// powercap.PackageTDPs does, keyed as the meter keys the package's channel.
 func TDPs(zones []powercap.Zone, configured energy.Power) map[meter.Key]energy.Power {
-	dies := map[int]int{}
-	for _, z := range zones {
-		if z.Domain == powercap.DomainPackage {
-			dies[z.Package]++
-		}
-	}
 	out := map[meter.Key]energy.Power{}
-	for _, z := range zones {
-		if z.Domain != powercap.DomainPackage {
-			continue
-		}
-		tdp := z.TDP
-		if tdp <= 0 && configured > 0 {
-			tdp = configured / energy.Power(dies[z.Package])
-		}
-		out[meter.Key{Domain: meter.Package, ID: z.Package, Die: z.Die}] = tdp
+	for k, tdp := range powercap.PackageTDPs(zones, configured) {
+		out[meter.Key{Domain: meter.Package, ID: k.Package, Die: k.Die}] = tdp
 	}
 	return out
-}
-
-// MachineTDP is the TDP of all the packages of zones: their sum, or 0 when
-// any is unknown (a curve on part of the machine's TDP would under-estimate
-// the whole). With no package zone, the configured TDP (one package).
-func MachineTDP(zones []powercap.Zone, configured energy.Power) energy.Power {
-	tdps := TDPs(zones, configured)
-	if len(tdps) == 0 {
-		return configured
-	}
-	var sum energy.Power
-	for _, t := range tdps {
-		if t <= 0 {
-			return 0
-		}
-		sum += t
-	}
-	return sum
 }
 
 func (s *Source) Probe(deadline time.Time) error {
@@ -116,7 +84,7 @@ func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
 		return nil, 0, err
 	}
 	if len(zones) == 0 {
-		return nil, 0, fmt.Errorf("%s: %w", powercap.Dir(s.env.HostSys), powercap.ErrNoPowercap)
+		return nil, 0, fmt.Errorf("%s: %w", powercap.Dir(s.env.Roots.Sys), powercap.ErrNoPowercap)
 	}
 	_ = skipped
 	tdps := TDPs(zones, s.env.TDPWatts)
@@ -230,7 +198,7 @@ func (s *Source) Describe() string { return source.DescribeChannels(s.counters.M
 
 // Explain gives why RAPL does not work here and the fix.
 func (s *Source) Explain(err error) (why, fix string) {
-	dir := powercap.Dir(s.env.HostSys)
+	dir := powercap.Dir(s.env.Roots.Sys)
 	switch {
 	case errors.Is(err, powercap.ErrNoPowercap):
 		return fmt.Sprintf("no powercap zones under %s", dir),

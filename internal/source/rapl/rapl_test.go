@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/meter"
 	"github.com/greencampus/powerinput/internal/powercap"
 	"github.com/greencampus/powerinput/internal/source"
@@ -24,7 +25,7 @@ func newSource(t *testing.T, files map[string]string) (*Source, string) {
 		require.NoError(t, os.WriteFile(p, []byte(text+"\n"), 0o644))
 	}
 	now := time.Unix(0, 0)
-	env := source.Env{HostSys: root, Clock: func() time.Time { return now }, Powercap: powercap.NewWatcher(root)}
+	env := source.Env{Roots: kfile.Roots{Sys: kfile.SysRoot(root)}, Clock: func() time.Time { return now }, Powercap: powercap.NewWatcher(kfile.SysRoot(root))}
 	return New(env).(*Source), root
 }
 

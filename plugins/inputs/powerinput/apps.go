@@ -41,49 +41,36 @@ const maxNameLen = 64
 // other, unattributed and unused capacity. They add up to power_host's
 // energy_joules of the same gather exactly, in integer microjoules.
 type divider struct {
-	measurement, nameTag string
-	power                *powerCollector
-	cpu                  *cpuCollector
-	clock                func() time.Time
-	sel                  attribute.Selector
+	clock func() time.Time
+	sel   attribute.Selector
+	w     *partWriter
 
 	// base is the machine's CPU time when the workloads were last read.
-	base   cpuBase
-	split  attribute.Split
-	cpuT   []time.Duration
-	parts  []energy.Energy
-	fields map[string]any
-	tags   map[string]string
+	base  cpuTotal
+	split attribute.Split
+	cpuT  []time.Duration
+	parts []energy.Energy
 }
 
-type cpuBase struct {
-	busy, all uint64
-	cpus      int
-	at        time.Time
-	ok        bool
+func newDivider(measurement, nameTag string, c Config, m metaphors, clock func() time.Time) *divider {
+	return &divider{clock: clock, w: newPartWriter(measurement, nameTag, false, m),
+		sel: attribute.Selector{TopN: c.TopN, MinShare: c.MinShare, PerDay: c.MaxNamesPerDay, MaxLen: maxNameLen}}
 }
 
-func newDivider(measurement, nameTag string, c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time) *divider {
-	return &divider{measurement: measurement, nameTag: nameTag, power: power, cpu: cpu, clock: clock,
-		sel:    attribute.Selector{TopN: c.TopN, MinShare: c.MinShare, PerDay: c.MaxNamesPerDay, MaxLen: maxNameLen},
-		fields: map[string]any{}, tags: map[string]string{}}
-}
-
-// span moves the baseline of the machine's CPU time to this gather (call
+// span moves the baseline of the machine's CPU time to this gather's (call
 // it at each gather the workloads were read) and returns the busy time and
 // the capacity (online CPUs × interval) since the previous baseline, the
 // span the workloads' CPU times cover too. ok is false when there is none.
-func (dv *divider) span() (busy, capacity time.Duration, ok bool) {
-	b, all, cpus, at, ok := dv.cpu.total()
+func (dv *divider) span(now cpuTotal) (busy, capacity time.Duration, ok bool) {
 	prev := dv.base
-	dv.base = cpuBase{busy: b, all: all, cpus: cpus, at: at, ok: ok}
-	if !ok || !prev.ok || all <= prev.all || b < prev.busy || !at.After(prev.at) || cpus <= 0 {
+	dv.base = now
+	if !now.ok || !prev.ok || now.all <= prev.all || now.busy < prev.busy || !now.at.After(prev.at) || now.cpus <= 0 {
 		return 0, 0, false
 	}
-	capacity = time.Duration(cpus) * at.Sub(prev.at)
+	capacity = time.Duration(now.cpus) * now.at.Sub(prev.at)
 	// Busy time comes as a share of ticks; rounded to the microsecond,
 	// the unit the split weighs in, so float error moves no microsecond.
-	busy = time.Duration(float64(b-prev.busy) / float64(all-prev.all) * float64(capacity)).Round(time.Microsecond)
+	busy = time.Duration(float64(now.busy-prev.busy) / float64(now.all-prev.all) * float64(capacity)).Round(time.Microsecond)
 	return busy, capacity, true
 }
 
@@ -105,8 +92,7 @@ func divisible(host hostReading, capacity time.Duration, cpus int) bool {
 
 // divide adds the points of the gather, when its power_host interval can
 // be divided: busy and capacity from span.
-func (dv *divider) divide(acc telegraf.Accumulator, ts time.Time, loads []attribute.Load, busy, capacity time.Duration, ok bool) {
-	host := dv.power.last
+func (dv *divider) divide(acc telegraf.Accumulator, ts time.Time, host hostReading, loads []attribute.Load, busy, capacity time.Duration, ok bool) {
 	if ok && divisible(host, capacity, dv.base.cpus) {
 		dv.write(acc, ts, host, loads, busy, capacity)
 	}
@@ -116,9 +102,8 @@ func (dv *divider) divide(acc telegraf.Accumulator, ts time.Time, loads []attrib
 func (dv *divider) write(acc telegraf.Accumulator, ts time.Time, host hostReading, loads []attribute.Load, busy, capacity time.Duration) {
 	out, n := dv.sel.Select(dv.clock(), loads, busy)
 	dv.cpuT = dv.cpuT[:0]
-	var sum, other time.Duration
+	var other time.Duration
 	for i, l := range out {
-		sum += l.CPU
 		if i < n {
 			dv.cpuT = append(dv.cpuT, l.CPU)
 		} else {
@@ -126,33 +111,11 @@ func (dv *divider) write(acc telegraf.Accumulator, ts time.Time, host hostReadin
 		}
 	}
 	dv.cpuT = append(dv.cpuT, other)
-	var own, unused energy.Energy
-	dv.parts, own, unused = dv.split.ByCPUTime(host.Energy, dv.cpuT, busy, capacity, dv.parts)
-	// The CPU time of the two remaining parts, as ByCPUTime counts them.
-	busy = max(busy, sum)
-	capacity = max(capacity, busy)
+	d := dv.split.ByCPUTime(host.Energy, dv.cpuT, busy, capacity, dv.parts)
+	dv.parts = d.Parts
 	for i, l := range out[:n] {
-		dv.add(acc, ts, host, l.Name, l.Kind, dv.parts[i], l.CPU)
+		dv.w.part(acc, ts, host, l.Name, l.Kind, d.Parts[i], l.CPU)
 	}
-	dv.add(acc, ts, host, partOther, partOther, dv.parts[n], other)
-	dv.add(acc, ts, host, partUnattributed, partUnattributed, own, busy-sum)
-	dv.add(acc, ts, host, partUnused, partUnused, unused, capacity-busy)
-}
-
-// add writes one part. It carries the host's source (and model) tags: a
-// part of an estimated host's energy is an estimate too, and says so.
-func (dv *divider) add(acc telegraf.Accumulator, ts time.Time, host hostReading, name, kind string, e energy.Energy, cpu time.Duration) {
-	clear(dv.fields)
-	dv.fields[fieldPower] = energy.Average(e, host.Interval).Watts()
-	dv.fields[fieldEnergy] = e.Joules()
-	dv.fields[fieldCPUSeconds] = cpu.Seconds()
-	dv.power.metaphorFields(dv.fields, e, host.Interval)
-	clear(dv.tags)
-	dv.tags[dv.nameTag] = name
-	dv.tags["kind"] = kind
-	dv.tags["source"] = host.Source
-	if host.Model != "" {
-		dv.tags["model"] = host.Model
-	}
-	acc.AddGauge(dv.measurement, dv.fields, dv.tags, ts)
+	dv.w.part(acc, ts, host, partOther, partOther, d.Parts[n], other)
+	dv.w.rest(acc, ts, host, d, [2]string{partUnattributed, partUnattributed}, [2]string{partUnused, partUnused})
 }

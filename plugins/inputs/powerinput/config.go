@@ -11,6 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/metaphor"
 	"github.com/greencampus/powerinput/internal/source/model"
 )
@@ -61,6 +62,11 @@ type Config struct {
 	CarbonIntensity  float64             `toml:"carbon_intensity_g_per_kwh"`
 	DefaultMetaphors bool                `toml:"default_metaphors"`
 	Metaphors        []metaphor.Metaphor `toml:"metaphor"`
+}
+
+// Roots are host_sys, host_proc and host_dev, typed.
+func (c Config) Roots() kfile.Roots {
+	return kfile.Roots{Sys: kfile.SysRoot(c.HostSys), Proc: kfile.ProcRoot(c.HostProc), Dev: kfile.DevRoot(c.HostDev)}
 }
 
 // defaults are the options a configuration leaves out.

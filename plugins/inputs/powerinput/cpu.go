@@ -2,7 +2,6 @@ package powerinput
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/procstat"
+	"github.com/greencampus/powerinput/internal/say"
 	"github.com/greencampus/powerinput/internal/source"
 )
 
@@ -18,13 +18,15 @@ import (
 // on one with thousands of CPUs and interrupts.
 const maxStatSize = 8 << 20
 
-// cpuCollector reads /proc/stat: it writes Telegraf's cpu measurement and
-// gives the model its CPU utilisation.
+// cpuCollector reads /proc/stat, once a gather: it writes Telegraf's cpu
+// measurement (with the cpu option), gives the model its CPU utilisation
+// and the divisions the machine's CPU time (tick.cpu).
 type cpuCollector struct {
 	path             string
 	clock            func() time.Time
+	writes           bool // the cpu option: write the cpu measurement
 	percpu, totalcpu bool
-	say              *sayer
+	say              *say.Once
 
 	g      guard.Guard
 	file   *kfile.File
@@ -46,12 +48,31 @@ type cpuCollector struct {
 	hasCurrent bool
 }
 
-func newCPUCollector(hostProc string, clock func() time.Time, percpu, totalcpu bool, say *sayer) *cpuCollector {
-	c := &cpuCollector{path: filepath.Join(hostProc, "stat"), clock: clock, percpu: percpu, totalcpu: totalcpu, say: say,
+func newCPUCollector(hostProc kfile.ProcRoot, clock func() time.Time, writes, percpu, totalcpu bool, tell *say.Once) *cpuCollector {
+	c := &cpuCollector{path: hostProc.Path("stat"), clock: clock, writes: writes, percpu: percpu, totalcpu: totalcpu, say: tell,
 		fields: map[string]any{}, tags: map[string]string{}}
 	c.prev, c.cur = &c.a, &c.b
 	c.utilErr = fmt.Errorf("%s not read yet", c.path)
 	return c
+}
+
+// gather reads /proc/stat, leaves the machine's CPU time in t and writes
+// the cpu measurement.
+func (c *cpuCollector) gather(acc telegraf.Accumulator, t *tick) {
+	c.sample(t.deadline())
+	t.cpu = c.total()
+	if c.writes {
+		c.write(acc, t.ts)
+	}
+}
+
+func (c *cpuCollector) close(deadline time.Time) {
+	c.g.Do(deadline, func() {
+		if c.file != nil {
+			c.file.Close()
+			c.file = nil
+		}
+	})
 }
 
 // read runs under the guard: it is the collector's only I/O.
@@ -86,17 +107,17 @@ func (c *cpuCollector) sample(deadline time.Time) {
 		err = c.err
 	}
 	if err != nil {
-		c.say.once("stat", telegraf.Error, fmt.Sprintf("cannot read CPU times: %v", err))
+		c.say.Say("stat", say.Error, fmt.Sprintf("cannot read CPU times: %v", err))
 		c.primed = false
 		c.utilErr = err
 		return
 	}
-	c.say.once("stat", telegraf.Info, "")
+	c.say.Say("stat", say.Info, "")
 	c.prev, c.cur = c.cur, c.prev
 	if err := procstat.ParseBytes(c.buf, c.cur); err != nil {
-		c.say.once("statparse", telegraf.Warn, fmt.Sprintf("%s: some CPU lines were skipped: %v", c.path, err))
+		c.say.Say("statparse", say.Warn, fmt.Sprintf("%s: some CPU lines were skipped: %v", c.path, err))
 	} else {
-		c.say.once("statparse", telegraf.Warn, "")
+		c.say.Say("statparse", say.Warn, "")
 	}
 	curT, hasTotal := c.cur.Total()
 	c.utilErr = nil

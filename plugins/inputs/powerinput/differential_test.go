@@ -199,10 +199,9 @@ func BenchmarkCPUNet(b *testing.B) {
 		p := tree.plugin(b, globs)
 		// The cpu and net part of Gather, without the power sources.
 		run(b, func(acc telegraf.Accumulator) error {
-			ts := time.Now()
-			p.cpu.sample(p.deadline())
-			p.cpu.write(acc, ts)
-			p.net.gather(acc, ts, p.deadline())
+			t := tick{ts: time.Now(), readTimeout: time.Duration(p.ReadTimeout)}
+			p.cpu.gather(acc, &t)
+			p.net.gather(acc, &t)
 			return nil
 		})
 	})

@@ -29,7 +29,7 @@ func (p *PowerInput) appsDoctor(w io.Writer) {
 
 func (p *PowerInput) checkApps(w io.Writer) {
 	if p.Services {
-		h, err := cgroup.Find(p.HostSys)
+		h, err := cgroup.Find(p.Roots().Sys)
 		if err == nil {
 			wk := cgroup.NewWalker(h)
 			var res *cgroup.WalkResult
@@ -51,7 +51,7 @@ func (p *PowerInput) checkApps(w io.Writer) {
 		}
 	}
 	if p.processes != nil {
-		s := procs.NewScanner(p.HostProc, procs.Options{Files: -1})
+		s := procs.NewScanner(p.Roots().Proc, procs.Options{Files: -1})
 		res, err := s.Scan()
 		s.Close()
 		switch {

@@ -8,8 +8,7 @@ import (
 
 	"github.com/influxdata/telegraf"
 
-	"github.com/greencampus/powerinput/internal/bounded"
-	"github.com/greencampus/powerinput/internal/source"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 // LineLogger writes one line per message with the level prefix that
@@ -59,47 +58,19 @@ func (l *LineLogger) Tracef(f string, a ...interface{}) {
 }
 func (l *LineLogger) Trace(a ...interface{}) { l.print(telegraf.Trace, fmt.Sprint(a...)) }
 
-// sayer logs a condition once: the same message under the same key is not
-// said again until the condition ends (an empty message), so a file that
-// fails at every gather is one line in the log, not one per gather.
-type sayer struct {
-	log  telegraf.Logger
-	said bounded.Map[string, string] // key → what it last said
-}
-
-func newSayer(log telegraf.Logger) *sayer { return &sayer{log: log} }
-
-// once logs msg at level unless it is what key last said; an empty msg
-// clears the key.
-func (s *sayer) once(key string, level telegraf.LogLevel, msg string) {
-	if last, _ := s.said.Get(key); last == msg {
-		return
-	}
-	if msg == "" {
-		s.said.Delete(key)
-		return
-	}
-	s.said.Put(key, msg)
-	switch level {
-	case telegraf.Error:
-		s.log.Error(msg)
-	case telegraf.Warn:
-		s.log.Warn(msg)
-	case telegraf.Debug:
-		s.log.Debug(msg)
-	default:
-		s.log.Info(msg)
-	}
-}
-
-// source is once for the power sources, which do not know Telegraf.
-func (s *sayer) source(key string, level source.Level, msg string) {
-	l := telegraf.Info
-	switch level {
-	case source.Error:
-		l = telegraf.Error
-	case source.Warn:
-		l = telegraf.Warn
-	}
-	s.once(key, l, msg)
+// newSayer says each condition once (internal/say) through log, at its
+// level.
+func newSayer(log telegraf.Logger) *say.Once {
+	return say.NewOnce(func(level say.Level, msg string) {
+		switch level {
+		case say.Error:
+			log.Error(msg)
+		case say.Warn:
+			log.Warn(msg)
+		case say.Debug:
+			log.Debug(msg)
+		default:
+			log.Info(msg)
+		}
+	})
 }

@@ -8,7 +8,9 @@ import (
 	"github.com/influxdata/telegraf/filter"
 
 	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/netdev"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 // netCollector writes Telegraf's net measurement: the interfaces'
@@ -17,7 +19,7 @@ import (
 // is up and not loopback (all of them when HOST_PROC is set).
 type netCollector struct {
 	reader *netdev.Reader
-	say    *sayer
+	say    *say.Once
 
 	g      guard.Guard
 	list   []netdev.Interface
@@ -26,7 +28,7 @@ type netCollector struct {
 	tags   map[string]string
 }
 
-func newNetCollector(hostProc, hostSys string, interfaces []string, hostProcSet bool, say *sayer) (*netCollector, error) {
+func newNetCollector(roots kfile.Roots, interfaces []string, hostProcSet bool, tell *say.Once) (*netCollector, error) {
 	opts := netdev.Options{Checks: len(interfaces) == 0 && !hostProcSet}
 	if len(interfaces) > 0 {
 		f, err := filter.Compile(interfaces)
@@ -35,31 +37,35 @@ func newNetCollector(hostProc, hostSys string, interfaces []string, hostProcSet 
 		}
 		opts.Match = f.Match
 	}
-	return &netCollector{reader: netdev.NewReader(hostProc, hostSys, opts), say: say,
+	return &netCollector{reader: netdev.NewReader(roots.Proc, roots.Sys, opts), say: tell,
 		fields: map[string]any{}, tags: map[string]string{}}, nil
 }
 
 func (c *netCollector) read() { c.list, c.err = c.reader.Read() }
 
-func (c *netCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline time.Time) {
-	if gerr := c.g.Do(deadline, c.read); gerr != nil {
-		c.say.once("netdev", telegraf.Error, fmt.Sprintf("cannot read network counters: %s: %v", c.reader.Path(), gerr))
+func (c *netCollector) close(deadline time.Time) {
+	c.g.Do(deadline, func() { c.reader.Close() })
+}
+
+func (c *netCollector) gather(acc telegraf.Accumulator, t *tick) {
+	if gerr := c.g.Do(t.deadline(), c.read); gerr != nil {
+		c.say.Say("netdev", say.Error, fmt.Sprintf("cannot read network counters: %s: %v", c.reader.Path(), gerr))
 		return
 	}
 	if c.err != nil && len(c.list) == 0 {
-		c.say.once("netdev", telegraf.Error, fmt.Sprintf("cannot read network counters: %v", c.err))
+		c.say.Say("netdev", say.Error, fmt.Sprintf("cannot read network counters: %v", c.err))
 		return
 	}
-	c.say.once("netdev", telegraf.Info, "")
+	c.say.Say("netdev", say.Info, "")
 	if c.err != nil {
-		c.say.once("netparse", telegraf.Warn, fmt.Sprintf("%s: some lines were skipped: %v", c.reader.Path(), c.err))
+		c.say.Say("netparse", say.Warn, fmt.Sprintf("%s: some lines were skipped: %v", c.reader.Path(), c.err))
 	} else {
-		c.say.once("netparse", telegraf.Warn, "")
+		c.say.Say("netparse", say.Warn, "")
 	}
 	for i := range c.list {
 		n := &c.list[i]
 		if n.Skip == netdev.SkipName && n.New {
-			c.say.once("netname:"+n.Name, telegraf.Warn, fmt.Sprintf("interface %+q is not written: its name %v", n.Name, n.TagErr))
+			c.say.Say("netname:"+n.Name, say.Warn, fmt.Sprintf("interface %+q is not written: its name %v", n.Name, n.TagErr))
 		}
 		if n.Skip != netdev.Write {
 			continue
@@ -76,6 +82,6 @@ func (c *netCollector) gather(acc telegraf.Accumulator, ts time.Time, deadline t
 		c.fields["speed"] = n.Speed
 		clear(c.tags)
 		c.tags["interface"] = n.Name
-		acc.AddCounter("net", c.fields, c.tags, ts)
+		acc.AddCounter("net", c.fields, c.tags, t.ts)
 	}
 }

@@ -60,9 +60,8 @@ type powerCollector struct {
 	// sensorTimeout bounds the sensors' reads of a gather, from when they
 	// start: a CPU source that used up its own bound does not cut theirs.
 	sensorTimeout time.Duration
-	basis         string  // metaphor_basis: auto, parts, wall
-	carbon        float64 // g CO2 per kWh; 0: off
-	table         []metaphor.Metaphor
+	basis         string // metaphor_basis: auto, parts, wall
+	metaphors     metaphors
 
 	gathers   int64 // gathers so far
 	chainFrom int64 // the gather at which the chain's current interval began; 0: none
@@ -75,9 +74,6 @@ type powerCollector struct {
 	fields  map[string]any
 	tags    map[string]string
 	devices []devicePower
-	// last is this gather's power_host reading, for the collectors that
-	// divide it (VMs); zero when there was none.
-	last hostReading
 }
 
 // hostReading is the machine's energy over one interval, as power_host
@@ -96,15 +92,21 @@ type hostReading struct {
 // Measured reports whether the gather wrote a power_host point.
 func (h hostReading) Measured() bool { return h.Interval > 0 }
 
-// metaphorFields adds the metaphor fields (and co2_grams where an
-// intensity is set) of energy e over interval d to fields.
-func (c *powerCollector) metaphorFields(fields map[string]any, e energy.Energy, d time.Duration) {
-	pw := energy.Average(e, d)
-	if c.carbon > 0 {
-		fields[fieldCO2] = co2Grams(e, c.carbon)
+// metaphors are the metaphor table and the carbon intensity (g CO2 per
+// kWh; 0: off): every point of energy carries them.
+type metaphors struct {
+	carbon float64
+	table  []metaphor.Metaphor
+}
+
+// add adds the metaphor fields (and co2_grams where an intensity is set)
+// of energy e at average power pw to fields.
+func (m metaphors) add(fields map[string]any, pw energy.Power, e energy.Energy) {
+	if m.carbon > 0 {
+		fields[fieldCO2] = co2Grams(e, m.carbon)
 	}
-	for _, m := range c.table {
-		fields[m.Field] = m.Value(pw, e)
+	for _, mt := range m.table {
+		fields[mt.Field] = mt.Value(pw, e)
 	}
 }
 
@@ -186,17 +188,30 @@ func (c *powerCollector) join(side *sensors.Result, from int64) []sensors.Readin
 	return c.joined
 }
 
-func (c *powerCollector) gather(acc telegraf.Accumulator, ts time.Time) {
-	c.last = hostReading{}
+// gather measures the interval, writes its points, and leaves the host
+// reading in t for the collectors that divide it.
+func (c *powerCollector) gather(acc telegraf.Accumulator, t *tick) {
 	s := c.sample()
 	if s.side != nil {
-		c.writeSensors(acc, s.side, ts)
+		c.writeSensors(acc, s.side, t.ts)
 	}
 	if !s.ok {
 		return
 	}
-	c.last.Held = s.reading.Result.Held
-	c.write(acc, s, ts)
+	t.host = hostReading{Held: s.reading.Result.Held}
+	if h, ok := c.write(acc, s, t.ts); ok {
+		t.host = h
+	}
+}
+
+// close releases the sources' and the sensors' files, each under their
+// own guard and bound.
+func (c *powerCollector) close(time.Time) {
+	c.chain.Close()
+	c.powercap.Close()
+	if c.sensors != nil {
+		c.sensors.Close()
+	}
 }
 
 // package points: each device's package and DRAM parts together.
@@ -251,11 +266,13 @@ func (c *powerCollector) writePackages(acc telegraf.Accumulator, r source.Readin
 	}
 }
 
-func (c *powerCollector) write(acc telegraf.Accumulator, s sample, ts time.Time) {
+// write writes the interval's points; ok when it wrote power_host, whose
+// reading it returns.
+func (c *powerCollector) write(acc telegraf.Accumulator, s sample, ts time.Time) (hostReading, bool) {
 	r := s.reading
 	res := r.Result
 	if res.Interval <= 0 || len(res.Parts) == 0 {
-		return
+		return hostReading{}, false
 	}
 	if c.fields == nil {
 		c.fields, c.tags = map[string]any{}, map[string]string{}
@@ -264,7 +281,7 @@ func (c *powerCollector) write(acc telegraf.Accumulator, s sample, ts time.Time)
 	c.writePackages(acc, r, ts)
 	h, ok := c.host(s)
 	if !ok {
-		return // a part is missing or doubtful: a host total would be false
+		return hostReading{}, false // a part is missing or doubtful: a host total would be false
 	}
 	pw := energy.Average(h.total, h.interval)
 	clear(c.fields)
@@ -290,15 +307,10 @@ func (c *powerCollector) write(acc telegraf.Accumulator, s sample, ts time.Time)
 		if wall {
 			c.tags[tagBasis] = "wall"
 		}
-		if c.carbon > 0 {
-			c.fields[fieldCO2] = co2Grams(me, c.carbon)
-		}
-		for _, m := range c.table {
-			c.fields[m.Field] = m.Value(mp, me)
-		}
+		c.metaphors.add(c.fields, mp, me)
 	}
 	acc.AddGauge("power_host", c.fields, c.tags, ts)
-	c.last = hostReading{Energy: h.total, Interval: h.interval, Source: src, Model: mdl}
+	return hostReading{Energy: h.total, Interval: h.interval, Source: src, Model: mdl}, true
 }
 
 func (c *powerCollector) sourceTags(src, mdl string) {

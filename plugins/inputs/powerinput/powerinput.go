@@ -18,6 +18,7 @@ import (
 	"github.com/greencampus/powerinput/internal/metaphor"
 	"github.com/greencampus/powerinput/internal/msr"
 	"github.com/greencampus/powerinput/internal/powercap"
+	"github.com/greencampus/powerinput/internal/say"
 	"github.com/greencampus/powerinput/internal/sensors"
 	"github.com/greencampus/powerinput/internal/source"
 	"github.com/greencampus/powerinput/internal/source/model"
@@ -57,13 +58,19 @@ type PowerInput struct {
 	readyAt   time.Time
 	waitFirst bool
 
-	say       *sayer
+	roots     kfile.Roots // host_sys, host_proc and host_dev
+	say       *say.Once
 	cpu       *cpuCollector
 	power     *powerCollector
 	vms       *vmsCollector
 	net       *netCollector
 	services  *servicesCollector
 	processes *processesCollector
+	// collectors are those above that are on, in the order a gather runs
+	// them (collect.go); tick is the gather's, kept here so that passing
+	// it to them costs no allocation.
+	collectors []collector
+	tick       tick
 }
 
 // New returns the plugin with its defaults.
@@ -94,15 +101,19 @@ func (p *PowerInput) Init() error {
 	if err != nil {
 		return err
 	}
+	p.roots = p.Roots()
 	p.say = newSayer(p.Log)
-	needCPU := p.CPU || slices.Contains(p.Sources, model.Name) || p.Services || p.Processes
-	p.cpu = newCPUCollector(p.HostProc, p.clock, p.PerCPU, p.TotalCPU, p.say)
+	// /proc/stat is read once a gather, by the cpu collector, for all
+	// that need it.
+	needCPU := p.CPU || slices.Contains(p.Sources, model.Name) || p.VMs || p.Services || p.Processes
+	p.cpu = newCPUCollector(p.roots.Proc, p.clock, p.CPU, p.PerCPU, p.TotalCPU, p.say)
 	if needCPU {
 		p.cpu.prime(p.deadline())
 	}
 	p.power = p.newPowerCollector(specs, table)
+	parts := metaphors{carbon: p.CarbonIntensity, table: table}
 	if p.VMs {
-		p.vms = newVMsCollector(p.HostSys, p.HostProc, p.VMCounterDir, p.VMUnusedCapacity, p.clock, p.power, p.say)
+		p.vms = newVMsCollector(p.roots, p.VMCounterDir, p.VMUnusedCapacity, p.clock, parts, p.say)
 	}
 	if !needCPU {
 		p.cpu = nil
@@ -110,16 +121,17 @@ func (p *PowerInput) Init() error {
 	if p.Services || p.Processes {
 		// Without services, the control groups still guide the process
 		// scan (processes.go), writing nothing.
-		p.services = newServicesCollector(p.Config, p.power, p.cpu, p.clock, p.say)
+		p.services = newServicesCollector(p.Config, parts, p.clock, p.say)
 	}
 	if p.Processes {
-		p.processes = newProcessesCollector(p.Config, p.power, p.cpu, p.clock, p.say, p.services)
+		p.processes = newProcessesCollector(p.Config, parts, p.clock, p.say, p.services)
 	}
 	if p.Net {
-		if p.net, err = newNetCollector(p.HostProc, p.HostSys, p.Interfaces, os.Getenv("HOST_PROC") != "", p.say); err != nil {
+		if p.net, err = newNetCollector(p.roots, p.Interfaces, os.Getenv("HOST_PROC") != "", p.say); err != nil {
 			return err
 		}
 	}
+	p.collectors = p.collectorsInOrder()
 	return nil
 }
 
@@ -143,10 +155,8 @@ func (p *PowerInput) seams() {
 // sensors beside it. The sources receive what they need in an Env.
 func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Metaphor) *powerCollector {
 	env := source.Env{
-		HostSys:        p.HostSys,
-		HostProc:       p.HostProc,
+		Roots:          p.roots,
 		VMPowercapPath: p.VMPowercapPath,
-		HostDev:        p.HostDev,
 		TDPWatts:       energy.Power(p.TDPWatts),
 		VCPUMinWatts:   p.VCPUMinWatts,
 		VCPUMaxWatts:   p.VCPUMaxWatts,
@@ -155,17 +165,15 @@ func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Met
 		Open:           p.open,
 		OpenDev:        p.openDev,
 		CPU:            p.cpu,
-		Powercap:       powercap.NewWatcher(p.HostSys),
+		Powercap:       powercap.NewWatcher(p.roots.Sys),
 	}
 	sources := make([]source.Source, len(specs))
 	for i, s := range specs {
 		sources[i] = s.New(env)
 	}
-	chain := source.NewChain(sources, p.say.source, time.Duration(p.ReadTimeout))
+	chain := source.NewChain(sources, p.say.Say, time.Duration(p.ReadTimeout))
 	side := sensors.New(sensors.Config{
-		HostSys:    p.HostSys,
-		HostProc:   p.HostProc,
-		HostDev:    p.HostDev,
+		Roots:      p.roots,
 		Hwmon:      p.Hwmon,
 		GPUs:       p.GPUs,
 		Psys:       p.Psys,
@@ -173,9 +181,9 @@ func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Met
 		Clock:      p.clock,
 		Open:       p.open,
 		OpenDev:    p.openDev,
-	}, p.say.source)
+	}, p.say.Say)
 	return &powerCollector{chain: chain, powercap: env.Powercap, sensors: side, sensorTimeout: time.Duration(p.ReadTimeout),
-		basis: p.MetaphorBasis, carbon: p.CarbonIntensity, table: table}
+		basis: p.MetaphorBasis, metaphors: metaphors{carbon: p.CarbonIntensity, table: table}}
 }
 
 // check validates the options that need no file.
@@ -295,26 +303,11 @@ func (p *PowerInput) Gather(acc telegraf.Accumulator) error {
 	return nil
 }
 
-// gather reads every collector once and adds their points to acc.
+// gather runs every collector once, in their order, and adds their
+// points to acc.
 func (p *PowerInput) gather(acc telegraf.Accumulator, ts time.Time) {
-	if p.cpu != nil {
-		p.cpu.sample(p.deadline())
-		if p.CPU {
-			p.cpu.write(acc, ts)
-		}
-	}
-	p.power.gather(acc, ts)
-	if p.vms != nil {
-		p.vms.gather(acc, ts, p.deadline())
-	}
-	if p.net != nil {
-		p.net.gather(acc, ts, p.deadline())
-	}
-	// After power: they divide this gather's power_host energy.
-	if p.services != nil {
-		p.services.gather(acc, ts, p.deadline())
-	}
-	if p.processes != nil {
-		p.processes.gather(acc, ts, p.deadline())
+	p.tick = tick{ts: ts, readTimeout: time.Duration(p.ReadTimeout)}
+	for _, c := range p.collectors {
+		c.gather(acc, &p.tick)
 	}
 }

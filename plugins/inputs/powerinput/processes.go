@@ -3,7 +3,6 @@ package powerinput
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -11,7 +10,9 @@ import (
 
 	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/procs"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 // Kinds of power_process points besides the parts (see apps.go).
@@ -34,9 +35,8 @@ const (
 // process is read.
 type processesCollector struct {
 	scanner  *procs.Scanner
-	cpu      *cpuCollector
 	div      *divider
-	say      *sayer
+	say      *say.Once
 	services *servicesCollector // its walk guides the scan; nil: not guided
 
 	g      guard.Guard
@@ -49,10 +49,10 @@ type processesCollector struct {
 	pids   []uint32
 }
 
-func newProcessesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer, services *servicesCollector) *processesCollector {
-	pc := &processesCollector{scanner: procs.NewScanner(c.HostProc, procs.Options{}), cpu: cpu, say: say,
-		div: newDivider("power_process", "process", c, power, cpu, clock)}
-	if services != nil && samePIDNumbers(c.HostProc) {
+func newProcessesCollector(c Config, m metaphors, clock func() time.Time, tell *say.Once, services *servicesCollector) *processesCollector {
+	pc := &processesCollector{scanner: procs.NewScanner(c.Roots().Proc, procs.Options{}), say: tell,
+		div: newDivider("power_process", "process", c, m, clock)}
+	if services != nil && samePIDNumbers(c.Roots().Proc) {
 		pc.services = services
 		services.procs = true
 		services.procsAll.Store(true)
@@ -63,8 +63,8 @@ func newProcessesCollector(c Config, power *powerCollector, cpu *cpuCollector, c
 // samePIDNumbers reports whether the procfs at hostProc numbers processes
 // as this process's PID namespace does (cgroup.procs files use the
 // reader's numbers): its "self" is this process's PID.
-func samePIDNumbers(hostProc string) bool {
-	self, err := os.Readlink(filepath.Join(hostProc, "self"))
+func samePIDNumbers(hostProc kfile.ProcRoot) bool {
+	self, err := os.Readlink(hostProc.Path("self"))
 	return err == nil && self == strconv.Itoa(os.Getpid())
 }
 
@@ -97,41 +97,41 @@ func (c *processesCollector) guide() {
 	c.guided = true
 }
 
-func (c *processesCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
-	if c.div.power.last.Held {
+func (c *processesCollector) gather(acc telegraf.Accumulator, t *tick) {
+	if t.host.Held {
 		return // as the services: the next scan covers both gathers
 	}
 	if !c.g.Busy() {
 		c.guide()
 	}
-	err := c.g.Do(deadline, c.read)
+	err := c.g.Do(t.deadline(), c.read)
 	if err == nil && c.services != nil {
 		// A scan guided after a listing, or after none, needs every
 		// group read: ask the next walk for all of them.
 		c.services.procsAll.Store(!c.scanner.Guided())
 	}
 	if err != nil {
-		c.say.once("processes", telegraf.Error, fmt.Sprintf("processes: the scan of %s did not finish in time: %v; no power_process for this interval", c.scanner.Path(), err))
+		c.say.Say("processes", say.Error, fmt.Sprintf("processes: the scan of %s did not finish in time: %v; no power_process for this interval", c.scanner.Path(), err))
 		c.stale = true
 		c.div.reset()
 		return
 	}
 	if c.err != nil {
-		c.say.once("processes", telegraf.Error, fmt.Sprintf("processes: cannot list processes: %v", c.err))
+		c.say.Say("processes", say.Error, fmt.Sprintf("processes: cannot list processes: %v", c.err))
 		c.div.reset()
 		return // the scanner starts again from a baseline
 	}
-	c.say.once("processes", telegraf.Info, "")
+	c.say.Say("processes", say.Info, "")
 	res := c.res
 	if res.Truncated {
-		c.say.once("processestrunc", telegraf.Warn, fmt.Sprintf("processes: more than %d processes under %s; those with the highest PIDs count as unattributed", res.Processes, c.scanner.Path()))
+		c.say.Say("processestrunc", say.Warn, fmt.Sprintf("processes: more than %d processes under %s; those with the highest PIDs count as unattributed", res.Processes, c.scanner.Path()))
 	}
 	if res.Unreadable > 0 {
-		c.say.once("processesread", telegraf.Warn, fmt.Sprintf("processes: %d processes could not be read (their time counts as unattributed; a procfs mounted with hidepid hides other users' processes), the first: %v", res.Unreadable, res.Err))
+		c.say.Say("processesread", say.Warn, fmt.Sprintf("processes: %d processes could not be read (their time counts as unattributed; a procfs mounted with hidepid hides other users' processes), the first: %v", res.Unreadable, res.Err))
 	} else {
-		c.say.once("processesread", telegraf.Warn, "")
+		c.say.Say("processesread", say.Warn, "")
 	}
-	busy, capacity, spanOK := c.div.span()
+	busy, capacity, spanOK := c.div.span(t.cpu)
 	if res.Baseline || c.stale {
 		c.stale = false
 		return
@@ -144,5 +144,9 @@ func (c *processesCollector) gather(acc telegraf.Accumulator, ts, deadline time.
 		}
 		c.loads = append(c.loads, attribute.Load{Name: n.Name, Kind: kind, CPU: n.CPU})
 	}
-	c.div.divide(acc, ts, c.loads, busy, capacity, spanOK)
+	c.div.divide(acc, t.ts, t.host, c.loads, busy, capacity, spanOK)
+}
+
+func (c *processesCollector) close(deadline time.Time) {
+	c.g.Do(deadline, c.scanner.Close)
 }

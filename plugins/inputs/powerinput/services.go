@@ -11,6 +11,8 @@ import (
 	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/cgroup"
 	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/kfile"
+	"github.com/greencampus/powerinput/internal/say"
 )
 
 // servicesCollector writes power_service: the host's energy of each
@@ -19,10 +21,9 @@ import (
 // cpuacct). A group's usage keeps the time of its processes that have
 // exited, so they are counted.
 type servicesCollector struct {
-	hostSys string
-	cpu     *cpuCollector
+	hostSys kfile.SysRoot
 	div     *divider
-	say     *sayer
+	say     *say.Once
 	// points: write power_service (services = true). Without, the walk
 	// only guides the process scan, and says nothing.
 	points bool
@@ -43,9 +44,9 @@ type servicesCollector struct {
 	membersOK  bool // this gather's walk and list succeeded
 }
 
-func newServicesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer) *servicesCollector {
-	return &servicesCollector{hostSys: c.HostSys, cpu: cpu, say: say, points: c.Services,
-		div: newDivider("power_service", "unit", c, power, cpu, clock)}
+func newServicesCollector(c Config, m metaphors, clock func() time.Time, tell *say.Once) *servicesCollector {
+	return &servicesCollector{hostSys: c.Roots().Sys, say: tell, points: c.Services,
+		div: newDivider("power_service", "unit", c, m, clock)}
 }
 
 // read runs under the guard: the collector's only I/O.
@@ -66,21 +67,21 @@ func (c *servicesCollector) read() {
 	}
 }
 
-func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
+func (c *servicesCollector) gather(acc telegraf.Accumulator, t *tick) {
 	c.membersOK = false
-	if c.div.power.last.Held {
+	if t.host.Held {
 		// The power interval goes on into the next gather: so do the
 		// groups' baselines (and the process scan's), or their CPU times
 		// would cover less than the energy.
 		return
 	}
-	err := c.g.Do(deadline, c.read)
+	err := c.g.Do(t.deadline(), c.read)
 	if !c.points { // walked for the process scan only, silently
 		c.membersOK = err == nil && c.err == nil && c.procs && c.membersErr == nil
 		return
 	}
 	if err != nil {
-		c.say.once("services", telegraf.Error, fmt.Sprintf("services: the control groups under %s/fs/cgroup did not answer: %v; no power_service for this interval", c.hostSys, err))
+		c.say.Say("services", say.Error, fmt.Sprintf("services: the control groups under %s/fs/cgroup did not answer: %v; no power_service for this interval", c.hostSys, err))
 		c.tracker = attribute.Tracker{} // the next walk is a baseline
 		c.div.reset()
 		return
@@ -90,21 +91,21 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.T
 		if errors.Is(c.err, cgroup.ErrNoCgroup) {
 			msg += " (is host_sys the host's /sys, with /sys/fs/cgroup mounted?)"
 		}
-		c.say.once("services", telegraf.Error, msg)
+		c.say.Say("services", say.Error, msg)
 		c.tracker = attribute.Tracker{}
 		c.div.reset()
 		return
 	}
-	c.say.once("services", telegraf.Info, "")
+	c.say.Say("services", say.Info, "")
 	c.membersOK = c.procs && c.membersErr == nil
 	res := c.res
 	if res.Truncated {
-		c.say.once("servicestrunc", telegraf.Warn, fmt.Sprintf("services: %s has more control groups than are read (%d levels, %d directories, %d workloads at most); the others count as unattributed", c.walker.Path(), cgroup.MaxDepth, cgroup.MaxDirs, cgroup.MaxWorkloads))
+		c.say.Say("servicestrunc", say.Warn, fmt.Sprintf("services: %s has more control groups than are read (%d levels, %d directories, %d workloads at most); the others count as unattributed", c.walker.Path(), cgroup.MaxDepth, cgroup.MaxDirs, cgroup.MaxWorkloads))
 	}
 	if res.Unreadable > 0 {
-		c.say.once("servicesread", telegraf.Warn, fmt.Sprintf("services: %d control groups could not be read (their time counts as unattributed), the first: %v", res.Unreadable, res.Err))
+		c.say.Say("servicesread", say.Warn, fmt.Sprintf("services: %d control groups could not be read (their time counts as unattributed), the first: %v", res.Unreadable, res.Err))
 	} else {
-		c.say.once("servicesread", telegraf.Warn, "")
+		c.say.Say("servicesread", say.Warn, "")
 	}
 	c.loads = c.loads[:0]
 	c.tracker.Begin()
@@ -114,6 +115,15 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, ts, deadline time.T
 		}
 	}
 	c.tracker.End()
-	busy, capacity, ok := c.div.span()
-	c.div.divide(acc, ts, c.loads, busy, capacity, ok)
+	busy, capacity, ok := c.div.span(t.cpu)
+	c.div.divide(acc, t.ts, t.host, c.loads, busy, capacity, ok)
+}
+
+func (c *servicesCollector) close(deadline time.Time) {
+	c.g.Do(deadline, func() {
+		if c.walker != nil {
+			c.walker.Close()
+			c.walker = nil
+		}
+	})
 }

@@ -33,24 +33,8 @@ func (p *PowerInput) ReadyAt() time.Time { return p.readyAt }
 // Stop releases the files the collectors keep open. Call it when no
 // gather runs; a read that timed out keeps its file until it returns.
 func (p *PowerInput) Stop() {
-	within := func() time.Time { return time.Now().Add(100 * time.Millisecond) }
-	if p.cpu != nil {
-		p.cpu.close(within())
-	}
-	if p.power != nil {
-		p.power.close()
-	}
-	if p.vms != nil {
-		p.vms.close(within())
-	}
-	if p.net != nil {
-		p.net.close(within())
-	}
-	if p.services != nil {
-		p.services.close(within())
-	}
-	if p.processes != nil {
-		p.processes.close(within())
+	for _, c := range p.collectors {
+		c.close(time.Now().Add(100 * time.Millisecond))
 	}
 }
 
@@ -79,49 +63,5 @@ func (discard) AddMetric(telegraf.Metric)                                       
 func (discard) SetPrecision(time.Duration)                                           {}
 func (discard) AddError(error)                                                       {}
 func (discard) WithTracking(int) telegraf.TrackingAccumulator                        { return nil }
-
-// The collectors' close: each under its own guard, so a file a timed-out
-// read still uses is left to it.
-
-func (c *cpuCollector) close(deadline time.Time) {
-	c.g.Do(deadline, func() {
-		if c.file != nil {
-			c.file.Close()
-			c.file = nil
-		}
-	})
-}
-
-func (c *powerCollector) close() {
-	c.chain.Close()
-	c.powercap.Close()
-	if c.sensors != nil {
-		c.sensors.Close()
-	}
-}
-
-func (c *vmsCollector) close(deadline time.Time) {
-	c.g.Do(deadline, c.finder.Close)
-	if c.counters != nil {
-		c.wg.Do(deadline, c.counters.Close)
-	}
-}
-
-func (c *netCollector) close(deadline time.Time) {
-	c.g.Do(deadline, func() { c.reader.Close() })
-}
-
-func (c *servicesCollector) close(deadline time.Time) {
-	c.g.Do(deadline, func() {
-		if c.walker != nil {
-			c.walker.Close()
-			c.walker = nil
-		}
-	})
-}
-
-func (c *processesCollector) close(deadline time.Time) {
-	c.g.Do(deadline, c.scanner.Close)
-}
 
 var _ telegraf.ServiceInput = (*PowerInput)(nil)

@@ -79,6 +79,6 @@ func (p *PowerInput) Summary(w io.Writer, d time.Duration, lang string) error {
 	if err != nil {
 		return err
 	}
-	summary.Render(w, r, p.power.table, lang)
+	summary.Render(w, r, p.power.metaphors.table, lang)
 	return nil
 }

@@ -10,22 +10,22 @@ import (
 	"github.com/influxdata/telegraf"
 
 	"github.com/greencampus/powerinput/internal/attribute"
-	"github.com/greencampus/powerinput/internal/bounded"
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/guestcounter"
+	"github.com/greencampus/powerinput/internal/kfile"
+	"github.com/greencampus/powerinput/internal/say"
 	"github.com/greencampus/powerinput/internal/vmhost"
 )
 
 // Fields of power_vm besides power_host's; a metaphor may not take one of
 // these names either.
 const (
-	fieldCPU        = "cpu_seconds"
 	fieldVCPUs      = "vcpus"
 	fieldUnusedPart = "unused_capacity_joules"
 )
 
-func vmFields() []string { return []string{fieldCPU, fieldVCPUs, fieldUnusedPart} }
+func vmFields() []string { return []string{fieldCPUSeconds, fieldVCPUs, fieldUnusedPart} }
 
 // Policies for the unused capacity (vm_unused_capacity).
 const (
@@ -40,8 +40,8 @@ const (
 // the unused capacity as parts of their own; and, when the host's energy
 // is measured, adds each VM's part to the counter its guest reads.
 type vmsCollector struct {
-	power  *powerCollector
-	say    *sayer
+	w      *partWriter
+	say    *say.Once
 	policy string
 
 	finder  *vmhost.Finder
@@ -49,6 +49,10 @@ type vmsCollector struct {
 	sample  vmhost.Sample
 	readErr error
 	read    func() // under g; a seam for tests
+	// The machine's busy ticks and online CPUs from this gather's
+	// /proc/stat (tick.cpu), for read; set only while g is idle.
+	busyTicks uint64
+	cpus      int
 
 	counters *guestcounter.Writer // nil: no counters
 	wg       guard.Guard          // the counters' writes
@@ -56,7 +60,7 @@ type vmsCollector struct {
 	batch    []guestcounter.Add
 	fails    []guestcounter.Failure
 	apply    func()
-	failed   map[string]bool
+	failed   *say.Conditions // counters that could not be made
 
 	tracker attribute.Tracker
 	split   attribute.Split
@@ -69,10 +73,7 @@ type vmsCollector struct {
 	vcpus   []int
 	parts   []energy.Energy
 	extra   []energy.Energy
-	fields  map[string]any
-	tags    map[string]string
-	said    bounded.Map[string, bool] // per-VM conditions said (a renamed tag, unknown vCPUs)
-	skipped map[string]bool
+	skipped *say.Conditions // VMs that could not be read
 }
 
 // vmRow is one VM of a gather, by tag.
@@ -85,15 +86,14 @@ type vmRow struct {
 	counted bool
 }
 
-func newVMsCollector(hostSys, hostProc, counterDir, policy string, clock func() time.Time, power *powerCollector, say *sayer) *vmsCollector {
+func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() time.Time, m metaphors, tell *say.Once) *vmsCollector {
 	c := &vmsCollector{
-		power: power, say: say, policy: policy,
-		finder:  vmhost.NewFinder(hostSys, hostProc, clock),
-		pending: map[string]energy.Energy{}, failed: map[string]bool{},
-		fields: map[string]any{}, tags: map[string]string{},
-		skipped: map[string]bool{},
+		w: newPartWriter(measurementVMs, "domain", true, m), say: tell, policy: policy,
+		finder:  vmhost.NewFinder(roots.Sys, roots.Proc, clock),
+		pending: map[string]energy.Energy{},
+		failed:  say.NewConditions(tell.Say), skipped: say.NewConditions(tell.Say),
 	}
-	c.read = func() { c.readErr = c.finder.Sample(&c.sample) }
+	c.read = func() { c.readErr = c.finder.SampleFrom(&c.sample, c.busyTicks, c.cpus) }
 	if counterDir != "" {
 		c.counters = guestcounter.New(counterDir)
 		c.apply = func() { c.fails = c.counters.Apply(c.batch) }
@@ -101,31 +101,36 @@ func newVMsCollector(hostSys, hostProc, counterDir, policy string, clock func() 
 	return c
 }
 
-func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) {
-	host := c.power.last
+func (c *vmsCollector) close(deadline time.Time) {
+	c.g.Do(deadline, c.finder.Close)
+	if c.counters != nil {
+		c.wg.Do(deadline, c.counters.Close)
+	}
+}
+
+func (c *vmsCollector) gather(acc telegraf.Accumulator, t *tick) {
+	host, ts := t.host, t.ts
+	deadline := t.deadline()
 	if host.Held {
 		// The power interval goes on into the next gather: so do the VMs'
 		// baselines, or their CPU times would cover less than the energy.
 		return
 	}
-	err := c.g.Do(deadline, c.read)
-	if err == nil {
-		err = c.readErr
-	}
+	err := c.readVMs(t.cpu, deadline)
 	if err != nil {
-		c.say.once("vms:read", telegraf.Warn, fmt.Sprintf("cannot read the VMs' CPU times: %v; the interval's energy is written as domain=%s", err, vmhost.Unattributed))
+		c.say.Say("vms:read", say.Warn, fmt.Sprintf("cannot read the VMs' CPU times: %v; the interval's energy is written as domain=%s", err, vmhost.Unattributed))
 		c.tracker, c.primed = attribute.Tracker{}, false // the next reading is a baseline
 		if host.Measured() {
 			c.writeWhole(acc, ts, host)
 		}
 		return
 	}
-	c.say.once("vms:read", telegraf.Info, "")
+	c.say.Say("vms:read", say.Info, "")
 	s := &c.sample
-	c.say.once("vms:method", telegraf.Info, fmt.Sprintf("VMs are found by %s under %s", s.Method, s.Where))
+	c.say.Say("vms:method", say.Info, fmt.Sprintf("VMs are found by %s under %s", s.Method, s.Where))
 	c.reportSkipped(s)
 	if s.Truncated {
-		c.say.once("vms:truncated", telegraf.Warn, fmt.Sprintf("more than %d VMs: the CPU time of the others counts as domain=%s", vmhost.MaxVMs, vmhost.Hypervisor))
+		c.say.Say("vms:truncated", say.Warn, fmt.Sprintf("more than %d VMs: the CPU time of the others counts as domain=%s", vmhost.MaxVMs, vmhost.Hypervisor))
 	}
 
 	c.tracker.Begin()
@@ -146,9 +151,9 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) 
 	}
 	measured := host.Model == ""
 	if measured {
-		c.say.once("vms:model", telegraf.Info, "")
+		c.say.Say("vms:model", say.Info, "")
 	} else {
-		c.say.once("vms:model", telegraf.Warn, fmt.Sprintf("the host's power is an estimate (model %s): power_vm carries source=%s, and the guests' counters are not advanced, so that no guest reports an estimate as a measurement", host.Model, host.Source))
+		c.say.Say("vms:model", say.Warn, fmt.Sprintf("the host's power is an estimate (model %s): power_vm carries source=%s, and the guests' counters are not advanced, so that no guest reports an estimate as a measurement", host.Model, host.Source))
 	}
 	if !busyOK || !wasPrimed || interval <= 0 {
 		c.writeWhole(acc, ts, host)
@@ -159,44 +164,51 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, ts, deadline time.Time) 
 	c.divide(acc, ts, host, busy, time.Duration(s.CPUs)*interval, measured, deadline)
 }
 
+// readVMs reads the VMs' CPU times under the guard, with the machine's
+// from this gather's /proc/stat.
+func (c *vmsCollector) readVMs(cpu cpuTotal, deadline time.Time) error {
+	if !cpu.ok {
+		return cpu.err
+	}
+	if !c.g.Busy() {
+		c.busyTicks, c.cpus = cpu.busy, cpu.cpus
+	}
+	if err := c.g.Do(deadline, c.read); err != nil {
+		return err
+	}
+	return c.readErr
+}
+
 // divide writes the interval's host energy divided by CPU time: each VM by
 // its CPU time, the host's own work by the rest of the busy time, the
 // unused capacity by what is left of CPUs × interval.
 func (c *vmsCollector) divide(acc telegraf.Accumulator, ts time.Time, host hostReading, busy, capacity time.Duration, measured bool, deadline time.Time) {
 	c.loads, c.vcpus = c.loads[:0], c.vcpus[:0]
-	var sum time.Duration
 	for _, r := range c.rows {
 		if r.counted {
 			c.loads = append(c.loads, r.cpu)
 			c.vcpus = append(c.vcpus, r.vcpus)
-			sum += r.cpu
 		}
 	}
-	var own, unused energy.Energy
-	c.parts, own, unused = c.split.ByCPUTime(host.Energy, c.loads, busy, capacity, c.parts)
-	// The same bounds ByCPUTime applies: VMs read after the machine's
-	// total, a machine busier than its capacity by a tick.
-	busy = max(busy, sum)
-	capacity = max(capacity, busy)
+	d := c.split.ByCPUTime(host.Energy, c.loads, busy, capacity, c.parts)
+	c.parts = d.Parts
 	c.extra = slices.Grow(c.extra[:0], len(c.parts))[:len(c.parts)]
 	clear(c.extra)
 	if c.policy == unusedByVCPUs {
-		unused = c.byVCPUs.Give(unused, c.vcpus, c.extra)
+		d.Unused = c.byVCPUs.Give(d.Unused, c.vcpus, c.extra)
 	}
 	i := 0
 	for _, r := range c.rows {
 		if !r.counted {
 			continue
 		}
-		if c.policy == unusedByVCPUs && r.vcpus == 0 && !c.saidBefore("vcpus:"+r.tag) {
-			c.said.Put("vcpus:"+r.tag, true)
-			c.say.once("vms:vcpus:"+r.tag, telegraf.Warn, fmt.Sprintf("VM %s: its number of vCPUs is unknown, so it gets no share of the unused capacity (vm_unused_capacity = %q)", r.tag, unusedByVCPUs))
+		if c.policy == unusedByVCPUs && r.vcpus == 0 {
+			c.say.Say("vms:vcpus:"+r.tag, say.Warn, fmt.Sprintf("VM %s: its number of vCPUs is unknown, so it gets no share of the unused capacity (vm_unused_capacity = %q)", r.tag, unusedByVCPUs))
 		}
 		c.writeVM(acc, ts, host, r, c.parts[i]+c.extra[i], c.extra[i])
 		i++
 	}
-	c.writePart(acc, ts, host, vmhost.Hypervisor, own, busy-sum, true)
-	c.writePart(acc, ts, host, vmhost.Unused, unused, capacity-busy, true)
+	c.w.rest(acc, ts, host, d, [2]string{vmhost.Hypervisor, ""}, [2]string{vmhost.Unused, ""})
 	c.count(measured, c.parts, deadline)
 }
 
@@ -220,9 +232,8 @@ func (c *vmsCollector) mergeRows() {
 			continue
 		}
 		out = append(out, r)
-		if r.tag != r.domain && !c.saidBefore("tag:"+r.domain) {
-			c.said.Put("tag:"+r.domain, true)
-			c.say.once("vms:tag:"+r.domain, telegraf.Info, fmt.Sprintf("VM %q is written as domain=%q (a name that begins with '_', or that line protocol cannot carry as it is)", r.domain, r.tag))
+		if r.tag != r.domain {
+			c.say.Say("vms:tag:"+r.domain, say.Info, fmt.Sprintf("VM %q is written as domain=%q (a name that begins with '_', or that line protocol cannot carry as it is)", r.domain, r.tag))
 		}
 	}
 	c.rows = out
@@ -231,59 +242,30 @@ func (c *vmsCollector) mergeRows() {
 func (c *vmsCollector) reportSkipped(s *vmhost.Sample) {
 	for _, err := range s.Skipped {
 		msg := fmt.Sprintf("a VM could not be read this time: %v; its CPU time counts as domain=%s until it can", err, vmhost.Hypervisor)
-		if !c.skipped[msg] {
-			c.skipped[msg] = true
-			c.say.once("vms:skip:"+msg, telegraf.Warn, msg)
-		}
+		c.skipped.Say("vms:skip:"+msg, say.Warn, msg)
 	}
-	if len(s.Skipped) == 0 && len(c.skipped) > 0 {
-		clear(c.skipped) // said again if it comes back after a clean reading
+	if len(s.Skipped) == 0 {
+		c.skipped.Clear() // said again if it comes back after a clean reading
 	}
 }
 
 // writeVM writes one VM's point.
 func (c *vmsCollector) writeVM(acc telegraf.Accumulator, ts time.Time, host hostReading, r vmRow, e, unusedShare energy.Energy) {
-	c.fieldsFor(host, e)
-	c.fields[fieldCPU] = r.cpu.Seconds()
+	c.w.begin(host, e)
+	c.w.cpu(r.cpu)
 	if r.vcpus > 0 {
-		c.fields[fieldVCPUs] = int64(r.vcpus)
+		c.w.fields[fieldVCPUs] = int64(r.vcpus)
 	}
 	if c.policy == unusedByVCPUs {
-		c.fields[fieldUnusedPart] = unusedShare.Joules()
+		c.w.fields[fieldUnusedPart] = unusedShare.Joules()
 	}
-	c.add(acc, ts, host, r.tag)
-}
-
-// writePart writes a part that is not a VM's.
-func (c *vmsCollector) writePart(acc telegraf.Accumulator, ts time.Time, host hostReading, tag string, e energy.Energy, cpu time.Duration, withCPU bool) {
-	c.fieldsFor(host, e)
-	if withCPU {
-		c.fields[fieldCPU] = cpu.Seconds()
-	}
-	c.add(acc, ts, host, tag)
+	c.w.emit(acc, ts, host, r.tag, "")
 }
 
 // writeWhole writes the interval's whole energy as unattributed.
 func (c *vmsCollector) writeWhole(acc telegraf.Accumulator, ts time.Time, host hostReading) {
-	c.writePart(acc, ts, host, vmhost.Unattributed, host.Energy, 0, false)
-}
-
-func (c *vmsCollector) fieldsFor(host hostReading, e energy.Energy) {
-	clear(c.fields)
-	c.fields[fieldPower] = energy.Average(e, host.Interval).Watts()
-	c.fields[fieldEnergy] = e.Joules()
-	c.fields[fieldInterval] = host.Interval.Seconds()
-	c.power.metaphorFields(c.fields, e, host.Interval)
-}
-
-func (c *vmsCollector) add(acc telegraf.Accumulator, ts time.Time, host hostReading, tag string) {
-	clear(c.tags)
-	c.tags["domain"] = tag
-	c.tags["source"] = host.Source
-	if host.Model != "" {
-		c.tags["model"] = host.Model
-	}
-	acc.AddGauge(measurementVMs, c.fields, c.tags, ts)
+	c.w.begin(host, host.Energy)
+	c.w.emit(acc, ts, host, vmhost.Unattributed, "")
 }
 
 // count adds the VMs' parts (parts: by counted row; nil: none) to their
@@ -315,7 +297,7 @@ func (c *vmsCollector) flush(deadline time.Time) {
 		return
 	}
 	if c.wg.Busy() {
-		c.say.once("vms:counters", telegraf.Warn, fmt.Sprintf("writing the guests' counters under %s has not returned (a hung mount?): their energy is kept until it does", c.counters.Dir()))
+		c.say.Say("vms:counters", say.Warn, fmt.Sprintf("writing the guests' counters under %s has not returned (a hung mount?): their energy is kept until it does", c.counters.Dir()))
 		return
 	}
 	c.batch = c.batch[:0]
@@ -324,21 +306,15 @@ func (c *vmsCollector) flush(deadline time.Time) {
 	}
 	clear(c.pending)
 	if err := c.wg.Do(deadline, c.apply); err != nil {
-		c.say.once("vms:counters", telegraf.Warn, fmt.Sprintf("writing the guests' counters under %s did not return in time: %v", c.counters.Dir(), err))
+		c.say.Say("vms:counters", say.Warn, fmt.Sprintf("writing the guests' counters under %s did not return in time: %v", c.counters.Dir(), err))
 		return
 	}
-	c.say.once("vms:counters", telegraf.Info, "")
+	c.say.Say("vms:counters", say.Info, "")
 	for _, f := range c.fails {
-		if !c.failed[f.Domain] {
-			c.failed[f.Domain] = true
-			c.say.once("vms:counter:"+f.Domain, telegraf.Warn, fmt.Sprintf("no counter for VM %q: %v", f.Domain, f.Err))
-		}
+		c.failed.Say("vms:counter:"+f.Domain, say.Warn, fmt.Sprintf("no counter for VM %q: %v", f.Domain, f.Err))
 	}
-	if len(c.fails) == 0 && len(c.failed) > 0 {
-		for d := range c.failed {
-			c.say.once("vms:counter:"+d, telegraf.Info, "")
-		}
-		clear(c.failed)
+	if len(c.fails) == 0 {
+		c.failed.Clear()
 	}
 }
 
@@ -351,10 +327,4 @@ func checkVMOptions(policy, counterDir string) error {
 		return fmt.Errorf("vm_counter_dir = %q: want an absolute path, or \"\" for no guest counters: %w", counterDir, ErrConfig)
 	}
 	return nil
-}
-
-// saidBefore reports whether a per-VM condition was said.
-func (c *vmsCollector) saidBefore(key string) bool {
-	_, ok := c.said.Get(key)
-	return ok
 }

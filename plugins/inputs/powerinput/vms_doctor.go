@@ -17,7 +17,7 @@ import (
 // with its guest. On a machine without VMs and without vms = true it says
 // nothing.
 func (p *PowerInput) doctorVMs(w io.Writer) {
-	f := vmhost.NewFinder(p.HostSys, p.HostProc, nil)
+	f := vmhost.NewFinder(p.Roots().Sys, p.Roots().Proc, nil)
 	var s vmhost.Sample
 	var err error
 	var g guard.Guard

@@ -125,17 +125,19 @@ func BenchmarkAttribute100(b *testing.B) {
 				smp.At = at
 				c.readErr = nil
 			}
-			s.plugin.power.last = hostReading{Energy: 3_000_000_007, Interval: 10 * time.Second, Source: "rapl"}
+			// The gather's /proc/stat and power_host readings, passed to the
+			// VMs as values; no read timeout (a zero deadline).
+			t := tick{ts: time.Now(), cpu: cpuTotal{ok: true, cpus: 64},
+				host: hostReading{Energy: 3_000_000_007, Interval: 10 * time.Second, Source: "rapl"}}
 			acc := &testutil.Accumulator{Discard: true}
-			ts := time.Now()
-			c.gather(acc, ts, time.Time{})
-			c.gather(acc, ts, time.Time{})
+			c.gather(acc, &t)
+			c.gather(acc, &t)
 			b.ReportAllocs()
 			for b.Loop() {
-				c.gather(acc, ts, time.Time{})
+				c.gather(acc, &t)
 			}
 			acc.Discard = false
-			c.gather(acc, ts, time.Time{})
+			c.gather(acc, &t)
 			got, sum := powerVM(&testing.T{}, acc)
 			if len(got) != 102 || energy.Energy(sum*1e6+0.5) != 3_000_000_007 {
 				b.Fatalf("%d parts adding up to %v J", len(got), sum)

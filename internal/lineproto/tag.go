@@ -1,4 +1,8 @@
-package netdev
+// Package lineproto says what InfluxDB line protocol can carry as it is:
+// a value written as a tag by Telegraf and read back by its parsers.
+// Names that come from the kernel (interfaces, VMs, sensors) are checked
+// here before they become tags.
+package lineproto
 
 import (
 	"errors"
