@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/kfile"
 )
 
@@ -178,4 +179,15 @@ func hexDigit(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
+}
+
+// InMemory reports whether the hierarchy Find finds under hostSys is a
+// cgroup file system on a sysfs tree (guard.InMemory): its reads need no
+// deadline.
+func InMemory(hostSys string) bool {
+	if !guard.InMemory(hostSys) {
+		return false
+	}
+	h, err := Find(hostSys)
+	return err == nil && guard.InMemory(h.Dir)
 }

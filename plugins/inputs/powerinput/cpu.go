@@ -50,6 +50,7 @@ func newCPUCollector(hostProc string, clock func() time.Time, percpu, totalcpu b
 	c := &cpuCollector{path: filepath.Join(hostProc, "stat"), clock: clock, percpu: percpu, totalcpu: totalcpu, say: say,
 		fields: map[string]any{}, tags: map[string]string{}}
 	c.prev, c.cur = &c.a, &c.b
+	c.g.Inline = guard.InMemory(hostProc)
 	c.utilErr = fmt.Errorf("%s not read yet", c.path)
 	return c
 }

@@ -35,8 +35,10 @@ func newNetCollector(hostProc, hostSys string, interfaces []string, hostProcSet 
 		}
 		opts.Match = f.Match
 	}
-	return &netCollector{reader: netdev.NewReader(hostProc, hostSys, opts), say: say,
-		fields: map[string]any{}, tags: map[string]string{}}, nil
+	c := &netCollector{reader: netdev.NewReader(hostProc, hostSys, opts), say: say,
+		fields: map[string]any{}, tags: map[string]string{}}
+	c.g.Inline = guard.InMemory(hostProc, hostSys)
+	return c, nil
 }
 
 func (c *netCollector) read() { c.list, c.err = c.reader.Read() }

@@ -52,6 +52,7 @@ type processesCollector struct {
 func newProcessesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer, services *servicesCollector) *processesCollector {
 	pc := &processesCollector{scanner: procs.NewScanner(c.HostProc, procs.Options{}), cpu: cpu, say: say,
 		div: newDivider("power_process", "process", c, power, cpu, clock)}
+	pc.g.Inline = guard.InMemory(c.HostProc)
 	if services != nil && samePIDNumbers(c.HostProc) {
 		pc.services = services
 		services.procs = true

@@ -44,8 +44,10 @@ type servicesCollector struct {
 }
 
 func newServicesCollector(c Config, power *powerCollector, cpu *cpuCollector, clock func() time.Time, say *sayer) *servicesCollector {
-	return &servicesCollector{hostSys: c.HostSys, cpu: cpu, say: say, points: c.Services,
+	sc := &servicesCollector{hostSys: c.HostSys, cpu: cpu, say: say, points: c.Services,
 		div: newDivider("power_service", "unit", c, power, cpu, clock)}
+	sc.g.Inline = cgroup.InMemory(c.HostSys)
+	return sc
 }
 
 // read runs under the guard: the collector's only I/O.

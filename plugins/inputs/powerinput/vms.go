@@ -11,6 +11,7 @@ import (
 
 	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/bounded"
+	"github.com/greencampus/powerinput/internal/cgroup"
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/guestcounter"
@@ -94,6 +95,7 @@ func newVMsCollector(hostSys, hostProc, counterDir, policy string, clock func() 
 		skipped: map[string]bool{},
 	}
 	c.read = func() { c.readErr = c.finder.Sample(&c.sample) }
+	c.g.Inline = guard.InMemory(hostProc) && cgroup.InMemory(hostSys)
 	if counterDir != "" {
 		c.counters = guestcounter.New(counterDir)
 		c.apply = func() { c.fails = c.counters.Apply(c.batch) }
