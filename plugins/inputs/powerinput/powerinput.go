@@ -162,6 +162,7 @@ func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Met
 		sources[i] = s.New(env)
 	}
 	chain := source.NewChain(sources, p.say.source, time.Duration(p.ReadTimeout))
+	chain.Clock = p.clock
 	side := sensors.New(sensors.Config{
 		HostSys:    p.HostSys,
 		HostProc:   p.HostProc,
