@@ -3,15 +3,8 @@ package guard
 import (
 	"syscall"
 	"time"
-)
 
-// Magic numbers of the file systems whose reads InMemory accepts (statfs
-// f_type, from linux/magic.h).
-const (
-	procMagic    = 0x9fa0
-	sysfsMagic   = 0x62656572
-	cgroupMagic  = 0x27e0eb
-	cgroup2Magic = 0x63677270
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // statfsTimeout bounds InMemory's statfs calls.
@@ -48,9 +41,7 @@ func InMemory(paths ...string) bool {
 			if err != nil {
 				return
 			}
-			switch st.Type {
-			case procMagic, sysfsMagic, cgroupMagic, cgroup2Magic:
-			default:
+			if !kfile.InMemoryFS(st.Type) {
 				return
 			}
 		}

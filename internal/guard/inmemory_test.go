@@ -5,11 +5,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 func TestInMemory(t *testing.T) {
 	var st syscall.Statfs_t
-	if err := syscall.Statfs("/proc", &st); err != nil || st.Type != procMagic {
+	if err := syscall.Statfs("/proc", &st); err != nil || !kfile.InMemoryFS(st.Type) {
 		t.Skip("no procfs at /proc")
 	}
 	dir := t.TempDir()

@@ -22,6 +22,7 @@ import (
 type Dir struct {
 	path string
 	fd   int
+	mem  bool // on procfs, sysfs or cgroupfs (InMemoryFS): raw calls, no fstat
 	name [maxName + 1]byte
 }
 
@@ -48,7 +49,7 @@ func OpenDir(path string) (*Dir, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	return &Dir{path: path, fd: fd}, nil
+	return &Dir{path: path, fd: fd, mem: inMemory(fd)}, nil
 }
 
 // Path is the directory's path.
@@ -99,8 +100,12 @@ func (d *Dir) openat(name []byte, flags int) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	call := syscall.Syscall6
+	if d.mem {
+		call = syscall.RawSyscall6
+	}
 	for {
-		r, _, e := syscall.Syscall6(syscall.SYS_OPENAT, uintptr(d.fd), uintptr(unsafe.Pointer(p)), uintptr(flags), 0, 0, 0)
+		r, _, e := call(syscall.SYS_OPENAT, uintptr(d.fd), uintptr(unsafe.Pointer(p)), uintptr(flags), 0, 0, 0)
 		if e == syscall.EINTR {
 			continue
 		}
@@ -114,11 +119,13 @@ func (d *Dir) openat(name []byte, flags int) (int, error) {
 	}
 }
 
-// openFile opens a regular file under d; see Open for the rules.
+// openFile opens a regular file under d; see Open for the rules. On a
+// file system in memory, which holds no FIFO and no device, the check
+// costs no fstat: a directory opened by mistake fails its read (EISDIR).
 func (d *Dir) openFile(name []byte) (int, error) {
 	fd, err := d.openat(name, openFlags)
-	if err != nil {
-		return -1, err
+	if err != nil || d.mem {
+		return fd, err
 	}
 	var st syscall.Stat_t
 	for {
@@ -150,6 +157,7 @@ func (d *Dir) Err(op string, name []byte, err error) error {
 // from offset 0. The zero Handle is closed.
 type Handle struct {
 	fd1 int32 // the descriptor plus one: the zero value holds none
+	mem bool  // opened under a Dir in memory: raw calls
 }
 
 // Open opens the regular file name under d, to be kept and read again. Its
@@ -159,7 +167,7 @@ func (d *Dir) Open(name []byte) (Handle, error) {
 	if err != nil {
 		return Handle{}, err
 	}
-	return Handle{fd1: int32(fd) + 1}, nil
+	return Handle{fd1: int32(fd) + 1, mem: d.mem}, nil
 }
 
 // Valid reports whether h holds an open file.
@@ -172,7 +180,7 @@ func (h Handle) ReadAt(b []byte, off int64) (int, error) {
 		return 0, fs.ErrClosed
 	}
 	for {
-		n, err := syscall.Pread(int(h.fd1-1), b, off)
+		n, err := sysPread(int(h.fd1-1), b, off, h.mem)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -183,7 +191,7 @@ func (h Handle) ReadAt(b []byte, off int64) (int, error) {
 // Close releases the file; closing a closed Handle is harmless.
 func (h *Handle) Close() {
 	if h.fd1 > 0 {
-		syscall.Close(int(h.fd1 - 1))
+		sysClose(int(h.fd1-1), h.mem)
 	}
 	h.fd1 = 0
 }
@@ -196,7 +204,7 @@ func (d *Dir) ReadFile(name []byte, b []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	h := Handle{fd1: int32(fd) + 1}
+	h := Handle{fd1: int32(fd) + 1, mem: d.mem}
 	n, err := h.ReadAt(b, 0)
 	h.Close()
 	return n, err
@@ -213,7 +221,7 @@ func (d *Dir) ReadDir(name []byte, buf []byte, limit int) ([]byte, error) {
 	if err != nil {
 		return buf[:0], err
 	}
-	defer syscall.Close(fd)
+	defer sysClose(fd, d.mem)
 	buf = buf[:0]
 	if cap(buf) < 4096 {
 		buf = make([]byte, 0, 4096)
@@ -222,7 +230,7 @@ func (d *Dir) ReadDir(name []byte, buf []byte, limit int) ([]byte, error) {
 		if cap(buf)-len(buf) < 1024 {
 			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
 		}
-		n, err := syscall.Getdents(fd, buf[len(buf):cap(buf)])
+		n, err := sysGetdents(fd, buf[len(buf):cap(buf)], d.mem)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -289,7 +297,7 @@ func (d *Dir) ReadAll(name []byte, buf []byte, limit int) ([]byte, error) {
 	if err != nil {
 		return buf[:0], err
 	}
-	defer syscall.Close(fd)
+	defer sysClose(fd, d.mem)
 	buf = buf[:0]
 	if cap(buf) < 512 {
 		buf = make([]byte, 0, 4096)
@@ -301,7 +309,7 @@ func (d *Dir) ReadAll(name []byte, buf []byte, limit int) ([]byte, error) {
 			}
 			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
 		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		n, err := sysRead(fd, buf[len(buf):cap(buf)], d.mem)
 		if err == syscall.EINTR {
 			continue
 		}

@@ -40,6 +40,7 @@ const openFlags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOFOLLOW | s
 type File struct {
 	path string
 	fd   int
+	mem  bool // on procfs, sysfs or cgroupfs (InMemoryFS): raw reads
 }
 
 // Open opens path for reading. It never blocks on a FIFO, never follows a
@@ -50,7 +51,7 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &File{path: path, fd: fd}, nil
+	return &File{path: path, fd: fd, mem: inMemory(fd)}, nil
 }
 
 // OpenDevice opens a character device of the driver whose major number is
@@ -136,7 +137,7 @@ func (f *File) ReadAt(b []byte, off int64) (int, error) {
 		return 0, &fs.PathError{Op: "read", Path: f.path, Err: fs.ErrClosed}
 	}
 	for {
-		n, err := syscall.Pread(f.fd, b, off)
+		n, err := sysPread(f.fd, b, off, f.mem)
 		if err == syscall.EINTR {
 			continue
 		}

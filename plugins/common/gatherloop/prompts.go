@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -121,8 +122,14 @@ func (p *fdPrompts) read(wait bool) (int, error) {
 	var n int
 	var rerr error
 	err := p.rc.Read(func(fd uintptr) bool {
+		// Raw: stdin is non-blocking, and an ordinary call would wake
+		// the scheduler's monitor thread at every prompt.
 		for {
-			n, rerr = syscall.Read(int(fd), p.buf[:])
+			r, _, e := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(unsafe.Pointer(&p.buf[0])), uintptr(len(p.buf)))
+			n, rerr = int(r), nil
+			if e != 0 {
+				n, rerr = 0, e
+			}
 			if rerr != syscall.EINTR {
 				break
 			}
