@@ -99,6 +99,26 @@ func ParseCPUStat(b []byte) (time.Duration, error) {
 	return 0, fmt.Errorf("no usage_usec: %w", ErrSyntax)
 }
 
+// ParseDescendants returns nr_descendants of a cgroup v2 cgroup.stat: how
+// many live groups are under the group.
+func ParseDescendants(b []byte) (int, error) {
+	for len(b) > 0 {
+		var line []byte
+		line, b = kfile.NextLine(b)
+		key, rest := kfile.NextField(line)
+		if string(key) != "nr_descendants" {
+			continue
+		}
+		v, _ := kfile.NextField(rest)
+		n, ok := kfile.Uint(v)
+		if !ok || n > 1<<31 {
+			return 0, fmt.Errorf("nr_descendants is not a count: %w", ErrSyntax)
+		}
+		return int(n), nil
+	}
+	return 0, fmt.Errorf("no nr_descendants: %w", ErrSyntax)
+}
+
 // maxUsage keeps usage within a Duration (292 years of CPU time).
 const maxUsage = time.Duration(1<<63 - 1)
 
