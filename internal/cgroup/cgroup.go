@@ -82,41 +82,38 @@ func (h Hierarchy) Usage(dir string, buf []byte) (time.Duration, []byte, error) 
 
 // ParseCPUStat returns usage_usec of a cgroup v2 cpu.stat.
 func ParseCPUStat(b []byte) (time.Duration, error) {
-	for len(b) > 0 {
-		var line []byte
-		line, b = kfile.NextLine(b)
-		key, rest := kfile.NextField(line)
-		if string(key) != "usage_usec" {
-			continue
-		}
-		v, _ := kfile.NextField(rest)
-		n, ok := kfile.Uint(v)
-		if !ok || n > uint64(maxUsage/time.Microsecond) {
-			return 0, fmt.Errorf("usage_usec is not a count of microseconds: %w", ErrSyntax)
-		}
-		return time.Duration(n) * time.Microsecond, nil
+	n, err := flatKey(b, "usage_usec", uint64(maxUsage/time.Microsecond))
+	if err != nil {
+		return 0, err
 	}
-	return 0, fmt.Errorf("no usage_usec: %w", ErrSyntax)
+	return time.Duration(n) * time.Microsecond, nil
 }
 
 // ParseDescendants returns nr_descendants of a cgroup v2 cgroup.stat: how
 // many live groups are under the group.
 func ParseDescendants(b []byte) (int, error) {
+	n, err := flatKey(b, "nr_descendants", 1<<31)
+	return int(n), err
+}
+
+// flatKey returns the number after key in a flat keyed file (lines of
+// "key value"), at most most.
+func flatKey(b []byte, key string, most uint64) (uint64, error) {
 	for len(b) > 0 {
 		var line []byte
 		line, b = kfile.NextLine(b)
-		key, rest := kfile.NextField(line)
-		if string(key) != "nr_descendants" {
+		k, rest := kfile.NextField(line)
+		if string(k) != key {
 			continue
 		}
 		v, _ := kfile.NextField(rest)
 		n, ok := kfile.Uint(v)
-		if !ok || n > 1<<31 {
-			return 0, fmt.Errorf("nr_descendants is not a count: %w", ErrSyntax)
+		if !ok || n > most {
+			return 0, fmt.Errorf("%s is not a count: %w", key, ErrSyntax)
 		}
-		return int(n), nil
+		return n, nil
 	}
-	return 0, fmt.Errorf("no nr_descendants: %w", ErrSyntax)
+	return 0, fmt.Errorf("no %s: %w", key, ErrSyntax)
 }
 
 // maxUsage keeps usage within a Duration (292 years of CPU time).
