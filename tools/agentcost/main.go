@@ -10,9 +10,9 @@
 // and -vms
 // groups named as libvirt names a VM's, each holding a waking process. It
 // prints, per agent and interval, the CPU time of Telegraf and its children
-// per gather (utime + stime from /proc/<pid>/stat), median and spread of
-// -rounds rounds, its ratio to the native inputs, and powerinput's resident
-// memory (peak).
+// per gather (the threads' run time from /proc/<pid>/task/*/schedstat),
+// median and spread of -rounds rounds, its ratio to the native inputs, and
+// powerinput's resident memory (peak).
 //
 //	go run ./tools/agentcost -telegraf PATH -powerinput PATH [-round 20s] [-rounds 5] [-intervals 100ms,1s]
 //
@@ -324,19 +324,39 @@ func (a *agent) childPID() int {
 	return 0
 }
 
-// cpuTime is the agent's CPU time with its children's: those running
-// (their utime + stime) and those it has waited for (cutime + cstime).
+// cpuTime is the agent's CPU time with its children's, in nanoseconds:
+// the sum of each thread's run time (/proc/<pid>/task/<tid>/schedstat), as
+// /proc/<pid>/stat counts it in ticks of 10 ms, too coarse for a round of
+// gathers at 1 s. Children waited for (cutime, cstime: a restarted execd
+// child) are added in ticks.
 func (a *agent) cpuTime() cpuTimes {
-	f := statFields(a.cmd.Process.Pid)
+	pid := a.cmd.Process.Pid
+	f := statFields(pid)
 	var c cpuTimes
-	c.total = ticks(f, 11) + ticks(f, 12) + ticks(f, 13) + ticks(f, 14)
-	for _, pid := range a.children() {
-		cf := statFields(pid)
-		t := ticks(cf, 11) + ticks(cf, 12) + ticks(cf, 13) + ticks(cf, 14)
+	c.total = runTime(pid) + ticks(f, 13) + ticks(f, 14)
+	for _, kid := range a.children() {
+		t := runTime(kid)
 		c.total += t
 		c.child += t
 	}
 	return c
+}
+
+// runTime is the time a process's threads have run.
+func runTime(pid int) time.Duration {
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			n, _ := strconv.ParseInt(f[0], 10, 64)
+			sum += time.Duration(n)
+		}
+	}
+	return sum
 }
 
 // statFields are the fields of /proc/<pid>/stat after the name: state
