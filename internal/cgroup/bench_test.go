@@ -150,5 +150,25 @@ func BenchmarkWalkCgroupfs(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*200), "ns/group")
 		})
 	}
+	// "members": every group read and its processes listed (Procs), as a
+	// walk that guides the process scan does when all have run; the
+	// membership files are kept open and read in one pread each.
+	b.Run("groups=200/members", func(b *testing.B) {
+		w := NewWalker(Hierarchy{Dir: root, V2: true})
+		w.noSkip = true
+		defer w.Close()
+		w.Walk()
+		w.Procs(true)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := w.Walk(); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := w.Procs(true); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*200), "ns/group")
+	})
 	b.Run("groups=200/floor-open-read-close", func(b *testing.B) { floorGroups(b, root, rels) })
 }
