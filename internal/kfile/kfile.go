@@ -178,6 +178,11 @@ func (f *File) ReadAll(buf []byte, limit int) ([]byte, error) {
 		if len(buf) > limit {
 			return buf[:0], &fs.PathError{Op: "read", Path: f.path, Err: ErrTooLarge}
 		}
+		if f.mem && n < len(room) {
+			// procfs, sysfs and cgroupfs fill a read as far as they
+			// have data: a short read is the end (one call, not two).
+			return buf, nil
+		}
 	}
 }
 
