@@ -22,7 +22,8 @@ import (
 type Dir struct {
 	path string
 	fd   int
-	mem  bool // on procfs, sysfs or cgroupfs (InMemoryFS): raw calls, no fstat
+	mem  bool // on procfs, sysfs or cgroupfs (InMemoryFS): no fstat
+	raw  bool // on procfs or cgroupfs: raw calls (fsOf)
 	name [maxName + 1]byte
 }
 
@@ -49,7 +50,9 @@ func OpenDir(path string) (*Dir, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	return &Dir{path: path, fd: fd, mem: inMemory(fd)}, nil
+	d := &Dir{path: path, fd: fd}
+	d.mem, d.raw = fsOf(fd)
+	return d, nil
 }
 
 // Path is the directory's path.
@@ -101,7 +104,7 @@ func (d *Dir) openat(name []byte, flags int) (int, error) {
 		return -1, err
 	}
 	call := syscall.Syscall6
-	if d.mem {
+	if d.raw {
 		call = syscall.RawSyscall6
 	}
 	for {
@@ -157,7 +160,7 @@ func (d *Dir) Err(op string, name []byte, err error) error {
 // from offset 0. The zero Handle is closed.
 type Handle struct {
 	fd1 int32 // the descriptor plus one: the zero value holds none
-	mem bool  // opened under a Dir in memory: raw calls
+	raw bool  // opened under a Dir of procfs or cgroupfs: raw calls
 }
 
 // Open opens the regular file name under d, to be kept and read again. Its
@@ -167,7 +170,7 @@ func (d *Dir) Open(name []byte) (Handle, error) {
 	if err != nil {
 		return Handle{}, err
 	}
-	return Handle{fd1: int32(fd) + 1, mem: d.mem}, nil
+	return Handle{fd1: int32(fd) + 1, raw: d.raw}, nil
 }
 
 // Valid reports whether h holds an open file.
@@ -180,7 +183,7 @@ func (h Handle) ReadAt(b []byte, off int64) (int, error) {
 		return 0, fs.ErrClosed
 	}
 	for {
-		n, err := sysPread(int(h.fd1-1), b, off, h.mem)
+		n, err := sysPread(int(h.fd1-1), b, off, h.raw)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -191,7 +194,7 @@ func (h Handle) ReadAt(b []byte, off int64) (int, error) {
 // Close releases the file; closing a closed Handle is harmless.
 func (h *Handle) Close() {
 	if h.fd1 > 0 {
-		sysClose(int(h.fd1-1), h.mem)
+		sysClose(int(h.fd1-1), h.raw)
 	}
 	h.fd1 = 0
 }
@@ -204,7 +207,7 @@ func (d *Dir) ReadFile(name []byte, b []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	h := Handle{fd1: int32(fd) + 1, mem: d.mem}
+	h := Handle{fd1: int32(fd) + 1, raw: d.raw}
 	n, err := h.ReadAt(b, 0)
 	h.Close()
 	return n, err
@@ -221,7 +224,7 @@ func (d *Dir) ReadDir(name []byte, buf []byte, limit int) ([]byte, error) {
 	if err != nil {
 		return buf[:0], err
 	}
-	defer sysClose(fd, d.mem)
+	defer sysClose(fd, d.raw)
 	buf = buf[:0]
 	if cap(buf) < 4096 {
 		buf = make([]byte, 0, 4096)
@@ -230,7 +233,7 @@ func (d *Dir) ReadDir(name []byte, buf []byte, limit int) ([]byte, error) {
 		if cap(buf)-len(buf) < 1024 {
 			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
 		}
-		n, err := sysGetdents(fd, buf[len(buf):cap(buf)], d.mem)
+		n, err := sysGetdents(fd, buf[len(buf):cap(buf)], d.raw)
 		if err == syscall.EINTR {
 			continue
 		}
@@ -297,7 +300,7 @@ func (d *Dir) ReadAll(name []byte, buf []byte, limit int) ([]byte, error) {
 	if err != nil {
 		return buf[:0], err
 	}
-	defer sysClose(fd, d.mem)
+	defer sysClose(fd, d.raw)
 	buf = buf[:0]
 	if cap(buf) < 512 {
 		buf = make([]byte, 0, 4096)
@@ -309,7 +312,7 @@ func (d *Dir) ReadAll(name []byte, buf []byte, limit int) ([]byte, error) {
 			}
 			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
 		}
-		n, err := sysRead(fd, buf[len(buf):cap(buf)], d.mem)
+		n, err := sysRead(fd, buf[len(buf):cap(buf)], d.raw)
 		if err == syscall.EINTR {
 			continue
 		}

@@ -40,7 +40,8 @@ const openFlags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOFOLLOW | s
 type File struct {
 	path string
 	fd   int
-	mem  bool // on procfs, sysfs or cgroupfs (InMemoryFS): raw reads
+	mem  bool // on procfs, sysfs or cgroupfs (InMemoryFS): a short read is the end
+	raw  bool // on procfs or cgroupfs: raw reads (fsOf)
 }
 
 // Open opens path for reading. It never blocks on a FIFO, never follows a
@@ -51,7 +52,9 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &File{path: path, fd: fd, mem: inMemory(fd)}, nil
+	f := &File{path: path, fd: fd}
+	f.mem, f.raw = fsOf(fd)
+	return f, nil
 }
 
 // OpenDevice opens a character device of the driver whose major number is
@@ -137,7 +140,7 @@ func (f *File) ReadAt(b []byte, off int64) (int, error) {
 		return 0, &fs.PathError{Op: "read", Path: f.path, Err: fs.ErrClosed}
 	}
 	for {
-		n, err := sysPread(f.fd, b, off, f.mem)
+		n, err := sysPread(f.fd, b, off, f.raw)
 		if err == syscall.EINTR {
 			continue
 		}

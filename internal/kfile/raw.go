@@ -26,21 +26,25 @@ func InMemoryFS(fsType int64) bool {
 	return false
 }
 
-// inMemory reports whether the open file fd is on such a file system.
-func inMemory(fd int) bool {
+// fsOf says whether the open file fd is on a file system in memory
+// (InMemoryFS), and whether its calls are made raw: procfs and cgroupfs
+// only. sysfs is in memory, but some of its attributes ask a driver (a
+// link's speed, a sensor behind a slow bus): their calls stay ordinary, so
+// that a slow one gives its processor to the other goroutines.
+func fsOf(fd int) (mem, raw bool) {
 	var st syscall.Statfs_t
 	for {
 		err := syscall.Fstatfs(fd, &st)
 		if err == nil {
-			return InMemoryFS(st.Type)
+			return InMemoryFS(st.Type), st.Type != sysfsMagic && InMemoryFS(st.Type)
 		}
 		if err != syscall.EINTR {
-			return false
+			return false, false
 		}
 	}
 }
 
-// The system calls of a file on a file system in memory are made raw:
+// The system calls of a file on procfs or cgroupfs are made raw:
 // without telling the Go scheduler, which otherwise wakes its monitor
 // thread at the first call of a gather and hands the processor to another
 // thread when a call lasts more than 20 µs. Such calls cannot block (the
