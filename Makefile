@@ -104,18 +104,22 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 # Whole-agent cost, side by side in one run (minutes; not part of make
-# test): Telegraf with its native cpu and net inputs beside Telegraf with
-# powerinput through execd, everything on, on this machine loaded with
-# 1,000 processes and 200 control groups (as root). A Telegraf with those
-# inputs and the discard output is built once and cached.
-COST_DURATION ?= 3m
-COST_TELEGRAF := $(CACHE)/telegraf-$(TELEGRAF_VERSION)-cost/telegraf
+# test): Telegraf idle, with its native cpu and net inputs, and with
+# powerinput through execd (defaults; everything on), at each interval of
+# COST_INTERVALS, COST_ROUNDS rounds of COST_ROUND, on this machine's /proc
+# and cgroupfs loaded with 1,000 processes, 200 control groups (20 waking)
+# and 10 VM groups (as root). docs/cost.md says how to read it. A Telegraf
+# with those inputs and the discard output is built once and cached.
+COST_ROUND ?= 20s
+COST_ROUNDS ?= 5
+COST_INTERVALS ?= 100ms,1s
+COST_TELEGRAF := $(CACHE)/telegraf-$(TELEGRAF_VERSION)-cost2/telegraf
 $(COST_TELEGRAF):
 	mkdir -p $(dir $@)
-	GOBIN=$(dir $@) $(GO) install -tags "custom,inputs.execd,inputs.cpu,inputs.net,outputs.discard" github.com/influxdata/telegraf/cmd/telegraf@$(TELEGRAF_VERSION)
+	GOBIN=$(dir $@) $(GO) install -tags "custom,inputs.execd,inputs.cpu,inputs.mem,inputs.net,outputs.discard" github.com/influxdata/telegraf/cmd/telegraf@$(TELEGRAF_VERSION)
 
 cost: build $(COST_TELEGRAF)
-	$(GO) run ./tools/agentcost -telegraf $(COST_TELEGRAF) -powerinput $(CURDIR)/bin/powerinput -duration $(COST_DURATION)
+	$(GO) run ./tools/agentcost -telegraf $(COST_TELEGRAF) -powerinput $(CURDIR)/bin/powerinput -round $(COST_ROUND) -rounds $(COST_ROUNDS) -intervals $(COST_INTERVALS)
 
 # A short run of every fuzz target (go test -fuzz takes one at a time).
 FUZZTIME ?= 10s

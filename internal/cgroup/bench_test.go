@@ -9,7 +9,6 @@ import (
 	"unsafe"
 
 	"github.com/greencampus/powerinput/internal/fixtures"
-	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // benchGroups makes 200 workload groups as a busy host has them: 150
@@ -37,7 +36,7 @@ func BenchmarkWalk(b *testing.B) {
 			c := memCgtree(b)
 			benchGroups(b, c.root, func(rel string) { c.set(b, rel, time.Second) })
 			w := NewWalker(Hierarchy{Dir: c.root, V2: true})
-			w.files = kfile.NewBudget(mode.files)
+			w.files = mode.files
 			defer w.Close()
 			w.Walk()
 			b.ReportAllocs()
@@ -138,7 +137,7 @@ func BenchmarkWalkCgroupfs(b *testing.B) {
 	}{{"idle", DefaultFiles, false}, {"busy-kept", DefaultFiles, true}, {"busy-reopen", 0, true}} {
 		b.Run("groups=200/"+mode.name, func(b *testing.B) {
 			w := NewWalker(Hierarchy{Dir: root, V2: true})
-			w.files, w.noSkip = kfile.NewBudget(mode.files), mode.noSkip
+			w.files, w.noSkip = mode.files, mode.noSkip
 			defer w.Close()
 			w.Walk()
 			b.ReportAllocs()
@@ -151,5 +150,25 @@ func BenchmarkWalkCgroupfs(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*200), "ns/group")
 		})
 	}
+	// "members": every group read and its processes listed (Procs), as a
+	// walk that guides the process scan does when all have run; the
+	// membership files are kept open and read in one pread each.
+	b.Run("groups=200/members", func(b *testing.B) {
+		w := NewWalker(Hierarchy{Dir: root, V2: true})
+		w.noSkip = true
+		defer w.Close()
+		w.Walk()
+		w.Procs(true)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := w.Walk(); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := w.Procs(true); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*200), "ns/group")
+	})
 	b.Run("groups=200/floor-open-read-close", func(b *testing.B) { floorGroups(b, root, rels) })
 }

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/kfile"
 )
 
@@ -81,21 +82,38 @@ func (h Hierarchy) Usage(dir string, buf []byte) (time.Duration, []byte, error) 
 
 // ParseCPUStat returns usage_usec of a cgroup v2 cpu.stat.
 func ParseCPUStat(b []byte) (time.Duration, error) {
+	n, err := flatKey(b, "usage_usec", uint64(maxUsage/time.Microsecond))
+	if err != nil {
+		return 0, err
+	}
+	return time.Duration(n) * time.Microsecond, nil
+}
+
+// ParseDescendants returns nr_descendants of a cgroup v2 cgroup.stat: how
+// many live groups are under the group.
+func ParseDescendants(b []byte) (int, error) {
+	n, err := flatKey(b, "nr_descendants", 1<<31)
+	return int(n), err
+}
+
+// flatKey returns the number after key in a flat keyed file (lines of
+// "key value"), at most most.
+func flatKey(b []byte, key string, most uint64) (uint64, error) {
 	for len(b) > 0 {
 		var line []byte
 		line, b = kfile.NextLine(b)
-		key, rest := kfile.NextField(line)
-		if string(key) != "usage_usec" {
+		k, rest := kfile.NextField(line)
+		if string(k) != key {
 			continue
 		}
 		v, _ := kfile.NextField(rest)
 		n, ok := kfile.Uint(v)
-		if !ok || n > uint64(maxUsage/time.Microsecond) {
-			return 0, fmt.Errorf("usage_usec is not a count of microseconds: %w", ErrSyntax)
+		if !ok || n > most {
+			return 0, fmt.Errorf("%s is not a count: %w", key, ErrSyntax)
 		}
-		return time.Duration(n) * time.Microsecond, nil
+		return n, nil
 	}
-	return 0, fmt.Errorf("no usage_usec: %w", ErrSyntax)
+	return 0, fmt.Errorf("no %s: %w", key, ErrSyntax)
 }
 
 // maxUsage keeps usage within a Duration (292 years of CPU time).
@@ -178,4 +196,15 @@ func hexDigit(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
+}
+
+// InMemory reports whether the hierarchy Find finds under hostSys is a
+// cgroup file system on a sysfs tree (guard.InMemory): its reads need no
+// deadline.
+func InMemory(hostSys kfile.SysRoot) bool {
+	if !guard.InMemory(string(hostSys)) {
+		return false
+	}
+	h, err := Find(hostSys)
+	return err == nil && guard.InMemory(h.Dir)
 }

@@ -81,3 +81,36 @@ func FuzzParseCPUStat(f *testing.F) {
 		}
 	})
 }
+
+func TestParseDescendants(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int
+		ok   bool
+	}{
+		{"nr_descendants 0\nnr_dying_descendants 0\n", 0, true},
+		{"nr_descendants 12\nnr_dying_descendants 3\nnr_subsys_cpu 1\n", 12, true},
+		{"nr_dying_descendants 3\nnr_descendants 2\n", 2, true},
+		{"nr_dying_descendants 3\n", 0, false},
+		{"nr_descendants x\n", 0, false},
+		{"", 0, false},
+	} {
+		got, err := ParseDescendants([]byte(tc.in))
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("ParseDescendants(%q) = %d, %v; want %d, ok %v", tc.in, got, err, tc.want, tc.ok)
+		}
+	}
+}
+
+func FuzzParseDescendants(f *testing.F) {
+	for _, b := range fixtures.Files("cgroup.stat") {
+		f.Add(b)
+	}
+	f.Add([]byte("nr_descendants 4\nnr_dying_descendants 0\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		n, err := ParseDescendants(b)
+		if err == nil && n < 0 {
+			t.Fatalf("negative count %d", n)
+		}
+	})
+}

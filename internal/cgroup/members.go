@@ -45,7 +45,7 @@ func (w *Walker) Procs(all bool) ([]Members, error) {
 		return nil, errors.New("no walk")
 	}
 	w.path = w.path[:0]
-	if err := w.readProcs(); err != nil && !gone(err) {
+	if err := w.readProcs(&w.root.procs); err != nil && !gone(err) {
 		return nil, w.dir.Err("read", []byte("cgroup.procs"), err)
 	}
 	w.addMembers(rootKey, true)
@@ -56,8 +56,8 @@ func (w *Walker) Procs(all bool) ([]Members, error) {
 		if read {
 			w.path = append(w.path[:0], g.path...)
 			if g.workload {
-				w.readTree(0)
-			} else if err := w.readProcs(); err != nil && !gone(err) {
+				w.readTree(g, 0)
+			} else if err := w.readProcs(&g.procs); err != nil && !gone(err) {
 				w.unreadable(err)
 			}
 		}
@@ -80,13 +80,27 @@ func (w *Walker) addMembers(key string, read bool) {
 }
 
 // readTree appends the processes of the group at w.path and of every
-// group under it.
-func (w *Walker) readTree(depth int) {
-	if err := w.readProcs(); err != nil && !gone(err) {
+// group under it; g is the group at depth 0 (its files are kept), nil
+// below. A group with no group under it (cgroup.stat, v2) is not listed.
+func (w *Walker) readTree(g *group, depth int) {
+	var procs *kfile.Handle
+	if g != nil {
+		procs = &g.procs
+	}
+	if err := w.readProcs(procs); err != nil && !gone(err) {
 		w.unreadable(err)
 	}
 	if depth >= MaxDepth {
 		return
+	}
+	if g != nil && w.h.V2 {
+		b, err := w.readKept(&g.stat, "cgroup.stat", w.statBuf, statSize)
+		w.statBuf = b
+		if err == nil {
+			if n, err := ParseDescendants(b); err == nil && n == 0 {
+				return
+			}
+		}
 	}
 	recs, err := w.dir.ReadDir(w.path, w.recs[depth], 1<<20)
 	w.recs[depth] = recs
@@ -99,21 +113,28 @@ func (w *Walker) readTree(depth int) {
 			continue
 		}
 		w.path = append(append(w.path, '/'), e.Name...)
-		w.readTree(depth + 1)
+		w.readTree(nil, depth+1)
 		w.path = w.path[:base]
 	}
 }
 
-// readProcs appends the PIDs of w.path's cgroup.procs to w.pids.
-func (w *Walker) readProcs() error {
-	base := len(w.path)
-	if base > 0 {
-		w.path = append(w.path, '/')
+// readProcs appends the PIDs of w.path's cgroup.procs to w.pids, read
+// through h, kept (nil: opened, read and closed).
+func (w *Walker) readProcs(h *kfile.Handle) error {
+	var b []byte
+	var err error
+	if h != nil {
+		b, err = w.readKept(h, "cgroup.procs", w.procsBuf, procsLimit)
+	} else {
+		base := len(w.path)
+		if base > 0 {
+			w.path = append(w.path, '/')
+		}
+		w.path = append(w.path, "cgroup.procs"...)
+		b, err = w.dir.ReadAll(w.path, w.procsBuf, procsLimit)
+		w.path = w.path[:base]
 	}
-	w.path = append(w.path, "cgroup.procs"...)
-	b, err := w.dir.ReadAll(w.path, w.procsBuf, procsLimit)
 	w.procsBuf = b
-	w.path = w.path[:base]
 	if err != nil {
 		return err
 	}

@@ -18,9 +18,13 @@ const (
 	MaxDirs = 4096
 	// MaxWorkloads: workloads read per walk at most.
 	MaxWorkloads = 16384
-	// DefaultFiles usage files stay open between walks; past it a file is
-	// opened, read and closed at each walk.
+	// DefaultFiles files (usage, membership, cgroup.stat) stay open
+	// between walks at least; past the budget a file is opened, read and
+	// closed at each walk. The budget is an eighth of the open-file limit
+	// (RLIMIT_NOFILE), at most MaxFiles.
 	DefaultFiles = 512
+	// MaxFiles bounds the budget of kept files.
+	MaxFiles = 8192
 )
 
 // Workload is one workload group a walk found.
@@ -66,7 +70,8 @@ type WalkResult struct {
 type Walker struct {
 	h     Hierarchy
 	dir   *kfile.Dir
-	files kfile.Budget // the usage files kept open
+	files int
+	kept  int
 	// noSkip lists and reads every group, idle directories too (benchmarks
 	// of the case where every group has run).
 	noSkip bool
@@ -80,6 +85,8 @@ type Walker struct {
 	visited []*group // this walk's groups, in order (for Procs)
 
 	procsBuf []byte
+	statBuf  []byte
+	root     group // the root's kept cgroup.procs
 	pids     []uint32
 	members  []Members
 	spans    [][2]int
@@ -94,7 +101,9 @@ type group struct {
 	name    string
 	descend bool
 	round   uint64
-	h       kfile.Handle
+	h       kfile.Handle // its usage file, kept
+	procs   kfile.Handle // its cgroup.procs, kept
+	stat    kfile.Handle // its cgroup.stat (v2), kept
 
 	// For Procs: the usage of the previous walk, and whether this walk
 	// found it changed (or could not tell).
@@ -114,7 +123,7 @@ type group struct {
 // NewWalker reads the workloads of h. Nothing is opened before the first
 // Walk.
 func NewWalker(h Hierarchy) *Walker {
-	return &Walker{h: h, files: kfile.NewBudget(DefaultFiles), groups: map[string]*group{}}
+	return &Walker{h: h, files: kfile.KeepBudget(8, DefaultFiles, MaxFiles), groups: map[string]*group{}}
 }
 
 // Hierarchy is the hierarchy walked.
@@ -123,10 +132,11 @@ func (w *Walker) Hierarchy() Hierarchy { return w.h }
 // Close releases every open file; a later Walk starts again.
 func (w *Walker) Close() {
 	for _, g := range w.groups {
-		g.h.Close()
+		w.release(g)
 	}
 	clear(w.groups)
-	w.files.Reset()
+	w.release(&w.root)
+	w.kept = 0
 	w.dir.Close()
 	w.dir = nil
 }
@@ -154,7 +164,7 @@ func (w *Walker) Walk() (*WalkResult, error) {
 	}
 	for key, g := range w.groups {
 		if g.round != w.round {
-			w.files.Drop(&g.h)
+			w.release(g)
 			delete(w.groups, key)
 		}
 	}
@@ -227,7 +237,7 @@ func (w *Walker) visit(ino uint64, depth int) *group {
 	g := w.groups[string(w.path)]
 	if g == nil || g.ino != ino { // new, or made anew under the same path
 		if g != nil {
-			w.files.Drop(&g.h)
+			w.release(g)
 			delete(w.groups, g.path)
 		}
 		path := string(w.path)
@@ -322,13 +332,26 @@ func (w *Walker) usage(g *group) (time.Duration, error) {
 	n, err := 0, error(nil)
 	if g.h.Valid() {
 		if n, err = g.h.ReadAt(w.buf[:], 0); err != nil || n == 0 {
-			w.files.Drop(&g.h)
+			g.h.Close()
+			w.kept--
 		}
 	}
 	if !g.h.Valid() {
 		base := len(w.path)
 		w.path = append(append(w.path, '/'), name...)
-		n, err = w.files.ReadKept(w.dir, &g.h, w.path, w.buf[:])
+		if w.kept < w.files {
+			var h kfile.Handle
+			if h, err = w.dir.Open(w.path); err == nil {
+				if n, err = h.ReadAt(w.buf[:], 0); err == nil {
+					g.h = h
+					w.kept++
+				} else {
+					h.Close()
+				}
+			}
+		} else {
+			n, err = w.dir.ReadFile(w.path, w.buf[:])
+		}
 		w.path = w.path[:base]
 		if err != nil {
 			return 0, err
@@ -347,6 +370,61 @@ func (w *Walker) usage(g *group) (time.Duration, error) {
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}
 	return d, nil
+}
+
+// release closes the files kept for g.
+func (w *Walker) release(g *group) {
+	for _, h := range []*kfile.Handle{&g.h, &g.procs, &g.stat} {
+		if h.Valid() {
+			h.Close()
+			w.kept--
+		}
+	}
+}
+
+// readKept reads the file name of the group at w.path into buf (grown as
+// needed, up to limit bytes), through h, which is kept open while the
+// budget allows: then one pread, from the start, reads it whole where it
+// fits (a short read is its end). Past the budget the file is opened,
+// read and closed. Errors are bare (kfile.Dir.Err).
+func (w *Walker) readKept(h *kfile.Handle, name string, buf []byte, limit int) ([]byte, error) {
+	if !h.Valid() {
+		base := len(w.path)
+		if base > 0 {
+			w.path = append(w.path, '/')
+		}
+		w.path = append(w.path, name...)
+		var err error
+		if w.kept >= w.files {
+			buf, err = w.dir.ReadAll(w.path, buf, limit)
+			w.path = w.path[:base]
+			return buf, err
+		}
+		*h, err = w.dir.Open(w.path)
+		w.path = w.path[:base]
+		if err != nil {
+			return buf[:0], err
+		}
+		w.kept++
+	}
+	if cap(buf) < 512 {
+		buf = make([]byte, 0, 4096)
+	}
+	for {
+		n, err := h.ReadAt(buf[:cap(buf)], 0)
+		if err != nil {
+			h.Close()
+			w.kept--
+			return buf[:0], err
+		}
+		if n < cap(buf) {
+			return buf[:n], nil
+		}
+		if cap(buf) > limit {
+			return buf[:0], kfile.ErrTooLarge
+		}
+		buf = make([]byte, 0, 2*cap(buf))
+	}
 }
 
 // Path is the hierarchy's root.

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/greencampus/powerinput/internal/fixtures"
-	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 const (
@@ -222,7 +221,7 @@ func TestWalkerDoesNotAllocate(t *testing.T) {
 	}
 	for _, files := range []int{DefaultFiles, 0} {
 		w := NewWalker(Hierarchy{Dir: c.root, V2: true})
-		w.files = kfile.NewBudget(files)
+		w.files = files
 		w.Walk()
 		allocs := testing.AllocsPerRun(20, func() {
 			r, err := w.Walk()
@@ -352,5 +351,56 @@ func TestWalkerSkipsIdleSlices(t *testing.T) {
 		if strings.HasPrefix(m.Key, "user.slice") {
 			require.False(t, m.Read, "%s: an idle slice's processes have not run", m.Key)
 		}
+	}
+}
+
+// Membership files are kept open and read again from their start (a
+// process that joins is seen), within the budget of kept files or past
+// it; a workload whose cgroup.stat counts no group under it is not listed.
+func TestProcsKeptFilesAndLeaves(t *testing.T) {
+	for _, files := range []int{DefaultFiles, 3, 0} {
+		t.Run(fmt.Sprint(files, " kept"), func(t *testing.T) {
+			c := newCgtree(t, true)
+			write(t, filepath.Join(c.root, "cgroup.procs"), "1\n")
+			c.set(t, "system.slice/nginx.service", time.Second)
+			write(t, filepath.Join(c.root, "system.slice/nginx.service/cgroup.procs"), "10\n")
+			pod := "kubepods.slice/kubepods-pod" + strings.ReplaceAll(uid, "-", "_") + ".slice"
+			c.set(t, pod, time.Second)
+			c.set(t, pod+"/cri-containerd-"+id1+".scope", time.Second)
+			write(t, filepath.Join(c.root, pod, "cri-containerd-"+id1+".scope", "cgroup.procs"), "30\n")
+			w := NewWalker(Hierarchy{Dir: c.root, V2: true})
+			w.files = files
+			defer w.Close()
+			pids := func(all bool) map[string]string {
+				t.Helper()
+				_, err := w.Walk()
+				require.NoError(t, err)
+				ms, err := w.Procs(all)
+				require.NoError(t, err)
+				out := map[string]string{}
+				for _, m := range ms {
+					k, _, _ := strings.Cut(m.Key, "#")
+					out[k] = fmt.Sprint(m.PIDs)
+				}
+				return out
+			}
+			for i, step := range []struct {
+				nginx, podStat string
+				wantNginx      string
+				wantPod        string
+			}{
+				{"10\n", "nr_descendants 1\nnr_dying_descendants 0\n", "[10]", "[30]"},
+				{"10\n12\n13\n", "nr_descendants 1\nnr_dying_descendants 0\n", "[10 12 13]", "[30]"},
+				{"13\n", "nr_descendants 0\nnr_dying_descendants 1\n", "[13]", "[]"},
+			} {
+				write(t, filepath.Join(c.root, "system.slice/nginx.service/cgroup.procs"), step.nginx)
+				write(t, filepath.Join(c.root, pod, "cgroup.stat"), step.podStat)
+				got := pids(true)
+				require.Equal(t, "[1]", got["/"], "step %d", i)
+				require.Equal(t, step.wantNginx, got["system.slice/nginx.service"], "step %d", i)
+				require.Equal(t, step.wantPod, got[pod], "step %d", i)
+				require.LessOrEqual(t, w.kept, files, "step %d: files kept within the budget", i)
+			}
+		})
 	}
 }

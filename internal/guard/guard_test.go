@@ -50,14 +50,3 @@ func TestTimeoutThenBusyThenFree(t *testing.T) {
 		t.Fatalf("after release: %v (ran %v)", err, ran)
 	}
 }
-
-func BenchmarkDo(b *testing.B) {
-	var g Guard
-	f := func() {}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := g.Do(time.Now().Add(time.Second), f); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

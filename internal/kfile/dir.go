@@ -22,6 +22,8 @@ import (
 type Dir struct {
 	path string
 	fd   int
+	mem  bool // on procfs, sysfs or cgroupfs (InMemoryFS): no fstat
+	raw  bool // on procfs or cgroupfs: raw calls (fsOf)
 	name [maxName + 1]byte
 }
 
@@ -41,7 +43,9 @@ func OpenDir(path string) (*Dir, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	return &Dir{path: path, fd: fd}, nil
+	d := &Dir{path: path, fd: fd}
+	d.mem, d.raw = fsOf(fd)
+	return d, nil
 }
 
 // Path is the directory's path.
@@ -92,8 +96,12 @@ func (d *Dir) openat(name []byte, flags int) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	call := syscall.Syscall6
+	if d.raw {
+		call = syscall.RawSyscall6
+	}
 	fd, err := Retry(func() (int, error) {
-		r, _, e := syscall.Syscall6(syscall.SYS_OPENAT, uintptr(d.fd), uintptr(unsafe.Pointer(p)), uintptr(flags), 0, 0, 0)
+		r, _, e := call(syscall.SYS_OPENAT, uintptr(d.fd), uintptr(unsafe.Pointer(p)), uintptr(flags), 0, 0, 0)
 		if e != 0 {
 			return -1, e
 		}
@@ -105,11 +113,13 @@ func (d *Dir) openat(name []byte, flags int) (int, error) {
 	return fd, err
 }
 
-// openFile opens a regular file under d; see Open for the rules.
+// openFile opens a regular file under d; see Open for the rules. On a
+// file system in memory, which holds no FIFO and no device, the check
+// costs no fstat: a directory opened by mistake fails its read (EISDIR).
 func (d *Dir) openFile(name []byte) (int, error) {
 	fd, err := d.openat(name, openFlags)
-	if err != nil {
-		return -1, err
+	if err != nil || d.mem {
+		return fd, err
 	}
 	var st syscall.Stat_t
 	if err := RetryErr(func() error { return syscall.Fstat(fd, &st) }); err != nil {
@@ -135,6 +145,7 @@ func (d *Dir) Err(op string, name []byte, err error) error {
 // from offset 0. The zero Handle is closed.
 type Handle struct {
 	fd1 int32 // the descriptor plus one: the zero value holds none
+	raw bool  // opened under a Dir of procfs or cgroupfs: raw calls
 }
 
 // Open opens the regular file name under d, to be kept and read again. Its
@@ -144,7 +155,7 @@ func (d *Dir) Open(name []byte) (Handle, error) {
 	if err != nil {
 		return Handle{}, err
 	}
-	return Handle{fd1: int32(fd) + 1}, nil
+	return Handle{fd1: int32(fd) + 1, raw: d.raw}, nil
 }
 
 // Valid reports whether h holds an open file.
@@ -156,13 +167,13 @@ func (h Handle) ReadAt(b []byte, off int64) (int, error) {
 	if h.fd1 <= 0 {
 		return 0, fs.ErrClosed
 	}
-	return Retry(func() (int, error) { return syscall.Pread(int(h.fd1-1), b, off) })
+	return Retry(func() (int, error) { return sysPread(int(h.fd1-1), b, off, h.raw) })
 }
 
 // Close releases the file; closing a closed Handle is harmless.
 func (h *Handle) Close() {
 	if h.fd1 > 0 {
-		syscall.Close(int(h.fd1 - 1))
+		sysClose(int(h.fd1-1), h.raw)
 	}
 	h.fd1 = 0
 }
@@ -175,7 +186,7 @@ func (d *Dir) ReadFile(name []byte, b []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	h := Handle{fd1: int32(fd) + 1}
+	h := Handle{fd1: int32(fd) + 1, raw: d.raw}
 	n, err := h.ReadAt(b, 0)
 	h.Close()
 	return n, err
@@ -192,7 +203,7 @@ func (d *Dir) ReadDir(name []byte, buf []byte, limit int) ([]byte, error) {
 	if err != nil {
 		return buf[:0], err
 	}
-	defer syscall.Close(fd)
+	defer sysClose(fd, d.raw)
 	buf = buf[:0]
 	if cap(buf) < 4096 {
 		buf = make([]byte, 0, 4096)
@@ -201,7 +212,7 @@ func (d *Dir) ReadDir(name []byte, buf []byte, limit int) ([]byte, error) {
 		if cap(buf)-len(buf) < 1024 {
 			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
 		}
-		n, err := Retry(func() (int, error) { return syscall.Getdents(fd, buf[len(buf):cap(buf)]) })
+		n, err := Retry(func() (int, error) { return sysGetdents(fd, buf[len(buf):cap(buf)], d.raw) })
 		if err != nil {
 			return buf, err
 		}
@@ -265,7 +276,7 @@ func (d *Dir) ReadAll(name []byte, buf []byte, limit int) ([]byte, error) {
 	if err != nil {
 		return buf[:0], err
 	}
-	defer syscall.Close(fd)
+	defer sysClose(fd, d.raw)
 	buf = buf[:0]
 	if cap(buf) < 512 {
 		buf = make([]byte, 0, 4096)
@@ -277,7 +288,7 @@ func (d *Dir) ReadAll(name []byte, buf []byte, limit int) ([]byte, error) {
 			}
 			buf = append(buf, make([]byte, cap(buf))...)[:len(buf)]
 		}
-		n, err := Retry(func() (int, error) { return syscall.Read(fd, buf[len(buf):cap(buf)]) })
+		n, err := Retry(func() (int, error) { return sysRead(fd, buf[len(buf):cap(buf)], d.raw) })
 		if err != nil {
 			return buf[:0], err
 		}

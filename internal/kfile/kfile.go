@@ -40,6 +40,8 @@ const openFlags = syscall.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOFOLLOW | s
 type File struct {
 	path string
 	fd   int
+	mem  bool // on procfs, sysfs or cgroupfs (InMemoryFS): a short read is the end
+	raw  bool // on procfs or cgroupfs: raw reads (fsOf)
 }
 
 // Open opens path for reading. It never blocks on a FIFO, never follows a
@@ -50,7 +52,9 @@ func Open(path string) (*File, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &File{path: path, fd: fd}, nil
+	f := &File{path: path, fd: fd}
+	f.mem, f.raw = fsOf(fd)
+	return f, nil
 }
 
 // OpenDevice opens a character device of the driver whose major number is
@@ -122,7 +126,7 @@ func (f *File) ReadAt(b []byte, off int64) (int, error) {
 	if f.fd < 0 {
 		return 0, &fs.PathError{Op: "read", Path: f.path, Err: fs.ErrClosed}
 	}
-	n, err := Retry(func() (int, error) { return syscall.Pread(f.fd, b, off) })
+	n, err := Retry(func() (int, error) { return sysPread(f.fd, b, off, f.raw) })
 	if err != nil {
 		return 0, &fs.PathError{Op: "read", Path: f.path, Err: err}
 	}
@@ -158,6 +162,11 @@ func (f *File) ReadAll(buf []byte, limit int) ([]byte, error) {
 		buf = buf[:len(buf)+n]
 		if len(buf) > limit {
 			return buf[:0], &fs.PathError{Op: "read", Path: f.path, Err: ErrTooLarge}
+		}
+		if f.mem && n < len(room) {
+			// procfs, sysfs and cgroupfs fill a read as far as they
+			// have data: a short read is the end (one call, not two).
+			return buf, nil
 		}
 	}
 }

@@ -212,3 +212,23 @@ func TestRootsPath(t *testing.T) {
 		}
 	}
 }
+
+func TestKeepBudget(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	for _, tc := range []struct {
+		share, least, most int
+		want               uint64
+	}{
+		{4, 1, 1 << 40, lim.Cur / 4},
+		{4, int(lim.Cur), 1 << 40, lim.Cur}, // the least, even above a share
+		{1, 1, 10, min(lim.Cur, 10)},        // the most
+		{0, 7, 100, 7},                      // no share: the least
+	} {
+		if got := KeepBudget(tc.share, tc.least, tc.most); uint64(got) != tc.want {
+			t.Errorf("KeepBudget(%d, %d, %d) = %d with a limit of %d, want %d", tc.share, tc.least, tc.most, got, lim.Cur, tc.want)
+		}
+	}
+}

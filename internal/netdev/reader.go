@@ -15,8 +15,13 @@ import (
 // DevLimit bounds /proc/net/dev: some 300,000 interfaces.
 const DevLimit = 32 << 20
 
-// DefaultFiles is how many sysfs files a Reader keeps open by default.
+// DefaultFiles is how many sysfs files a Reader keeps open by default,
+// at least; the default budget is a 64th of the open-file limit
+// (RLIMIT_NOFILE), at most MaxFiles.
 const DefaultFiles = 32
+
+// MaxFiles bounds the default budget of kept sysfs files.
+const MaxFiles = 1024
 
 // Interface flags (include/uapi/linux/if.h) and the loopback's ARP
 // hardware type (include/uapi/linux/if_arp.h).
@@ -91,8 +96,8 @@ type Options struct {
 	// Telegraf's net input does so when it has no `interfaces` list and
 	// HOST_PROC is not set.
 	Checks bool
-	// Files is how many sysfs files stay open between reads (0 for
-	// DefaultFiles, negative for none). Past it, a file is opened, read
+	// Files is how many sysfs files stay open between reads (0 for the
+	// default budget, see DefaultFiles; negative for none). Past it, a file is opened, read
 	// and closed each time.
 	Files int
 	// Open opens sysfs files; nil for kfile.OpenReader. A seam for tests.
@@ -152,7 +157,7 @@ func NewReader(hostProc kfile.ProcRoot, hostSys kfile.SysRoot, o Options) *Reade
 		ifs:     map[string]*iface{},
 	}
 	if o.Files == 0 {
-		o.Files = DefaultFiles
+		o.Files = kfile.KeepBudget(64, DefaultFiles, MaxFiles)
 	}
 	r.files = kfile.NewBudget(o.Files)
 	if r.open == nil {

@@ -466,7 +466,7 @@ func TestChurn(t *testing.T) {
 		if len(r.ifs) > (forgetAfter+1)*200+64 || r.parser.kept() > (forgetAfter+1)*200+64 {
 			t.Fatalf("round %d: %d interfaces and %d names kept for 200 listed", round, len(r.ifs), r.parser.kept())
 		}
-		if r.files.Kept() > DefaultFiles || o.open != r.files.Kept() {
+		if r.files.Kept() > r.files.Max() || o.open != r.files.Kept() {
 			t.Fatalf("round %d: %d files kept (%d open)", round, r.files.Kept(), o.open)
 		}
 	}
@@ -498,8 +498,8 @@ func TestReaderMemory10000(t *testing.T) {
 	if held > 16<<20 {
 		t.Errorf("heap held %d bytes, want under 16 MiB", held)
 	}
-	if o.peakFDs-before > DefaultFiles+2 {
-		t.Errorf("peak %d fds over %d", o.peakFDs-before, DefaultFiles+2)
+	if o.peakFDs-before > r.files.Max()+2 {
+		t.Errorf("peak %d fds over %d", o.peakFDs-before, r.files.Max()+2)
 	}
 	runtime.KeepAlive(r)
 	r.Close()

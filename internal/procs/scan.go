@@ -13,10 +13,14 @@ import (
 
 // Defaults of Options.
 const (
-	// DefaultFiles stat files stay open between scans. The kernel keeps a
-	// page (4 KiB) for each one that has been read, charged to the
-	// reader's cgroup: 1024 of them is 4 MiB.
+	// DefaultFiles stat files stay open between scans at least; the
+	// default budget is a quarter of the open-file limit (RLIMIT_NOFILE),
+	// at most MaxFiles. The kernel keeps a page (4 KiB) for each one that
+	// has been read, charged to the reader's cgroup: 1024 of them is 4 MiB.
 	DefaultFiles = 1024
+	// MaxFiles bounds the default budget of kept stat files (64 MiB of
+	// the kernel's pages at most).
+	MaxFiles = 16384
 	// DefaultMax processes are read at most per scan.
 	DefaultMax = 65536
 )
@@ -136,7 +140,7 @@ type nameAgg struct {
 // is opened before the first Scan.
 func NewScanner(procRoot kfile.ProcRoot, opts Options) *Scanner {
 	if opts.Files == 0 {
-		opts.Files = DefaultFiles
+		opts.Files = kfile.KeepBudget(4, DefaultFiles, MaxFiles)
 	}
 	if opts.Max <= 0 {
 		opts.Max = DefaultMax

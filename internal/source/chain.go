@@ -11,15 +11,34 @@ import (
 )
 
 // Chain uses the first source, in an order of preference, that works now.
-// Sources before the current one are probed again at every sample, so a
-// permission fixed or a guest mount that appears is picked up; a switch
-// starts from a new baseline, so it never produces a spike.
+// Sources before the current one are probed again, so a permission fixed
+// or a guest mount that appears is picked up; a switch starts from a new
+// baseline, so it never produces a spike. A source that failed its probe
+// is probed again after a wait that doubles from ProbeWait to
+// MaxProbeWait, not at every sample: an absent source would otherwise
+// cost more than the one in use.
 type Chain struct {
 	Sources []Source
+	// Clock tells when a source is due to be probed again; time.Now
+	// unless set (the plugin's clock, so that its scenarios step time).
+	Clock   func() time.Time
 	say     say.Func
 	timeout time.Duration   // for each source's reads
 	current int             // index in Sources; -1 when none works
 	problem *say.Conditions // the counters' conditions
+	retry   []backoff       // by index in Sources
+}
+
+// Waits between the probes of a source that failed its last.
+const (
+	ProbeWait    = time.Second
+	MaxProbeWait = 10 * time.Second
+)
+
+// backoff is when a source that failed its probe is probed again.
+type backoff struct {
+	at   time.Time
+	wait time.Duration
 }
 
 // NewChain returns a chain over sources and probes them in order, so the
@@ -27,10 +46,14 @@ type Chain struct {
 // source may take timeout (0: as long as it takes), its own: a source that
 // hangs does not eat the time of the next.
 func NewChain(sources []Source, tell say.Func, timeout time.Duration) *Chain {
-	c := &Chain{Sources: sources, say: tell, timeout: timeout, current: -1}
+	c := &Chain{Sources: sources, Clock: time.Now, say: tell, timeout: timeout, current: -1,
+		retry: make([]backoff, len(sources))}
 	c.problem = say.NewConditions(tell)
-	for i, s := range sources {
-		if c.tryProbe(s) {
+	for i := range sources {
+		ok := c.tryProbe(i)
+		// The first sample probes again, on the Clock set by then.
+		c.retry[i].at = time.Time{}
+		if ok {
 			c.use(i)
 			return c
 		}
@@ -63,7 +86,13 @@ func (c *Chain) Sample() (Reading, bool) {
 			if c.current >= 0 && i > c.current {
 				break
 			}
-			if !c.tryProbe(s) {
+			// Before a source that works, one that failed is probed
+			// again when its wait is over; with none working, each
+			// is tried.
+			if c.current >= 0 && c.Clock().Before(c.retry[i].at) {
+				continue
+			}
+			if !c.tryProbe(i) {
 				continue
 			}
 			if c.current >= 0 {
@@ -99,11 +128,17 @@ func (c *Chain) Close() {
 	}
 }
 
-func (c *Chain) tryProbe(s Source) bool {
+// tryProbe probes source i, and sets when it is probed again if it fails.
+func (c *Chain) tryProbe(i int) bool {
+	s := c.Sources[i]
+	r := &c.retry[i]
 	if err := s.Probe(c.Deadline()); err != nil {
 		c.unavailable(s, err)
+		r.wait = min(max(2*r.wait, ProbeWait), MaxProbeWait)
+		r.at = c.Clock().Add(r.wait)
 		return false
 	}
+	*r = backoff{}
 	c.say("source:"+s.Name(), say.Info, "")
 	return true
 }

@@ -56,12 +56,35 @@ func TestChainFallsBackAndComesBack(t *testing.T) {
 	require.Contains(t, log, "2 source rapl unavailable: no zones; fix: fix rapl")
 	require.Contains(t, log, "3 power source now: model (estimate: vcpu model)")
 
+	now := time.Now()
+	c.Clock = func() time.Time { return now }
 	r, ok := c.Sample()
 	require.True(t, ok)
 	require.Equal(t, model, r.Source)
-	require.Equal(t, 2, rapl.probes, "the preferred source is probed again at every sample")
+	require.Equal(t, 2, rapl.probes, "the first sample probes the preferred source again")
+	// Then after a wait that doubles …
+	for _, step := range []struct {
+		after  time.Duration
+		probes int
+	}{
+		{0, 2},
+		{ProbeWait, 2}, // the start's probe counted: twice ProbeWait
+		{ProbeWait, 3},
+		{3 * ProbeWait, 3},
+		{ProbeWait, 4},
+		{8*ProbeWait - time.Nanosecond, 4},
+		{time.Nanosecond, 5},
+		{MaxProbeWait, 6}, // … up to MaxProbeWait
+	} {
+		now = now.Add(step.after)
+		r, ok = c.Sample()
+		require.True(t, ok)
+		require.Equal(t, model, r.Source)
+		require.Equal(t, step.probes, rapl.probes, "%s later", step.after)
+	}
 
 	rapl.probeErr = nil
+	now = now.Add(MaxProbeWait)
 	r, ok = c.Sample()
 	require.True(t, ok)
 	require.Equal(t, rapl, r.Source, "a source that works again is taken back")

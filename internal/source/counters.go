@@ -28,7 +28,10 @@ type Counters struct {
 	// Refresh, when set, runs under the guard before each sample's reads: a
 	// source that finds its channels again returns the meter to use.
 	Refresh func(old *meter.Meter) *meter.Meter
-	readFn  func() // c.read, made once: a closure per sample would allocate
+	// Inline: the channels are files guard.InMemory accepts, read in the
+	// caller's goroutine (guard.Guard.Inline). Set before the first Probe.
+	Inline bool
+	readFn func() // c.read, made once: a closure per sample would allocate
 
 	g       guard.Guard
 	m       *meter.Meter
@@ -51,6 +54,7 @@ type Discover func() (channels []meter.Channel, hostCeiling energy.Power, err er
 // found stale. The first Sample after it takes the baseline.
 func (c *Counters) Probe(deadline time.Time, discover Discover) error {
 	var err error
+	c.g.Inline = c.Inline
 	gerr := c.g.Do(deadline, func() { err = c.probe(discover) })
 	if gerr != nil {
 		return gerr

@@ -130,6 +130,9 @@ type Finder struct {
 	buf      []byte
 	dirBuf   []byte
 	vcpuBuf  []byte
+	relBuf   []byte
+	cgDir    *kfile.Dir // the hierarchy's root, kept for listings
+	procD    *kfile.Dir // procDir, kept for listings
 	round    uint64
 
 	parents [2]parent // machine.slice, machine
@@ -314,7 +317,7 @@ func (f *Finder) cgroupVMs(s *Sample) bool {
 			p.scopes = map[string]*scope{}
 		}
 		var err error
-		f.dirBuf, err = listDirs(dir, f.dirBuf, func(name []byte) {
+		f.dirBuf, err = f.listDirs(&f.cgDir, f.hier.Dir, dir, f.dirBuf, func(name []byte) {
 			sc := p.scopes[string(name)]
 			if sc == nil {
 				sc = f.newScope(dir, string(name))
@@ -409,8 +412,8 @@ func (f *Finder) countVCPUs(dir string) int {
 		}
 	}
 	// Called while the parent's listing goes on in dirBuf: a buffer of its own.
-	f.vcpuBuf, _ = listDirs(dir, f.vcpuBuf, count)
-	f.vcpuBuf, _ = listDirs(filepath.Join(dir, "libvirt"), f.vcpuBuf, count)
+	f.vcpuBuf, _ = f.listDirs(&f.cgDir, f.hier.Dir, dir, f.vcpuBuf, count)
+	f.vcpuBuf, _ = f.listDirs(&f.cgDir, f.hier.Dir, filepath.Join(dir, "libvirt"), f.vcpuBuf, count)
 	return min(n, maxVCPUs)
 }
 
@@ -418,7 +421,7 @@ func (f *Finder) countVCPUs(dir string) int {
 func (f *Finder) processVMs(s *Sample) {
 	s.Method, s.Where = Processes, f.procDir
 	var err error
-	f.dirBuf, err = listDirs(f.procDir, f.dirBuf, func(name []byte) {
+	f.dirBuf, err = f.listDirs(&f.procD, f.procDir, f.procDir, f.dirBuf, func(name []byte) {
 		n, ok := kfile.Uint(name)
 		if !ok || n == 0 || n > 1<<31-1 {
 			return
@@ -533,7 +536,9 @@ func (f *Finder) Close() {
 	f.forget()
 	f.stat.Close()
 	f.root.Close()
-	f.stat, f.root = nil, nil
+	f.cgDir.Close()
+	f.procD.Close()
+	f.stat, f.root, f.cgDir, f.procD = nil, nil, nil, nil
 }
 
 // Hierarchy is the cgroup hierarchy found, if any, and why not.

@@ -1,16 +1,20 @@
 // Command agentcost measures what a whole monitoring agent costs on this
-// machine, side by side in one run: Telegraf with its native cpu and net
-// inputs, and Telegraf running powerinput through execd with everything
-// on (power, cpu, net, services, processes). They run at the same time,
-// at the same interval, with the same Telegraf binary and a discard
-// output, on a machine loaded with at least -procs processes and -groups
-// control groups (made for the run, as root). A third agent, powerinput
-// without services and processes, shows what they add. It prints, per
-// agent, the CPU time of Telegraf and its children per gather (utime +
-// stime from /proc/<pid>/stat, children included) and their resident
-// memory.
+// machine, side by side in one run: Telegraf idle (its mem input only),
+// Telegraf with its native cpu and net inputs, Telegraf running powerinput
+// through execd with its defaults (power, cpu, net), and with everything on
+// (services, processes, VMs). All run at the same time, at the same
+// interval, with the same Telegraf binary and a discard output, on this
+// machine's real /proc and cgroup file system, loaded for the run: at least
+// -procs processes, -groups control groups holding sleeping processes,
+// -waking of them holding a process that wakes at the shortest interval,
+// and -vms
+// groups named as libvirt names a VM's, each holding a waking process. It
+// prints, per agent and interval, the CPU time of Telegraf and its children
+// per gather (the threads' run time from /proc/<pid>/task/*/schedstat),
+// median and spread of -rounds rounds, its ratio to the native inputs, and
+// powerinput's resident memory (peak).
 //
-//	go run ./tools/agentcost -telegraf PATH -powerinput PATH [-duration 3m]
+//	go run ./tools/agentcost -telegraf PATH -powerinput PATH [-round 20s] [-rounds 5] [-intervals 100ms,1s]
 //
 // make cost builds a Telegraf with the inputs it needs and runs it.
 package main
@@ -22,6 +26,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -31,25 +36,91 @@ import (
 )
 
 func main() {
-	telegraf := flag.String("telegraf", "", "Telegraf v1.37.2 built with inputs.cpu, inputs.net, inputs.execd and outputs.discard")
+	telegraf := flag.String("telegraf", "", "Telegraf v1.37.2 built with inputs.cpu, inputs.mem, inputs.net, inputs.execd and outputs.discard")
 	powerinput := flag.String("powerinput", "", "the powerinput binary")
-	duration := flag.Duration("duration", 3*time.Minute, "how long both agents are measured")
-	warmup := flag.Duration("warmup", 15*time.Second, "how long both agents run before measuring")
-	interval := flag.Duration("interval", time.Second, "the agents' interval")
+	round := flag.Duration("round", 20*time.Second, "how long each round measures")
+	rounds := flag.Int("rounds", 5, "rounds per interval")
+	warmup := flag.Duration("warmup", 10*time.Second, "how long the agents run before the first round")
+	intervals := flag.String("intervals", "100ms,1s", "the agents' intervals, one run each")
 	procs := flag.Int("procs", 1000, "processes the machine has at least during the run (sleeping ones are started)")
 	groups := flag.Int("groups", 200, "control groups made for the run (root and cgroup v2 needed)")
+	waking := flag.Int("waking", 20, "of those groups, how many hold a process that wakes at every interval")
+	vms := flag.Int("vms", 10, "groups made as libvirt makes a VM's, each with a waking process")
+	before := flag.String("before", "", "another powerinput binary (an older build), measured beside the first")
+	hold := flag.Bool("hold", false, "make the load, then hold it until interrupted, measuring nothing (to profile by hand)")
+	wake := flag.Duration("wake", 0, "internal: be a waking process, with this period")
 	flag.Parse()
+	if *wake > 0 {
+		wakeEvery(*wake)
+	}
+	if *hold {
+		if err := holdLoad(*procs, *groups, *waking, *vms); err != nil {
+			fmt.Fprintln(os.Stderr, "agentcost:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *telegraf == "" || *powerinput == "" {
 		fmt.Fprintln(os.Stderr, "agentcost: -telegraf and -powerinput are needed")
 		os.Exit(2)
 	}
-	if err := run(*telegraf, *powerinput, *duration, *warmup, *interval, *procs, *groups); err != nil {
+	var ivs []time.Duration
+	for _, f := range strings.Split(*intervals, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(f))
+		if err != nil || d <= 0 {
+			fmt.Fprintf(os.Stderr, "agentcost: -intervals %q: want durations such as 100ms,1s\n", *intervals)
+			os.Exit(2)
+		}
+		ivs = append(ivs, d)
+	}
+	c := costRun{telegraf: *telegraf, powerinput: *powerinput, before: *before, round: *round, rounds: max(1, *rounds), warmup: *warmup}
+	if err := c.run(ivs, *procs, *groups, *waking, *vms); err != nil {
 		fmt.Fprintln(os.Stderr, "agentcost:", err)
 		os.Exit(1)
 	}
 }
 
-func run(telegraf, powerinput string, duration, warmup, interval time.Duration, procs, groups int) error {
+// wakeEvery is a waking process: it runs a little at every period, as a
+// service that does some work now and then.
+func wakeEvery(period time.Duration) {
+	x := 0
+	for {
+		time.Sleep(period)
+		for i := range 20000 {
+			x += i
+		}
+		if x == -1 {
+			fmt.Println(x)
+		}
+	}
+}
+
+// holdLoad makes the load and keeps it until SIGINT or SIGTERM.
+func holdLoad(procs, groups, waking, vms int) error {
+	load, err := newLoad(procs, groups)
+	defer load.close()
+	if err != nil {
+		return err
+	}
+	if err := load.wakers(100*time.Millisecond, waking, vms); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "agentcost: %d processes, %d control groups (%d waking), %d VM groups; interrupt to end\n", countProcs(), load.made, load.waking, load.vms)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	return nil
+}
+
+type costRun struct {
+	telegraf, powerinput string
+	before               string
+	round                time.Duration
+	rounds               int
+	warmup               time.Duration
+}
+
+func (c costRun) run(intervals []time.Duration, procs, groups, waking, vms int) error {
 	dir, err := os.MkdirTemp("", "agentcost-")
 	if err != nil {
 		return err
@@ -60,7 +131,21 @@ func run(telegraf, powerinput string, duration, warmup, interval time.Duration, 
 	if err != nil {
 		return err
 	}
+	if err := load.wakers(intervals[0], waking, vms); err != nil {
+		return err
+	}
+	fmt.Printf("Whole agent on this machine (%d CPUs, %s), side by side in one run: %d processes, %d control groups made for the run (%d waking), %d VM groups; %d rounds of %s per interval after %s.\n",
+		numCPU(), kernel(), countProcs(), load.made, load.waking, load.vms, c.rounds, c.round, c.warmup)
+	for _, iv := range intervals {
+		if err := c.measure(dir, iv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
+// measure runs the agents at one interval and prints their table.
+func (c costRun) measure(dir string, interval time.Duration) error {
 	agentConf := fmt.Sprintf(`[agent]
   interval = %q
   round_interval = false
@@ -71,13 +156,8 @@ func run(telegraf, powerinput string, duration, warmup, interval time.Duration, 
   logfile = ""
 [[outputs.discard]]
 `, interval)
-	native := agentConf + `[[inputs.cpu]]
-  percpu = true
-  totalcpu = true
-[[inputs.net]]
-`
-	execd := func(conf string) (string, error) {
-		pconf := filepath.Join(dir, fmt.Sprintf("powerinput%d.conf", len(conf)))
+	execd := func(bin, name, conf string) (string, error) {
+		pconf := filepath.Join(dir, name+".conf")
 		if err := os.WriteFile(pconf, []byte("[[inputs.powerinput]]\ncarbon_intensity_g_per_kwh = 56.0\n"+conf), 0o644); err != nil {
 			return "", err
 		}
@@ -86,20 +166,28 @@ func run(telegraf, powerinput string, duration, warmup, interval time.Duration, 
   signal = "STDIN"
   restart_delay = "10s"
   data_format = "influx"
-`, powerinput, pconf), nil
-	}
-	everything, err := execd("services = true\nprocesses = true\n")
-	if err != nil {
-		return err
-	}
-	plain, err := execd("")
-	if err != nil {
-		return err
+`, bin, pconf), nil
 	}
 	agents := []*agent{
-		{name: "Telegraf, native cpu + net", conf: native},
-		{name: "Telegraf + powerinput (execd: power, cpu, net, services, processes)", conf: everything, child: "powerinput"},
-		{name: "Telegraf + powerinput (execd: power, cpu, net; for reference)", conf: plain, child: "powerinput"},
+		{name: "Telegraf idle (mem input only)", conf: agentConf + "[[inputs.mem]]\n"},
+		{name: "Telegraf, native cpu + net", conf: agentConf + "[[inputs.cpu]]\n  percpu = true\n  totalcpu = true\n[[inputs.net]]\n", native: true},
+	}
+	bins := []struct{ path, label string }{{c.powerinput, ""}}
+	if c.before != "" {
+		bins = append(bins, struct{ path, label string }{c.before, " (before)"})
+	}
+	for i, b := range bins {
+		defaults, err := execd(b.path, fmt.Sprintf("defaults%d", i), "")
+		if err != nil {
+			return err
+		}
+		everything, err := execd(b.path, fmt.Sprintf("everything%d", i), "services = true\nprocesses = true\nvms = true\n")
+		if err != nil {
+			return err
+		}
+		agents = append(agents,
+			&agent{name: "Telegraf + powerinput, defaults (power, cpu, net)" + b.label, conf: defaults, child: comm(b.path)},
+			&agent{name: "Telegraf + powerinput, everything (+ services, processes, VMs)" + b.label, conf: everything, child: comm(b.path)})
 	}
 	for i, a := range agents {
 		path := filepath.Join(dir, fmt.Sprintf("agent%d.conf", i))
@@ -111,7 +199,7 @@ func run(telegraf, powerinput string, duration, warmup, interval time.Duration, 
 		if err != nil {
 			return err
 		}
-		a.cmd = exec.Command(telegraf, "--config", path)
+		a.cmd = exec.Command(c.telegraf, "--config", path)
 		a.cmd.Stdout, a.cmd.Stderr = logf, logf
 		a.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		if err := a.cmd.Start(); err != nil {
@@ -119,50 +207,79 @@ func run(telegraf, powerinput string, duration, warmup, interval time.Duration, 
 		}
 		defer a.stop()
 	}
-	fmt.Fprintf(os.Stderr, "agentcost: %d processes, %d control groups; warming up %s, then measuring %s at %s\n", countProcs(), load.made, warmup, duration, interval)
-	time.Sleep(warmup)
+	time.Sleep(c.warmup)
 	for _, a := range agents {
 		if a.child != "" && a.childPID() == 0 {
 			return fmt.Errorf("%s: no %s child running; see %s", a.name, a.child, a.log)
 		}
-		a.cpu0 = a.cpuTime()
 	}
-	start := time.Now()
-	for time.Since(start) < duration {
-		time.Sleep(5 * time.Second)
+	for range c.rounds {
 		for _, a := range agents {
-			a.rss = append(a.rss, a.rssKiB())
+			a.cpu0 = a.cpuTime()
+		}
+		start := time.Now()
+		time.Sleep(c.round)
+		gathers := time.Since(start).Seconds() / interval.Seconds()
+		for _, a := range agents {
+			t := a.cpuTime()
+			a.total = append(a.total, float64((t.total-a.cpu0.total).Microseconds())/gathers)
+			a.childUS = append(a.childUS, float64((t.child-a.cpu0.child).Microseconds())/gathers)
+			if a.child != "" {
+				a.rss = max(a.rss, peakRSS(a.childPID()))
+			}
 		}
 	}
-	elapsed := time.Since(start)
-	gathers := elapsed.Seconds() / interval.Seconds()
-	fmt.Printf("Whole agent on this machine (%d CPUs, %s), side by side in one run: interval %s, %s measured after %s, %d processes, %d control groups made for the run.\n\n",
-		numCPU(), kernel(), interval, elapsed.Round(time.Second), warmup, countProcs(), load.made)
-	fmt.Println("| agent | CPU per gather (agent + children) | of which the child | resident memory (median, max) |")
-	fmt.Println("|---|---|---|---|")
+	var native float64
 	for _, a := range agents {
-		c := a.cpuTime()
-		total := c.total - a.cpu0.total
-		child := c.child - a.cpu0.child
-		childCol := "-"
+		if a.native {
+			native = median(a.total)
+		}
+	}
+	fmt.Printf("\nInterval %s: CPU per gather (Telegraf and its children), median of %d rounds [lowest–highest]\n\n", interval, c.rounds)
+	fmt.Println("| agent | CPU per gather | ratio to native | of which powerinput | powerinput peak RSS |")
+	fmt.Println("|---|---|---|---|---|")
+	for _, a := range agents {
+		child, rss := "–", "–"
 		if a.child != "" {
-			childCol = fmt.Sprintf("%.0f µs", float64(child.Microseconds())/gathers)
+			child = spread(a.childUS)
+			rss = fmt.Sprintf("%.1f MiB", float64(a.rss)/1024)
 		}
-		slices.Sort(a.rss)
-		med, hi := 0, 0
-		if len(a.rss) > 0 {
-			med, hi = a.rss[len(a.rss)/2], a.rss[len(a.rss)-1]
-		}
-		fmt.Printf("| %s | %.0f µs | %s | %.1f MiB, %.1f MiB |\n", a.name, float64(total.Microseconds())/gathers, childCol, float64(med)/1024, float64(hi)/1024)
+		fmt.Printf("| %s | %s | %.2f× | %s | %s |\n", a.name, spread(a.total), median(a.total)/native, child, rss)
 	}
 	return nil
 }
 
+// comm is the name /proc/<pid>/comm gives the program at path (its first
+// 15 bytes).
+func comm(path string) string {
+	name := filepath.Base(path)
+	return name[:min(len(name), 15)]
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// spread is "median µs [lowest–highest]".
+func spread(v []float64) string {
+	return fmt.Sprintf("%.0f µs [%.0f–%.0f]", median(v), slices.Min(v), slices.Max(v))
+}
+
 type agent struct {
 	name, conf, child, log string
+	native                 bool // the agent the others are compared with
 	cmd                    *exec.Cmd
 	cpu0                   cpuTimes
-	rss                    []int // KiB, agent and children
+	total, childUS         []float64 // µs per gather, by round
+	rss                    int       // the child's peak, KiB
 }
 
 type cpuTimes struct{ total, child time.Duration }
@@ -207,27 +324,39 @@ func (a *agent) childPID() int {
 	return 0
 }
 
-// cpuTime is the agent's CPU time with its children's: those running
-// (their utime + stime) and those it has waited for (cutime + cstime).
+// cpuTime is the agent's CPU time with its children's, in nanoseconds:
+// the sum of each thread's run time (/proc/<pid>/task/<tid>/schedstat), as
+// /proc/<pid>/stat counts it in ticks of 10 ms, too coarse for a round of
+// gathers at 1 s. Children waited for (cutime, cstime: a restarted execd
+// child) are added in ticks.
 func (a *agent) cpuTime() cpuTimes {
-	f := statFields(a.cmd.Process.Pid)
+	pid := a.cmd.Process.Pid
+	f := statFields(pid)
 	var c cpuTimes
-	c.total = ticks(f, 11) + ticks(f, 12) + ticks(f, 13) + ticks(f, 14)
-	for _, pid := range a.children() {
-		cf := statFields(pid)
-		t := ticks(cf, 11) + ticks(cf, 12) + ticks(cf, 13) + ticks(cf, 14)
+	c.total = runTime(pid) + ticks(f, 13) + ticks(f, 14)
+	for _, kid := range a.children() {
+		t := runTime(kid)
 		c.total += t
 		c.child += t
 	}
 	return c
 }
 
-func (a *agent) rssKiB() int {
-	kib := rss(a.cmd.Process.Pid)
-	for _, pid := range a.children() {
-		kib += rss(pid)
+// runTime is the time a process's threads have run.
+func runTime(pid int) time.Duration {
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/schedstat", pid, t.Name()))
+		if err != nil {
+			continue
+		}
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			n, _ := strconv.ParseInt(f[0], 10, 64)
+			sum += time.Duration(n)
+		}
 	}
-	return kib
+	return sum
 }
 
 // statFields are the fields of /proc/<pid>/stat after the name: state
@@ -252,7 +381,8 @@ func ticks(f []string, i int) time.Duration {
 	return time.Duration(n) * 10 * time.Millisecond // USER_HZ = 100
 }
 
-func rss(pid int) int {
+// peakRSS is a process's peak resident memory (VmHWM), KiB.
+func peakRSS(pid int) int {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
@@ -260,7 +390,7 @@ func rss(pid int) int {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
 			n, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
 			return n
 		}
@@ -298,10 +428,14 @@ func kernel() string {
 // load is what the run adds to the machine: sleeping processes, and
 // control groups (services, containers, pods, users) holding them.
 type load struct {
-	kids []*exec.Cmd
-	base string
-	dirs []string
-	made int
+	kids   []*exec.Cmd
+	root   string // the cgroup v2 root, "" without one
+	base   string
+	dirs   []string
+	groups []string // the groups made, in order
+	made   int
+	waking int
+	vms    int
 }
 
 func newLoad(procs, groups int) (*load, error) {
@@ -328,6 +462,7 @@ func newLoad(procs, groups int) (*load, error) {
 		fmt.Fprintln(os.Stderr, "agentcost: no cgroup v2 hierarchy: no control groups made")
 		return l, nil
 	}
+	l.root = root
 	base, err := os.MkdirTemp(root, "agentcost-")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "agentcost: cannot make control groups (%v): none made\n", err)
@@ -356,6 +491,7 @@ func newLoad(procs, groups int) (*load, error) {
 			}
 		}
 		l.made++
+		l.groups = append(l.groups, path)
 		// The sleeping processes go into the groups, some in each, as a
 		// systemd host's processes are in their services.
 		for k := i; k < len(l.kids); k += groups {
@@ -363,6 +499,52 @@ func newLoad(procs, groups int) (*load, error) {
 		}
 	}
 	return l, nil
+}
+
+// wakers adds a waking process to waking of the groups made (spread over
+// them), and makes vms groups where libvirt makes a VM's
+// (machine.slice/machine-qemu\x2dN\x2dNAME.scope), each with one.
+func (l *load) wakers(period time.Duration, waking, vms int) error {
+	if l.root == "" || l.base == "" {
+		return nil
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	start := func(group string) error {
+		k := exec.Command(self, "-wake", period.String())
+		k.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := k.Start(); err != nil {
+			return fmt.Errorf("start a waking process: %w", err)
+		}
+		l.kids = append(l.kids, k)
+		return os.WriteFile(filepath.Join(group, "cgroup.procs"), []byte(strconv.Itoa(k.Process.Pid)), 0o644)
+	}
+	for i := range min(waking, len(l.groups)) {
+		if err := start(l.groups[i*len(l.groups)/waking]); err != nil {
+			return err
+		}
+		l.waking++
+	}
+	for i := range vms {
+		path := filepath.Join(l.root, "machine.slice")
+		for _, part := range []string{"", fmt.Sprintf(`machine-qemu\x2d%d\x2dcostvm%d.scope`, 9000+i, i)} {
+			if part != "" {
+				path = filepath.Join(path, part)
+			}
+			if err := os.Mkdir(path, 0o755); err == nil {
+				l.dirs = append(l.dirs, path)
+			} else if !errors.Is(err, os.ErrExist) {
+				return err
+			}
+		}
+		if err := start(path); err != nil {
+			return err
+		}
+		l.vms++
+	}
+	return nil
 }
 
 func (l *load) close() {

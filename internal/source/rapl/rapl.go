@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/meter"
 	"github.com/greencampus/powerinput/internal/powercap"
@@ -49,7 +50,8 @@ type Source struct {
 
 // New returns the source over env's powercap zones.
 func New(env source.Env) source.Source {
-	s := &Source{env: env, counters: source.Counters{Clock: env.Clock, StopAfter: StaleIntervals}}
+	s := &Source{env: env, counters: source.Counters{Clock: env.Clock, StopAfter: StaleIntervals,
+		Inline: guard.InMemory(env.Roots.Sys.Path("class", "powercap"))}}
 	s.counters.Refresh = s.refresh
 	return s
 }

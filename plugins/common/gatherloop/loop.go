@@ -1,21 +1,24 @@
 // Package gatherloop runs a Telegraf input as an execd process, in place of
 // the execd shim: one gather per prompt (a line on stdin, or the signal
 // execd is told to send), or per poll interval, and each gather's points in
-// one write to stdout. The gather runs in its own goroutine, so the process
-// ends promptly when stdin closes or on SIGTERM, whatever a gather is doing.
+// one write to stdout.
 //
-// It does what the shim's input side does, with less: no goroutine hand-off
-// and no write per point (profiling showed both cost more CPU than the
-// plugin's own work).
+// A gather wakes the process once: one goroutine waits for stdin through
+// the runtime's poller, gathers and writes, and waits again. No other
+// goroutine or timer takes part in the common case, so the Go runtime has
+// no thread to wake and no hand-off to make (profiling showed those, not
+// the plugin's reads, to be most of a gather's CPU). The process still ends
+// promptly when stdin closes or on SIGTERM, whatever a gather is doing: Run
+// watches for both from a goroutine that sleeps until then.
 package gatherloop
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -64,22 +67,6 @@ func Run(ctx context.Context, c Config) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2)
 	defer signal.Stop(sigs)
-
-	prompt := make(chan struct{}, 1)
-	push := func() {
-		select {
-		case prompt <- struct{}{}:
-		default: // a gather is already asked for
-		}
-	}
-	eof := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(c.Stdin)
-		for sc.Scan() {
-			push()
-		}
-		close(eof)
-	}()
 	var tick <-chan time.Time
 	if c.PollInterval > 0 {
 		t := time.NewTicker(c.PollInterval)
@@ -87,153 +74,150 @@ func Run(ctx context.Context, c Config) error {
 		tick = t.C
 	}
 
-	w := &worker{cfg: c, acc: NewAccumulator(), done: make(chan error, 1), grace: grace}
-	service, _ := c.Input.(telegraf.ServiceInput)
-	w.started = service == nil
-	if service != nil {
+	l := &loop{cfg: c, acc: NewAccumulator(), grace: grace,
+		started: make(chan struct{}), drained: make(chan struct{})}
+	l.service, _ = c.Input.(telegraf.ServiceInput)
+	l.in = newPrompts(c.Stdin)
+	go l.serve()
+	for {
+		select {
+		case <-sigs:
+			l.in.poke()
+		case <-c.Prompts:
+			l.in.poke()
+		case <-tick:
+			l.in.poke()
+		case <-l.drained: // stdin's end (every prompt before it gathered), or a failure
+			return l.finish()
+		case <-l.in.ended():
+			return l.finish()
+		case <-ctx.Done():
+			l.stopping.Store(true)
+			l.in.wake()
+			return l.finish()
+		}
+	}
+}
+
+// loop is the state Run and its gathering goroutine share.
+type loop struct {
+	cfg     Config
+	service telegraf.ServiceInput
+	in      prompts
+	acc     *Accumulator
+	said    bounded.Map[string, bool] // why points were left out, said once
+	grace   time.Duration
+
+	stopping atomic.Bool   // a stop signal came: gather what is prompted, then end
+	left     atomic.Bool   // Run has returned: no more gathers
+	started  chan struct{} // closed when the start has returned (or there is none)
+	drained  chan struct{} // closed when serve has returned
+	err      error         // why serve returned: the start or a write failed (read after drained)
+}
+
+// serve starts a service input, then gathers once per prompt until stdin
+// ends or a stop comes. It is the only goroutine that calls the input.
+func (l *loop) serve() {
+	defer close(l.drained)
+	if l.service != nil {
 		// Start has an accumulator of its own, not the gathers': this loop
 		// writes only what Gather adds, so an input that adds points from
 		// goroutines of its own after Start is not for it.
-		w.run(func() error {
-			if err := service.Start(NewAccumulator()); err != nil {
-				return fmt.Errorf("start: %w", err)
-			}
-			return nil
-		})
+		err := l.service.Start(NewAccumulator())
+		close(l.started)
+		if err != nil {
+			l.err = fmt.Errorf("start: %w", err)
+			return
+		}
+	} else {
+		close(l.started)
 	}
 	for {
-		select {
-		case <-prompt:
-			w.start()
-		case <-sigs:
-			w.start()
-		case <-c.Prompts:
-			w.start()
-		case <-tick:
-			w.start()
-		case err := <-w.done:
-			if err := w.next(err); err != nil {
-				return err
+		prompted, more := l.in.next()
+		if l.stopping.Load() {
+			// A prompt already written still gets its gather.
+			prompted = prompted || l.in.pending()
+			more = false
+		}
+		if l.left.Load() {
+			return
+		}
+		if prompted {
+			if l.err = l.gather(); l.err != nil {
+				return
 			}
-		case <-eof:
-			// The last line's prompt was pushed before stdin's end was
-			// seen, but select may take the end first.
-			taken(prompt, w.start)
-			return w.finish(service)
-		case <-ctx.Done():
-			taken(prompt, w.start)
-			return w.finish(service)
+		}
+		if !more {
+			return
 		}
 	}
-}
-
-// taken calls f if a prompt waits in ch.
-func taken(ch <-chan struct{}, f func()) {
-	select {
-	case <-ch:
-		f()
-	default:
-	}
-}
-
-type worker struct {
-	cfg   Config
-	acc   *Accumulator
-	said  bounded.Map[string, bool] // why points were left out, said once
-	grace time.Duration
-
-	done    chan error
-	busy    bool // a job runs: the start or a gather
-	pending bool // a gather is prompted and waits for the job under way
-	started bool // the start has returned (or there is none): ReadyAt may be read
-}
-
-// run hands one job to a goroutine of its own.
-func (w *worker) run(job func() error) {
-	w.busy = true
-	go func() { w.done <- job() }()
-}
-
-// start prompts a gather: now, or after the job under way.
-func (w *worker) start() {
-	if w.busy {
-		w.pending = true // one more when this one is done
-		return
-	}
-	w.run(w.gather)
-}
-
-// next takes the end of a job and starts the gather prompted meanwhile.
-func (w *worker) next(err error) error {
-	w.busy, w.started = false, true
-	if err != nil {
-		return err
-	}
-	if w.pending {
-		w.pending = false
-		w.run(w.gather)
-	}
-	return nil
 }
 
 // gather runs one gather and writes its points in one write.
-func (w *worker) gather() error {
-	w.acc.Reset()
-	if err := w.cfg.Input.Gather(w.acc); err != nil {
-		w.acc.AddError(err)
+func (l *loop) gather() error {
+	l.acc.Reset()
+	if err := l.cfg.Input.Gather(l.acc); err != nil {
+		l.acc.AddError(err)
 	}
-	for _, err := range w.acc.Dropped() {
-		if msg := err.Error(); !w.saidBefore(msg) {
-			w.said.Put(msg, true)
-			w.cfg.Log.Errorf("point left out: %s", msg)
+	for _, err := range l.acc.Dropped() {
+		if msg := err.Error(); !l.saidBefore(msg) {
+			l.said.Put(msg, true)
+			l.cfg.Log.Errorf("point left out: %s", msg)
 		}
 	}
-	if b := w.acc.Bytes(); len(b) > 0 {
-		if _, err := w.cfg.Stdout.Write(b); err != nil {
+	if b := l.acc.Bytes(); len(b) > 0 {
+		if _, err := l.cfg.Stdout.Write(b); err != nil {
 			return fmt.Errorf("write to stdout: %w", err)
 		}
 	}
 	return nil
 }
 
-// finish lets the job under way end and a prompted gather run, within the
-// grace (from the input's ReadyAt if that is later), then stops a service
-// input. A job still running then is left: its reads hang.
-func (w *worker) finish(service telegraf.ServiceInput) error {
-	deadline := time.Now().Add(w.grace)
-	timer := time.NewTimer(w.grace)
+// finish lets the gathers prompted before the end run, within the grace
+// (from the input's ReadyAt if that is later), then stops a service
+// input. A gather still running then is left: its reads hang.
+func (l *loop) finish() error {
+	defer l.left.Store(true)
+	deadline := time.Now().Add(l.grace)
+	timer := time.NewTimer(l.grace)
 	defer timer.Stop()
-	readier, _ := w.cfg.Input.(Readier)
-	for w.busy {
-		// Once the start has returned, the first gather's grace counts
-		// from its ReadyAt.
-		if readier != nil && w.started {
-			if later := readier.ReadyAt().Add(w.grace); later.After(deadline) {
-				deadline = later
-				timer.Reset(time.Until(later))
-			}
-		}
+	started := l.started
+	readier, _ := l.cfg.Input.(Readier)
+	for {
 		select {
-		case err := <-w.done:
-			if err := w.next(err); err != nil {
-				return err
+		case <-started:
+			// Once the start has returned, the first gather's grace
+			// counts from its ReadyAt.
+			started = nil
+			if readier != nil {
+				if later := readier.ReadyAt().Add(l.grace); later.After(deadline) {
+					deadline = later
+					timer.Reset(time.Until(later))
+				}
 			}
+			continue
+		case <-l.drained:
 		case <-timer.C:
-			if w.started {
-				w.cfg.Log.Warn("a gather did not end in time; leaving without its points")
-			} else {
-				w.cfg.Log.Warn("the start (the baseline) did not end in time; leaving without a gather")
+			select {
+			case <-l.started:
+				l.cfg.Log.Warn("a gather did not end in time; leaving without its points")
+			default:
+				l.cfg.Log.Warn("the start (the baseline) did not end in time; leaving without a gather")
 			}
 			return nil
 		}
+		break
 	}
-	if service != nil {
-		service.Stop()
+	if l.err != nil {
+		return l.err
+	}
+	if l.service != nil {
+		l.service.Stop()
 	}
 	return nil
 }
 
-func (w *worker) saidBefore(msg string) bool {
-	_, ok := w.said.Get(msg)
+func (l *loop) saidBefore(msg string) bool {
+	_, ok := l.said.Get(msg)
 	return ok
 }

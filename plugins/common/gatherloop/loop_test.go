@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"math"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -64,8 +65,30 @@ func (w *writes) snapshot() (int, string) {
 
 // One gather per line on stdin, each gather one write, and the points as
 // Telegraf's own serializer writes them (compared by meaning).
+// stdins are the two ways a loop reads its prompts: an *os.File pipe,
+// as execd's stdin, waited for in the runtime's poller; any other reader,
+// in a goroutine of its own.
+var stdins = []struct {
+	name string
+	make func(t *testing.T) (io.Reader, io.WriteCloser)
+}{
+	{"os.Pipe", func(t *testing.T) (io.Reader, io.WriteCloser) {
+		r, w, err := os.Pipe()
+		require.NoError(t, err)
+		t.Cleanup(func() { r.Close(); w.Close() })
+		return r, w
+	}},
+	{"io.Pipe", func(*testing.T) (io.Reader, io.WriteCloser) { return io.Pipe() }},
+}
+
 func TestOneWritePerGatherAsTelegrafWritesIt(t *testing.T) {
-	stdinR, stdinW := io.Pipe()
+	for _, stdin := range stdins {
+		t.Run(stdin.name, func(t *testing.T) { oneWritePerGather(t, stdin.make) })
+	}
+}
+
+func oneWritePerGather(t *testing.T, stdin func(*testing.T) (io.Reader, io.WriteCloser)) {
+	stdinR, stdinW := stdin(t)
 	out := &writes{}
 	in := &input{}
 	done := make(chan error, 1)
@@ -114,7 +137,13 @@ func TestOneWritePerGatherAsTelegrafWritesIt(t *testing.T) {
 // A gather that never returns does not keep the process: stdin closing
 // ends Run within its grace.
 func TestEndsWhileAGatherHangs(t *testing.T) {
-	stdinR, stdinW := io.Pipe()
+	for _, stdin := range stdins {
+		t.Run(stdin.name, func(t *testing.T) { endsWhileAGatherHangs(t, stdin.make) })
+	}
+}
+
+func endsWhileAGatherHangs(t *testing.T, stdin func(*testing.T) (io.Reader, io.WriteCloser)) {
+	stdinR, stdinW := stdin(t)
 	in := &input{hang: make(chan struct{})}
 	defer close(in.hang)
 	done := make(chan error, 1)
@@ -155,5 +184,29 @@ func BenchmarkAccumulator(b *testing.B) {
 		for i := 0; i < 10; i++ {
 			a.AddGauge("power_host", fields, tags, ts)
 		}
+	}
+}
+
+// A pipe is waited for in the poller; a reader that is no file, or a
+// regular file, in a goroutine of its own.
+func TestPromptsByKind(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	defer w.Close()
+	file, err := os.Open(os.Args[0])
+	require.NoError(t, err)
+	defer file.Close()
+	for _, tc := range []struct {
+		name   string
+		stdin  io.Reader
+		polled bool
+	}{
+		{"pipe", r, true},
+		{"regular file", file, false},
+		{"reader", strings.NewReader(""), false},
+	} {
+		_, polled := newPrompts(tc.stdin).(*fdPrompts)
+		require.Equal(t, tc.polled, polled, tc.name)
 	}
 }

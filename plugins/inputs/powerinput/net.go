@@ -37,8 +37,10 @@ func newNetCollector(roots kfile.Roots, interfaces []string, hostProcSet bool, t
 		}
 		opts.Match = f.Match
 	}
-	return &netCollector{reader: netdev.NewReader(roots.Proc, roots.Sys, opts), say: tell,
-		fields: map[string]any{}, tags: map[string]string{}}, nil
+	c := &netCollector{reader: netdev.NewReader(roots.Proc, roots.Sys, opts), say: tell,
+		fields: map[string]any{}, tags: map[string]string{}}
+	c.g.Inline = guard.InMemory(string(roots.Proc), string(roots.Sys))
+	return c, nil
 }
 
 func (c *netCollector) read() { c.list, c.err = c.reader.Read() }

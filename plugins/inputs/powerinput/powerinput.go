@@ -172,6 +172,7 @@ func (p *PowerInput) newPowerCollector(specs []source.Spec, table []metaphor.Met
 		sources[i] = s.New(env)
 	}
 	chain := source.NewChain(sources, p.say.Say, time.Duration(p.ReadTimeout))
+	chain.Clock = p.clock
 	side := sensors.New(sensors.Config{
 		Roots:      p.roots,
 		Hwmon:      p.Hwmon,

@@ -52,6 +52,7 @@ type processesCollector struct {
 func newProcessesCollector(c Config, m metaphors, clock func() time.Time, tell *say.Once, services *servicesCollector) *processesCollector {
 	pc := &processesCollector{scanner: procs.NewScanner(c.Roots().Proc, procs.Options{}), say: tell,
 		div: newDivider("power_process", "process", c, m, clock)}
+	pc.g.Inline = guard.InMemory(string(c.Roots().Proc))
 	if services != nil && samePIDNumbers(c.Roots().Proc) {
 		pc.services = services
 		services.procs = true

@@ -45,8 +45,10 @@ type servicesCollector struct {
 }
 
 func newServicesCollector(c Config, m metaphors, clock func() time.Time, tell *say.Once) *servicesCollector {
-	return &servicesCollector{hostSys: c.Roots().Sys, say: tell, points: c.Services,
+	sc := &servicesCollector{hostSys: c.Roots().Sys, say: tell, points: c.Services,
 		div: newDivider("power_service", "unit", c, m, clock)}
+	sc.g.Inline = cgroup.InMemory(c.Roots().Sys)
+	return sc
 }
 
 // read runs under the guard: the collector's only I/O.
