@@ -364,7 +364,7 @@ func TestPipeline(t *testing.T) {
 	})
 
 	t.Run("dashboards", func(t *testing.T) {
-		checkDashboards(t, srv, repo)
+		checkDashboards(t, srv, repo, false)
 	})
 }
 
