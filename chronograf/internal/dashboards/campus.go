@@ -100,7 +100,7 @@ func campus(w campusWords) Dashboard {
 			row(
 				energy("kwh-day", w.day, pastDay),
 				co2("co2-day", w.day, pastDay),
-				stat("w-now", w.powerNow, 3, "W", w.w, `SELECT sum("w") AS "W" `+basisPowerNow([]string{recent, measuredOnly})).tall(3),
+				stat("w-now", w.powerNow, 3, "W", w.w, `SELECT sum("w") AS "W" `+basisPowerNow([]string{recent, measuredOnly})).tall(3).whenEmpty(silence(w.lang)),
 				stat("trend", w.trend, 3, "%", w.pct, campusTrend()).tall(3),
 			),
 			row(

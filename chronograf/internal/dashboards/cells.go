@@ -43,6 +43,7 @@ type spec struct {
 	colors         []string      // graph: the colour scale, when not the default
 	tone           string        // single-stat: its colour (measuredHex when "")
 	showTime       string        // table: the time column's title, shown first; hidden when ""
+	empty          string        // shown in the cell, instead of "No Results", when it has no data
 }
 
 // graph is a line graph with a static legend under it.
@@ -74,6 +75,19 @@ func note(id, name, text string) spec {
 // withNote adds a note to the cell's header (Chronograf shows an icon;
 // the text appears on hover).
 func (s spec) withNote(text string) spec { s.note = text; return s }
+
+// whenEmpty is what the cell says when its query returns nothing
+// (Chronograf then shows the note in the cell, instead of "No Results"):
+// a silent host, a meter it lacks.
+func (s spec) whenEmpty(text string) spec { s.empty = text; return s }
+
+// silence is what a "right now" cell says without data, in lang.
+func silence(lang string) string {
+	if lang == "fr" {
+		return "Rien depuis 3 minutes : la machine est muette (voir ses dernières nouvelles), ou elle n'a pas cette mesure."
+	}
+	return "Nothing in the last 3 minutes: the machine has gone silent (see when it was last heard from), or it has no such measurement."
+}
 
 // withTone sets a single number's colour: estimateHex, greyHex.
 func (s spec) withTone(hex string) spec { s.tone = hex; return s }
@@ -178,6 +192,10 @@ func newCell(prefix string, s spec) Cell {
 		for i, h := range hexes {
 			c.Colors = append(c.Colors, Color{ID: fmt.Sprintf("%s-c%d", id, i+1), Type: "scale", Hex: h, Name: h, Value: "0"})
 		}
+	}
+	if s.empty != "" {
+		c.Note = strings.TrimSpace(s.empty + " " + s.note)
+		c.NoteVisibility = "showWhenNoData"
 	}
 	if c.H == 0 {
 		c.H = height

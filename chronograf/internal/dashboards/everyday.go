@@ -48,10 +48,10 @@ func everyday(w everydayWords) Dashboard {
 		Templates: []Template{hostTemplate(w.prefix+"-host", w.hostVar, ph, measuredOnly)},
 		Cells: layout(w.prefix,
 			row(
-				stat("socket-now", ":host: "+w.socket, 3, "W", w.w, simple(ph, []sel{{"last", "wall_watts", "W"}}, hostNow, false)),
-				stat("parts-now", ":host: "+w.parts, 3, "W", w.w, simple(ph, []sel{{"last", "power_watts", "W"}}, hostNow, false)),
-				m("led", hostNowT, "count", "led_bulbs", lastOf("led_bulbs")),
-				m("tvs", hostNowT, "count", "tvs_19in", lastOf("tvs_19in")),
+				stat("socket-now", ":host: "+w.socket, 3, "W", w.w, simple(ph, []sel{{"last", "wall_watts", "W"}}, hostNow, false)).whenEmpty(silence(w.lang)),
+				stat("parts-now", ":host: "+w.parts, 3, "W", w.w, simple(ph, []sel{{"last", "power_watts", "W"}}, hostNow, false)).whenEmpty(silence(w.lang)),
+				m("led", hostNowT, "count", "led_bulbs", lastOf("led_bulbs")).whenEmpty(silence(w.lang)),
+				m("tvs", hostNowT, "count", "tvs_19in", lastOf("tvs_19in")).whenEmpty(silence(w.lang)),
 			),
 			row(
 				stat("kwh", hostRangeT, 3, Sig, w.kWh, kWh(host)),

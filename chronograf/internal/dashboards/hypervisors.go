@@ -76,8 +76,8 @@ func hypervisors(w hypervisorWords) Dashboard {
 					col(pv+".Wh", w.colRange)),
 			),
 			row(
-				m("led", w.vmNow, "led_bulbs", "last", vmNow),
-				m("tvs", w.vmNow, "tvs_19in", "last", vmNow),
+				m("led", w.vmNow, "led_bulbs", "last", vmNow).whenEmpty(silence(w.lang)),
+				m("tvs", w.vmNow, "tvs_19in", "last", vmNow).whenEmpty(silence(w.lang)),
 				m("phones", w.vmRange, "smartphone_charges", "sum", vm),
 				m("ebike", w.vmRange, "ebike_km", "sum", vm),
 			),

@@ -4,6 +4,7 @@ import "strings"
 
 // serversWords is the text of the servers dashboards in one language.
 type serversWords struct {
+	lang                         string
 	id                           int
 	prefix, name, hostVar        string
 	socket, parts, now           string
@@ -29,7 +30,7 @@ func servers(w serversWords) Dashboard {
 				graph("power", ":host: "+w.power, 8, "W", "W",
 					simple(ph, []sel{{"mean", "wall_watts", w.socket}, {"mean", "power_watts", w.parts}}, host, true)).
 					withColors("#31C0F6", "#FFB94A"),
-				stat("socket-now", ":host: "+w.now+", "+w.socket, 4, "W", "W", simple(ph, []sel{{"last", "wall_watts", "W"}}, hostNow, false)),
+				stat("socket-now", ":host: "+w.now+", "+w.socket, 4, "W", "W", simple(ph, []sel{{"last", "wall_watts", "W"}}, hostNow, false)).whenEmpty(silence(w.lang)),
 			),
 			row(
 				// The parts stacked: the top is the parts' sum, power_watts.
@@ -37,7 +38,7 @@ func servers(w serversWords) Dashboard {
 					allPackages("current_power_consumption_watts", w.processors, host),
 					allPackages("current_dram_power_consumption_watts", w.memory, host),
 					simple(ph, []sel{{"mean", "gpu_watts", w.gpus}}, host, true)),
-				stat("parts-now", ":host: "+w.now+", "+w.parts, 4, "W", "W", simple(ph, []sel{{"last", "power_watts", "W"}}, hostNow, false)),
+				stat("parts-now", ":host: "+w.now+", "+w.parts, 4, "W", "W", simple(ph, []sel{{"last", "power_watts", "W"}}, hostNow, false)).whenEmpty(silence(w.lang)),
 			),
 			row(
 				lastSeenTable("last-seen", w.lastSeen, 4, measuredOnly, w.colServer, w.colLast, w.colW),
@@ -52,7 +53,7 @@ func servers(w serversWords) Dashboard {
 // ServersEN is the servers dashboard in English.
 func ServersEN() Dashboard {
 	return servers(serversWords{
-		id: 900101, prefix: "pi-servers-en", name: "Green Campus (EN) - servers", hostVar: "Server",
+		lang: "en", id: 900101, prefix: "pi-servers-en", name: "Green Campus (EN) - servers", hostVar: "Server",
 		socket: "whole machine at the socket", parts: "processors, memory and GPUs", now: "right now",
 		power: "power: the whole machine beside its parts", partsTitle: "what the parts draw, stacked",
 		all:        "Each server: processors, memory and GPUs",
@@ -72,7 +73,7 @@ Virtual machines and servers whose power is an estimate are on their own dashboa
 // ServersFR is ServersEN's French twin.
 func ServersFR() Dashboard {
 	return servers(serversWords{
-		id: 900121, prefix: "pi-servers-fr", name: "Green Campus (FR) - serveurs", hostVar: "Serveur",
+		lang: "fr", id: 900121, prefix: "pi-servers-fr", name: "Green Campus (FR) - serveurs", hostVar: "Serveur",
 		socket: "toute la machine à la prise", parts: "processeurs, mémoire et cartes graphiques", now: "en ce moment",
 		power: "puissance : toute la machine à côté de ses composants", partsTitle: "ce que consomment les composants, empilés",
 		all:        "Chaque serveur : processeurs, mémoire et cartes graphiques",

@@ -10,6 +10,9 @@ const (
 
 // vmsWords is the text of the virtual machines dashboards in one language.
 type vmsWords struct {
+	lang                       string
+	notMeasured, notEstimated  string // what an empty cell of a pair says
+	user, system, steal        string // CPU use, in the legend
 	id                         int
 	prefix, name, hostVar      string
 	measuredAll, estimateAll   string
@@ -44,19 +47,19 @@ func vms(w vmsWords) Dashboard {
 			),
 			row(
 				stat("measured-now", ":host: "+w.now+", "+w.measured, 3, "W", w.w,
-					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, fromHypervisor), false)),
+					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, fromHypervisor), false)).whenEmpty(w.notMeasured+" "+silence(w.lang)),
 				stat("estimate-now", ":host: "+w.now+", "+w.estimate, 3, "W", w.w,
-					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, estimated), false)).withTone(estimateHex),
-				stat("measured-wh", ":host: "+w.overRange+", "+w.measured, 3, Sig, w.wh, energy(fromHypervisor)),
-				stat("estimate-wh", ":host: "+w.overRange+", "+w.estimate, 3, Sig, w.wh, energy(estimated)).withTone(estimateHex),
+					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, estimated), false)).withTone(estimateHex).whenEmpty(w.notEstimated+" "+silence(w.lang)),
+				stat("measured-wh", ":host: "+w.overRange+", "+w.measured, 3, Sig, w.wh, energy(fromHypervisor)).whenEmpty(w.notMeasured),
+				stat("estimate-wh", ":host: "+w.overRange+", "+w.estimate, 3, Sig, w.wh, energy(estimated)).withTone(estimateHex).whenEmpty(w.notEstimated),
 			),
 			row(
 				lastSeenTable("last-seen", w.lastSeen, 4, notMeasured, w.colHost, w.colLast, w.colW),
 				graph("cpu", ":host: "+w.cpuTitle, 8, "%", "%",
 					simple("cpu", []sel{
-						{"mean", "usage_user", "user"},
-						{"mean", "usage_system", "system"},
-						{"mean", "usage_steal", "steal"},
+						{"mean", "usage_user", w.user},
+						{"mean", "usage_system", w.system},
+						{"mean", "usage_steal", w.steal},
 					}, []string{during, onHost, `"cpu" = 'cpu-total'`}, true)),
 			),
 			row(note("about", w.aboutName, strings.TrimSpace(w.about))),
@@ -67,12 +70,15 @@ func vms(w vmsWords) Dashboard {
 // VMsEN is the virtual machines and estimates dashboard in English.
 func VMsEN() Dashboard {
 	return vms(vmsWords{
-		id: 900104, prefix: "pi-vms-en", name: "Green Campus (EN) - virtual machines and estimates", hostVar: "VM or estimated host",
+		lang: "en", id: 900104,
+		notMeasured:  "Not measured by a hypervisor: its power is an estimate (amber, beside).",
+		notEstimated: "Not an estimate: its hypervisor measures it (beside).",
+		user:         "programs", system: "system", steal: "waiting for the hypervisor", prefix: "pi-vms-en", name: "Green Campus (EN) - virtual machines and estimates", hostVar: "VM or estimated host",
 		measuredAll:  "Virtual machines measured by their hypervisor: power",
 		estimateAll:  "ESTIMATES from processor use: power",
 		measuredAxis: "W", estimateAxis: "W (estimate)",
 		now: "right now", overRange: "over the time range",
-		measured: "measured by its hypervisor", estimate: "ESTIMATE",
+		measured: "measured", estimate: "ESTIMATE",
 		w: "W", wh: "Wh",
 		lastSeen: "Each: when last heard from", colHost: "VM or host", colLast: "Last heard from", colW: "W then",
 		cpuTitle:  "processor use (what an estimate reads)",
@@ -89,12 +95,15 @@ One of the two cells of each pair stays empty. **Right now** is the last 3 minut
 // VMsFR is VMsEN's French twin.
 func VMsFR() Dashboard {
 	return vms(vmsWords{
-		id: 900122, prefix: "pi-vms-fr", name: "Green Campus (FR) - machines virtuelles et estimations", hostVar: "VM ou machine estimée",
+		lang: "fr", id: 900122,
+		notMeasured:  "Pas mesurée par un hyperviseur : sa puissance est estimée (en ambre, à côté).",
+		notEstimated: "Pas une estimation : son hyperviseur la mesure (à côté).",
+		user:         "programmes", system: "système", steal: "attente de l'hyperviseur", prefix: "pi-vms-fr", name: "Green Campus (FR) - machines virtuelles et estimations", hostVar: "VM ou machine estimée",
 		measuredAll:  "Machines virtuelles mesurées par leur hyperviseur : puissance",
 		estimateAll:  "ESTIMATIONS d'après l'utilisation du processeur : puissance",
 		measuredAxis: "W", estimateAxis: "W (estimation)",
 		now: "en ce moment", overRange: "sur la période",
-		measured: "mesurée par son hyperviseur", estimate: "ESTIMATION",
+		measured: "mesurée", estimate: "ESTIMATION",
 		w: "W", wh: "Wh",
 		lastSeen: "Chacune : dernières nouvelles", colHost: "VM ou machine", colLast: "Dernières nouvelles", colW: "W alors",
 		cpuTitle:  "utilisation du processeur (ce que lit une estimation)",
