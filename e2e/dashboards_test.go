@@ -378,7 +378,7 @@ func checkCampus(t *testing.T, srv *influxServer, repo string) {
 			{"kwh-month", twoDigits(sum(month, kWh))},
 			{"kwh-year", twoDigits(sum(year, kWh))},
 			{"co2-day", twoDigits(sum(day, kg))},
-			{"co2-week", twoDigits(sum(week, kg))},
+			{"kwh-week", twoDigits(sum(week, kWh))},
 			{"co2-month", twoDigits(sum(month, kg))},
 			{"co2-year", twoDigits(sum(year, kg))},
 			{"phones", twoDigits(sum(day, func(p hostPoint) float64 { return p.charges }))},
