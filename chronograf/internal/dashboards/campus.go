@@ -80,14 +80,14 @@ func ranked(from, tags string) string {
 func campus(w campusWords) Dashboard {
 	kWhOf := func(window string) string { return campusEnergyKWh(window) }
 	energy := func(id, when, window string) spec {
-		return stat(id, w.energy+", "+when, 3, Sig, w.kWh, kWhOf(window)).tall(3)
+		return stat(id, w.energy+", "+when, 3, Sig, w.kWh, kWhOf(window))
 	}
 	co2 := func(id, when, window string) spec {
-		return stat(id, w.co2+", "+when, 3, Sig, w.kg, campusCO2Kg(window)).tall(3)
+		return stat(id, w.co2+", "+when, 3, Sig, w.kg, campusCO2Kg(window))
 	}
 	m := func(id, title, field, query string) spec {
 		mt := metaphorOf(field)
-		return stat(id, title, 3, Sig, mt.Words(w.lang).Unit, query).withNote(sentence(mt.cites(w.lang))).tall(3)
+		return stat(id, title, 3, Sig, mt.Words(w.lang).Unit, query).withNote(sentence(mt.cites(w.lang)))
 	}
 	day := []string{pastDay, measuredOnly}
 	servers := ranked(`SELECT `+twoDigits(`sum("e") / 3600000`)+` AS "kWh" `+basisEnergy(day, "host")+` GROUP BY "host"`, "host")
@@ -100,8 +100,8 @@ func campus(w campusWords) Dashboard {
 			row(
 				energy("kwh-day", w.day, pastDay),
 				co2("co2-day", w.day, pastDay),
-				stat("w-now", w.powerNow, 3, "W", w.w, `SELECT sum("w") AS "W" `+basisPowerNow([]string{recent, measuredOnly})).tall(3).whenEmpty(silence(w.lang)),
-				stat("trend", w.trend, 3, "%", w.pct, campusTrend()).tall(3),
+				stat("w-now", w.powerNow, 3, "W", w.w, `SELECT sum("w") AS "W" `+basisPowerNow([]string{recent, measuredOnly})).whenEmpty(silence(w.lang)),
+				stat("trend", w.trend, 3, "%", w.pct, campusTrend()),
 			),
 			row(
 				energy("kwh-month", w.month, pastMonth),
@@ -116,9 +116,9 @@ func campus(w campusWords) Dashboard {
 				energy("kwh-week", w.week, "time > now() - 7d"),
 			),
 			row(
-				table("servers", w.servers, 4, Sig, servers, col("power_host.host", w.colServer), col("power_host.kWh", w.colKWh)).tall(5),
-				table("vms", w.vms, 4, Sig, vms, col("power_vm.domain", w.colVM), col("power_vm.host", w.colHost), col("power_vm.kWh", w.colKWh)).tall(5),
-				table("services", w.services, 4, Sig, svcs, col("power_service.unit", w.colSvc), col("power_service.host", w.colHost), col("power_service.kWh", w.colKWh)).tall(5),
+				table("servers", w.servers, 4, Sig, servers, col("power_host.host", w.colServer), col("power_host.kWh", w.colKWh)).tall(4),
+				table("vms", w.vms, 4, Sig, vms, col("power_vm.domain", w.colVM), col("power_vm.host", w.colHost), col("power_vm.kWh", w.colKWh)).tall(4),
+				table("services", w.services, 4, Sig, svcs, col("power_service.unit", w.colSvc), col("power_service.host", w.colHost), col("power_service.kWh", w.colKWh)).tall(4),
 			),
 			row(
 				stacked("by-server", w.byServer, 12, "W", w.byServerAxis,
