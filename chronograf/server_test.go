@@ -221,7 +221,7 @@ func startChronograf(t *testing.T, bin string, extra ...string) *chronograf {
 		cmd.Wait()
 		logFile.Close()
 	})
-	deadline := time.Now().Add(60 * time.Second) // it unpacks its web pages first: slow on a busy machine
+	deadline := time.Now().Add(2 * time.Minute) // it unpacks its web pages first: a minute on a busy machine
 	for {
 		resp, err := http.Get(srv.url + "/chronograf/v1/")
 		if err == nil {
@@ -231,7 +231,7 @@ func startChronograf(t *testing.T, bin string, extra ...string) *chronograf {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("Chronograf did not answer within 60 s:\n%s", srv.logText())
+			t.Fatalf("Chronograf did not answer within 2 minutes:\n%s", srv.logText())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
