@@ -85,7 +85,7 @@ func VMsEN() Dashboard {
 		aboutName: "Measured or estimated",
 		about: `Choose the virtual machine or host under **Variables**, at the top right. A virtual machine has no energy counters of its own; its number comes one of two ways, never mixed:
 
-- **Measured by its hypervisor** (cyan): the server it runs on measures its own energy and gives each virtual machine a counter of its share. A measurement, shared out.
+- **Measured by its hypervisor** (blue and green): the server it runs on measures its own energy and gives each virtual machine a counter of its share. A measurement, shared out.
 - **Estimate** (amber): nothing measures this machine; powerinput estimates its power from how busy its processors are, with published averages for the kind of processor (or 0.74 W to 3.5 W per virtual processor, after Cloud Carbon Footprint). Such estimates can be off by tens of percent, more for a single virtual machine: read them as orders of magnitude.
 
 One of the two cells of each pair stays empty. **Right now** is the last 3 minutes: a machine silent for longer shows no value. Chronograf writes the numbers of graphs and tables with a decimal point.`,
@@ -110,7 +110,7 @@ func VMsFR() Dashboard {
 		aboutName: "Mesuré ou estimé",
 		about: `Choisissez la machine virtuelle ou la machine sous **Variables**, en haut à droite. Une machine virtuelle n'a pas de compteur d'énergie à elle ; son chiffre vient de l'une de deux façons, jamais mélangées :
 
-- **Mesurée par son hyperviseur** (cyan) : le serveur qui l'héberge mesure sa propre énergie et donne à chaque machine virtuelle un compteur de sa part. Une mesure, partagée.
+- **Mesurée par son hyperviseur** (bleu et vert) : le serveur qui l'héberge mesure sa propre énergie et donne à chaque machine virtuelle un compteur de sa part. Une mesure, partagée.
 - **Estimation** (ambre) : rien ne mesure cette machine ; powerinput estime sa puissance d'après l'activité de ses processeurs, avec des moyennes publiées pour ce genre de processeur (ou 0,74 W à 3,5 W par processeur virtuel, d'après Cloud Carbon Footprint). Ces estimations peuvent se tromper de plusieurs dizaines de pour cent, davantage pour une seule machine virtuelle : lisez-les comme des ordres de grandeur.
 
 L'une des deux cases de chaque paire reste vide. **En ce moment**, ce sont les 3 dernières minutes : une machine muette depuis plus longtemps n'affiche rien. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
