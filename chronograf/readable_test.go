@@ -56,7 +56,13 @@ func TestReadable(t *testing.T) {
 				}
 			}
 			if c.Type != "note" && !c.DecimalPlaces.IsEnforced {
-				t.Errorf("%s: decimals not set: values show with all their digits", where)
+				// Shown as the query rounds it: the query must round.
+				for _, q := range c.Queries {
+					if !strings.Contains(q.Query, "log10(") {
+						t.Errorf("%s: decimals not set and the query does not round to significant digits: values show with all their digits", where)
+					}
+				}
+				continue
 			}
 			if unit != "" {
 				key := dimension(unit)
@@ -72,8 +78,12 @@ func TestReadable(t *testing.T) {
 // dimension groups units for the decimals rule: counts of things (LED
 // bulbs, PS5s) are rounded alike whatever they count.
 func dimension(unit string) string {
-	switch unit {
-	case "W", "Wh", "kWh", "%", "bit/s":
+	switch {
+	case unit == "W" || strings.HasPrefix(unit, "W "):
+		return "W"
+	case strings.HasPrefix(unit, "%"):
+		return "%"
+	case unit == "Wh", unit == "kWh", unit == "bit/s":
 		return unit
 	}
 	if strings.HasPrefix(unit, "g ") {
@@ -84,34 +94,72 @@ func dimension(unit string) string {
 
 var alias = regexp.MustCompile(`AS "[^"]*"`)
 
-// The English and French everyday dashboards are twins: same cells, same
-// queries (up to the names of the series, which the legends show), same
-// rounding, same sources.
-func TestEverydayTwins(t *testing.T) {
+// Every dashboard is in English and French, named alike: NAME-en and
+// NAME-fr files, "Green Campus (EN) - …" and "Green Campus (FR) - …". The
+// twins have the same cells and queries (up to the names of the series,
+// which the legends show), the same rounding and the same sources.
+func TestTwins(t *testing.T) {
 	ds := readDashboards(t)
-	en, fr := ds["everyday-en.dashboard"], ds["everyday-fr.dashboard"]
+	for file, en := range ds {
+		base, ok := strings.CutSuffix(file, "-en.dashboard")
+		if !ok {
+			if !strings.HasSuffix(file, "-fr.dashboard") {
+				t.Errorf("%s: not named NAME-en.dashboard or NAME-fr.dashboard", file)
+			}
+			continue
+		}
+		fr, ok := ds[base+"-fr.dashboard"]
+		if !ok {
+			t.Errorf("%s has no French twin %s-fr.dashboard", file, base)
+			continue
+		}
+		if !strings.HasPrefix(en.Name, "Green Campus (EN) - ") || !strings.HasPrefix(fr.Name, "Green Campus (FR) - ") {
+			t.Errorf("%s: named %q and %q, want Green Campus (EN) - … and Green Campus (FR) - …", base, en.Name, fr.Name)
+		}
+		checkTwins(t, base, en, fr)
+	}
+	for file := range ds {
+		if base, ok := strings.CutSuffix(file, "-fr.dashboard"); ok {
+			if _, ok := ds[base+"-en.dashboard"]; !ok {
+				t.Errorf("%s has no English twin", file)
+			}
+		}
+	}
+}
+
+func checkTwins(t *testing.T, base string, en, fr Dashboard) {
+	t.Helper()
 	if len(en.Cells) != len(fr.Cells) || len(en.Templates) != len(fr.Templates) {
-		t.Fatalf("%d cells and %d templates in English, %d and %d in French", len(en.Cells), len(en.Templates), len(fr.Cells), len(fr.Templates))
+		t.Errorf("%s: %d cells and %d templates in English, %d and %d in French", base, len(en.Cells), len(en.Templates), len(fr.Cells), len(fr.Templates))
+		return
+	}
+	for i := range en.Templates {
+		if en.Templates[i].TempVar != fr.Templates[i].TempVar || en.Templates[i].Query != fr.Templates[i].Query {
+			t.Errorf("%s: template %d differs between the twins", base, i)
+		}
 	}
 	for i := range en.Cells {
 		a, b := en.Cells[i], fr.Cells[i]
-		if a.X != b.X || a.Y != b.Y || a.W != b.W || a.H != b.H || a.Type != b.Type || len(a.Queries) != len(b.Queries) {
-			t.Errorf("cell %d differs in layout or type between the twins", i)
+		// A note is as high as its text, which differs by language.
+		if a.X != b.X || a.Y != b.Y || a.W != b.W || (a.H != b.H && a.Type != "note") || a.Type != b.Type || len(a.Queries) != len(b.Queries) {
+			t.Errorf("%s: cell %d differs in layout or type between the twins", base, i)
 			continue
 		}
 		if a.DecimalPlaces != b.DecimalPlaces {
-			t.Errorf("cell %d: decimals differ between the twins", i)
+			t.Errorf("%s: cell %d: decimals differ between the twins", base, i)
 		}
-		if strings.Contains(a.Name, ":host:") != strings.Contains(b.Name, ":host:") {
-			t.Errorf("cell %d: one twin names the host, the other not", i)
+		for _, v := range []string{":host:", ":vm:"} {
+			if strings.Contains(a.Name, v) != strings.Contains(b.Name, v) {
+				t.Errorf("%s: cell %d: one twin names %s, the other not", base, i, v)
+			}
 		}
 		for j := range a.Queries {
 			if alias.ReplaceAllString(a.Queries[j].Query, "AS _") != alias.ReplaceAllString(b.Queries[j].Query, "AS _") {
-				t.Errorf("cell %d: queries differ between the twins:\n%s\n%s", i, a.Queries[j].Query, b.Queries[j].Query)
+				t.Errorf("%s: cell %d: queries differ between the twins:\n%s\n%s", base, i, a.Queries[j].Query, b.Queries[j].Query)
 			}
 		}
 		if sources(a.Note) != sources(b.Note) {
-			t.Errorf("cell %d: the twins cite %q and %q", i, sources(a.Note), sources(b.Note))
+			t.Errorf("%s: cell %d: the twins cite %q and %q", base, i, sources(a.Note), sources(b.Note))
 		}
 	}
 }
@@ -119,9 +167,9 @@ func TestEverydayTwins(t *testing.T) {
 // sources lists the metaphor sources a text cites.
 func sources(text string) string {
 	var out []string
-	for _, m := range dashboards.Metaphors {
-		if strings.Contains(text, m.Source) {
-			out = append(out, m.Source)
+	for _, m := range dashboards.Metaphors() {
+		if strings.Contains(text, m.Site()) {
+			out = append(out, m.Site())
 		}
 	}
 	return strings.Join(out, ", ")
@@ -139,15 +187,15 @@ func TestMetaphorsCiteTheirSource(t *testing.T) {
 		}
 		for _, c := range d.Cells {
 			for _, q := range c.Queries {
-				for _, m := range dashboards.Metaphors {
+				for _, m := range dashboards.Metaphors() {
 					if !strings.Contains(q.Query, `"`+m.Field+`"`) {
 						continue
 					}
-					if c.Type == "single-stat" && !strings.Contains(c.Note, m.Source) {
-						t.Errorf("%s, cell %s: shows %s without its source (%s) in its note", file, c.I, m.Field, m.Source)
+					if c.Type == "single-stat" && !strings.Contains(c.Note, m.Site()) {
+						t.Errorf("%s, cell %s: shows %s without its source (%s) in its note", file, c.I, m.Field, m.Site())
 					}
-					if !strings.Contains(notes, m.Source) {
-						t.Errorf("%s: shows %s but its note cell does not cite %s", file, m.Field, m.Source)
+					if !strings.Contains(notes, m.Site()) {
+						t.Errorf("%s: shows %s but its note cell does not cite %s", file, m.Field, m.Site())
 					}
 				}
 			}
@@ -155,27 +203,23 @@ func TestMetaphorsCiteTheirSource(t *testing.T) {
 	}
 }
 
-// The dashboards' figures are the plugin's: same fields, same watts or
-// watt-hours, same sources.
-func TestMetaphorsMatchThePlugin(t *testing.T) {
-	plugin := metaphor.Defaults()
-	if len(plugin) != len(dashboards.Metaphors) {
-		t.Fatalf("the plugin has %d default metaphors, the dashboards %d", len(plugin), len(dashboards.Metaphors))
+// The dashboards take their figures from the plugin's table: every
+// default metaphor has its words in both languages, and a note cites the
+// plugin's own figure.
+func TestMetaphorsAreThePlugin(t *testing.T) {
+	ms := dashboards.Metaphors() // panics on a default without words
+	if len(ms) != len(metaphor.Defaults()) {
+		t.Fatalf("%d metaphors on the dashboards, %d in the plugin", len(ms), len(metaphor.Defaults()))
 	}
-	for i, p := range plugin {
-		d := dashboards.Metaphors[i]
-		var watts, wh float64
-		if p.Watts != nil {
-			watts = *p.Watts
+	for _, m := range ms {
+		for _, lang := range []string{"en", "fr"} {
+			w := m.Words(lang)
+			if w.Unit == "" || !strings.Contains(w.Worth, "%s") {
+				t.Errorf("%s: words in %s: %+v", m.Field, lang, w)
+			}
 		}
-		if p.WattHours != nil {
-			wh = *p.WattHours
-		}
-		if p.Field != d.Field || watts != d.Watts || wh != d.WattHours {
-			t.Errorf("plugin %s (%v W, %v Wh), dashboards %s (%v W, %v Wh)", p.Field, watts, wh, d.Field, d.Watts, d.WattHours)
-		}
-		if !strings.Contains(p.Source, d.Source) {
-			t.Errorf("%s: the plugin's source %q does not name %q", p.Field, p.Source, d.Source)
+		if m.Site() == "" || m.Site() == m.Source {
+			t.Errorf("%s: source %q does not start with its site", m.Field, m.Source)
 		}
 	}
 }

@@ -365,7 +365,7 @@ func TestPipeline(t *testing.T) {
 	})
 
 	t.Run("dashboards", func(t *testing.T) {
-		checkDashboards(t, srv, repo)
+		checkDashboards(t, srv, repo, false)
 	})
 }
 

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-
-	"github.com/greencampus/powerinput/chronograf/internal/dashboards"
 )
 
 // part is a workload of a hypervisor and its share of the busy CPU time.
@@ -39,13 +37,7 @@ func writeApps(w io.Writer, h host, u, total, dt float64, ts int64) {
 			joules := watts * dt
 			fields := fmt.Sprintf("power_watts=%s,energy_joules=%s,cpu_seconds=%s,co2_grams=%s",
 				num(watts), num(joules), num(share*cpus*dt), num(joules/3.6e6*carbon))
-			for _, mt := range dashboards.Metaphors {
-				v := watts / mt.Watts
-				if mt.WattHours > 0 {
-					v = joules / 3600 / mt.WattHours
-				}
-				fields += "," + mt.Field + "=" + num(v)
-			}
+			fields += metaphorFields(watts, joules)
 			fmt.Fprintf(w, "%s,host=%s,%s=%s,kind=%s %s %d\n", m.measurement, h.name, m.tag, name, kind, fields, ts)
 		}
 		for _, p := range m.parts {

@@ -6,7 +6,8 @@
 // each. kvm-0 also has a GPU (power_gpu) and a power meter at the wall
 // (power_platform, and the wall beside the parts in power_host, which
 // counts its metaphors), and the hypervisors' services and programs
-// (power_service, power_process). It is for looking at the dashboards in
+// (power_service, power_process). old-0, a plain server, stopped sending
+// 20 minutes before the end (a machine switched off). It is for looking at the dashboards in
 // a real Chronograf: write it to a file, load it into an InfluxDB database metrics_from_pau (retention
 // policy forever) and open the dashboards, for example
 //
@@ -35,7 +36,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/greencampus/powerinput/chronograf/internal/dashboards"
+	"github.com/greencampus/powerinput/internal/metaphor"
 )
 
 // carbon is the intensity the lab configures (g CO2 per kWh).
@@ -58,6 +59,9 @@ type host struct {
 	// wallRest: what the wall sees beyond the parts (fans, disks, network
 	// cards), before the power supply's loss; no power meter where 0.
 	wallRest float64
+	// silent: how long before the end the host stopped sending (a server
+	// switched off or unplugged from the network); 0 for one still sending.
+	silent time.Duration
 }
 
 // psuEfficiency: a power supply at moderate load loses about 8 %.
@@ -74,6 +78,10 @@ var hosts = []host{
 	}},
 	{name: "vm-1", source: "vm", load: 0.35, phase: 1, netRate: 2e5, packages: []pkg{{base: 6, swing: 12}}},
 	{name: "vm-2", source: "model", model: "vcpu", vcpus: 2, load: 0.3, phase: 4, netRate: 5e4},
+	// A server switched off 20 minutes ago: "right now" must not show it.
+	{name: "old-0", source: "rapl", load: 0.2, phase: 3, netRate: 1e5, silent: 20 * time.Minute, packages: []pkg{
+		{base: 18, swing: 20, dram: 2.5, tdp: 85},
+	}},
 }
 
 func main() {
@@ -112,7 +120,11 @@ func write(w io.Writer, minutes int, step time.Duration, dies int, end time.Time
 	for _, h := range hosts {
 		var recv, sent int64 = 1 << 32, 1 << 30
 		for i := 0; i <= n; i++ {
-			ts := end.Add(-time.Duration(n-i) * step).UnixNano()
+			at := end.Add(-time.Duration(n-i) * step)
+			if h.silent > 0 && at.After(end.Add(-h.silent)) {
+				break
+			}
+			ts := at.UnixNano()
 			t := float64(i) * dt
 			// A slow wave of work, a faster ripple and some noise.
 			u := h.load * (1 + 0.6*math.Sin(t/420+h.phase) + 0.2*math.Sin(t/37+h.phase))
@@ -179,13 +191,7 @@ func write(w io.Writer, minutes int, step time.Duration, dies int, end time.Time
 			fields += ",co2_grams=" + num(bj/3.6e6*carbon)
 			// The metaphors as powerinput computes them: power over watts,
 			// the interval's energy over watt-hours.
-			for _, m := range dashboards.Metaphors {
-				v := basis / m.Watts
-				if m.WattHours > 0 {
-					v = bj / 3600 / m.WattHours
-				}
-				fields += "," + m.Field + "=" + num(v)
-			}
+			fields += metaphorFields(basis, bj)
 			fmt.Fprintf(w, "power_host,host=%s%s %s %d\n", h.name, src, fields, ts)
 			if h.name == hypervisor {
 				writeVMs(w, h, total, dt, u, ts)
@@ -209,6 +215,21 @@ func write(w io.Writer, minutes int, step time.Duration, dies int, end time.Time
 				h.name, sent, recv, sent/900, recv/1200, ts)
 		}
 	}
+}
+
+// metaphorFields are the default metaphors as powerinput writes them:
+// power over watts, the interval's energy over watt-hours.
+func metaphorFields(watts, joules float64) string {
+	out := ""
+	for _, m := range metaphor.Defaults() {
+		v, unit := m.Unit()
+		n := watts / v
+		if unit == "Wh" {
+			n = joules / 3600 / v
+		}
+		out += "," + m.Field + "=" + num(n)
+	}
+	return out
 }
 
 func clamp(v, lo, hi float64) float64 { return math.Max(lo, math.Min(hi, v)) }

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-
-	"github.com/greencampus/powerinput/chronograf/internal/dashboards"
 )
 
 // hypervisor is the host whose energy is divided over VMs.
@@ -43,12 +41,6 @@ func vmPoint(w io.Writer, h host, domain string, watts, dt, cpuSeconds float64, 
 	joules := watts * dt
 	fields := fmt.Sprintf("power_watts=%s,energy_joules=%s,interval_seconds=%s,cpu_seconds=%s,co2_grams=%s%s",
 		num(watts), num(joules), num(dt), num(cpuSeconds), num(joules/3.6e6*carbon), more)
-	for _, m := range dashboards.Metaphors {
-		v := watts / m.Watts
-		if m.WattHours > 0 {
-			v = joules / 3600 / m.WattHours
-		}
-		fields += "," + m.Field + "=" + num(v)
-	}
+	fields += metaphorFields(watts, joules)
 	fmt.Fprintf(w, "power_vm,host=%s,domain=%s,source=%s %s %d\n", h.name, domain, h.source, fields, ts)
 }

@@ -36,19 +36,23 @@ type Reading struct {
 	// FromWall: the metaphors count Wall, not Power. NoMetaphors: they
 	// count nothing (metaphor_basis = "wall" without a wall reading).
 	FromWall, NoMetaphors bool
+	// Estimate says that Power is a model's estimate, not a measurement.
+	Estimate bool
 }
 
 // Languages are the languages a summary is written in.
 var languages = map[string]words{
 	"en": {
 		title:      "This machine, measured over %s s",
+		estimated:  "This machine, ESTIMATED over %s s from its CPU use (not a measurement)",
 		draws:      "Power: %s W",
+		drawsWall:  "Power: %s W, the whole machine at the wall socket (%s)",
 		parts:      " (CPUs and memory %s W, GPUs %s W)",
 		partial:    "A GPU had no value over the interval: it is left out of this power.",
 		source:     "Source: %s",
 		beside:     "The CPUs and memory draw %s W; the wall socket gives %s W (%s).",
 		besideGPU:  "The CPUs and memory draw %s W, the GPUs %s W; the wall socket gives %s W (%s).",
-		covers:     "RAPL sees %s %% of the machine.",
+		covers:     "The CPUs and memory are %s %% of the machine.",
 		coversGPU:  "These parts are %s %% of the machine.",
 		basisWall:  "The everyday terms below count the wall socket's %s W.",
 		basisParts: "The everyday terms below count the %s W measured part by part.",
@@ -59,26 +63,29 @@ var languages = map[string]words{
 	},
 	"fr": {
 		title:      "Cette machine, mesurée sur %s s",
-		draws:      "Puissance : %s W",
+		estimated:  "Cette machine, ESTIMÉE sur %s s d'après l'utilisation de son processeur (pas une mesure)",
+		draws:      "Puissance\u202f: %s W",
+		drawsWall:  "Puissance\u202f: %s W, toute la machine à la prise murale (%s)",
 		parts:      " (processeurs et mémoire %s W, cartes graphiques %s W)",
-		partial:    "Une carte graphique n'avait pas de valeur sur l'intervalle : elle manque à cette puissance.",
-		source:     "Origine : %s",
-		beside:     "Les processeurs et la mémoire consomment %s W ; la prise murale fournit %s W (%s).",
-		besideGPU:  "Les processeurs et la mémoire consomment %s W, les cartes graphiques %s W ; la prise murale fournit %s W (%s).",
-		covers:     "RAPL voit %s %% de la machine.",
-		coversGPU:  "Ces parties font %s %% de la machine.",
+		partial:    "Une carte graphique n'avait pas de valeur sur l'intervalle\u202f: elle manque à cette puissance.",
+		source:     "Origine\u202f: %s",
+		beside:     "Les processeurs et la mémoire consomment %s W\u202f; la prise murale fournit %s W (%s).",
+		besideGPU:  "Les processeurs et la mémoire consomment %s W, les cartes graphiques %s W\u202f; la prise murale fournit %s W (%s).",
+		covers:     "Les processeurs et la mémoire font %s\u202f%% de la machine.",
+		coversGPU:  "Ces parties font %s\u202f%% de la machine.",
 		basisWall:  "Les équivalences ci-dessous comptent les %s W de la prise murale.",
 		basisParts: "Les équivalences ci-dessous comptent les %s W mesurés partie par partie.",
-		noBasis:    "Pas d'équivalences : metaphor_basis = \"wall\" et la prise murale n'a pas de valeur.",
-		rightNow:   "En ce moment, cela équivaut à :",
-		perHour:    "À ce rythme, par heure (%s kWh) :",
-		perDay:     "À ce rythme, par jour (%s kWh) :",
+		noBasis:    "Pas d'équivalences\u202f: metaphor_basis = \"wall\" et la prise murale n'a pas de valeur.",
+		rightNow:   "En ce moment, cela équivaut à\u202f:",
+		perHour:    "À ce rythme, par heure (%s kWh)\u202f:",
+		perDay:     "À ce rythme, par jour (%s kWh)\u202f:",
 		comma:      true,
 	},
 }
 
 type words struct {
-	title, draws, parts, partial, source string
+	title, estimated, draws, drawsWall   string
+	parts, partial, source               string
 	beside, besideGPU, covers, coversGPU string
 	basisWall, basisParts, noBasis       string
 	rightNow, perHour, perDay            string
@@ -98,22 +105,26 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 	if !ok {
 		t = languages["en"]
 	}
-	num := func(format string, v float64) string {
-		out := fmt.Sprintf(format, v)
-		if t.comma {
-			out = strings.ReplaceAll(out, ".", ",")
-		}
-		return out
-	}
+	num := func(format string, v float64) string { return localize(fmt.Sprintf(format, v), t.comma) }
 	line := func(m metaphor.Metaphor, count float64) {
 		v, unit := m.Unit()
 		fmt.Fprintf(w, "  %9s  %s (1 = %s %s)\n", num(countFormat(count), count), m.LabelIn(lang), num("%g", v), unit)
 	}
-	fmt.Fprintf(w, t.title+"\n", num("%.1f", r.Interval.Seconds()))
+	title := t.title
+	if r.Estimate {
+		title = t.estimated
+	}
+	fmt.Fprintf(w, title+"\n", num("%.1f", r.Interval.Seconds()))
 	w1 := func(p energy.Power) string { return num("%.1f", p.Watts()) }
-	fmt.Fprintf(w, t.draws, w1(r.Power))
-	if r.GPUs > 0 {
-		fmt.Fprintf(w, t.parts, w1(r.Power-r.GPU), w1(r.GPU))
+	// The headline is what the everyday terms count: the wall where they
+	// count it, the parts beside it below.
+	if r.FromWall && !r.NoMetaphors {
+		fmt.Fprintf(w, t.drawsWall, w1(r.Wall), r.WallName)
+	} else {
+		fmt.Fprintf(w, t.draws, w1(r.Power))
+		if r.GPUs > 0 {
+			fmt.Fprintf(w, t.parts, w1(r.Power-r.GPU), w1(r.GPU))
+		}
 	}
 	fmt.Fprintln(w)
 	if r.Partial {
@@ -166,6 +177,32 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 			}
 		}
 	}
+}
+
+// localize writes a number formatted by fmt as people read it: digits
+// grouped by three (a comma in English; a narrow no-break space in
+// French, with a decimal comma).
+func localize(s string, french bool) string {
+	sign := ""
+	if strings.HasPrefix(s, "-") {
+		sign, s = "-", s[1:]
+	}
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	sep, point := ",", "."
+	if french {
+		sep, point = "\u202f", ","
+	}
+	var b strings.Builder
+	for i, d := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteString(sep)
+		}
+		b.WriteRune(d)
+	}
+	if hasFrac {
+		b.WriteString(point + frac)
+	}
+	return sign + b.String()
 }
 
 // countFormat keeps about three significant digits.

@@ -24,7 +24,7 @@ func TestGolden(t *testing.T) {
 	readings := map[string]func(label string) Reading{}
 	for name := range labels {
 		readings[name] = func(label string) Reading {
-			return Reading{Label: label, Power: powerOf(power[name]), Interval: 3 * time.Second}
+			return Reading{Label: label, Power: powerOf(power[name]), Interval: 3 * time.Second, Estimate: name == "model"}
 		}
 	}
 	// The example: RAPL beside the wall, the metaphors counting
@@ -67,3 +67,25 @@ func TestGolden(t *testing.T) {
 }
 
 func powerOf(w float64) energy.Power { return energy.Power(w) }
+
+// Large numbers are grouped by three: a comma in English, a narrow
+// no-break space in French (with a decimal comma).
+func TestLocalize(t *testing.T) {
+	for _, c := range []struct {
+		in     string
+		french bool
+		want   string
+	}{
+		{"4200", false, "4,200"},
+		{"4200", true, "4\u202f200"},
+		{"1234567.5", false, "1,234,567.5"},
+		{"1234567.5", true, "1\u202f234\u202f567,5"},
+		{"999.25", true, "999,25"},
+		{"-12000", false, "-12,000"},
+		{"0.033", false, "0.033"},
+	} {
+		if got := localize(c.in, c.french); got != c.want {
+			t.Errorf("localize(%q, french %v) = %q, want %q", c.in, c.french, got, c.want)
+		}
+	}
+}

@@ -7,16 +7,29 @@ import (
 
 // Decimals gives the digits shown for each unit, on every dashboard: the
 // same quantity is rounded the same way wherever it appears. Counts are
-// the everyday metaphors (LED bulbs, smartphone charges, …).
+// the everyday metaphors (LED bulbs, smartphone charges, …). Sig is a
+// figure the query rounds to two significant digits (twoDigits), shown as
+// it comes: energy, CO₂ and counts over a range, which run from 0.0018 to
+// thousands depending on the range.
 var Decimals = map[string]int{
-	"W":     1,
-	"Wh":    1,
-	"kWh":   3, // a few minutes of a server is a few hundredths of a kWh
-	"g":     1, // grams of CO2
-	"%":     1,
+	"W":     0,
+	"%":     0,
 	"bit/s": 0,
 	"count": 1,
+	Sig:     -1,
 }
+
+// Sig is the unit key of figures rounded by their query (twoDigits).
+const Sig = "2 significant digits"
+
+// Colours of single numbers: green for a measurement, amber for an
+// estimate (and its title says so), grey for what is no one's (the unused
+// capacity).
+const (
+	measuredHex = "#7CE490"
+	estimateHex = "#FFB94A"
+	greyHex     = "#8E91A1"
+)
 
 // spec is what a cell shows; layout places it. Use the constructors below.
 type spec struct {
@@ -28,6 +41,9 @@ type spec struct {
 	columns        []FieldOption // table: the visible columns, in order
 	note           string        // note cell: its text; other cells: the note in the header
 	colors         []string      // graph: the colour scale, when not the default
+	tone           string        // single-stat: its colour (measuredHex when "")
+	showTime       string        // table: the time column's title, shown first; hidden when ""
+	empty          string        // shown in the cell, instead of "No Results", when it has no data
 }
 
 // graph is a line graph with a static legend under it.
@@ -59,6 +75,28 @@ func note(id, name, text string) spec {
 // withNote adds a note to the cell's header (Chronograf shows an icon;
 // the text appears on hover).
 func (s spec) withNote(text string) spec { s.note = text; return s }
+
+// whenEmpty is what the cell says when its query returns nothing
+// (Chronograf then shows the note in the cell, instead of "No Results"):
+// a silent host, a meter it lacks.
+func (s spec) whenEmpty(text string) spec { s.empty = text; return s }
+
+// silence is what a "right now" cell says without data, in lang.
+func silence(lang string) string {
+	if lang == "fr" {
+		return "Rien depuis 3 minutes : la machine est muette (voir ses dernières nouvelles), ou elle n'a pas cette mesure."
+	}
+	return "Nothing in the last 3 minutes: the machine has gone silent (see when it was last heard from), or it has no such measurement."
+}
+
+// withTone sets a single number's colour: estimateHex, greyHex.
+func (s spec) withTone(hex string) spec { s.tone = hex; return s }
+
+// withUnit sets the key of Decimals the cell is rounded by.
+func (s spec) withUnit(unit string) spec { s.unit = unit; return s }
+
+// tall sets the cell's height in grid rows.
+func (s spec) tall(h int) spec { s.h = h; return s }
 
 // withColors sets a graph's colour scale. Chronograf gives one series the
 // first colour, two series the first two, and n > 2 series n colours
@@ -110,7 +148,7 @@ func newCell(prefix string, s spec) Cell {
 		},
 		Colors:         []Color{},
 		FieldOptions:   []FieldOption{},
-		DecimalPlaces:  DecimalPlaces{IsEnforced: true, Digits: digits},
+		DecimalPlaces:  decimals(digits),
 		Note:           s.note,
 		NoteVisibility: "default",
 	}
@@ -127,7 +165,11 @@ func newCell(prefix string, s spec) Cell {
 	case "single-stat":
 		height = 2
 		c.Axes["y"] = Axis{Bounds: []string{"", ""}, Suffix: " " + s.label, Base: "10", Scale: "linear"}
-		c.Colors = []Color{{ID: "base", Type: "text", Hex: "#7CE490", Name: "honeydew", Value: "-1000000000000000000"}}
+		hex := s.tone
+		if hex == "" {
+			hex = measuredHex
+		}
+		c.Colors = []Color{{ID: "base", Type: "text", Hex: hex, Name: hex, Value: "-1000000000000000000"}}
 	case "table":
 		c.Axes["y"] = axis()
 		c.TableOptions = &TableOptions{
@@ -135,7 +177,9 @@ func newCell(prefix string, s spec) Cell {
 			SortBy:           s.columns[0],
 			Wrapping:         "truncate",
 		}
-		c.FieldOptions = append([]FieldOption{{InternalName: "time", Visible: false}}, s.columns...)
+		c.FieldOptions = append([]FieldOption{{InternalName: "time", DisplayName: s.showTime, Visible: s.showTime != ""}}, s.columns...)
+		c.TableOptions.SortBy = c.FieldOptions[0]
+		c.TimeFormat = "YYYY-MM-DD HH:mm"
 	default:
 		c.Legend = Legend{Type: "static", Orientation: "bottom"}
 		// Bright on the dark background, legend text included: one series
@@ -149,10 +193,23 @@ func newCell(prefix string, s spec) Cell {
 			c.Colors = append(c.Colors, Color{ID: fmt.Sprintf("%s-c%d", id, i+1), Type: "scale", Hex: h, Name: h, Value: "0"})
 		}
 	}
+	if s.empty != "" {
+		c.Note = strings.TrimSpace(s.empty + " " + s.note)
+		c.NoteVisibility = "showWhenNoData"
+	}
 	if c.H == 0 {
 		c.H = height
 	}
 	return c
+}
+
+// decimals enforces digits, or leaves a figure as its query rounded it
+// (digits < 0).
+func decimals(digits int) DecimalPlaces {
+	if digits < 0 {
+		return DecimalPlaces{IsEnforced: false, Digits: 2}
+	}
+	return DecimalPlaces{IsEnforced: true, Digits: digits}
 }
 
 // axis is an axis with nothing set: automatic bounds, no label.

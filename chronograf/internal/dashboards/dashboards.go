@@ -23,14 +23,20 @@ type File struct {
 
 // Files lists every dashboard the generator writes.
 var Files = []File{
-	{"servers.dashboard", Servers},
+	{"campus-en.dashboard", CampusEN},
+	{"campus-fr.dashboard", CampusFR},
 	{"everyday-en.dashboard", EverydayEN},
 	{"everyday-fr.dashboard", EverydayFR},
-	{"vms.dashboard", VMs},
+	{"servers-en.dashboard", ServersEN},
+	{"servers-fr.dashboard", ServersFR},
+	{"vms-en.dashboard", VMsEN},
+	{"vms-fr.dashboard", VMsFR},
 	{"hypervisors-en.dashboard", HypervisorsEN},
 	{"hypervisors-fr.dashboard", HypervisorsFR},
 	{"applications-en.dashboard", ApplicationsEN},
 	{"applications-fr.dashboard", ApplicationsFR},
+	{"admin-en.dashboard", AdminEN},
+	{"admin-fr.dashboard", AdminFR},
 }
 
 // Render is the file's content: indented JSON, with <, > and & as they are

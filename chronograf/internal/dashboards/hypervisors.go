@@ -5,16 +5,18 @@ import "strings"
 // hypervisorWords is the text of the hypervisor dashboards in one language;
 // the English and French ones share their cells and queries.
 type hypervisorWords struct {
-	lang, prefix, name      string
-	id                      int
-	hostLabel, vmLabel      string
-	stackTitle, stackAxis   string
-	tableTitle              string
-	colVM, colNow, colRange string
-	vmNow, vmRange          string
-	wh, co2                 string
-	whNote, co2Note         string
-	aboutName, about        string
+	lang, prefix, name       string
+	id                       int
+	hostLabel, vmLabel       string
+	stackTitle, stackAxis    string
+	vmSeries, system, unused string // the stack's parts
+	outside                  string
+	tableTitle               string
+	colVM, colNow, colRange  string
+	vmNow, vmRange, share    string
+	wh, co2                  string
+	co2Note                  string
+	aboutName, about         string
 }
 
 // notPart keeps the VMs: the reserved domains (_hypervisor, _unused,
@@ -29,12 +31,21 @@ func hypervisors(w hypervisorWords) Dashboard {
 	pv := "power_vm"
 	host := []string{during, onHost}
 	vm := []string{during, onHost, onVM}
-	m := func(id, title, field, fn string) spec {
-		mt := metaphor(field)
-		return stat(id, title, 3, "count", mt.Words(w.lang).Unit, simple(pv, []sel{{fn, field, field}}, vm, false)).
-			withNote(sentence(mt.cites(w.lang)))
+	vmNow := []string{recent, onHost, onVM}
+	part := func(domain, as string) string {
+		return simple(pv, []sel{{"mean", "power_watts", as}}, append([]string{during, onHost}, `"domain" = '`+domain+`'`), true)
 	}
-	cite := func(f string) string { return "- " + metaphor(f).cites(w.lang) + "\n" }
+	m := func(id, title, field, fn string, conds []string) spec {
+		mt := metaphorOf(field)
+		q := simple(pv, []sel{{fn, field, field}}, conds, false)
+		unit := "count"
+		if fn == "sum" {
+			q = `SELECT ` + twoDigits(`sum("`+field+`")`) + ` AS "` + field + `" ` + from(pv) + " " + where(conds...)
+			unit = Sig
+		}
+		return stat(id, title, 3, unit, mt.Words(w.lang).Unit, q).withNote(sentence(mt.cites(w.lang)))
+	}
+	cite := func(f string) string { return "- " + metaphorOf(f).cites(w.lang) + "\n" }
 	return Dashboard{
 		ID: w.id, Name: w.name, Organization: "default",
 		Templates: []Template{
@@ -49,25 +60,32 @@ func hypervisors(w hypervisorWords) Dashboard {
 		},
 		Cells: layout(w.prefix,
 			row(
-				stacked("stack", w.stackTitle, 8, "W", w.stackAxis,
-					`SELECT mean("power_watts") AS "W" `+from(pv)+" "+where(host...)+` GROUP BY time(:interval:), "domain" FILL(none)`),
-				table("vms", w.tableTitle, 4, "W",
-					`SELECT last("power_watts") AS "now", sum("energy_joules") / 3600 AS "Wh" `+from(pv)+" "+where(host...)+groupBy(false, "domain"),
+				// The parts of the host stacked, each named plainly; where the
+				// host has a power meter at the socket, what the socket sees
+				// beyond the parts on top, so that the top is the socket.
+				stacked("stack", ":host: "+w.stackTitle, 8, "W", w.stackAxis,
+					simple(pv, []sel{{"mean", "power_watts", w.vmSeries}}, append([]string{during, onHost}, notPart), true, "domain"),
+					part("_hypervisor", w.system),
+					part("_unused", w.unused),
+					`SELECT mean("wall_watts") - mean("power_watts") AS "`+w.outside+`" `+from("power_host")+" "+where(host...)+groupBy(true),
+				),
+				table("vms", ":host: "+w.tableTitle, 4, Sig,
+					`SELECT `+twoDigits(`last("power_watts")`)+` AS "now", `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+from(pv)+" "+where(append(host, notPart)...)+groupBy(false, "domain"),
 					col("domain", w.colVM),
 					col(pv+".now", w.colNow),
 					col(pv+".Wh", w.colRange)),
 			),
 			row(
-				m("led", w.vmNow, "led_bulbs", "last"),
-				m("tvs", w.vmNow, "tvs_19in", "last"),
-				m("phones", w.vmRange, "smartphone_charges", "sum"),
-				m("ebike", w.vmRange, "ebike_km", "sum"),
+				m("led", w.vmNow, "led_bulbs", "last", vmNow).whenEmpty(silence(w.lang)),
+				m("tvs", w.vmNow, "tvs_19in", "last", vmNow).whenEmpty(silence(w.lang)),
+				m("phones", w.vmRange, "smartphone_charges", "sum", vm),
+				m("ebike", w.vmRange, "ebike_km", "sum", vm),
 			),
 			row(
-				stat("wh", w.vmRange, 6, "Wh", w.wh,
-					`SELECT sum("energy_joules") / 3600 AS "Wh" `+from(pv)+" "+where(vm...)).withNote(w.whNote),
-				stat("co2", w.vmRange, 6, "g", w.co2, simple(pv, []sel{{"sum", "co2_grams", "co2_grams"}}, vm, false)).
-					withNote(w.co2Note),
+				stat("wh", w.vmRange+", "+w.share, 6, Sig, w.wh,
+					`SELECT `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+from(pv)+" "+where(vm...)),
+				stat("co2", w.vmRange, 6, Sig, w.co2,
+					`SELECT `+twoDigits(`sum("co2_grams")`)+` AS "co2_grams" `+from(pv)+" "+where(vm...)).withNote(w.co2Note),
 			),
 			row(note("about", w.aboutName, strings.TrimSpace(w.about)+"\n\n"+
 				cite("led_bulbs")+cite("tvs_19in")+cite("smartphone_charges")+cite("ebike_km"))),
@@ -86,47 +104,47 @@ func stacked(id, name string, w int, unit, label string, queries ...string) spec
 // VMs, and each VM in everyday terms.
 func HypervisorsEN() Dashboard {
 	return hypervisors(hypervisorWords{
-		lang: "en", id: 900105, prefix: "pi-hv-en", name: "Green Campus - each VM's share of its hypervisor",
-		hostLabel: "Hypervisor", vmLabel: "VM",
-		stackTitle: ":host: power by VM, stacked: the top is the whole host", stackAxis: "W",
-		tableTitle: ":host: each VM: last interval, and over the range",
-		colVM:      "VM", colNow: "W now", colRange: "Wh over the range",
-		vmNow: ":vm: on :host:, right now", vmRange: ":vm: on :host:, over the range",
-		wh: "Wh", co2: "g of CO2",
-		whNote:    "The energy this VM's share came to over the time range chosen at the top right, in watt-hours.",
-		co2Note:   "CO2 is the energy times the grid's carbon intensity set in powerinput: an average, not a measurement.",
-		aboutName: "How a host's energy is divided",
-		about: `Choose the hypervisor and one of its VMs under **Variables**, at the top right.
+		lang: "en", id: 900105, prefix: "pi-hv-en", name: "Green Campus (EN) - each VM's share of its server", hostLabel: "Server", vmLabel: "VM",
+		stackTitle: "power, stacked: VMs, the server's own work, capacity no VM used, and at the socket the rest of the machine", stackAxis: "W",
+		vmSeries: "VM", system: "the server's own work, outside any VM", unused: "capacity not used by any VM, shared by all",
+		outside:    "rest of the machine at the socket (fans, disks, power supply)",
+		tableTitle: "each VM: last measured, and over the time range",
+		colVM:      "VM", colNow: "W, last measured", colRange: "Wh over the range",
+		vmNow: ":vm: on :host:, right now", vmRange: ":vm: on :host:, over the time range", share: "its share of processors, memory and GPUs",
+		wh: "Wh", co2: "g of CO₂",
+		co2Note:   "CO₂ is the energy times the grid's average carbon intensity set in powerinput: an average, not a measurement.",
+		aboutName: "How a server's energy is divided",
+		about: `Choose the server and one of its virtual machines (VMs) under **Variables**, at the top right.
 
-Every interval, the hypervisor's measured energy (packages, DRAM and any GPUs, as in its own power) is divided exactly, to the microjoule, by CPU time: each VM gets the share of the host's CPU capacity (CPUs × interval) it used. What is left is shown as two parts of its own:
+Every interval, the energy the server's processors, memory and graphics cards measure is divided exactly among its VMs by processor time: each VM gets the share of the server's processor capacity it used. Two parts are no VM's:
 
-- **_hypervisor**: CPU time used outside any VM (the system, libvirt, agents; and a VM in the interval it starts or stops);
-- **_unused**: the capacity nobody used. This is not the machine's idle power: every part carries some of that. (With vm_unused_capacity = "vcpus" this part goes to the VMs by their vCPUs.)
+- **the server's own work, outside any VM**: its system, its agents, and a VM in the interval it starts or stops;
+- **capacity not used by any VM, shared by all**: the processor time nobody used. It is not waste to blame on anyone: a server draws power even when idle, and every VM benefits from the room it leaves.
 
-Shared caches and memory bandwidth are not divided by CPU time: a VM that is heavy on memory costs the host more than its share says. Where a host's power is an estimate (source model), so is every share.`,
+Where the server has a power meter at the socket, the top band is **the rest of the machine** (fans, disks, network cards, the power supply's loss), so the top of the stack is the whole machine. A VM's figures below count its share of the processors, memory and graphics cards. A VM heavy on memory costs the server more than its share of processor time says; where a server's power is an estimate, so is every share.`,
 	})
 }
 
 // HypervisorsFR is HypervisorsEN's French twin.
 func HypervisorsFR() Dashboard {
 	return hypervisors(hypervisorWords{
-		lang: "fr", id: 900106, prefix: "pi-hv-fr", name: "Green Campus - part de chaque VM dans son hyperviseur",
-		hostLabel: "Hyperviseur", vmLabel: "VM",
-		stackTitle: ":host: puissance par VM, empilée : le haut est le serveur entier", stackAxis: "W",
-		tableTitle: ":host: chaque VM : dernier intervalle, et sur la période",
-		colVM:      "VM", colNow: "W maintenant", colRange: "Wh sur la période",
-		vmNow: ":vm: sur :host:, en ce moment", vmRange: ":vm: sur :host:, sur la période",
-		wh: "Wh", co2: "g de CO2",
-		whNote:    "L'énergie de la part de cette VM sur la période choisie en haut à droite, en wattheures.",
-		co2Note:   "Le CO2 est l'énergie multipliée par l'intensité carbone du réseau réglée dans powerinput : une moyenne, pas une mesure.",
+		lang: "fr", id: 900106, prefix: "pi-hv-fr", name: "Green Campus (FR) - part de chaque VM dans son serveur", hostLabel: "Serveur", vmLabel: "VM",
+		stackTitle: "puissance, empilée : VM, travail propre du serveur, capacité qu'aucune VM n'a utilisée, et à la prise le reste de la machine", stackAxis: "W",
+		vmSeries: "VM", system: "travail propre du serveur, hors VM", unused: "capacité utilisée par aucune VM, partagée par toutes",
+		outside:    "reste de la machine à la prise (ventilateurs, disques, alimentation)",
+		tableTitle: "chaque VM : dernière mesure, et sur la période",
+		colVM:      "VM", colNow: "W, dernière mesure", colRange: "Wh sur la période",
+		vmNow: ":vm: sur :host:, en ce moment", vmRange: ":vm: sur :host:, sur la période", share: "sa part des processeurs, de la mémoire et des cartes graphiques",
+		wh: "Wh", co2: "g de CO₂",
+		co2Note:   "Le CO₂ est l'énergie multipliée par l'intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",
 		aboutName: "Comment l'énergie d'un serveur est partagée",
-		about: `Choisissez l'hyperviseur et l'une de ses VM sous **Variables**, en haut à droite.
+		about: `Choisissez le serveur et l'une de ses machines virtuelles (VM) sous **Variables**, en haut à droite.
 
-À chaque intervalle, l'énergie mesurée de l'hyperviseur (processeurs, mémoire et cartes graphiques éventuelles, comme sa propre consommation) est partagée exactement, au microjoule près, selon le temps processeur : chaque VM reçoit la part de la capacité du serveur (processeurs × intervalle) qu'elle a utilisée. Le reste apparaît en deux parts à elles :
+À chaque intervalle, l'énergie que mesurent les processeurs, la mémoire et les cartes graphiques du serveur est partagée exactement entre ses VM selon le temps de processeur : chaque VM reçoit la part de la capacité du serveur qu'elle a utilisée. Deux parts ne sont à aucune VM :
 
-- **_hypervisor** : le temps processeur utilisé hors de toute VM (le système, libvirt, les agents ; et une VM dans l'intervalle où elle démarre ou s'arrête) ;
-- **_unused** : la capacité que personne n'a utilisée. Ce n'est pas la consommation au repos de la machine : chaque part en porte un peu. (Avec vm_unused_capacity = "vcpus", cette part va aux VM selon leurs vCPU.)
+- **le travail propre du serveur, hors VM** : son système, ses agents, et une VM dans l'intervalle où elle démarre ou s'arrête ;
+- **la capacité utilisée par aucune VM, partagée par toutes** : le temps de processeur que personne n'a utilisé. Ce n'est pas un gaspillage à reprocher à quelqu'un : un serveur consomme même au repos, et chaque VM profite de la marge qu'elle laisse.
 
-Les caches partagés et la bande passante mémoire ne se partagent pas au temps processeur : une VM gourmande en mémoire coûte au serveur plus que sa part ne le dit. Là où la consommation d'un serveur est une estimation (source model), chaque part l'est aussi.`,
+Là où le serveur a un compteur à la prise, la bande du haut est **le reste de la machine** (ventilateurs, disques, cartes réseau, pertes de l'alimentation) : le haut de la pile est alors toute la machine. Les chiffres d'une VM ci-dessous comptent sa part des processeurs, de la mémoire et des cartes graphiques. Une VM gourmande en mémoire coûte au serveur plus que sa part de temps de processeur ne le dit ; là où la consommation d'un serveur est estimée, chaque part l'est aussi. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
 	})
 }

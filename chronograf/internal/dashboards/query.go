@@ -95,3 +95,66 @@ func perPackage(ss []sel, conds []string, byTime bool) string {
 	}
 	return q + groupBy(byTime, "package_id")
 }
+
+// recent is "right now": the last few minutes, whatever the time picker
+// says. A host silent for longer has no value in a "right now" cell, not
+// its old figure. Three minutes hold several of powerinput's intervals
+// (10 s by default) and a late flush of Telegraf's buffer.
+const (
+	recentWindow = "3m"
+	recent       = "time > now() - " + recentWindow
+)
+
+// measuredOnly keeps the machines measured by their own counters (RAPL,
+// through powercap or read directly). Virtual machines are left out of sums
+// over hosts: their energy is already part of their hypervisor's; and
+// estimates are never added to measurements.
+const measuredOnly = `("source" = 'rapl' OR "source" = 'msr')`
+
+// notMeasured keeps the hosts whose numbers come from the hypervisor or
+// from a model: the virtual machines and the estimates.
+const notMeasured = `"source" != 'rapl' AND "source" != 'msr'`
+
+// basis is two subqueries of power_host, for a FROM clause, whose field
+// as is fn of what the metaphors and co2_grams count (the basis): the
+// wall's field where the host has a power meter at the socket
+// (basis=wall), else the parts' (CPU packages, memory and GPUs). So a
+// host's kWh and its everyday figures count the same thing. Each subquery
+// applies fn per group (tags, and time(:interval:) with byTime), so the
+// outer query adds up a few rows only.
+func basis(fn, wallField, partsField, as string, conds []string, byTime bool, group ...string) string {
+	part := func(field, cond string) string {
+		c := append(append([]string{}, conds...), cond)
+		return fmt.Sprintf(`(SELECT %s("%s") AS "%s" %s %s%s)`, fn, field, as, from("power_host"), where(c...), groupBy(byTime, group...))
+	}
+	return part(wallField, `"basis" = 'wall'`) + ", " + part(partsField, `"basis" != 'wall'`)
+}
+
+// basisEnergy is basis for the energy: field "e", joules.
+func basisEnergy(conds []string, group ...string) string {
+	return "FROM " + basis("sum", "wall_joules", "energy_joules", "e", conds, false, group...)
+}
+
+// basisPower is basis for the power of the last interval of each host in
+// conds: field "w", watts.
+func basisPowerNow(conds []string) string {
+	return "FROM " + basis("last", "wall_watts", "power_watts", "w", conds, false, "host")
+}
+
+// twoDigits rounds the value of expr (an aggregate, or a field of a
+// subquery) to two significant digits, as a person reads a figure: 0.033,
+// 0.18, 4.2, 240, 1,300. Chronograf then shows it as it is, in the
+// browser's language (decimal comma and thin spaces in French). Exact for
+// values below a million (then a larger unit is due); 0 stays 0.
+func twoDigits(expr string) string {
+	scale := fmt.Sprintf("pow(10, 1 - floor(log10(%s + 0.000000001)))", expr)
+	return fmt.Sprintf("round(%s * %s) / %s", expr, scale, scale)
+}
+
+// allPackages is field of powerstat_package added up over a host's CPU
+// packages (and their dies), per time(:interval:): the processors, or
+// their memory, as one line.
+func allPackages(field, as string, conds []string) string {
+	inner := simple("powerstat_package", []sel{{"mean", field, "v"}}, conds, true, "package_id", "die")
+	return `SELECT sum("v") AS "` + as + `" FROM (` + inner + ") " + where(during) + groupBy(true)
+}

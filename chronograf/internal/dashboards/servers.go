@@ -1,96 +1,91 @@
 package dashboards
 
-// Servers is the engineers' view of one host: package and DRAM power per
-// CPU package (the lab's Figures 10 and 11), the whole host, the parts
-// measured beside the wall socket and the GPUs, CPU and network, and where
-// each host's numbers come from.
-func Servers() Dashboard {
+import "strings"
+
+// serversWords is the text of the servers dashboards in one language.
+type serversWords struct {
+	lang                         string
+	id                           int
+	prefix, name, hostVar        string
+	socket, parts, now           string
+	power, partsTitle, all       string
+	processors, memory, gpus     string
+	lastSeen, colServer, colLast string
+	colW, rest                   string
+	aboutName, about             string
+}
+
+// servers is the view of one physical server for the people who run it,
+// in plain words: what the whole machine draws at the socket beside what
+// its parts measure, the parts stacked, and when each server last sent.
+func servers(w serversWords) Dashboard {
+	ph := "power_host"
 	host := []string{during, onHost}
-	all := []string{during}
-	// Legends sort series by name: Package before TDP.
-	pkgW := sel{"mean", "current_power_consumption_watts", "Package"}
-	tdp := sel{"mean", "thermal_design_power_watts", "TDP"}
-	dram := sel{"mean", "current_dram_power_consumption_watts", "DRAM"}
+	hostNow := []string{recent, onHost}
 	return Dashboard{
-		ID: 900101, Name: "Green Campus - servers", Organization: "default",
-		Templates: []Template{hostTemplate("pi-servers-host", "Host", "powerstat_package", "")},
-		Cells: layout("pi-servers",
+		ID: w.id, Name: w.name, Organization: "default",
+		Templates: []Template{hostTemplate(w.prefix+"-host", w.hostVar, ph, measuredOnly)},
+		Cells: layout(w.prefix,
 			row(
-				graph("package", ":host: package power per package, with TDP (Figure 10)", 8, "W", "W",
-					perPackage([]sel{pkgW}, host, true),
-					perPackage([]sel{tdp}, host, true)).
-					// Two packages (the lab's servers): their power in cyan and
-					// green, the TDP lines in grey, so that their fills read as
-					// a background.
-					withColors("#31C0F6", "#7CE490", "#8E91A1", "#8E91A1"),
-				stat("host-now", ":host: whole host, last interval", 4, "W", "W",
-					simple("power_host", []sel{{"last", "power_watts", "W"}}, host, false)).
-					withNote("Packages plus DRAM, and the GPUs, averaged over the last interval measured."),
+				graph("power", ":host: "+w.power, 8, "W", "W",
+					simple(ph, []sel{{"mean", "wall_watts", w.socket}, {"mean", "power_watts", w.parts}}, host, true)).
+					withColors("#31C0F6", "#FFB94A"),
+				stat("socket-now", ":host: "+w.now+", "+w.socket, 4, "W", "W", simple(ph, []sel{{"last", "wall_watts", "W"}}, hostNow, false)).whenEmpty(silence(w.lang)),
 			),
 			row(
-				graph("dram", ":host: DRAM power per package (Figure 11)", 8, "W", "W",
-					perPackage([]sel{dram}, host, true)),
-				table("packages", ":host: per package, last interval", 4, "W",
-					perPackage([]sel{
-						{"last", "current_power_consumption_watts", "Package"},
-						{"last", "current_dram_power_consumption_watts", "DRAM"},
-						{"last", "thermal_design_power_watts", "TDP"},
-					}, host, false),
-					col("package_id", "Package"),
-					col("powerstat_package.Package", "Package W"),
-					col("powerstat_package.DRAM", "DRAM W"),
-					col("powerstat_package.TDP", "TDP W")).
-					withNote("A package's dies, if its CPU has several, are added up."),
+				// The parts stacked: the top is the parts' sum, power_watts.
+				stacked("parts", ":host: "+w.partsTitle, 8, "W", "W",
+					allPackages("current_power_consumption_watts", w.processors, host),
+					allPackages("current_dram_power_consumption_watts", w.memory, host),
+					simple(ph, []sel{{"mean", "gpu_watts", w.gpus}}, host, true)),
+				stat("parts-now", ":host: "+w.now+", "+w.parts, 4, "W", "W", simple(ph, []sel{{"last", "power_watts", "W"}}, hostNow, false)).whenEmpty(silence(w.lang)),
 			),
 			row(
-				graph("hosts", "All hosts: power", 8, "W", "W",
-					simple("power_host", []sel{{"mean", "power_watts", "power"}}, all, true, "host")),
-				table("sources", "All hosts: where the numbers come from", 4, "W",
-					simple("power_host", []sel{{"last", "power_watts", "W"}}, all, false, "host", "source", "model"),
-					col("host", "Host"),
-					col("source", "Source"),
-					col("model", "Estimate"),
-					col("power_host.W", "Last W")),
+				lastSeenTable("last-seen", w.lastSeen, 4, measuredOnly, w.colServer, w.colLast, w.colW),
+				graph("all", w.all, 8, "W", "W",
+					simple(ph, []sel{{"mean", "power_watts", "W"}}, []string{during, measuredOnly}, true, "host")),
 			),
-			row(
-				// RAPL beside the wall, in one query: power_host carries both
-				// where the host has a wall sensor.
-				graph("wall", ":host: measured part by part, beside the wall socket", 5, "W", "W",
-					simple("power_host", []sel{
-						{"mean", "power_watts", "CPUs, memory and GPUs"},
-						{"mean", "wall_watts", "wall socket"},
-					}, host, true)).
-					withNote("The CPU packages, their memory and the GPUs, measured by their own counters, beside the whole machine at the wall socket "+
-						"(the server's power meter): the difference is the fans, disks, network cards and the power supply's loss."),
-				graph("gpu", ":host: GPU power, per GPU", 4, "W", "W",
-					simple("power_gpu", []sel{{"mean", "power_watts", "GPU"}}, host, true, "gpu")),
-				stat("coverage", ":host: share of the wall measured", 3, "%", "%",
-					`SELECT last("coverage") * 100 AS "coverage" `+from("power_host")+" "+where(host...)).
-					withNote("How much of the wall socket's power the CPUs, memory and GPUs account for, over the last interval where all were measured."),
-			),
-			row(
-				graph("cpu", ":host: CPU usage, all CPUs", 6, "%", "%",
-					simple("cpu", []sel{
-						{"mean", "usage_user", "user"},
-						{"mean", "usage_system", "system"},
-						{"mean", "usage_iowait", "iowait"},
-						{"mean", "usage_steal", "steal"},
-					}, []string{during, onHost, `"cpu" = 'cpu-total'`}, true)),
-				graph("net", ":host: network throughput", 6, "bit/s", "bit/s",
-					`SELECT non_negative_derivative(max("bytes_recv"), 1s) * 8 AS "received", non_negative_derivative(max("bytes_sent"), 1s) * 8 AS "sent" `+
-						from("net")+" "+where(host...)+groupBy(true, "interface")),
-			),
-			row(note("about", "About these numbers",
-				"Choose the host under **Variables**, at the top right.\n\n"+
-					"- Power is the average over each interval between two measurements, in watts (W).\n"+
-					"- **Source** says where a number comes from: `rapl` is measured by the CPU's own energy counters (RAPL) on that machine, "+
-					"`msr` by the same counters read directly; "+
-					"`vm` is a counter the hypervisor gives a virtual machine; `model` is an **estimate** from CPU use "+
-					"(Estimate: `tdp_curve` from the CPU's TDP, `vcpu` from the number of virtual CPUs).\n"+
-					"- Host power is the CPU packages plus their DRAM, plus the GPUs. TDP is a package's long-term power limit: a reference, not a measurement.\n"+
-					"- The wall socket is the whole machine, as the server's own power meter sees it; RAPL sees only the CPUs and their memory, "+
-					"so the two differ by the fans, disks, network cards and the power supply's loss. Hosts without a power meter or a GPU leave those cells empty.\n"+
-					"- A CPU made of several dies is shown as one package: its dies are added up.")),
+			row(note("about", w.aboutName, strings.TrimSpace(w.about))),
 		),
 	}
+}
+
+// ServersEN is the servers dashboard in English.
+func ServersEN() Dashboard {
+	return servers(serversWords{
+		lang: "en", id: 900101, prefix: "pi-servers-en", name: "Green Campus (EN) - servers", hostVar: "Server",
+		socket: "whole machine at the socket", parts: "processors, memory and GPUs", now: "right now",
+		power: "power: the whole machine beside its parts", partsTitle: "what the parts draw, stacked",
+		all:        "Each server: processors, memory and GPUs",
+		processors: "processors", memory: "memory", gpus: "graphics cards",
+		lastSeen: "Each server: when last heard from", colServer: "Server", colLast: "Last heard from", colW: "W then",
+		aboutName: "About these numbers",
+		about: `Choose the server under **Variables**, at the top right. Power is in watts (W), averaged over each interval between two measurements.
+
+- **Processors, memory and GPUs** are measured by their own energy counters, on every server here.
+- **The whole machine at the socket** is measured by the server's own power meter, where it has one (the cells stay empty where it has not). It is more than the parts: the difference is the fans, disks, network cards and the power supply's loss.
+- **Right now** is the last 3 minutes: a server silent for longer shows no value; the table says when each was last heard from.
+
+Virtual machines and servers whose power is an estimate are on their own dashboard. The counters, their sources and the processors' limits are on the admin dashboard.`,
+	})
+}
+
+// ServersFR is ServersEN's French twin.
+func ServersFR() Dashboard {
+	return servers(serversWords{
+		lang: "fr", id: 900121, prefix: "pi-servers-fr", name: "Green Campus (FR) - serveurs", hostVar: "Serveur",
+		socket: "toute la machine à la prise", parts: "processeurs, mémoire et cartes graphiques", now: "en ce moment",
+		power: "puissance : toute la machine à côté de ses composants", partsTitle: "ce que consomment les composants, empilés",
+		all:        "Chaque serveur : processeurs, mémoire et cartes graphiques",
+		processors: "processeurs", memory: "mémoire", gpus: "cartes graphiques",
+		lastSeen: "Chaque serveur : dernières nouvelles", colServer: "Serveur", colLast: "Dernières nouvelles", colW: "W alors",
+		aboutName: "À propos de ces chiffres",
+		about: `Choisissez le serveur sous **Variables**, en haut à droite. La puissance est en watts (W), en moyenne sur chaque intervalle entre deux mesures.
+
+- **Processeurs, mémoire et cartes graphiques** : mesurés par leurs propres compteurs d'énergie, sur chaque serveur ici.
+- **Toute la machine à la prise** : mesurée par le compteur du serveur, là où il en a un (les cases restent vides sinon). C'est plus que les composants : la différence, ce sont les ventilateurs, les disques, les cartes réseau et les pertes de l'alimentation.
+- **En ce moment**, ce sont les 3 dernières minutes : un serveur muet depuis plus longtemps n'affiche rien ; le tableau dit quand chacun a donné des nouvelles pour la dernière fois.
+
+Les machines virtuelles et les serveurs dont la consommation est estimée ont leur propre tableau de bord. Les compteurs, leurs sources et les limites des processeurs sont sur le tableau de bord d'administration. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
+	})
 }

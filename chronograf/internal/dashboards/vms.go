@@ -1,50 +1,118 @@
 package dashboards
 
-// notRAPL keeps the hosts whose numbers come from the hypervisor or from
-// a model: the virtual machines and the estimates.
-const notRAPL = `"source" != 'rapl' AND "source" != 'msr'`
+import "strings"
 
-// VMs is the view of the hosts not measured by RAPL, saying where each
-// number comes from.
-func VMs() Dashboard {
+// The two kinds of number on the virtual machines dashboard.
+const (
+	fromHypervisor = `"source" = 'vm'`    // the hypervisor's counter: measured, shared out
+	estimated      = `"source" = 'model'` // a model from CPU use: an estimate
+)
+
+// vmsWords is the text of the virtual machines dashboards in one language.
+type vmsWords struct {
+	lang                       string
+	notMeasured, notEstimated  string // what an empty cell of a pair says
+	user, system, steal        string // CPU use, in the legend
+	id                         int
+	prefix, name, hostVar      string
+	measuredAll, estimateAll   string
+	measuredAxis, estimateAxis string
+	now, overRange             string
+	measured, estimate         string
+	w, wh                      string
+	lastSeen, colHost, colLast string
+	colW, cpuTitle             string
+	aboutName, about           string
+}
+
+// vms is the view of the hosts not measured by their own counters: the
+// virtual machines given a counter by their hypervisor, and the hosts
+// whose power is an estimate, always shown apart and in amber.
+func vms(w vmsWords) Dashboard {
 	ph := "power_host"
-	host := []string{during, onHost}
-	others := []string{during, notRAPL}
+	hostNow := []string{recent, onHost}
+	energy := func(cond string) string {
+		return `SELECT ` + twoDigits(`sum("energy_joules") / 3600`) + ` AS "Wh" ` + from(ph) + " " + where(during, onHost, cond)
+	}
 	return Dashboard{
-		ID: 900104, Name: "Green Campus - virtual machines and estimates", Organization: "default",
-		Templates: []Template{hostTemplate("pi-vms-host", "VM or estimated host", ph, notRAPL)},
-		Cells: layout("pi-vms",
+		ID: w.id, Name: w.name, Organization: "default",
+		Templates: []Template{hostTemplate(w.prefix+"-host", w.hostVar, ph, notMeasured)},
+		Cells: layout(w.prefix,
 			row(
-				graph("power", "Hosts not measured by RAPL: power", 8, "W", "W",
-					simple(ph, []sel{{"mean", "power_watts", "power"}}, others, true, "host", "source")),
-				table("sources", "Hosts not measured by RAPL: where the numbers come from", 4, "W",
-					simple(ph, []sel{{"last", "power_watts", "W"}}, others, false, "host", "source", "model"),
-					col("host", "Host"),
-					col("source", "Source"),
-					col("model", "Estimate"),
-					col("power_host.W", "Last W")),
+				graph("measured", w.measuredAll, 6, "W", w.measuredAxis,
+					simple(ph, []sel{{"mean", "power_watts", "W"}}, []string{during, fromHypervisor}, true, "host")),
+				graph("estimates", w.estimateAll, 6, "W", w.estimateAxis,
+					simple(ph, []sel{{"mean", "power_watts", "W"}}, []string{during, estimated}, true, "host")).
+					withColors(estimateHex, "#FF7E27", "#FFD255"),
 			),
 			row(
-				graph("selected", ":host: power, by source", 8, "W", "W",
-					simple(ph, []sel{{"mean", "power_watts", "power"}}, host, true, "source")),
-				stat("energy", ":host: energy over the range", 4, "Wh", "Wh",
-					`SELECT sum("energy_joules") / 3600 AS "Wh" `+from(ph)+" "+where(host...)).
-					withNote("The energy used over the time range chosen at the top right, in watt-hours."),
+				stat("measured-now", ":host: "+w.now+", "+w.measured, 3, "W", w.w,
+					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, fromHypervisor), false)).whenEmpty(w.notMeasured+" "+silence(w.lang)),
+				stat("estimate-now", ":host: "+w.now+", "+w.estimate, 3, "W", w.w,
+					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, estimated), false)).withTone(estimateHex).whenEmpty(w.notEstimated+" "+silence(w.lang)),
+				stat("measured-wh", ":host: "+w.overRange+", "+w.measured, 3, Sig, w.wh, energy(fromHypervisor)).whenEmpty(w.notMeasured),
+				stat("estimate-wh", ":host: "+w.overRange+", "+w.estimate, 3, Sig, w.wh, energy(estimated)).withTone(estimateHex).whenEmpty(w.notEstimated),
 			),
 			row(
-				graph("cpu", ":host: CPU usage (what the model reads)", 12, "%", "%",
+				lastSeenTable("last-seen", w.lastSeen, 4, notMeasured, w.colHost, w.colLast, w.colW),
+				graph("cpu", ":host: "+w.cpuTitle, 8, "%", "%",
 					simple("cpu", []sel{
-						{"mean", "usage_user", "user"},
-						{"mean", "usage_system", "system"},
-						{"mean", "usage_steal", "steal"},
+						{"mean", "usage_user", w.user},
+						{"mean", "usage_system", w.system},
+						{"mean", "usage_steal", w.steal},
 					}, []string{during, onHost, `"cpu" = 'cpu-total'`}, true)),
 			),
-			row(note("about", "About estimates",
-				"Choose the host under **Variables**, at the top right. Virtual machines have no RAPL counters of their own.\n\n"+
-					"- **Source `vm`**: the hypervisor gives the guest a counter of its share of the host's energy (powerinput's hypervisor mode, or Scaphandre's qemu exporter). A measurement, shared out.\n"+
-					"- **Source `model`**: an **estimate** from CPU use. Estimate `tdp_curve` scales the CPU's TDP by a curve derived from SPECpower results; "+
-					"`vcpu` uses Cloud Carbon Footprint's averages, 0.74 W to 3.5 W per virtual CPU.\n\n"+
-					"Such estimates can be off by tens of percent, and by more for a single virtual machine: read them as orders of magnitude, never as measurements.")),
+			row(note("about", w.aboutName, strings.TrimSpace(w.about))),
 		),
 	}
+}
+
+// VMsEN is the virtual machines and estimates dashboard in English.
+func VMsEN() Dashboard {
+	return vms(vmsWords{
+		lang: "en", id: 900104,
+		notMeasured:  "Not measured by a hypervisor: its power is an estimate (amber, beside).",
+		notEstimated: "Not an estimate: its hypervisor measures it (beside).",
+		user:         "programs", system: "system", steal: "waiting for the hypervisor", prefix: "pi-vms-en", name: "Green Campus (EN) - virtual machines and estimates", hostVar: "VM or estimated host",
+		measuredAll:  "Virtual machines measured by their hypervisor: power",
+		estimateAll:  "ESTIMATES from processor use: power",
+		measuredAxis: "W", estimateAxis: "W (estimate)",
+		now: "right now", overRange: "over the time range",
+		measured: "measured", estimate: "ESTIMATE",
+		w: "W", wh: "Wh",
+		lastSeen: "Each: when last heard from", colHost: "VM or host", colLast: "Last heard from", colW: "W then",
+		cpuTitle:  "processor use (what an estimate reads)",
+		aboutName: "Measured or estimated",
+		about: `Choose the virtual machine or host under **Variables**, at the top right. A virtual machine has no energy counters of its own; its number comes one of two ways, never mixed:
+
+- **Measured by its hypervisor** (blue and green): the server it runs on measures its own energy and gives each virtual machine a counter of its share. A measurement, shared out.
+- **Estimate** (amber): nothing measures this machine; powerinput estimates its power from how busy its processors are, with published averages for the kind of processor (or 0.74 W to 3.5 W per virtual processor, after Cloud Carbon Footprint). Such estimates can be off by tens of percent, more for a single virtual machine: read them as orders of magnitude.
+
+One of the two cells of each pair stays empty. **Right now** is the last 3 minutes: a machine silent for longer shows no value. Chronograf writes the numbers of graphs and tables with a decimal point.`,
+	})
+}
+
+// VMsFR is VMsEN's French twin.
+func VMsFR() Dashboard {
+	return vms(vmsWords{
+		lang: "fr", id: 900122,
+		notMeasured:  "Pas mesurée par un hyperviseur : sa puissance est estimée (en ambre, à côté).",
+		notEstimated: "Pas une estimation : son hyperviseur la mesure (à côté).",
+		user:         "programmes", system: "système", steal: "attente de l'hyperviseur", prefix: "pi-vms-fr", name: "Green Campus (FR) - machines virtuelles et estimations", hostVar: "VM ou machine estimée",
+		measuredAll:  "Machines virtuelles mesurées par leur hyperviseur : puissance",
+		estimateAll:  "ESTIMATIONS d'après l'utilisation du processeur : puissance",
+		measuredAxis: "W", estimateAxis: "W (estimation)",
+		now: "en ce moment", overRange: "sur la période",
+		measured: "mesurée", estimate: "ESTIMATION",
+		w: "W", wh: "Wh",
+		lastSeen: "Chacune : dernières nouvelles", colHost: "VM ou machine", colLast: "Dernières nouvelles", colW: "W alors",
+		cpuTitle:  "utilisation du processeur (ce que lit une estimation)",
+		aboutName: "Mesuré ou estimé",
+		about: `Choisissez la machine virtuelle ou la machine sous **Variables**, en haut à droite. Une machine virtuelle n'a pas de compteur d'énergie à elle ; son chiffre vient de l'une de deux façons, jamais mélangées :
+
+- **Mesurée par son hyperviseur** (bleu et vert) : le serveur qui l'héberge mesure sa propre énergie et donne à chaque machine virtuelle un compteur de sa part. Une mesure, partagée.
+- **Estimation** (ambre) : rien ne mesure cette machine ; powerinput estime sa puissance d'après l'activité de ses processeurs, avec des moyennes publiées pour ce genre de processeur (ou 0,74 W à 3,5 W par processeur virtuel, d'après Cloud Carbon Footprint). Ces estimations peuvent se tromper de plusieurs dizaines de pour cent, davantage pour une seule machine virtuelle : lisez-les comme des ordres de grandeur.
+
+L'une des deux cases de chaque paire reste vide. **En ce moment**, ce sont les 3 dernières minutes : une machine muette depuis plus longtemps n'affiche rien. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/greencampus/powerinput/internal/sensors"
+	"github.com/greencampus/powerinput/internal/source/vm"
 )
 
 // Doctor exit codes, so scripts can tell.
@@ -25,7 +26,16 @@ func (p *PowerInput) Doctor(w io.Writer) int {
 			fmt.Fprintf(w, "%-6s unavailable: %s\n%-6s fix: %s\n", s.Name(), why, "", fix)
 			continue
 		}
-		fmt.Fprintf(w, "%-6s works: %s\n", s.Name(), s.Describe())
+		describe := s.Describe()
+		if s.Name() == vm.Name {
+			line, works := p.guestLine()
+			if !works {
+				fmt.Fprintln(w, line)
+				continue
+			}
+			describe += "; " + line
+		}
+		fmt.Fprintf(w, "%-6s works: %s\n", s.Name(), describe)
 		if chosen == "" {
 			chosen, estimate = s.Name(), s.Model() != ""
 		}

@@ -54,6 +54,7 @@ func (p *PowerInput) Measure(d time.Duration, lang string) (summary.Reading, err
 		Interval: h.interval,
 		Partial:  h.partial,
 		Measured: src.Name() == rapl.Name || src.Name() == srcmsr.Name,
+		Estimate: src.Model() != "",
 	}
 	if s.side != nil {
 		r.GPUs = len(s.side.GPUs)

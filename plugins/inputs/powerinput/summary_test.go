@@ -20,8 +20,8 @@ func TestSummaryBesideTheWall(t *testing.T) {
 			"The CPUs and memory draw 128.0 W, the GPUs 45.0 W; the wall socket gives 262.0 W (power_meter). These parts are 66 % of the machine.",
 			"The everyday terms below count the 173.0 W measured part by part.",
 			"17.3  lamps"},
-		"fr": {"Puissance : 173,0 W (processeurs et mémoire 128,0 W, cartes graphiques 45,0 W)",
-			"la prise murale fournit 262,0 W (power_meter). Ces parties font 66 % de la machine."},
+		"fr": {"Puissance\u202f: 173,0 W (processeurs et mémoire 128,0 W, cartes graphiques 45,0 W)",
+			"la prise murale fournit 262,0 W (power_meter). Ces parties font 66\u202f% de la machine."},
 	} {
 		t.Run(lang, func(t *testing.T) {
 			s := loadScenario(t, filepath.Join("testdata", "scenarios", "rapl-vs-wall-gpu.txtar"))

@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/guestcounter"
@@ -28,6 +29,14 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 	}
 	if !p.VMs {
 		if err == nil && len(s.VMs) > 0 {
+			// Telegraf's powerinput may divide them already: -doctor then
+			// read another configuration (or none). File times are the
+			// wall clock's.
+			if runningCounters(p.VMCounterDir, time.Now()) {
+				fmt.Fprintf(w, "vms    %d VM(s) found by %s; a running powerinput wrote their counters under %s less than a minute ago: this check read a configuration without vms = true (give it the one Telegraf runs with -config)\n",
+					len(s.VMs), s.Method, p.VMCounterDir)
+				return
+			}
 			fmt.Fprintf(w, "vms    %d VM(s) found by %s: set vms = true to divide this host's energy over them (power_vm) and give each guest its counter\n", len(s.VMs), s.Method)
 		}
 		return
