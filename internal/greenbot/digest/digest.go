@@ -76,6 +76,9 @@ type Amount struct {
 	HasPrev bool
 	Mean    float64
 	MeanOf  int
+	// EstimatedJoules is the part of Joules that a model estimated
+	// (source=model): never shown as a measurement.
+	EstimatedJoules float64
 	// Equivalents are the metaphors that fit the size, best first.
 	Equivalents []Equivalent
 }
@@ -268,6 +271,7 @@ func (c calendar) period(k int) (int, int) {
 
 type hostDays struct {
 	joules, co2, measured, estimated []float64
+	estJoules                        []float64 // the part of joules from source=model
 	has                              []bool
 	hasCO2                           bool
 	wallDays, partsDays              int
@@ -275,7 +279,7 @@ type hostDays struct {
 
 func newHostDays(n int) *hostDays {
 	return &hostDays{joules: make([]float64, n), co2: make([]float64, n), measured: make([]float64, n),
-		estimated: make([]float64, n), has: make([]bool, n)}
+		estimated: make([]float64, n), estJoules: make([]float64, n), has: make([]bool, n)}
 }
 
 // Compute makes the digest from the answers of r.Queries().
@@ -323,6 +327,7 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 			sec, _ := s.Float(i, "s")
 			if model {
 				h.estimated[k] += sec
+				h.estJoules[k] += j
 			} else {
 				h.measured[k] += sec
 			}
@@ -356,6 +361,7 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 					h.CO2Grams += hd.co2[day]
 					h.Measured += hd.measured[day]
 					h.Estimated += hd.estimated[day]
+					h.EstimatedJoules += hd.estJoules[day]
 				}
 			}
 			if any {
@@ -388,6 +394,7 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 		h.Estimated = clamp01(h.Estimated / periodSec)
 		h.Missing = clamp01(1 - h.Measured - h.Estimated)
 		h.Equivalents = Fit(r.Table, h.Joules, periodSec, 3)
+		d.Total.EstimatedJoules += h.EstimatedJoules
 		if h.HasCO2 {
 			d.Total.HasCO2 = true
 			d.Total.CO2Grams += h.CO2Grams

@@ -93,7 +93,11 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	if !o.Late.IsZero() {
 		x.add(para, b(wd.late(o.Late.In(d.Loc).Format("2006-01-02 15:04"))))
 	}
-	tot := wd.total(d.Reporting, kwh(lang, d.Total.Joules))
+	totEnergy := kwh(lang, d.Total.Joules)
+	if d.Total.EstimatedJoules > 0 {
+		totEnergy += " (" + wd.ofWhichEst(kwh(lang, d.Total.EstimatedJoules)) + ")"
+	}
+	tot := wd.total(d.Reporting, totEnergy)
 	if d.Total.HasCO2 {
 		tot += wd.co2(grams(lang, d.Total.CO2Grams))
 	}
@@ -112,11 +116,18 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	}
 	for _, h := range shown {
 		line := []seg{nm(h.Name), w(sep(lang) + kwh(lang, h.Joules))}
+		// An estimate is said as such before anything else about the
+		// figure; a measured basis is named only for measured energy.
 		switch {
+		case h.Joules > 0 && h.EstimatedJoules >= h.Joules*(1-1e-9):
+			line = append(line, w(" ("+wd.estimatedAll+")"))
 		case h.Wall:
 			line = append(line, w(" ("+wd.atWall+")"))
 		case h.Joules > 0 && !h.PartWall:
 			line = append(line, w(" ("+wd.partsOnly+")"))
+		}
+		if h.EstimatedJoules > 0 && h.EstimatedJoules < h.Joules*(1-1e-9) {
+			line = append(line, w(", "+wd.ofWhichEst(kwh(lang, h.EstimatedJoules))))
 		}
 		if h.HasCO2 && h.Joules > 0 {
 			line = append(line, w(", "+grams(lang, h.CO2Grams)+" CO₂"))

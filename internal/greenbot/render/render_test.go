@@ -153,3 +153,70 @@ func BenchmarkWeekly1000Hosts(b *testing.B) {
 		}
 	}
 }
+
+// An estimate is never shown as a measurement: a host whose points all
+// came from the model is called estimated on its line and in the total,
+// and is not given a measured basis.
+func TestDigestSaysEstimates(t *testing.T) {
+	for _, tc := range []struct {
+		lang                  string
+		line, total, measured string
+	}{
+		{"en", "(ESTIMATED by a model, not measured)", "of which ", "processors, memory and graphics cards only"},
+		{"fr", "(ESTIMÉ par un modèle, non mesuré)", "dont ", "processeurs, mémoire et cartes graphiques seulement"},
+	} {
+		loc, err := time.LoadLocation("Europe/Paris")
+		if err != nil {
+			t.Skipf("no zone data: %v", err)
+		}
+		r := digest.Request{Start: time.Date(2026, 12, 6, 0, 0, 0, 0, loc), End: time.Date(2026, 12, 7, 0, 0, 0, 0, loc),
+			Loc: loc, Table: metaphor.Defaults()}
+		days := synth.Days(2, time.Date(2026, 11, 1, 0, 0, 0, 0, loc), r.End, loc)
+		for i := range days {
+			if days[i].Tags["host"] == synth.Host(1) {
+				days[i].Tags["source"] = "model"
+				days[i].Tags["basis"] = ""
+			}
+		}
+		d, err := digest.Compute(r, days, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var est, all float64
+		for _, h := range d.Hosts {
+			all += h.Joules
+			if h.Name == synth.Host(1) {
+				est = h.Joules
+				if h.EstimatedJoules != h.Joules || h.Joules == 0 {
+					t.Fatalf("%s: estimated %v J of %v J", h.Name, h.EstimatedJoules, h.Joules)
+				}
+			} else if h.EstimatedJoules != 0 {
+				t.Fatalf("%s: a measured host has %v J estimated", h.Name, h.EstimatedJoules)
+			}
+		}
+		if d.Total.EstimatedJoules != est || est == 0 || est == all {
+			t.Fatalf("total estimated %v J, want %v J of %v J", d.Total.EstimatedJoules, est, all)
+		}
+		m, err := Digest(d, Options{Lang: tc.lang, ID: "x", NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := 0
+		for _, line := range strings.Split(m.Text, "\n") {
+			if !strings.Contains(line, synth.Host(1)+sep(tc.lang)) {
+				continue
+			}
+			found++
+			if !strings.Contains(line, tc.line) || strings.Contains(line, tc.measured) {
+				t.Errorf("%s: the estimated host's line does not say so:\n%s", tc.lang, line)
+			}
+		}
+		if found != 1 {
+			t.Errorf("%s: %d lines for the estimated host:\n%s", tc.lang, found, m.Text)
+		}
+		first := strings.SplitN(m.Text, "\n", 4)
+		if !strings.Contains(strings.Join(first, "\n"), tc.total) {
+			t.Errorf("%s: the total does not say how much of it is estimated:\n%s", tc.lang, m.Text)
+		}
+	}
+}

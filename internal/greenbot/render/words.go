@@ -29,6 +29,8 @@ type words struct {
 	byHost         string
 	atWall         string
 	partsOnly      string
+	estimatedAll   string                // a host whose whole energy is a model's
+	ofWhichEst     func(e string) string // the part a model estimated
 	vms            string
 	otherVMs       func(n int) string
 	topVM          func(name, equivalent string) string
@@ -101,13 +103,15 @@ var english = words{
 		}
 		return "same day last week"
 	},
-	meanLabel: func(n int) string { return fmt.Sprintf("average of the %d %s before", n, plural(n, "week", "weeks")) },
-	unchanged: "unchanged",
-	byHost:    "Machine by machine",
-	atWall:    "measured at the wall socket",
-	partsOnly: "processors, memory and graphics cards only",
-	vms:       "Virtual machines",
-	otherVMs:  func(n int) string { return fmt.Sprintf("%d other %s", n, plural(n, "VM", "VMs")) },
+	meanLabel:    func(n int) string { return fmt.Sprintf("average of the %d %s before", n, plural(n, "week", "weeks")) },
+	unchanged:    "unchanged",
+	byHost:       "Machine by machine",
+	atWall:       "measured at the wall socket",
+	partsOnly:    "processors, memory and graphics cards only",
+	estimatedAll: "ESTIMATED by a model, not measured",
+	ofWhichEst:   func(e string) string { return "of which " + e + " ESTIMATED by a model, not measured" },
+	vms:          "Virtual machines",
+	otherVMs:     func(n int) string { return fmt.Sprintf("%d other %s", n, plural(n, "VM", "VMs")) },
 	topVM: func(name, eq string) string {
 		return "The VM that used the most, " + name + ", took about as much as " + eq + "."
 	},
@@ -188,12 +192,14 @@ var french = words{
 	meanLabel: func(n int) string {
 		return fmt.Sprintf("moyenne des %d %s précédentes", n, plural(n, "semaine", "semaines"))
 	},
-	unchanged: "inchangé",
-	byHost:    "Machine par machine",
-	atWall:    "mesuré à la prise",
-	partsOnly: "processeurs, mémoire et cartes graphiques seulement",
-	vms:       "Machines virtuelles",
-	otherVMs:  func(n int) string { return fmt.Sprintf("%d autre%s VM", n, plural(n, "", "s")) },
+	unchanged:    "inchangé",
+	byHost:       "Machine par machine",
+	atWall:       "mesuré à la prise",
+	partsOnly:    "processeurs, mémoire et cartes graphiques seulement",
+	estimatedAll: "ESTIMÉ par un modèle, non mesuré",
+	ofWhichEst:   func(e string) string { return "dont " + e + " ESTIMÉS par un modèle, non mesurés" },
+	vms:          "Machines virtuelles",
+	otherVMs:     func(n int) string { return fmt.Sprintf("%d autre%s VM", n, plural(n, "", "s")) },
 	topVM: func(name, eq string) string {
 		return "La plus gourmande, " + name + ", a consommé à peu près autant que " + eq + "."
 	},
