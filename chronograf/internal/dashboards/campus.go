@@ -19,6 +19,7 @@ type campusWords struct {
 	colHost, colKWh          string
 	byServer, byServerAxis   string
 	aboutName, about         string
+	hourly                   string // note of the cells that read the hourly rollup
 }
 
 // Rolling windows of the campus screen. InfluxQL 1.x cannot cut at a
@@ -31,13 +32,15 @@ const (
 )
 
 // Campus queries, also run by the e2e test that checks them against sums
-// of its own.
-func campusEnergyKWh(window string) string {
-	return `SELECT ` + twoDigits(`sum("e") / 3600000`) + ` AS "kWh" ` + basisEnergy([]string{window, measuredOnly})
+// of its own. rp is where the points are read: the raw ones, or for the
+// 30 days and 12 months the hourly rollup, whose energies and CO₂ are
+// the sums of the raw ones over each whole hour.
+func campusEnergyKWh(rp, window string) string {
+	return `SELECT ` + twoDigits(`sum("e") / 3600000`) + ` AS "kWh" ` + basisEnergyIn(rp, []string{window, measuredOnly})
 }
 
-func campusCO2Kg(window string) string {
-	return `SELECT ` + twoDigits(`sum("co2_grams") / 1000`) + ` AS "kg" ` + from("power_host") + " " + where(window, measuredOnly)
+func campusCO2Kg(rp, window string) string {
+	return `SELECT ` + twoDigits(`sum("co2_grams") / 1000`) + ` AS "kg" ` + fromRP(rp, "power_host") + " " + where(window, measuredOnly)
 }
 
 // campusTrend is the energy of the past 7 days against the 7 days before,
@@ -78,12 +81,19 @@ func ranked(from, tags string) string {
 }
 
 func campus(w campusWords) Dashboard {
-	kWhOf := func(window string) string { return campusEnergyKWh(window) }
 	energy := func(id, when, window string) spec {
-		return stat(id, w.energy+", "+when, 3, Sig, w.kWh, kWhOf(window))
+		return stat(id, w.energy+", "+when, 3, Sig, w.kWh, campusEnergyKWh(RetentionPolicy, window))
 	}
 	co2 := func(id, when, window string) spec {
-		return stat(id, w.co2+", "+when, 3, Sig, w.kg, campusCO2Kg(window))
+		return stat(id, w.co2+", "+when, 3, Sig, w.kg, campusCO2Kg(RetentionPolicy, window))
+	}
+	// The long windows read the hourly rollup: a year of raw points of a
+	// campus takes seconds to add up (docs/scale.md).
+	energyLong := func(id, when, window string) spec {
+		return stat(id, w.energy+", "+when, 3, Sig, w.kWh, campusEnergyKWh(HourlyRollup, window)).withNote(w.hourly)
+	}
+	co2Long := func(id, when, window string) spec {
+		return stat(id, w.co2+", "+when, 3, Sig, w.kg, campusCO2Kg(HourlyRollup, window)).withNote(w.hourly)
 	}
 	m := func(id, title, field, query string) spec {
 		mt := metaphorOf(field)
@@ -104,10 +114,10 @@ func campus(w campusWords) Dashboard {
 				stat("trend", w.trend, 3, "%", w.pct, campusTrend()),
 			),
 			row(
-				energy("kwh-month", w.month, pastMonth),
-				co2("co2-month", w.month, pastMonth),
-				energy("kwh-year", w.year, pastYear),
-				co2("co2-year", w.year, pastYear),
+				energyLong("kwh-month", w.month, pastMonth),
+				co2Long("co2-month", w.month, pastMonth),
+				energyLong("kwh-year", w.year, pastYear),
+				co2Long("co2-year", w.year, pastYear),
 			),
 			row(
 				m("phones", w.energy+", "+w.day, "smartphone_charges", campusSum("smartphone_charges", pastDay)),
@@ -145,12 +155,13 @@ func CampusEN() Dashboard {
 		services:  "Services using the most, past 24 hours",
 		colServer: "Server", colVM: "Virtual machine", colSvc: "Service", colHost: "on server", colKWh: "kWh",
 		byServer: "Campus power by server (stacked: the top is the campus)", byServerAxis: "W",
+		hourly:    "Read from the hourly summary of the measurements (rollup_1h), which adds up a year in a fraction of a second. It counts whole hours only: the hour under way joins the figure when it ends, and the window starts at the first whole hour inside it.",
 		aboutName: "What this screen counts",
 		about: `The campus is every server that measures its own energy. A server with a power meter at the socket counts the whole machine there (fans and power supply included); the others count their processors, memory and graphics cards. Virtual machines are not added again: their energy is part of their server's. Estimates are left out.
 
 The rankings of virtual machines and services are their share of their server's processors, memory and graphics cards, divided by the processor time each used. CO₂ is the energy times the grid's average carbon intensity set in powerinput: an average, not a measurement.
 
-Each figure covers the window it names (past 24 hours, 7 days, 30 days, 12 months), up to now, rounded to two significant digits. "Right now" is the last 3 minutes: a server silent for longer counts for nothing.`,
+Each figure covers the window it names (past 24 hours, 7 days, 30 days, 12 months), up to now, rounded to two significant digits; the 30 days and 12 months count whole hours, up to the last one that ended. "Right now" is the last 3 minutes: a server silent for longer counts for nothing.`,
 	})
 }
 
@@ -166,11 +177,12 @@ func CampusFR() Dashboard {
 		services:  "Services qui consomment le plus, dernières 24 heures",
 		colServer: "Serveur", colVM: "Machine virtuelle", colSvc: "Service", colHost: "sur le serveur", colKWh: "kWh",
 		byServer: "Puissance du campus par serveur (empilée : le haut est le campus)", byServerAxis: "W",
+		hourly:    "Lu dans le résumé horaire des mesures (rollup_1h), qui additionne une année en une fraction de seconde. Il ne compte que des heures entières : l'heure en cours s'ajoute au chiffre quand elle se termine, et la période commence à la première heure entière qu'elle contient.",
 		aboutName: "Ce que compte cet écran",
 		about: `Le campus, ce sont tous les serveurs qui mesurent leur propre énergie. Un serveur équipé d'un compteur à la prise compte toute la machine à la prise (ventilateurs et alimentation compris) ; les autres comptent leurs processeurs, leur mémoire et leurs cartes graphiques. Les machines virtuelles ne sont pas ajoutées une seconde fois : leur énergie fait partie de celle de leur serveur. Les estimations sont laissées de côté.
 
 Les classements des machines virtuelles et des services donnent leur part des processeurs, de la mémoire et des cartes graphiques de leur serveur, partagée selon le temps de processeur de chacun. Le CO₂ est l'énergie multipliée par l'intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.
 
-Chaque chiffre porte sur la période qu'il nomme (24 heures, 7 jours, 30 jours, 12 mois), jusqu'à maintenant, arrondi à deux chiffres significatifs. « En ce moment », ce sont les 3 dernières minutes : un serveur muet depuis plus longtemps ne compte pas. Les grands chiffres suivent la langue du navigateur (virgule décimale en français) ; Chronograf écrit ceux des tableaux avec un point.`,
+Chaque chiffre porte sur la période qu'il nomme (24 heures, 7 jours, 30 jours, 12 mois), jusqu'à maintenant, arrondi à deux chiffres significatifs ; les 30 jours et les 12 mois comptent des heures entières, jusqu'à la dernière terminée. « En ce moment », ce sont les 3 dernières minutes : un serveur muet depuis plus longtemps ne compte pas. Les grands chiffres suivent la langue du navigateur (virgule décimale en français) ; Chronograf écrit ceux des tableaux avec un point.`,
 	})
 }

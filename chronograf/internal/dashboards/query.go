@@ -11,11 +11,19 @@ import (
 const (
 	Database        = "metrics_from_pau"
 	RetentionPolicy = "forever"
+	// HourlyRollup holds, per hour and series, the sums of the energies
+	// and CO₂ of power_host, power_vm, power_service and power_process
+	// (deploy/setup-influxdb.sh, docs/scale.md): a year in a fraction of
+	// a second, where the raw points take many seconds.
+	HourlyRollup = "rollup_1h"
 )
 
 // from is a FROM clause with the measurement named in full.
-func from(measurement string) string {
-	return fmt.Sprintf(`FROM "%s"."%s"."%s"`, Database, RetentionPolicy, measurement)
+func from(measurement string) string { return fromRP(RetentionPolicy, measurement) }
+
+// fromRP is from in retention policy rp.
+func fromRP(rp, measurement string) string {
+	return fmt.Sprintf(`FROM "%s"."%s"."%s"`, Database, rp, measurement)
 }
 
 // during is the time picker's range, both bounds written out. A subquery
@@ -123,16 +131,27 @@ const notMeasured = `"source" != 'rapl' AND "source" != 'msr'`
 // applies fn per group (tags, and time(:interval:) with byTime), so the
 // outer query adds up a few rows only.
 func basis(fn, wallField, partsField, as string, conds []string, byTime bool, group ...string) string {
+	return basisIn(RetentionPolicy, fn, wallField, partsField, as, conds, byTime, group...)
+}
+
+// basisIn is basis read from retention policy rp: the rollups keep the
+// basis tag and sum wall_joules and energy_joules per bucket.
+func basisIn(rp, fn, wallField, partsField, as string, conds []string, byTime bool, group ...string) string {
 	part := func(field, cond string) string {
 		c := append(append([]string{}, conds...), cond)
-		return fmt.Sprintf(`(SELECT %s("%s") AS "%s" %s %s%s)`, fn, field, as, from("power_host"), where(c...), groupBy(byTime, group...))
+		return fmt.Sprintf(`(SELECT %s("%s") AS "%s" %s %s%s)`, fn, field, as, fromRP(rp, "power_host"), where(c...), groupBy(byTime, group...))
 	}
 	return part(wallField, `"basis" = 'wall'`) + ", " + part(partsField, `"basis" != 'wall'`)
 }
 
 // basisEnergy is basis for the energy: field "e", joules.
 func basisEnergy(conds []string, group ...string) string {
-	return "FROM " + basis("sum", "wall_joules", "energy_joules", "e", conds, false, group...)
+	return basisEnergyIn(RetentionPolicy, conds, group...)
+}
+
+// basisEnergyIn is basisEnergy read from retention policy rp.
+func basisEnergyIn(rp string, conds []string, group ...string) string {
+	return "FROM " + basisIn(rp, "sum", "wall_joules", "energy_joules", "e", conds, false, group...)
 }
 
 // basisPower is basis for the power of the last interval of each host in
