@@ -201,10 +201,12 @@ func hasData(res []series) bool {
 // TestDashboardsOnSeed loads the seed (chronograf/seed: a hypervisor with
 // VMs, services and a power meter at the socket, a plain server, a VM
 // measured by its hypervisor, an estimated VM, and old-0, a server silent
-// for 20 minutes) over 15 days into a real InfluxDB, then checks that
-// every cell has data, that "right now" leaves the silent server out, and
-// that the campus screen's figures equal sums this test makes itself from
-// the raw points.
+// for 20 minutes) over 15 days, and 20 days more from 40 days ago, into a
+// real InfluxDB set up by deploy/setup-influxdb.sh, fills the rollups
+// with its backfill up to the last whole hour, then checks that every
+// cell has data, that "right now" leaves the silent server out, and that
+// the campus screen's figures equal sums this test makes itself from the
+// raw points.
 func TestDashboardsOnSeed(t *testing.T) {
 	if _, err := exec.LookPath("influxd"); err != nil {
 		t.Skip("needs influxd (apt-get install influxdb)")
@@ -218,21 +220,45 @@ func TestDashboardsOnSeed(t *testing.T) {
 	// hour off the hour so that no point sits on a window's edge.
 	fine := seed(t, repo, "-minutes", "60", "-end", fmt.Sprint(now))
 	coarse := seed(t, repo, "-minutes", "21600", "-step", "1h", "-end", fmt.Sprint(now-3600-1800))
+	// Beyond 30 days, so that the 30-day window cuts the data.
+	old := seed(t, repo, "-minutes", "28800", "-step", "1h", "-end", fmt.Sprint(now-20*86400-1800))
 	srv := newInflux(t)
+	withoutCQService(t, srv)
 	srv.start()
-	srv.query(t, `CREATE DATABASE metrics_from_pau`)
-	srv.query(t, `CREATE RETENTION POLICY "forever" ON "metrics_from_pau" DURATION 1000d REPLICATION 1 DEFAULT`)
-	for _, lp := range [][]byte{coarse, fine} {
+	runSetup(t, srv, repo)
+	for _, lp := range [][]byte{old, coarse, fine} {
 		resp, err := http.Post(srv.url()+"/write?db=metrics_from_pau&rp=forever", "text/plain", bytes.NewReader(lp))
 		if err != nil || resp.StatusCode != http.StatusNoContent {
 			t.Fatalf("write: %v %v", err, resp)
 		}
 		resp.Body.Close()
 	}
+	// The rollups as the continuous queries leave them: every whole hour
+	// up to the last that ended, the hour under way not yet.
+	filled := time.Now().Truncate(time.Hour)
+	runSetup(t, srv, repo, "backfill", time.Unix(now-45*86400, 0).UTC().Format(time.RFC3339), filled.UTC().Format(time.RFC3339))
 
 	t.Run("every cell has data", func(t *testing.T) { checkDashboards(t, srv, repo, true) })
 	t.Run("right now leaves out a silent host", func(t *testing.T) { checkSilent(t, srv, repo) })
-	t.Run("campus screen equals the sums of the points", func(t *testing.T) { checkCampus(t, srv, repo) })
+	t.Run("campus screen equals the sums of the points", func(t *testing.T) { checkCampus(t, srv, repo, filled) })
+}
+
+// withoutCQService turns InfluxDB's continuous-query service off before
+// srv starts: it runs on the wall clock, and would add the hour under way
+// to the rollups if that hour ended during the test, behind the back of
+// the sums the test expects. The backfill fills the rollups instead.
+func withoutCQService(t *testing.T, srv *influxServer) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(srv.dir, "influxdb.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("[continuous_queries]\n  enabled = false\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func seed(t *testing.T, repo string, args ...string) []byte {
@@ -342,8 +368,10 @@ func twoDigits(x float64) float64 {
 }
 
 // checkCampus runs the campus screen's cells (both languages) and compares
-// each figure with a sum over the raw points in the same window.
-func checkCampus(t *testing.T, srv *influxServer, repo string) {
+// each figure with a sum over the raw points in the same window; for the
+// cells that read the hourly rollup, filled up to filled, over the whole
+// hours of the window before filled.
+func checkCampus(t *testing.T, srv *influxServer, repo string, filled time.Time) {
 	points := rawHostPoints(t, srv)
 	for _, lang := range []string{"en", "fr"} {
 		d := readDashboard(t, filepath.Join(repo, "chronograf", "campus-"+lang+".dashboard"))
@@ -370,17 +398,19 @@ func checkCampus(t *testing.T, srv *influxServer, repo string) {
 		kWh := func(p hostPoint) float64 { return p.basisJoules() / 3.6e6 }
 		kg := func(p hostPoint) float64 { return p.co2 / 1000 }
 		before := sum(2*week, kWh) - sum(week, kWh)
+		checkHourly(t, srv, d.Name, points, filled, []hourlyCell{
+			{"kwh-month", cell("kwh-month"), month, kWh},
+			{"co2-month", cell("co2-month"), month, kg},
+			{"kwh-year", cell("kwh-year"), year, kWh},
+			{"co2-year", cell("co2-year"), year, kg},
+		})
 		for _, c := range []struct {
 			id   string
 			want float64
 		}{
 			{"kwh-day", twoDigits(sum(day, kWh))},
-			{"kwh-month", twoDigits(sum(month, kWh))},
-			{"kwh-year", twoDigits(sum(year, kWh))},
 			{"co2-day", twoDigits(sum(day, kg))},
 			{"kwh-week", twoDigits(sum(week, kWh))},
-			{"co2-month", twoDigits(sum(month, kg))},
-			{"co2-year", twoDigits(sum(year, kg))},
 			{"phones", twoDigits(sum(day, func(p hostPoint) float64 { return p.charges }))},
 			{"ebike", twoDigits(sum(day, func(p hostPoint) float64 { return p.km }))},
 			{"trend", math.Round((sum(week, kWh)/before - 1) * 100)},
@@ -431,6 +461,76 @@ func checkCampus(t *testing.T, srv *influxServer, repo string) {
 				t.Errorf("%s: servers ranked: %s %v kWh after %v, want %v, biggest first, no zero", d.Name, host, v, prev, want)
 			}
 			prev = v
+		}
+	}
+}
+
+// hourlyCell is a campus cell that reads the hourly rollup: its query, its
+// window, and what a raw point adds to it.
+type hourlyCell struct {
+	id, query string
+	window    time.Duration
+	of        func(hostPoint) float64
+}
+
+// rounding finds, in a cell's query, the aggregate it rounds to two
+// significant digits (see twoDigits in chronograf/internal/dashboards).
+var rounding = regexp.MustCompile(`log10\((.+?) \+ 0\.000000001\)`)
+
+// unrounded is a cell's query without the rounding: the same aggregate
+// over the same FROM and WHERE, so that a single hour too many or too few
+// shows, which two digits would hide.
+func unrounded(t *testing.T, q string) string {
+	t.Helper()
+	m, as := rounding.FindStringSubmatch(q), strings.Index(q, ` AS "`)
+	if m == nil || as < 0 {
+		t.Fatalf("no rounded aggregate in %s", q)
+	}
+	return "SELECT " + m[1] + q[as:]
+}
+
+// checkHourly compares each cell with the raw points of the measured
+// servers in the whole hours it covers: a bucket of the rollup is stamped
+// with its hour's start, so the window keeps the hours that start inside
+// it, and the rollup holds the hours before filled. A cell that read the
+// raw points (or a rollup that lost a point) would count the hour under
+// way and the window's first part-hour, and differ.
+func checkHourly(t *testing.T, srv *influxServer, name string, points []hostPoint, filled time.Time, cells []hourlyCell) {
+	t.Helper()
+	inHours := func(c hourlyCell, now time.Time) (hours, raw float64) {
+		from := now.Add(-c.window)
+		for _, p := range points {
+			if !p.measured() || !p.at.After(from) {
+				continue
+			}
+			raw += c.of(p)
+			if p.at.Before(filled) && p.at.Truncate(time.Hour).After(from) {
+				hours += c.of(p)
+			}
+		}
+		return hours, raw
+	}
+	for _, c := range cells {
+		// The window's start moves with the clock: a figure read while an
+		// hour turned is read again.
+		for try := 0; ; try++ {
+			t0 := time.Now()
+			got, shown := singleValue(t, srv, unrounded(t, c.query)), singleValue(t, srv, c.query)
+			t1 := time.Now()
+			if !t0.Truncate(time.Hour).Equal(t1.Truncate(time.Hour)) && try == 0 {
+				continue
+			}
+			want, raw := inHours(c, t1)
+			if near(raw, want, 1e-9) {
+				t.Fatalf("%s, %s: the raw points of the window add up to what its whole hours do (%v): the check could not tell a cell reading raw points", name, c.id, raw)
+			}
+			if !near(got, want, 1e-9) || shown != twoDigits(want) {
+				t.Errorf("%s, %s: the rollup gives %v (shown %v), the raw points of the window's whole hours before %v add up to %v (%v); all its raw points %v",
+					name, c.id, got, shown, filled.UTC().Format(time.RFC3339), want, twoDigits(want), raw)
+			} else {
+				t.Logf("%s, %s: rollup %.12g, whole hours of raw points %.12g, all raw points %.12g", name, c.id, got, want, raw)
+			}
+			break
 		}
 	}
 }
