@@ -4,9 +4,10 @@
 # keep long ranges fast: retention policies rollup_5m and rollup_1h, filled
 # by continuous queries from the raw points of power_host, power_vm,
 # power_service and power_process (docs/scale.md). Safe to run again: an
-# existing policy is altered to these settings, never dropped, so no data is
-# lost; a continuous query that differs is replaced, one that matches is
-# left alone.
+# existing policy is never dropped, and its duration is changed only where
+# its variable below is set (a re-run with the defaults keeps a duration
+# someone chose, so it never shortens one and loses data); a continuous
+# query that differs is replaced, one that matches is left alone.
 #
 #   setup-influxdb.sh                    create or check everything
 #   setup-influxdb.sh backfill FROM [TO] fill the rollups from the raw points
@@ -80,11 +81,30 @@ fi
 q "CREATE DATABASE \"$db\"" >/dev/null
 # csv rows: <name>,<duration>,<shard group duration>,<replicas>,<default>
 policy() { q "SHOW RETENTION POLICIES ON \"$db\"" | grep "^$1,"; }
-# ensure_policy NAME DURATION SHARD-DURATION [DEFAULT]
+# as_shown DURATION: the duration as SHOW RETENTION POLICIES writes it
+# (52w: 8736h0m0s, INF: 0s).
+as_shown() {
+  case $1 in
+    INF|inf) echo 0s ;;
+    *w) echo "$(( ${1%w} * 168 ))h0m0s" ;;
+    *d) echo "$(( ${1%d} * 24 ))h0m0s" ;;
+    *h) echo "${1%h}h0m0s" ;;
+    *) echo "$1" ;;
+  esac
+}
+# ensure_policy NAME DURATION SHARD-DURATION DEFAULT VARIABLE: DEFAULT is
+# "default" or ""; VARIABLE names the environment variable of the duration.
 ensure_policy() {
   spec="DURATION $2 REPLICATION 1${3:+ SHARD DURATION $3}${4:+ DEFAULT}"
   says="$2${4:+, default}"
   if before=$(policy "$1"); then
+    now=$(echo "$before" | cut -d, -f2)
+    if [ "$now" != "$(as_shown "$2")" ] && eval "[ -z \"\${$5:-}\" ]"; then
+      # Someone chose another duration: keep it (and the default flag).
+      [ -z "$4" ] || q "ALTER RETENTION POLICY \"$1\" ON \"$db\" DEFAULT" >/dev/null
+      echo "retention policy $1 on $db: kept at $now (set $5 to change it)"
+      return
+    fi
     q "ALTER RETENTION POLICY \"$1\" ON \"$db\" $spec" >/dev/null
     if [ "$before" = "$(policy "$1")" ]; then
       echo "retention policy $1 on $db: unchanged ($says)"
@@ -96,11 +116,11 @@ ensure_policy() {
     echo "retention policy $1 on $db: created ($says)"
   fi
 }
-ensure_policy "$rp" "$duration" "" default
+ensure_policy "$rp" "$duration" "" default INFLUX_RP_DURATION
 # Longer shards than InfluxDB's default (1 week) for the rollups: a year's
 # query then opens 13 or 2 shards, not 52.
-ensure_policy rollup_5m "${INFLUX_ROLLUP_5M_DURATION:-104w}" 4w
-ensure_policy rollup_1h "${INFLUX_ROLLUP_1H_DURATION:-INF}" 26w
+ensure_policy rollup_5m "${INFLUX_ROLLUP_5M_DURATION:-104w}" 4w "" INFLUX_ROLLUP_5M_DURATION
+ensure_policy rollup_1h "${INFLUX_ROLLUP_1H_DURATION:-INF}" 26w "" INFLUX_ROLLUP_1H_DURATION
 
 # csv rows: <database>,<name>,"<query>"
 stored() {

@@ -288,6 +288,19 @@ func TestRollupsChange(t *testing.T) {
 			t.Errorf("after %q, %d continuous queries, want 8", tc.env, len(cqs))
 		}
 	}
+	// A duration someone chose survives a re-run with the defaults (which
+	// would otherwise shorten it, and lose data); its variable changes it.
+	for _, tc := range []struct{ env, want string }{
+		{"INFLUX_RP_DURATION=INF", "retention policy forever on metrics_from_pau: updated (INF, default)\n"},
+		{"", "retention policy forever on metrics_from_pau: kept at 0s (set INFLUX_RP_DURATION to change it)\n"},
+		{"INFLUX_RP_DURATION=52w", "retention policy forever on metrics_from_pau: updated (52w, default)\n"},
+		{"", "retention policy forever on metrics_from_pau: unchanged (52w, default)\n"},
+	} {
+		out, err := setup(srv, repo, tc.env)
+		if err != nil || !strings.HasPrefix(out, tc.want) {
+			t.Errorf("%q setup-influxdb.sh: %v, says %q, want it to begin with %q", tc.env, err, out, tc.want)
+		}
+	}
 	if out, err := setup(srv, repo, "", "backfill", "yesterday-ish"); err == nil || !strings.Contains(out, "backfill: FROM is not a time: yesterday-ish") {
 		t.Errorf("backfill with a bad time: %v, %q; want exit 2 naming FROM", err, out)
 	}

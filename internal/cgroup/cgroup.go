@@ -202,7 +202,7 @@ func hexDigit(c byte) (byte, bool) {
 // cgroup file system on a sysfs tree (guard.InMemory): its reads need no
 // deadline.
 func InMemory(hostSys kfile.SysRoot) bool {
-	if !guard.InMemory(string(hostSys)) {
+	if !guard.InMemory(hostSys.Path("fs", "cgroup")) {
 		return false
 	}
 	h, err := Find(hostSys)

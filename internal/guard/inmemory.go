@@ -18,6 +18,10 @@ const statfsTimeout = time.Second
 // deadline. Checked once, when a reader is made, not per read; statfs is
 // given a second.
 //
+// A file system of another type mounted at or under a path (lxcfs puts
+// FUSE files over /proc/stat and others in LXC and Incus containers)
+// makes the answer false: callers pass the narrowest path they read.
+//
 // tmpfs is left out on purpose: tests build their trees there, and a
 // test's file that blocks must keep blocking under a deadline. hwmon and
 // GPU attributes are on sysfs but ask a device (I2C, a BMC), which can be
@@ -45,7 +49,9 @@ func InMemory(paths ...string) bool {
 				return
 			}
 		}
-		ok = true
+		// A file mounted over one inside (lxcfs over /proc/stat) is not
+		// seen by statfs of the directory.
+		ok = !anyMountedOver(paths)
 	})
 	return err == nil && ok
 }

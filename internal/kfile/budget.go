@@ -85,5 +85,7 @@ func KeepBudget(share, least, most int) int {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || share <= 0 {
 		return least
 	}
-	return int(min(max(lim.Cur/uint64(share), uint64(least)), uint64(most)))
+	// Never more than a quarter of the limit, whatever least says: a
+	// process started with a low limit (ulimit -n 64) keeps room to open.
+	return int(min(max(lim.Cur/uint64(share), uint64(least)), uint64(most), lim.Cur/4))
 }

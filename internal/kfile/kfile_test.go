@@ -223,9 +223,9 @@ func TestKeepBudget(t *testing.T) {
 		want               uint64
 	}{
 		{4, 1, 1 << 40, lim.Cur / 4},
-		{4, int(lim.Cur), 1 << 40, lim.Cur}, // the least, even above a share
-		{1, 1, 10, min(lim.Cur, 10)},        // the most
-		{0, 7, 100, 7},                      // no share: the least
+		{4, int(lim.Cur), 1 << 40, lim.Cur / 4}, // never above a quarter of the limit, whatever the least
+		{1, 1, 10, min(lim.Cur/4, 10)},          // the most
+		{0, 7, 100, 7},                          // no share: the least
 	} {
 		if got := KeepBudget(tc.share, tc.least, tc.most); uint64(got) != tc.want {
 			t.Errorf("KeepBudget(%d, %d, %d) = %d with a limit of %d, want %d", tc.share, tc.least, tc.most, got, lim.Cur, tc.want)

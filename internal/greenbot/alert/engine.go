@@ -133,6 +133,9 @@ type Event struct {
 	// Value is the value now (watts, share), where it has one.
 	Value float64
 	Wall  bool
+	// Estimated: the value is the model's estimate (source=model), never
+	// to be called a measurement.
+	Estimated bool
 }
 
 // ID is the message ID of the event: the same episode's start (or end)
@@ -162,7 +165,11 @@ func (r Rules) Step(st *State, snap Snapshot) []Event {
 	for _, o := range hosts {
 		if r.PowerAbove > 0 && o.HasWatts {
 			above, below := o.Watts >= r.PowerAbove, o.Watts < r.PowerBelow
+			n := len(evs)
 			evs = r.hysteresis(st, evs, Alert{Kind: Power, Host: o.Host}, snap.At, o.Watts, o.Wall, above, below, r.PowerFor)
+			for i := n; i < len(evs); i++ {
+				evs[i].Estimated = o.Source == "model"
+			}
 		}
 		if r.SilentFor > 0 && !o.LastSeen.IsZero() {
 			silent := snap.At.Sub(o.LastSeen) >= r.SilentFor

@@ -24,7 +24,7 @@ const (
 // with names and numbers already formatted.
 type words struct {
 	powerStartSubject, powerStart, powerEndSubject, powerEnd string
-	wall, parts, asMuchAs                                    string
+	wall, parts, estimated, asMuchAs                         string
 	silentStartSubject, silentStart, silentEndSubject        string
 	silentEnd                                                string
 	modelStartSubject, modelStart, modelEndSubject, modelEnd string
@@ -41,6 +41,7 @@ func wordsFor(lang string) words {
 			powerEnd:           "%[1]s est repassé sous %[2]s (%[3]s en ce moment), après %[4]s au-dessus de %[5]s ; au plus fort : %[6]s.",
 			wall:               "mesurés à la prise",
 			parts:              "mesurés sur ses processeurs et sa mémoire",
+			estimated:          "ESTIMÉS d’après son activité, non mesurés",
 			silentStartSubject: "Plus de nouvelles de %s",
 			silentStart:        "%[1]s n’a envoyé aucune mesure de consommation depuis %[2]s (%[3]s). La machine est peut-être éteinte, ou son agent de mesure arrêté.",
 			silentEndSubject:   "%s donne de nouveau des nouvelles",
@@ -63,6 +64,7 @@ func wordsFor(lang string) words {
 		powerEnd:           "%[1]s is back under %[2]s (%[3]s right now), after %[4]s above %[5]s; at its highest: %[6]s.",
 		wall:               "measured at the wall socket",
 		parts:              "measured on its processors and memory",
+		estimated:          "ESTIMATED from how busy it is, not measured",
 		silentStartSubject: "No news from %s",
 		silentStart:        "%[1]s has sent no power reading since %[2]s (%[3]s). The machine may be off, or its measuring agent stopped.",
 		silentEndSubject:   "%s is reporting again",
@@ -153,7 +155,11 @@ func likeness(w float64, table []metaphor.Metaphor, format, lang string) string 
 	}
 	for _, m := range table {
 		if m.Kind() == metaphor.Power && m.Watts != nil && *m.Watts > 0 {
-			return fmt.Sprintf(format, numfmt.Number(math.Round(m.Value(energy.Power(w), 0)), 0, lang), m.LabelIn(lang))
+			n := math.Round(m.Value(energy.Power(w), 0))
+			if n < 2 {
+				return "" // the labels are plural: "1 LED bulbs" reads wrong
+			}
+			return fmt.Sprintf(format, numfmt.Number(n, 0, lang), m.LabelIn(lang))
 		}
 	}
 	return ""
@@ -179,6 +185,9 @@ func (r Rules) Message(e Event, lang string, loc *time.Location, table []metapho
 		basis := w.parts
 		if e.Wall {
 			basis = w.wall
+		}
+		if e.Estimated {
+			basis = w.estimated
 		}
 		subject, text = w.powerStartSubject, w.powerStart
 		subjectArgs = func(h, _ string) []any { return []any{h, watts(r.PowerAbove, lang)} }

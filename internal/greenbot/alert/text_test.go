@@ -79,3 +79,29 @@ func TestTexts(t *testing.T) {
 		}
 	}
 }
+
+// A power alert on a host the model estimates says so, never "measured";
+// a count under two of the power metaphor is left out (its label is
+// plural).
+func TestPowerAlertOnAnEstimate(t *testing.T) {
+	rules := Rules{PowerAbove: 5, PowerBelow: 4, PowerFor: time.Minute}
+	at := time.Date(2026, 12, 5, 14, 35, 0, 0, time.UTC)
+	st := &State{}
+	var evs []Event
+	for i := range 3 {
+		evs = append(evs, rules.Step(st, Snapshot{At: at.Add(time.Duration(i) * time.Minute),
+			Hosts: []Observation{{Host: "vm", Watts: 6.3, HasWatts: true, Source: "model", LastSeen: at}}})...)
+	}
+	if len(evs) != 1 || !evs[0].Estimated {
+		t.Fatalf("events %+v, want one start of an estimate", evs)
+	}
+	for lang, want := range map[string]string{"en": "ESTIMATED from how busy it is, not measured", "fr": "ESTIMÉS d’après son activité, non mesurés"} {
+		m := rules.Message(evs[0], lang, time.UTC, nil)
+		if !strings.Contains(m.Text, want) || strings.Contains(m.Text, "measured on") || strings.Contains(m.Text, "mesurés sur") {
+			t.Errorf("%s: %q does not say it is an estimate", lang, m.Text)
+		}
+		if strings.Contains(m.Text, " 1 LED") || strings.Contains(m.Text, " 1 ampoule") {
+			t.Errorf("%s: %q counts one bulb in the plural", lang, m.Text)
+		}
+	}
+}

@@ -133,10 +133,31 @@ func Parse(r io.Reader) (*Config, error) {
 		}
 		return nil, fmt.Errorf("unknown key(s) %s (misspelt, or in the wrong section?): %w", strings.Join(keys, ", "), ErrConfig)
 	}
+	if err := durationsAreStrings(md); err != nil {
+		return nil, err
+	}
 	if err := c.check(); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// durationKeys are the keys that hold a duration. TOML would decode a
+// bare number into one as nanoseconds, so that silent_for = 15, meant as
+// minutes, would alert after 15 ns: a duration must be a string.
+var durationKeys = map[string]bool{"timeout": true, "keep": true, "power_for": true, "silent_for": true, "vm_share_for": true}
+
+func durationsAreStrings(md toml.MetaData) error {
+	for _, k := range md.Keys() {
+		if len(k) == 0 || !durationKeys[k[len(k)-1]] {
+			continue
+		}
+		if t := md.Type(k...); t != "String" {
+			return fmt.Errorf("%s is a duration: write it as a string with its unit, such as \"15m\" or \"30s\", not a bare %s: %w",
+				k.String(), strings.ToLower(t), ErrConfig)
+		}
+	}
+	return nil
 }
 
 var alertName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)

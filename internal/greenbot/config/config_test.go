@@ -107,6 +107,8 @@ func TestParseRejects(t *testing.T) {
 		{"unknown destination", "[[digest]]\nschedule = \"daily 08:00\"\nto = [\"nowhere\"]", "nowhere"},
 		{"destination of no kind", "[destinations.x]\n", "destinations.x"},
 		{"unknown destination key", "[destinations.x.mail]\nhots = \"a\"", "destinations.x.mail.hots"},
+		{"bare number for minutes", "[[alert]]\nsilent_for = 15", "alert.silent_for is a duration"},
+		{"bare number for a timeout", "[influxdb]\ntimeout = 30", "influxdb.timeout"},
 	} {
 		_, err := Parse(strings.NewReader(tc.text))
 		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), tc.says) {

@@ -61,6 +61,9 @@ type Digest struct {
 	// measurements, Estimated the part covered by the model (source=model).
 	Measured, Estimated float64
 	Reporting           int // hosts counted in Measured and Estimated
+	// Counted is how many hosts the Total adds up: every host but the
+	// guests, whose energy is already in their hypervisor's.
+	Counted int
 }
 
 // Amount is an energy with what goes with it.
@@ -93,6 +96,10 @@ type Host struct {
 	// Wall is true when the whole period's energy was counted at the wall
 	// (power_host basis=wall), PartWall when only some of it.
 	Wall, PartWall bool
+	// Guest is a VM that reads its energy from its hypervisor's counter
+	// (source=vm): that energy is a share of the hypervisor's, so the
+	// campus total leaves it out rather than count it twice.
+	Guest bool
 	// Measured, Estimated and Missing are parts of the period: covered
 	// by measurements, by the model, by nothing (the host was silent).
 	Measured, Estimated, Missing float64
@@ -274,6 +281,7 @@ type hostDays struct {
 	estJoules                        []float64 // the part of joules from source=model
 	has                              []bool
 	hasCO2                           bool
+	guest                            bool // some of its points came from a hypervisor (source=vm)
 	wallDays, partsDays              int
 }
 
@@ -304,6 +312,9 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 		}
 		wall := s.Tags["basis"] == "wall"
 		model := s.Tags["source"] == "model"
+		if s.Tags["source"] == "vm" && len(s.Values) > 0 {
+			h.guest = true
+		}
 		for i := range s.Values {
 			t, ok := s.Time(i)
 			if !ok {
@@ -364,7 +375,7 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 					h.EstimatedJoules += hd.estJoules[day]
 				}
 			}
-			if any {
+			if any && !hd.guest {
 				totals[k] += j
 				covered[k] += math.Min(sec, periodSec)
 				reporting[k]++
@@ -394,8 +405,12 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 		h.Estimated = clamp01(h.Estimated / periodSec)
 		h.Missing = clamp01(1 - h.Measured - h.Estimated)
 		h.Equivalents = Fit(r.Table, h.Joules, periodSec, 3)
-		d.Total.EstimatedJoules += h.EstimatedJoules
-		if h.HasCO2 {
+		h.Guest = hd.guest
+		if !h.Guest {
+			d.Counted++
+			d.Total.EstimatedJoules += h.EstimatedJoules
+		}
+		if h.HasCO2 && !h.Guest {
 			d.Total.HasCO2 = true
 			d.Total.CO2Grams += h.CO2Grams
 		}
@@ -529,6 +544,9 @@ func (d *Digest) chart(cal calendar, hosts map[string]*hostDays) {
 	for i := n - 7; i < n; i++ {
 		dd := Day{Date: cal.midnights[i], PrevDate: cal.midnights[i-7]}
 		for _, h := range hosts {
+			if h.guest {
+				continue // in its hypervisor's energy already
+			}
 			if h.has[i] {
 				dd.Joules += h.joules[i]
 				dd.HasData = true

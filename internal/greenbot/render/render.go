@@ -97,7 +97,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	if d.Total.EstimatedJoules > 0 {
 		totEnergy += " (" + wd.ofWhichEst(kwh(lang, d.Total.EstimatedJoules)) + ")"
 	}
-	tot := wd.total(d.Reporting, totEnergy)
+	tot := wd.total(d.Counted, totEnergy)
 	if d.Total.HasCO2 {
 		tot += wd.co2(grams(lang, d.Total.CO2Grams))
 	}
@@ -119,6 +119,8 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 		// An estimate is said as such before anything else about the
 		// figure; a measured basis is named only for measured energy.
 		switch {
+		case h.Guest:
+			line = append(line, w(" ("+wd.guest+")"))
 		case h.Joules > 0 && h.EstimatedJoules >= h.Joules*(1-1e-9):
 			line = append(line, w(" ("+wd.estimatedAll+")"))
 		case h.Wall:

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -217,6 +218,62 @@ func TestDigestSaysEstimates(t *testing.T) {
 		first := strings.SplitN(m.Text, "\n", 4)
 		if !strings.Contains(strings.Join(first, "\n"), tc.total) {
 			t.Errorf("%s: the total does not say how much of it is estimated:\n%s", tc.lang, m.Text)
+		}
+	}
+}
+
+// A guest reads its energy from its hypervisor (source=vm): that energy
+// is a share of the hypervisor's, so the total, the machine count and the
+// chart leave it out, and its line says why.
+func TestDigestCountsGuestsOnce(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skipf("no zone data: %v", err)
+	}
+	r := digest.Request{Start: time.Date(2026, 12, 6, 0, 0, 0, 0, loc), End: time.Date(2026, 12, 7, 0, 0, 0, 0, loc),
+		Loc: loc, Table: metaphor.Defaults()}
+	days := synth.Days(3, time.Date(2026, 11, 1, 0, 0, 0, 0, loc), r.End, loc)
+	for i := range days {
+		if days[i].Tags["host"] == synth.Host(2) {
+			days[i].Tags["source"] = "vm"
+			days[i].Tags["basis"] = ""
+		}
+	}
+	d, err := digest.Compute(r, days, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hosts, guest float64
+	for _, h := range d.Hosts {
+		if h.Guest != (h.Name == synth.Host(2)) {
+			t.Fatalf("%s: guest %v", h.Name, h.Guest)
+		}
+		if h.Guest {
+			guest = h.Joules
+		} else {
+			hosts += h.Joules
+		}
+	}
+	if guest == 0 || d.Total.Joules != hosts || d.Counted != 2 {
+		t.Fatalf("total %v J of %d hosts, want %v J of 2 (the guest's %v J left out)", d.Total.Joules, d.Counted, hosts, guest)
+	}
+	var chart float64
+	for _, day := range d.Days {
+		chart += day.Joules
+	}
+	if last := d.Days[len(d.Days)-1].Joules; math.Abs(last-hosts) > 1e-6*hosts {
+		t.Errorf("the chart's last day holds %v J, want %v J (%v J over the week)", last, hosts, chart)
+	}
+	for lang, want := range map[string][2]string{
+		"en": {"Your 2 machines used", "already counted in that server"},
+		"fr": {"Vos 2 machines ont consommé", "déjà comptée dans ce serveur"},
+	} {
+		m, err := Digest(d, Options{Lang: lang, ID: "x", NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Text, want[0]) || !strings.Contains(m.Text, want[1]) {
+			t.Errorf("%s: the digest does not count the guest once:\n%s", lang, m.Text)
 		}
 	}
 }

@@ -30,6 +30,7 @@ type words struct {
 	atWall         string
 	partsOnly      string
 	estimatedAll   string                // a host whose whole energy is a model's
+	guest          string                // a VM whose energy is its hypervisor's share
 	ofWhichEst     func(e string) string // the part a model estimated
 	vms            string
 	otherVMs       func(n int) string
@@ -109,6 +110,7 @@ var english = words{
 	atWall:       "measured at the wall socket",
 	partsOnly:    "processors, memory and graphics cards only",
 	estimatedAll: "ESTIMATED by a model, not measured",
+	guest:        "a virtual machine: its share of its host server, already counted in that server, so not added again to the total",
 	ofWhichEst:   func(e string) string { return "of which " + e + " ESTIMATED by a model, not measured" },
 	vms:          "Virtual machines",
 	otherVMs:     func(n int) string { return fmt.Sprintf("%d other %s", n, plural(n, "VM", "VMs")) },
@@ -197,6 +199,7 @@ var french = words{
 	atWall:       "mesuré à la prise",
 	partsOnly:    "processeurs, mémoire et cartes graphiques seulement",
 	estimatedAll: "ESTIMÉ par un modèle, non mesuré",
+	guest:        "machine virtuelle" + nnbsp + ": sa part de son serveur hôte, déjà comptée dans ce serveur, donc pas ajoutée une seconde fois au total",
 	ofWhichEst:   func(e string) string { return "dont " + e + " ESTIMÉS par un modèle, non mesurés" },
 	vms:          "Machines virtuelles",
 	otherVMs:     func(n int) string { return fmt.Sprintf("%d autre%s VM", n, plural(n, "", "s")) },

@@ -52,7 +52,7 @@ func newCPUCollector(hostProc kfile.ProcRoot, clock func() time.Time, writes, pe
 	c := &cpuCollector{path: hostProc.Path("stat"), clock: clock, writes: writes, percpu: percpu, totalcpu: totalcpu, say: tell,
 		fields: map[string]any{}, tags: map[string]string{}}
 	c.prev, c.cur = &c.a, &c.b
-	c.g.Inline = guard.InMemory(string(hostProc))
+	c.g.Inline = guard.InMemory(hostProc.Path("stat")) // lxcfs mounts a FUSE file over it in containers
 	c.utilErr = fmt.Errorf("%s not read yet", c.path)
 	return c
 }

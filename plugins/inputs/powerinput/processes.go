@@ -52,7 +52,9 @@ type processesCollector struct {
 func newProcessesCollector(c Config, m metaphors, clock func() time.Time, tell *say.Once, services *servicesCollector) *processesCollector {
 	pc := &processesCollector{scanner: procs.NewScanner(c.Roots().Proc, procs.Options{}), say: tell,
 		div: newDivider("power_process", "process", c, m, clock)}
-	pc.g.Inline = guard.InMemory(string(c.Roots().Proc))
+	// The processes' own directories: what is mounted elsewhere under
+	// /proc (binfmt_misc, lxcfs's files) is not read by the scan.
+	pc.g.Inline = guard.InMemory(c.Roots().Proc.Path("self"))
 	if services != nil && samePIDNumbers(c.Roots().Proc) {
 		pc.services = services
 		services.procs = true

@@ -10,7 +10,6 @@ import (
 	"github.com/influxdata/telegraf"
 
 	"github.com/greencampus/powerinput/internal/attribute"
-	"github.com/greencampus/powerinput/internal/cgroup"
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/guestcounter"
@@ -95,7 +94,9 @@ func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() 
 		failed:  say.NewConditions(tell.Say), skipped: say.NewConditions(tell.Say),
 	}
 	c.read = func() { c.readErr = c.finder.SampleFrom(&c.sample, c.busyTicks, c.cpus) }
-	c.g.Inline = guard.InMemory(string(roots.Proc)) && cgroup.InMemory(roots.Sys)
+	// Not inline: naming a VM reads its emulator's /proc/<pid>/cmdline,
+	// which waits for the process's memory map lock, held as long as a
+	// page fault of that process is stuck (a hung NFS or FUSE file).
 	if counterDir != "" {
 		c.counters = guestcounter.New(counterDir)
 		c.apply = func() { c.fails = c.counters.Apply(c.batch) }
