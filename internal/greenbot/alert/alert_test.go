@@ -219,3 +219,52 @@ func TestModelFallbackEnds(t *testing.T) {
 		t.Errorf("events %v, want %v", got, want)
 	}
 }
+
+// gone is a database where kvm-0 reports until minute 2 and then leaves
+// the look-back (as with a look-back of 5 minutes), and ghost, which the
+// alert names, never reports at all.
+type gone struct{}
+
+func (gone) Observe(_ context.Context, at time.Time) (Snapshot, error) {
+	snap := Snapshot{At: at}
+	if i := int(at.Sub(t0) / time.Minute); i <= 7 {
+		snap.Hosts = append(snap.Hosts, Observation{Host: "kvm-0", LastSeen: minute(min(i, 2)), Source: "rapl", Measured: true})
+	}
+	return snap, nil
+}
+
+// TestSilentBeyondLookback: a host whose readings left the database's
+// look-back is still silent (and alerts, once), and a host the alert
+// names that never reported is silent too.
+func TestSilentBeyondLookback(t *testing.T) {
+	dir := t.TempDir()
+	rec := &recorder{}
+	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	ob, err := deliver.NewOutbox(deliver.OutboxConfig{Dir: filepath.Join(dir, "outbox")}, map[string]deliver.Sender{"it": rec}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i <= 30; i++ {
+		// A new Runner each minute: what is remembered is in the file.
+		r := &Runner{Rules: Rules{SilentFor: 10 * time.Minute}, Hosts: []string{"kvm-0", "ghost"}, Lang: "en", To: []string{"it"},
+			StatePath: filepath.Join(dir, "alerts.json"), Observer: gone{}, Queue: ob, Log: log}
+		if err := r.Evaluate(context.Background(), minute(i)); err != nil {
+			t.Fatalf("minute %d: %v", i, err)
+		}
+		if err := ob.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	for _, m := range rec.got {
+		got = append(got, m.ID)
+	}
+	slices.Sort(got)
+	want := []string{
+		fmt.Sprintf("alert/silent/ghost/%d/start", minute(0).Add(-time.Hour).Unix()),
+		fmt.Sprintf("alert/silent/kvm-0/%d/start", minute(2).Unix()),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("delivered\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,6 +97,7 @@ func (r *Runner) Evaluate(ctx context.Context, at time.Time) error {
 		return fmt.Errorf("alerts: %w", err)
 	}
 	snap.Hosts = r.watched(snap.Hosts)
+	r.neverSeen(&st, snap)
 	loc := r.Location
 	if loc == nil {
 		loc = time.UTC
@@ -153,6 +155,27 @@ func (r *Runner) watched(obs []Observation) []Observation {
 	return out
 }
 
+// neverSeen starts the silence of each host the config names that has no
+// reading in the look-back and none remembered: it has been silent at
+// least since the look-back's start.
+func (r *Runner) neverSeen(st *State, snap Snapshot) {
+	if r.Rules.SilentFor <= 0 || len(r.Hosts) == 0 || len(r.Hosts) == 1 && r.Hosts[0] == "all" {
+		return
+	}
+	if st.Seen == nil {
+		st.Seen = map[string]time.Time{}
+	}
+	for _, h := range r.Hosts {
+		if !st.Seen[h].IsZero() || slices.ContainsFunc(snap.Hosts, func(o Observation) bool { return o.Host == h && !o.LastSeen.IsZero() }) {
+			continue
+		}
+		st.Seen[h] = snap.At.Add(-lookback(r.Rules))
+	}
+}
+
+// lookback is how far back the database is asked for a host's readings.
+func lookback(r Rules) time.Duration { return max(time.Hour, 2*r.SilentFor) }
+
 // NewRunner makes the Runner of c, reading the database through q (an
 // influx.Client), its state in stateDir/alert-<name>.json, messages to
 // queue, times told in loc.
@@ -165,7 +188,7 @@ func NewRunner(c Config, q Querier, database, retentionPolicy, stateDir string, 
 		return nil, fmt.Errorf("alert %q: a name that can name a file is needed", c.Name)
 	}
 	obs := &InfluxObserver{Client: q, Database: database, RetentionPolicy: retentionPolicy,
-		VMShares: rules.VMShareAbove > 0, Lookback: max(time.Hour, 2*rules.SilentFor)}
+		VMShares: rules.VMShareAbove > 0, Lookback: lookback(rules)}
 	return &Runner{
 		Rules: rules, Hosts: c.Hosts, Lang: c.Lang, Location: loc, To: c.To,
 		StatePath: filepath.Join(stateDir, "alert-"+c.Name+".json"),
