@@ -60,6 +60,18 @@ func (r *recorder) Send(_ context.Context, m message.Message) error {
 	return nil
 }
 
+// ids are the IDs of the messages received, sorted.
+func (r *recorder) ids() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ids []string
+	for _, m := range r.got {
+		ids = append(ids, m.ID)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
 // flaky is a Queue that fails the n first times (after queueing, when
 // after is set: a crash between the queue and the state's save).
 type flaky struct {
@@ -135,11 +147,7 @@ func TestScenarioRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var got []string
-	for _, m := range rec.got {
-		got = append(got, m.ID)
-	}
-	slices.Sort(got)
+	got := rec.ids()
 	want := []string{
 		fmt.Sprintf("alert/model/kvm-1/%d/end", minute(10).Unix()),
 		fmt.Sprintf("alert/model/kvm-1/%d/start", minute(10).Unix()),
@@ -255,11 +263,7 @@ func TestSilentBeyondLookback(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var got []string
-	for _, m := range rec.got {
-		got = append(got, m.ID)
-	}
-	slices.Sort(got)
+	got := rec.ids()
 	want := []string{
 		fmt.Sprintf("alert/silent/ghost/%d/start", minute(0).Add(-time.Hour).Unix()),
 		fmt.Sprintf("alert/silent/kvm-0/%d/start", minute(2).Unix()),
