@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -270,5 +271,39 @@ func TestSilentBeyondLookback(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("delivered\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestDamagedState: a damaged state file is set aside with one error in
+// the log, and the alerts go on from a fresh state.
+func TestDamagedState(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "alert-it.json")
+	if err := os.WriteFile(p, []byte(`{"version": 1, "alerts": [`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	ob, err := deliver.NewOutbox(deliver.OutboxConfig{Dir: filepath.Join(dir, "outbox")}, map[string]deliver.Sender{"it": rec}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Rules: Rules{SilentFor: 10 * time.Minute}, Lang: "en", To: []string{"it"}, StatePath: p, Observer: gone{}, Queue: ob, Log: log}
+	for i := 0; i <= 15; i++ {
+		if err := r.Evaluate(context.Background(), minute(i)); err != nil {
+			t.Fatalf("minute %d: %v", i, err)
+		}
+	}
+	ob.Flush(context.Background())
+	if got := rec.ids(); len(got) != 1 || !strings.HasPrefix(got[0], "alert/silent/kvm-0/") {
+		t.Errorf("delivered %v, want kvm-0's silence", got)
+	}
+	bad, _ := filepath.Glob(p + ".bad-*")
+	if len(bad) != 1 || filepath.Base(bad[0]) != "alert-it.json.bad-20261205T130000Z" {
+		t.Errorf("set aside: %v, want alert-it.json.bad-20261205T130000Z", bad)
+	}
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 || !strings.Contains(logs.String(), "damaged") {
+		t.Errorf("%d errors in the log, want 1 saying the state is damaged:\n%s", n, logs.String())
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -85,7 +86,7 @@ type Runner struct {
 // them. A database that does not answer changes nothing: the alerts wait
 // for the next evaluation, and a silence is only judged on an answer.
 func (r *Runner) Evaluate(ctx context.Context, at time.Time) error {
-	st, err := LoadState(r.StatePath)
+	st, err := r.loadState(at)
 	if err != nil {
 		return err
 	}
@@ -111,6 +112,23 @@ func (r *Runner) Evaluate(ctx context.Context, at time.Time) error {
 		return err
 	}
 	return r.handOff(&st)
+}
+
+// loadState reads the state; a damaged file is set aside (renamed
+// NAME.bad-TIME, for a person to look at) and the alerts start afresh,
+// rather than stopping for good.
+func (r *Runner) loadState(at time.Time) (State, error) {
+	st, err := LoadState(r.StatePath)
+	if !errors.Is(err, ErrDamaged) {
+		return st, err
+	}
+	bad := r.StatePath + ".bad-" + at.UTC().Format("20060102T150405Z")
+	if rerr := os.Rename(r.StatePath, bad); rerr != nil {
+		return State{}, fmt.Errorf("%w; setting it aside: %w", err, rerr)
+	}
+	r.Log.Error("alert state damaged: set aside, the alerts start afresh (an alert already announced may be announced again)",
+		"set_aside_as", bad, "err", err)
+	return State{Alerts: map[string]*Alert{}}, nil
 }
 
 // handOff queues the state's outgoing messages, then saves it without.

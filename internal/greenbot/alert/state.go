@@ -96,6 +96,10 @@ func (st State) Marshal() ([]byte, error) {
 	return json.MarshalIndent(f, "", "  ")
 }
 
+// ErrDamaged marks a state file that was read but is not one this bot
+// wrote (truncated, edited, of another version).
+var ErrDamaged = errors.New("the file is damaged")
+
 // LoadState reads path; a missing file is an empty state (the first run).
 func LoadState(path string) (State, error) {
 	f, err := os.Open(path)
@@ -108,7 +112,7 @@ func LoadState(path string) (State, error) {
 	defer f.Close()
 	st, err := ParseState(f)
 	if err != nil {
-		return State{}, fmt.Errorf("alert state %s: %w", path, err)
+		return State{}, fmt.Errorf("alert state %s: %w: %w", path, ErrDamaged, err)
 	}
 	return st, nil
 }

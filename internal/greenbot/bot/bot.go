@@ -49,18 +49,22 @@ type Evaluator interface {
 	Evaluate(ctx context.Context, at time.Time) error
 }
 
-// evaluate runs every alert set once, then sends what they queued.
-func (b *Bot) evaluate(ctx context.Context) {
+// evaluate runs every alert set once, then sends what they queued. Its
+// error says which sets could not be evaluated (they are logged too).
+func (b *Bot) evaluate(ctx context.Context) error {
 	if len(b.Alerts) == 0 {
-		return
+		return nil
 	}
 	now := b.Now()
+	var errs []error
 	for i, a := range b.Alerts {
 		if err := a.Evaluate(ctx, now); err != nil {
 			b.Log.Error("alerts not evaluated; they wait for the next evaluation", "set", i+1, "err", err)
+			errs = append(errs, fmt.Errorf("alert set %d not evaluated: %w", i+1, err))
 		}
 	}
 	b.flush(ctx)
+	return errors.Join(errs...)
 }
 
 // alertEvery is how often the daemon evaluates the alerts.
@@ -149,9 +153,10 @@ func (b *Bot) runOne(ctx context.Context, d config.Digest, due, giveUp time.Time
 	}
 }
 
-// Once sends each digest due since the last one sent (by the state
-// file), oldest first, as a systemd timer calls it; without a state file,
-// each digest's latest. A digest that fails stops its own catch-up: the
+// Once evaluates the alerts, then sends each digest due since the last
+// one sent (by the state file), oldest first, as a systemd timer calls
+// it; without a state file, each digest's latest. Its error says what
+// failed, alerts included. A digest that fails stops its own catch-up: the
 // next run tries it again, late.
 func (b *Bot) Once(ctx context.Context) error {
 	st, err := b.loadState()
@@ -159,8 +164,10 @@ func (b *Bot) Once(ctx context.Context) error {
 		return err
 	}
 	b.flush(ctx) // what an earlier run kept
-	b.evaluate(ctx)
 	var errs []error
+	if err := b.evaluate(ctx); err != nil {
+		errs = append(errs, err) // the timer's run must not look fine
+	}
 	now := b.Now()
 	for _, d := range b.Cfg.Digests {
 		sent, ok := st[d.Name]
@@ -249,7 +256,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		t := time.NewTicker(alertEvery)
 		defer t.Stop()
 		for {
-			b.evaluate(ctx)
+			b.evaluate(ctx) // logged; the next minute tries again
 			select {
 			case <-ctx.Done():
 				return

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -269,5 +270,28 @@ func TestCatchUpEveryMissed(t *testing.T) {
 		if !strings.Contains(logs.String(), "given up") || !strings.Contains(logs.String(), "count=1") {
 			t.Errorf("%s: the log does not say the digest of 4 December was given up:\n%s", run, logs.String())
 		}
+	}
+}
+
+// failing is an alert set whose database does not answer.
+type failing struct{}
+
+func (failing) Evaluate(context.Context, time.Time) error {
+	return errors.New("influxdb: connection refused")
+}
+
+// Once still sends the digests when the alerts cannot be evaluated, but
+// says so with an error (the timer's exit status).
+func TestOnceAlertsFail(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	db, _ := flaky(t, 0, loc)
+	b, rec := testBot(t, db, time.Date(2026, 12, 7, 12, 0, 0, 0, loc), t.TempDir())
+	b.Alerts = []Evaluator{failing{}}
+	err := b.Once(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "not evaluated") {
+		t.Errorf("Once: %v, want an error saying the alerts were not evaluated", err)
+	}
+	if len(rec.sent) != 2 {
+		t.Errorf("%d digests sent, want 2 all the same", len(rec.sent))
 	}
 }
