@@ -68,9 +68,20 @@ type doc struct{ blocks []block }
 
 func w(s string) seg  { return seg{text: s} }
 func b(s string) seg  { return seg{text: s, bold: true} }
-func nm(s string) seg { return seg{text: s, name: true, bold: true} }
+func nm(s string) seg { return seg{text: shortName(s), name: true, bold: true} }
 func nmPlain(s string) seg {
-	return seg{text: s, name: true}
+	return seg{text: shortName(s), name: true}
+}
+
+// maxNameRunes bounds a name from the database as shown: a long one is
+// cut with an ellipsis, so that one odd name cannot fill a message.
+const maxNameRunes = 64
+
+func shortName(s string) string {
+	if utf8.RuneCountInString(s) <= maxNameRunes {
+		return s
+	}
+	return string([]rune(s)[:maxNameRunes-1]) + "…"
 }
 
 func (d *doc) add(k blockKind, segs ...seg) { d.blocks = append(d.blocks, block{k, segs}) }
@@ -160,7 +171,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 		}
 		x.add(item, w(wd.moreHosts(len(rest), kwh(lang, j))+"."))
 	}
-	quality(&x, wd, d)
+	quality(&x, wd, d, o.MaxHosts)
 	x.add(small, w(wd.footer))
 
 	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: lang, Subject: title + " — " + kwh(lang, d.Total.Joules), Late: !o.Late.IsZero()}
@@ -296,48 +307,53 @@ func sep(lang string) string {
 	return ": "
 }
 
-func quality(x *doc, wd words, d *digest.Digest) {
+// quality says how much was measured, and names the hosts estimated and
+// the hosts silent, at most maxNames of each.
+func quality(x *doc, wd words, d *digest.Digest, maxNames int) {
 	lang := wd.lang
 	x.add(heading, w(wd.quality))
 	x.add(para, w(wd.measured(percent(lang, d.Measured), d.Reporting, d.Weekly)))
-	var est []string
+	var est, silent [][]seg
 	var estTime float64
-	var silent []seg
 	for _, h := range d.Hosts {
 		if h.Estimated > 0 {
-			est = append(est, h.Name)
+			est = append(est, []seg{nmPlain(h.Name)})
 			estTime += h.Estimated
 		}
 		if h.Missing >= 0.01 {
-			if len(silent) > 0 {
-				silent = append(silent, w(", "))
-			}
 			what := wd.silentFor(percent(lang, h.Missing))
 			if h.Missing >= 1 {
 				what = wd.noData
 			}
-			silent = append(silent, nmPlain(h.Name), w(" ("+what+")"))
+			silent = append(silent, []seg{nmPlain(h.Name), w(" (" + what + ")")})
 		}
 	}
 	if len(est) > 0 {
 		// The names are data: put them in as segments.
-		segs := []seg{}
 		text := wd.estimated("\x00", percent(lang, estTime/float64(len(est))))
 		before, after, _ := strings.Cut(text, "\x00")
-		segs = append(segs, w(before))
-		for i, n := range est {
-			if i > 0 {
-				segs = append(segs, w(", "))
-			}
-			segs = append(segs, nmPlain(n))
-		}
-		segs = append(segs, w(after))
-		x.add(para, segs...)
+		segs := append([]seg{w(before)}, list(wd, est, maxNames)...)
+		x.add(para, append(segs, w(after))...)
 	}
 	if len(silent) > 0 {
-		x.add(para, append([]seg{w(wd.silent + " ")}, append(silent, w("."))...)...)
+		x.add(para, append(append([]seg{w(wd.silent + " ")}, list(wd, silent, maxNames)...), w("."))...)
 	}
 	x.add(small, w(wd.basis))
+}
+
+// list joins items with commas, the first max of them, then "and N more".
+func list(wd words, items [][]seg, max int) []seg {
+	var segs []seg
+	for i, it := range items {
+		if i == max {
+			return append(segs, w(" "+wd.andMore(len(items)-max)))
+		}
+		if i > 0 {
+			segs = append(segs, w(", "))
+		}
+		segs = append(segs, it...)
+	}
+	return segs
 }
 
 func bars(wd words, d *digest.Digest) []chart.Bar {

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -217,6 +218,44 @@ func TestDigestSaysEstimates(t *testing.T) {
 		first := strings.SplitN(m.Text, "\n", 4)
 		if !strings.Contains(strings.Join(first, "\n"), tc.total) {
 			t.Errorf("%s: the total does not say how much of it is estimated:\n%s", tc.lang, m.Text)
+		}
+	}
+}
+
+// TestDigestBounded: with many silent and estimated hosts, the quality
+// notes name at most MaxHosts of each and say how many more; a very long
+// name is cut.
+func TestDigestBounded(t *testing.T) {
+	loc := time.UTC
+	long := strings.Repeat("é", 500)
+	d := &digest.Digest{Start: time.Date(2026, 12, 6, 0, 0, 0, 0, loc), End: time.Date(2026, 12, 7, 0, 0, 0, 0, loc), Loc: loc, Days: make([]digest.Day, 14)}
+	for i := range 200 {
+		name := fmt.Sprintf("pc-%03d", i)
+		if i == 0 {
+			name = long
+		}
+		d.Hosts = append(d.Hosts, digest.Host{Name: name, Amount: digest.Amount{Joules: 3.6e6}, Estimated: 0.5, Missing: 0.5})
+	}
+	d.Reporting = len(d.Hosts)
+	for _, tc := range []struct{ lang, more string }{{"en", "and 190 more"}, {"fr", "et 190 autres"}} {
+		m, err := Digest(d, Options{Lang: tc.lang, ID: "x", MaxHosts: 10, NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for form, text := range map[string]string{"text": m.Text, "html": m.HTML, "markdown": m.Markdown} {
+			// The machines past the bound are summed in a line of their own.
+			if n := strings.Count(text, tc.more) - strings.Count(text, tc.more+" machines"); n != 2 {
+				t.Errorf("%s %s: %q %d times, want twice (silent, estimated)", tc.lang, form, tc.more, n)
+			}
+			if strings.Contains(text, "pc-150") || strings.Contains(text, strings.Repeat("é", 65)) {
+				t.Errorf("%s %s: a host past the bound, or a name not cut", tc.lang, form)
+			}
+			if !strings.Contains(text, strings.Repeat("é", 63)+"…") {
+				t.Errorf("%s %s: the long name is not shown cut with an ellipsis", tc.lang, form)
+			}
+		}
+		if len(m.Text) > 20000 {
+			t.Errorf("%s: %d bytes of text for 200 hosts shown 10 at a time", tc.lang, len(m.Text))
 		}
 	}
 }

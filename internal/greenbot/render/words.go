@@ -46,6 +46,7 @@ type words struct {
 	basis          string
 	late           func(planned string) string
 	moreHosts      func(n int, energy string) string
+	andMore        func(n int) string // after a list cut short
 	chartTitle     string
 	chartY         string
 	thisWeek       string
@@ -136,6 +137,7 @@ var english = words{
 	late: func(p string) string {
 		return "This digest comes late: it was due " + p + "."
 	},
+	andMore: func(n int) string { return fmt.Sprintf("and %d more", n) },
 	moreHosts: func(n int, e string) string {
 		return fmt.Sprintf("and %d more %s, %s together", n, plural(n, "machine", "machines"), e)
 	},
@@ -224,6 +226,7 @@ var french = words{
 	late: func(p string) string {
 		return "Ce résumé arrive en retard" + nnbsp + ": il était prévu " + p + "."
 	},
+	andMore: func(n int) string { return fmt.Sprintf("et %d autre%s", n, plural(n, "", "s")) },
 	moreHosts: func(n int, e string) string {
 		return fmt.Sprintf("et %d autre%s machine%s, %s à elles toutes", n, plural(n, "", "s"), plural(n, "", "s"), e)
 	},
