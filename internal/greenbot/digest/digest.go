@@ -469,10 +469,14 @@ func (d *Digest) parts(r Request, at map[string]int, series []influx.Series, tag
 		}
 		a.total += e
 		name := s.Tags[tag]
+		isVM := true
+		if vm {
+			name, isVM = influx.VMName(name)
+		}
 		switch {
-		case vm && name == domainUnused, !vm && s.Tags["kind"] == kindUnused:
+		case vm && s.Tags[tag] == domainUnused, !vm && s.Tags["kind"] == kindUnused:
 			a.unused += e
-		case vm && strings.HasPrefix(name, "_"), !vm && (s.Tags["kind"] == kindOther || s.Tags["kind"] == kindUnattributed):
+		case !isVM, !vm && (s.Tags["kind"] == kindOther || s.Tags["kind"] == kindUnattributed):
 			// the host's own work, unattributed time, the rest: in the total only
 		default:
 			a.parts = append(a.parts, Part{Name: name, Joules: e})
