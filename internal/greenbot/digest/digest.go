@@ -105,6 +105,21 @@ type Host struct {
 	HasServices   bool
 }
 
+// NoData reports whether h sent nothing over the period (a host the
+// digest names that never wrote): its zero is no measurement.
+func (h Host) NoData() bool { return h.Measured == 0 && h.Estimated == 0 }
+
+// WithData is how many hosts sent something over the period.
+func (d *Digest) WithData() int {
+	n := 0
+	for _, h := range d.Hosts {
+		if !h.NoData() {
+			n++
+		}
+	}
+	return n
+}
+
 // Part is a share of a host.
 type Part struct {
 	Name   string

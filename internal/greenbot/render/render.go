@@ -108,7 +108,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	if d.Total.EstimatedJoules > 0 {
 		totEnergy += " (" + wd.ofWhichEst(kwh(lang, d.Total.EstimatedJoules)) + ")"
 	}
-	tot := wd.total(d.Reporting, totEnergy)
+	tot := wd.total(d.WithData(), totEnergy)
 	if d.Total.HasCO2 {
 		tot += wd.co2(grams(lang, d.Total.CO2Grams))
 	}
@@ -126,6 +126,10 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 		shown = shown[:o.MaxHosts]
 	}
 	for _, h := range shown {
+		if h.NoData() {
+			x.add(item, nm(h.Name), w(sep(lang)+wd.noData))
+			continue
+		}
 		line := []seg{nm(h.Name), w(sep(lang) + kwh(lang, h.Joules))}
 		// An estimate is said as such before anything else about the
 		// figure; a measured basis is named only for measured energy.

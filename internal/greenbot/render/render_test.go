@@ -1,7 +1,9 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -256,6 +258,38 @@ func TestDigestBounded(t *testing.T) {
 		}
 		if len(m.Text) > 20000 {
 			t.Errorf("%s: %d bytes of text for 200 hosts shown 10 at a time", tc.lang, len(m.Text))
+		}
+	}
+}
+
+// TestDigestHostWithoutData: a host the digest names that sent nothing
+// says "no data", not "0.00 Wh", and is not counted among the machines
+// that used energy.
+func TestDigestHostWithoutData(t *testing.T) {
+	loc := time.UTC
+	r := digest.Request{Start: time.Date(2026, 3, 24, 0, 0, 0, 0, loc), End: time.Date(2026, 3, 25, 0, 0, 0, 0, loc), Loc: loc,
+		Hosts: []string{"a", "ghost"}, Table: metaphor.Defaults()}
+	days := []influx.Series{{Tags: map[string]string{"host": "a", "basis": "", "source": "rapl"}, Columns: []string{"time", "e", "w", "co2", "s"},
+		Values: [][]any{{json.Number(strconv.FormatInt(r.Start.UnixNano(), 10)), json.Number("3600000"), nil, nil, json.Number("86400")}}}}
+	d, err := digest.Compute(r, days, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ lang, count, ghost string }{
+		{"en", "Your 1 machine used", "ghost: no data"},
+		{"fr", "Vos 1 machine", "ghost\u202F: aucune donnée"},
+	} {
+		m, err := Digest(d, Options{Lang: tc.lang, ID: "x", NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Text, tc.count) || !strings.Contains(m.Text, tc.ghost) {
+			t.Errorf("%s: want %q and %q:\n%s", tc.lang, tc.count, tc.ghost, m.Text)
+		}
+		for _, line := range strings.Split(m.Text, "\n") {
+			if strings.Contains(line, "ghost") && strings.Contains(line, "Wh") {
+				t.Errorf("%s: the silent host has an energy: %q", tc.lang, line)
+			}
 		}
 	}
 }
