@@ -240,7 +240,7 @@ func compare(wd words, a digest.Amount, weekly bool) string {
 			}
 		}
 	}
-	if a.MeanOf > 0 {
+	if showMean(a) {
 		if pct, dir := change(a.Mean); pct == "≈" {
 			out = append(out, wd.sameAs(weekly, true, kwh(lang, a.Mean), a.MeanOf))
 		} else if pct != "" {
@@ -251,6 +251,13 @@ func compare(wd words, a digest.Amount, weekly bool) string {
 		return wd.noCompare
 	}
 	return capital(strings.Join(out, nnbspIf(lang)+"; ")) + "."
+}
+
+// showMean says whether the mean of the weeks before tells more than the
+// week before: the mean of one week, where the week before has data, is
+// that week.
+func showMean(a digest.Amount) bool {
+	return a.MeanOf > 1 || a.MeanOf == 1 && !a.HasPrev
 }
 
 // compact is compare in short, for one host: "same day last week:
@@ -275,7 +282,7 @@ func compact(wd words, a digest.Amount, weekly bool) string {
 	if a.HasPrev {
 		out = append(out, one(wd.prevLabel(weekly), a.Prev))
 	}
-	if a.MeanOf > 0 {
+	if showMean(a) {
 		out = append(out, one(wd.meanLabel(a.MeanOf), a.Mean))
 	}
 	if len(out) == 0 {

@@ -293,3 +293,34 @@ func TestDigestHostWithoutData(t *testing.T) {
 		}
 	}
 }
+
+// TestCompareOneWeek: a mean of one earlier week is not "the average of
+// the 1 week before"; where that week is the week before, it is said once.
+func TestCompareOneWeek(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		a    digest.Amount
+		want []string
+		not  []string
+	}{
+		{"en", digest.Amount{Joules: 2, Mean: 1, MeanOf: 1}, []string{"than the only earlier week with data"}, []string{"1 week", "weeks"}},
+		{"fr", digest.Amount{Joules: 2, Mean: 1, MeanOf: 1}, []string{"que la seule semaine antérieure avec des données"}, []string{"1 semaine", "des 1"}},
+		{"en", digest.Amount{Joules: 2, Prev: 1, HasPrev: true, Mean: 1, MeanOf: 1}, []string{"than the week before"}, []string{"average", "only earlier"}},
+		{"fr", digest.Amount{Joules: 2, Prev: 1, HasPrev: true, Mean: 1, MeanOf: 1}, []string{"que la semaine précédente"}, []string{"moyenne", "seule"}},
+		{"en", digest.Amount{Joules: 2, Mean: 1, MeanOf: 3}, []string{"than the average of the 3 weeks before"}, nil},
+		{"fr", digest.Amount{Joules: 2, Mean: 1, MeanOf: 3}, []string{"que la moyenne des 3 semaines précédentes"}, nil},
+	} {
+		wd := wordsFor(tc.lang)
+		got := compare(wd, tc.a, true) + "\n" + compact(wd, tc.a, true)
+		for _, s := range tc.want {
+			if !strings.Contains(got, s) {
+				t.Errorf("%s %+v: %q does not say %q", tc.lang, tc.a, got, s)
+			}
+		}
+		for _, s := range tc.not {
+			if strings.Contains(got, s) {
+				t.Errorf("%s %+v: %q says %q", tc.lang, tc.a, got, s)
+			}
+		}
+	}
+}

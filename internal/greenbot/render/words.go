@@ -55,6 +55,22 @@ type words struct {
 	footer         string
 }
 
+// meanOfEN names the mean of the n earlier weeks with data; with one,
+// it is no average but that week.
+func meanOfEN(n int) string {
+	if n == 1 {
+		return "only earlier week with data"
+	}
+	return fmt.Sprintf("average of the %d weeks before", n)
+}
+
+func meanOfFR(n int) string {
+	if n == 1 {
+		return "seule semaine antérieure avec des données"
+	}
+	return fmt.Sprintf("moyenne des %d semaines précédentes", n)
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -86,12 +102,12 @@ var english = words{
 		return fmt.Sprintf("%s %s than the week before (%s)", pct, dir, prev)
 	},
 	vsMean: func(pct, dir, mean string, n int) string {
-		return fmt.Sprintf("%s %s than the average of the %d %s before (%s)", pct, dir, n, plural(n, "week", "weeks"), mean)
+		return fmt.Sprintf("%s %s than the %s (%s)", pct, dir, meanOfEN(n), mean)
 	},
 	sameAs: func(weekly, mean bool, v string, n int) string {
 		switch {
 		case mean:
-			return fmt.Sprintf("about the same as the average of the %d %s before (%s)", n, plural(n, "week", "weeks"), v)
+			return fmt.Sprintf("about the same as the %s (%s)", meanOfEN(n), v)
 		case weekly:
 			return "about the same as the week before (" + v + ")"
 		}
@@ -104,7 +120,7 @@ var english = words{
 		}
 		return "same day last week"
 	},
-	meanLabel:    func(n int) string { return fmt.Sprintf("average of the %d %s before", n, plural(n, "week", "weeks")) },
+	meanLabel:    meanOfEN,
 	unchanged:    "unchanged",
 	byHost:       "Machine by machine",
 	atWall:       "measured at the wall socket",
@@ -173,12 +189,12 @@ var french = words{
 		return fmt.Sprintf("%s %s que la semaine précédente (%s)", pct, dir, prev)
 	},
 	vsMean: func(pct, dir, mean string, n int) string {
-		return fmt.Sprintf("%s %s que la moyenne des %d %s précédentes (%s)", pct, dir, n, plural(n, "semaine", "semaines"), mean)
+		return fmt.Sprintf("%s %s que la %s (%s)", pct, dir, meanOfFR(n), mean)
 	},
 	sameAs: func(weekly, mean bool, v string, n int) string {
 		switch {
 		case mean:
-			return fmt.Sprintf("à peu près autant que la moyenne des %d %s précédentes (%s)", n, plural(n, "semaine", "semaines"), v)
+			return fmt.Sprintf("à peu près autant que la %s (%s)", meanOfFR(n), v)
 		case weekly:
 			return "à peu près autant que la semaine précédente (" + v + ")"
 		}
@@ -191,9 +207,7 @@ var french = words{
 		}
 		return "même jour la semaine dernière"
 	},
-	meanLabel: func(n int) string {
-		return fmt.Sprintf("moyenne des %d %s précédentes", n, plural(n, "semaine", "semaines"))
-	},
+	meanLabel:    meanOfFR,
 	unchanged:    "inchangé",
 	byHost:       "Machine par machine",
 	atWall:       "mesuré à la prise",
