@@ -178,7 +178,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	quality(&x, wd, d, o.MaxHosts)
 	x.add(small, w(wd.footer))
 
-	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: lang, Subject: title + " — " + kwh(lang, d.Total.Joules), Late: !o.Late.IsZero()}
+	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: lang, Subject: title + " — " + kwh(lang, d.Total.Joules) + subjectMark(wd, d.Total), Late: !o.Late.IsZero()}
 	var img *message.Image
 	if !o.NoChart {
 		png, err := chart.PNG(bars(wd, d), chart.Labels{Title: wd.chartTitle, YAxis: wd.chartY, ThisWeek: wd.thisWeek, PrevWeek: wd.prevWeek}, 720, 320)
@@ -251,6 +251,17 @@ func compare(wd words, a digest.Amount, weekly bool) string {
 		return wd.noCompare
 	}
 	return capital(strings.Join(out, nnbspIf(lang)+"; ")) + "."
+}
+
+// subjectMark says in the subject that the total is not all measured.
+func subjectMark(wd words, a digest.Amount) string {
+	switch {
+	case a.EstimatedJoules <= 0 || a.Joules <= 0:
+		return ""
+	case a.EstimatedJoules >= a.Joules*(1-1e-9):
+		return " (" + wd.subjectEstimated + ")"
+	}
+	return " (" + wd.subjectPartly + ")"
 }
 
 // showMean says whether the mean of the weeks before tells more than the

@@ -164,9 +164,10 @@ func TestDigestSaysEstimates(t *testing.T) {
 	for _, tc := range []struct {
 		lang                  string
 		line, total, measured string
+		subject               string
 	}{
-		{"en", "(ESTIMATED by a model, not measured)", "of which ", "processors, memory and graphics cards only"},
-		{"fr", "(ESTIMÉ par un modèle, non mesuré)", "dont ", "processeurs, mémoire et cartes graphiques seulement"},
+		{"en", "(ESTIMATED by a model, not measured)", "of which ", "processors, memory and graphics cards only", "kWh (partly estimated)"},
+		{"fr", "(ESTIMÉ par un modèle, non mesuré)", "dont ", "processeurs, mémoire et cartes graphiques seulement", "kWh (en partie estimé)"},
 	} {
 		loc, err := time.LoadLocation("Europe/Paris")
 		if err != nil {
@@ -216,6 +217,9 @@ func TestDigestSaysEstimates(t *testing.T) {
 		}
 		if found != 1 {
 			t.Errorf("%s: %d lines for the estimated host:\n%s", tc.lang, found, m.Text)
+		}
+		if !strings.Contains(m.Subject, tc.subject) {
+			t.Errorf("%s: the subject %q does not say %q", tc.lang, m.Subject, tc.subject)
 		}
 		first := strings.SplitN(m.Text, "\n", 4)
 		if !strings.Contains(strings.Join(first, "\n"), tc.total) {
@@ -321,6 +325,26 @@ func TestCompareOneWeek(t *testing.T) {
 			if strings.Contains(got, s) {
 				t.Errorf("%s %+v: %q says %q", tc.lang, tc.a, got, s)
 			}
+		}
+	}
+}
+
+// TestSubjectMark: a subject's total says when a model estimated part or
+// all of it, and says nothing when all was measured.
+func TestSubjectMark(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		a    digest.Amount
+		want string
+	}{
+		{"en", digest.Amount{Joules: 10}, ""},
+		{"en", digest.Amount{Joules: 10, EstimatedJoules: 4}, " (partly estimated)"},
+		{"en", digest.Amount{Joules: 10, EstimatedJoules: 10}, " (estimated, not measured)"},
+		{"fr", digest.Amount{Joules: 10, EstimatedJoules: 4}, " (en partie estimé)"},
+		{"fr", digest.Amount{Joules: 10, EstimatedJoules: 10}, " (estimé, non mesuré)"},
+	} {
+		if got := subjectMark(wordsFor(tc.lang), tc.a); got != tc.want {
+			t.Errorf("%s %+v: %q, want %q", tc.lang, tc.a, got, tc.want)
 		}
 	}
 }

@@ -31,28 +31,30 @@ type words struct {
 	partsOnly      string
 	estimatedAll   string                // a host whose whole energy is a model's
 	ofWhichEst     func(e string) string // the part a model estimated
-	vms            string
-	otherVMs       func(n int) string
-	topVM          func(name, equivalent string) string
-	services       string
-	unused         func(pct string) string
-	unusedExplain  string
-	quality        string
-	measured       func(pct string, n int, weekly bool) string
-	estimated      func(names string, pct string) string
-	silent         string
-	silentFor      func(pct string) string
-	noData         string
-	basis          string
-	late           func(planned string) string
-	moreHosts      func(n int, energy string) string
-	andMore        func(n int) string // after a list cut short
-	chartTitle     string
-	chartY         string
-	thisWeek       string
-	prevWeek       string
-	chartAlt       string
-	footer         string
+	// A subject's total where a model estimated some or all of it.
+	subjectPartly, subjectEstimated string
+	vms                             string
+	otherVMs                        func(n int) string
+	topVM                           func(name, equivalent string) string
+	services                        string
+	unused                          func(pct string) string
+	unusedExplain                   string
+	quality                         string
+	measured                        func(pct string, n int, weekly bool) string
+	estimated                       func(names string, pct string) string
+	silent                          string
+	silentFor                       func(pct string) string
+	noData                          string
+	basis                           string
+	late                            func(planned string) string
+	moreHosts                       func(n int, energy string) string
+	andMore                         func(n int) string // after a list cut short
+	chartTitle                      string
+	chartY                          string
+	thisWeek                        string
+	prevWeek                        string
+	chartAlt                        string
+	footer                          string
 }
 
 // meanOfEN names the mean of the n earlier weeks with data; with one,
@@ -120,15 +122,16 @@ var english = words{
 		}
 		return "same day last week"
 	},
-	meanLabel:    meanOfEN,
-	unchanged:    "unchanged",
-	byHost:       "Machine by machine",
-	atWall:       "measured at the wall socket",
-	partsOnly:    "processors, memory and graphics cards only",
-	estimatedAll: "ESTIMATED by a model, not measured",
-	ofWhichEst:   func(e string) string { return "of which " + e + " ESTIMATED by a model, not measured" },
-	vms:          "Virtual machines",
-	otherVMs:     func(n int) string { return fmt.Sprintf("%d other %s", n, plural(n, "VM", "VMs")) },
+	meanLabel:     meanOfEN,
+	unchanged:     "unchanged",
+	byHost:        "Machine by machine",
+	atWall:        "measured at the wall socket",
+	partsOnly:     "processors, memory and graphics cards only",
+	estimatedAll:  "ESTIMATED by a model, not measured",
+	subjectPartly: "partly estimated", subjectEstimated: "estimated, not measured",
+	ofWhichEst: func(e string) string { return "of which " + e + " ESTIMATED by a model, not measured" },
+	vms:        "Virtual machines",
+	otherVMs:   func(n int) string { return fmt.Sprintf("%d other %s", n, plural(n, "VM", "VMs")) },
 	topVM: func(name, eq string) string {
 		return "The VM that used the most, " + name + ", took about as much as " + eq + "."
 	},
@@ -207,15 +210,16 @@ var french = words{
 		}
 		return "même jour la semaine dernière"
 	},
-	meanLabel:    meanOfFR,
-	unchanged:    "inchangé",
-	byHost:       "Machine par machine",
-	atWall:       "mesuré à la prise",
-	partsOnly:    "processeurs, mémoire et cartes graphiques seulement",
-	estimatedAll: "ESTIMÉ par un modèle, non mesuré",
-	ofWhichEst:   func(e string) string { return "dont " + e + " ESTIMÉS par un modèle, non mesurés" },
-	vms:          "Machines virtuelles",
-	otherVMs:     func(n int) string { return fmt.Sprintf("%d autre%s VM", n, plural(n, "", "s")) },
+	meanLabel:     meanOfFR,
+	unchanged:     "inchangé",
+	byHost:        "Machine par machine",
+	atWall:        "mesuré à la prise",
+	partsOnly:     "processeurs, mémoire et cartes graphiques seulement",
+	estimatedAll:  "ESTIMÉ par un modèle, non mesuré",
+	subjectPartly: "en partie estimé", subjectEstimated: "estimé, non mesuré",
+	ofWhichEst: func(e string) string { return "dont " + e + " ESTIMÉS par un modèle, non mesurés" },
+	vms:        "Machines virtuelles",
+	otherVMs:   func(n int) string { return fmt.Sprintf("%d autre%s VM", n, plural(n, "", "s")) },
 	topVM: func(name, eq string) string {
 		return "La plus gourmande, " + name + ", a consommé à peu près autant que " + eq + "."
 	},
