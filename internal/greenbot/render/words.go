@@ -60,17 +60,18 @@ type words struct {
 // meanOfEN names the mean of the n earlier weeks with data; with one,
 // it is no average but that week.
 func meanOfEN(n int) string {
-	if n == 1 {
-		return "only earlier week with data"
-	}
-	return fmt.Sprintf("average of the %d weeks before", n)
+	return meanOf(n, "only earlier week with data", "average of the %d weeks before")
 }
 
 func meanOfFR(n int) string {
+	return meanOf(n, "seule semaine antérieure avec des données", "moyenne des %d semaines précédentes")
+}
+
+func meanOf(n int, one, many string) string {
 	if n == 1 {
-		return "seule semaine antérieure avec des données"
+		return one
 	}
-	return fmt.Sprintf("moyenne des %d semaines précédentes", n)
+	return fmt.Sprintf(many, n)
 }
 
 func plural(n int, one, many string) string {
