@@ -272,6 +272,15 @@ func TestSilentBeyondLookback(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("delivered\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	// kvm-0 taken off the list: forgotten, no end of its silence.
+	r := &Runner{Rules: Rules{SilentFor: 10 * time.Minute}, Hosts: []string{"ghost"}, Lang: "en", To: []string{"it"},
+		StatePath: filepath.Join(dir, "alerts.json"), Observer: gone{}, Queue: ob, Log: log}
+	if err := r.Evaluate(context.Background(), minute(31)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := LoadState(r.StatePath); err != nil || len(st.Seen) != 1 || st.Seen["ghost"].IsZero() {
+		t.Errorf("hosts remembered: %v, %v; want ghost only", st.Seen, err)
+	}
 }
 
 // TestDamagedState: a damaged state file is set aside with one error in

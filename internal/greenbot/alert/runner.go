@@ -175,13 +175,19 @@ func (r *Runner) watched(obs []Observation) []Observation {
 
 // neverSeen starts the silence of each host the config names that has no
 // reading in the look-back and none remembered: it has been silent at
-// least since the look-back's start.
+// least since the look-back's start. A host the config no longer names is
+// forgotten.
 func (r *Runner) neverSeen(st *State, snap Snapshot) {
 	if r.Rules.SilentFor <= 0 || len(r.Hosts) == 0 || len(r.Hosts) == 1 && r.Hosts[0] == "all" {
 		return
 	}
 	if st.Seen == nil {
 		st.Seen = map[string]time.Time{}
+	}
+	for h := range st.Seen {
+		if !slices.Contains(r.Hosts, h) {
+			delete(st.Seen, h) // no longer watched: its silence is no one's concern
+		}
 	}
 	for _, h := range r.Hosts {
 		if !st.Seen[h].IsZero() || slices.ContainsFunc(snap.Hosts, func(o Observation) bool { return o.Host == h && !o.LastSeen.IsZero() }) {
