@@ -17,17 +17,21 @@ import (
 )
 
 // fakeInflux answers the digests' power_host query with two hosts
-// measured all along, the others with nothing.
+// measured all along, the others with nothing: one result a statement.
 func fakeInflux(t *testing.T) string {
 	t.Helper()
 	now := time.Now().UTC()
 	days := synth.Days(2, now.AddDate(0, 0, -40), now.AddDate(0, 0, 1), time.UTC)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var s []influx.Series
-		if strings.Contains(r.FormValue("q"), `"power_host"`) && strings.HasPrefix(r.FormValue("q"), "SELECT") {
-			s = days
+		var results []any
+		for _, q := range strings.Split(r.FormValue("q"), ";") {
+			var s []influx.Series
+			if strings.Contains(q, `"power_host"`) && strings.HasPrefix(strings.TrimSpace(q), "SELECT") {
+				s = days
+			}
+			results = append(results, map[string]any{"series": s})
 		}
-		json.NewEncoder(w).Encode(map[string]any{"results": []any{map[string]any{"series": s}}})
+		json.NewEncoder(w).Encode(map[string]any{"results": results})
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL

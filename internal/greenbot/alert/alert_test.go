@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -58,6 +59,18 @@ func (r *recorder) Send(_ context.Context, m message.Message) error {
 	defer r.mu.Unlock()
 	r.got = append(r.got, m)
 	return nil
+}
+
+// ids are the IDs of the messages received, sorted.
+func (r *recorder) ids() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var ids []string
+	for _, m := range r.got {
+		ids = append(ids, m.ID)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // flaky is a Queue that fails the n first times (after queueing, when
@@ -135,11 +148,7 @@ func TestScenarioRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var got []string
-	for _, m := range rec.got {
-		got = append(got, m.ID)
-	}
-	slices.Sort(got)
+	got := rec.ids()
 	want := []string{
 		fmt.Sprintf("alert/model/kvm-1/%d/end", minute(10).Unix()),
 		fmt.Sprintf("alert/model/kvm-1/%d/start", minute(10).Unix()),
@@ -217,5 +226,93 @@ func TestModelFallbackEnds(t *testing.T) {
 	}
 	if want := []string{"1:alert-start", "4:alert-end"}; !slices.Equal(got, want) {
 		t.Errorf("events %v, want %v", got, want)
+	}
+}
+
+// gone is a database where kvm-0 reports until minute 2 and then leaves
+// the look-back (as with a look-back of 5 minutes), and ghost, which the
+// alert names, never reports at all.
+type gone struct{}
+
+func (gone) Observe(_ context.Context, at time.Time) (Snapshot, error) {
+	snap := Snapshot{At: at}
+	if i := int(at.Sub(t0) / time.Minute); i <= 7 {
+		snap.Hosts = append(snap.Hosts, Observation{Host: "kvm-0", LastSeen: minute(min(i, 2)), Source: "rapl", Measured: true})
+	}
+	return snap, nil
+}
+
+// TestSilentBeyondLookback: a host whose readings left the database's
+// look-back is still silent (and alerts, once), and a host the alert
+// names that never reported is silent too.
+func TestSilentBeyondLookback(t *testing.T) {
+	dir := t.TempDir()
+	rec := &recorder{}
+	log := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	ob, err := deliver.NewOutbox(deliver.OutboxConfig{Dir: filepath.Join(dir, "outbox")}, map[string]deliver.Sender{"it": rec}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i <= 30; i++ {
+		// A new Runner each minute: what is remembered is in the file.
+		r := &Runner{Rules: Rules{SilentFor: 10 * time.Minute}, Hosts: []string{"kvm-0", "ghost"}, Lang: "en", To: []string{"it"},
+			StatePath: filepath.Join(dir, "alerts.json"), Observer: gone{}, Queue: ob, Log: log}
+		if err := r.Evaluate(context.Background(), minute(i)); err != nil {
+			t.Fatalf("minute %d: %v", i, err)
+		}
+		if err := ob.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := rec.ids()
+	want := []string{
+		fmt.Sprintf("alert/silent/ghost/%d/start", minute(0).Add(-time.Hour).Unix()),
+		fmt.Sprintf("alert/silent/kvm-0/%d/start", minute(2).Unix()),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("delivered\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// kvm-0 taken off the list: forgotten, no end of its silence.
+	r := &Runner{Rules: Rules{SilentFor: 10 * time.Minute}, Hosts: []string{"ghost"}, Lang: "en", To: []string{"it"},
+		StatePath: filepath.Join(dir, "alerts.json"), Observer: gone{}, Queue: ob, Log: log}
+	if err := r.Evaluate(context.Background(), minute(31)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := LoadState(r.StatePath); err != nil || len(st.Seen) != 1 || st.Seen["ghost"].IsZero() {
+		t.Errorf("hosts remembered: %v, %v; want ghost only", st.Seen, err)
+	}
+}
+
+// TestDamagedState: a damaged state file is set aside with one error in
+// the log, and the alerts go on from a fresh state.
+func TestDamagedState(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "alert-it.json")
+	if err := os.WriteFile(p, []byte(`{"version": 1, "alerts": [`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, nil))
+	ob, err := deliver.NewOutbox(deliver.OutboxConfig{Dir: filepath.Join(dir, "outbox")}, map[string]deliver.Sender{"it": rec}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{Rules: Rules{SilentFor: 10 * time.Minute}, Lang: "en", To: []string{"it"}, StatePath: p, Observer: gone{}, Queue: ob, Log: log}
+	for i := 0; i <= 15; i++ {
+		if err := r.Evaluate(context.Background(), minute(i)); err != nil {
+			t.Fatalf("minute %d: %v", i, err)
+		}
+	}
+	ob.Flush(context.Background())
+	if got := rec.ids(); len(got) != 1 || !strings.HasPrefix(got[0], "alert/silent/kvm-0/") {
+		t.Errorf("delivered %v, want kvm-0's silence", got)
+	}
+	bad, _ := filepath.Glob(p + ".bad-*")
+	if len(bad) != 1 || filepath.Base(bad[0]) != "alert-it.json.bad-20261205T130000Z" {
+		t.Errorf("set aside: %v, want alert-it.json.bad-20261205T130000Z", bad)
+	}
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 || !strings.Contains(logs.String(), "damaged") {
+		t.Errorf("%d errors in the log, want 1 saying the state is damaged:\n%s", n, logs.String())
 	}
 }

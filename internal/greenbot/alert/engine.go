@@ -42,6 +42,8 @@ type Observation struct {
 	// VMShares is each VM's share (0 to 1) of the host's energy over the
 	// last step, where the host divides its energy over VMs.
 	VMShares map[string]float64
+
+	silentOnly bool // known only from State.Seen
 }
 
 // Snapshot is every host's observation at one time.
@@ -153,16 +155,39 @@ func (e Event) ID() string {
 }
 
 // Step evaluates the rules on snap, updates st, and returns the events,
-// in a stable order. Hosts absent from snap keep their alerts as they are
-// (a silence is the silence rule's to say).
+// in a stable order. Hosts absent from snap keep their alerts as they are,
+// but a host seen before (st.Seen) is judged silent from its last reading.
 func (r Rules) Step(st *State, snap Snapshot) []Event {
 	if st.Alerts == nil {
 		st.Alerts = map[string]*Alert{}
 	}
+	if st.Seen == nil {
+		st.Seen = map[string]time.Time{}
+	}
 	var evs []Event
 	hosts := slices.Clone(snap.Hosts)
+	present := map[string]bool{}
+	for _, o := range hosts {
+		present[o.Host] = true
+		if o.LastSeen.After(st.Seen[o.Host]) {
+			st.Seen[o.Host] = o.LastSeen
+		}
+	}
+	for h := range st.Seen {
+		if !present[h] {
+			// Out of the look-back: only its silence can be judged.
+			hosts = append(hosts, Observation{Host: h, silentOnly: true})
+		}
+	}
 	slices.SortFunc(hosts, func(a, b Observation) int { return cmp.Compare(a.Host, b.Host) })
 	for _, o := range hosts {
+		if seen := st.Seen[o.Host]; r.SilentFor > 0 && !seen.IsZero() {
+			silent := snap.At.Sub(seen) >= r.SilentFor
+			evs = r.condition(st, evs, Alert{Kind: Silent, Host: o.Host, Since: seen}, snap.At, silent, !silent)
+		}
+		if o.silentOnly {
+			continue
+		}
 		if r.PowerAbove > 0 && o.HasWatts {
 			above, below := o.Watts >= r.PowerAbove, o.Watts < r.PowerBelow
 			n := len(evs)
@@ -170,10 +195,6 @@ func (r Rules) Step(st *State, snap Snapshot) []Event {
 			for i := n; i < len(evs); i++ {
 				evs[i].Estimated = o.Source == "model"
 			}
-		}
-		if r.SilentFor > 0 && !o.LastSeen.IsZero() {
-			silent := snap.At.Sub(o.LastSeen) >= r.SilentFor
-			evs = r.condition(st, evs, Alert{Kind: Silent, Host: o.Host, Since: o.LastSeen}, snap.At, silent, !silent)
 		}
 		if r.ModelFallback && !o.LastSeen.IsZero() {
 			// It starts where a host measured within the lookback is now

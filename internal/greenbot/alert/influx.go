@@ -138,7 +138,7 @@ func snapshotOf(at time.Time, res []influx.Result, vmShares bool) (Snapshot, err
 			if h == "" || d == "" || len(s.Values) == 0 || energy[h] <= 0 {
 				continue
 			}
-			name, ok := vmName(d)
+			name, ok := influx.VMName(d)
 			if !ok {
 				continue
 			}
@@ -160,19 +160,6 @@ func snapshotOf(at time.Time, res []influx.Result, vmShares bool) (Snapshot, err
 		snap.Hosts = append(snap.Hosts, *ob)
 	}
 	return snap, nil
-}
-
-// vmName is the VM behind a power_vm domain tag: the parts that are not
-// VMs (_hypervisor, _unused, _unattributed) are not; a VM whose name
-// begins with '_' is written with one more.
-func vmName(domain string) (string, bool) {
-	switch {
-	case strings.HasPrefix(domain, "__"):
-		return domain[1:], true
-	case strings.HasPrefix(domain, "_"):
-		return "", false
-	}
-	return domain, true
 }
 
 func column(cols []string, name string) int {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -84,7 +86,7 @@ type Runner struct {
 // them. A database that does not answer changes nothing: the alerts wait
 // for the next evaluation, and a silence is only judged on an answer.
 func (r *Runner) Evaluate(ctx context.Context, at time.Time) error {
-	st, err := LoadState(r.StatePath)
+	st, err := r.loadState(at)
 	if err != nil {
 		return err
 	}
@@ -96,6 +98,7 @@ func (r *Runner) Evaluate(ctx context.Context, at time.Time) error {
 		return fmt.Errorf("alerts: %w", err)
 	}
 	snap.Hosts = r.watched(snap.Hosts)
+	r.neverSeen(&st, snap)
 	loc := r.Location
 	if loc == nil {
 		loc = time.UTC
@@ -109,6 +112,23 @@ func (r *Runner) Evaluate(ctx context.Context, at time.Time) error {
 		return err
 	}
 	return r.handOff(&st)
+}
+
+// loadState reads the state; a damaged file is set aside (renamed
+// NAME.bad-TIME, for a person to look at) and the alerts start afresh,
+// rather than stopping for good.
+func (r *Runner) loadState(at time.Time) (State, error) {
+	st, err := LoadState(r.StatePath)
+	if !errors.Is(err, ErrDamaged) {
+		return st, err
+	}
+	bad := r.StatePath + ".bad-" + at.UTC().Format("20060102T150405Z")
+	if rerr := os.Rename(r.StatePath, bad); rerr != nil {
+		return State{}, fmt.Errorf("%w; setting it aside: %w", err, rerr)
+	}
+	r.Log.Error("alert state damaged: set aside, the alerts start afresh (an alert already announced may be announced again)",
+		"set_aside_as", bad, "err", err)
+	return State{Alerts: map[string]*Alert{}}, nil
 }
 
 // handOff queues the state's outgoing messages, then saves it without.
@@ -153,6 +173,33 @@ func (r *Runner) watched(obs []Observation) []Observation {
 	return out
 }
 
+// neverSeen starts the silence of each host the config names that has no
+// reading in the look-back and none remembered: it has been silent at
+// least since the look-back's start. A host the config no longer names is
+// forgotten.
+func (r *Runner) neverSeen(st *State, snap Snapshot) {
+	if r.Rules.SilentFor <= 0 || len(r.Hosts) == 0 || len(r.Hosts) == 1 && r.Hosts[0] == "all" {
+		return
+	}
+	if st.Seen == nil {
+		st.Seen = map[string]time.Time{}
+	}
+	for h := range st.Seen {
+		if !slices.Contains(r.Hosts, h) {
+			delete(st.Seen, h) // no longer watched: its silence is no one's concern
+		}
+	}
+	for _, h := range r.Hosts {
+		if !st.Seen[h].IsZero() || slices.ContainsFunc(snap.Hosts, func(o Observation) bool { return o.Host == h && !o.LastSeen.IsZero() }) {
+			continue
+		}
+		st.Seen[h] = snap.At.Add(-lookback(r.Rules))
+	}
+}
+
+// lookback is how far back the database is asked for a host's readings.
+func lookback(r Rules) time.Duration { return max(time.Hour, 2*r.SilentFor) }
+
 // NewRunner makes the Runner of c, reading the database through q (an
 // influx.Client), its state in stateDir/alert-<name>.json, messages to
 // queue, times told in loc.
@@ -165,7 +212,7 @@ func NewRunner(c Config, q Querier, database, retentionPolicy, stateDir string, 
 		return nil, fmt.Errorf("alert %q: a name that can name a file is needed", c.Name)
 	}
 	obs := &InfluxObserver{Client: q, Database: database, RetentionPolicy: retentionPolicy,
-		VMShares: rules.VMShareAbove > 0, Lookback: max(time.Hour, 2*rules.SilentFor)}
+		VMShares: rules.VMShareAbove > 0, Lookback: lookback(rules)}
 	return &Runner{
 		Rules: rules, Hosts: c.Hosts, Lang: c.Lang, Location: loc, To: c.To,
 		StatePath: filepath.Join(stateDir, "alert-"+c.Name+".json"),

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/greencampus/powerinput/internal/greenbot/atomicfile"
 	"github.com/greencampus/powerinput/internal/greenbot/message"
@@ -24,12 +25,18 @@ type State struct {
 	// go to the outbox, so a crash between the two loses none; the
 	// outbox's de-duplication by ID makes handing one twice harmless.
 	Outgoing []message.Message
+	// Seen is each watched host's newest power reading (or, for a host
+	// the alert names that never sent one, the start of the first
+	// look-back that found none): a host that left the database's
+	// look-back is still judged silent from it.
+	Seen map[string]time.Time
 }
 
 type stateFile struct {
-	Version  int               `json:"version"`
-	Alerts   []*Alert          `json:"alerts"`
-	Outgoing []message.Message `json:"outgoing,omitempty"`
+	Version  int                  `json:"version"`
+	Alerts   []*Alert             `json:"alerts"`
+	Outgoing []message.Message    `json:"outgoing,omitempty"`
+	Seen     map[string]time.Time `json:"seen,omitempty"`
 }
 
 // maxStateFile bounds how much of a state file is read.
@@ -45,7 +52,7 @@ func ParseState(r io.Reader) (State, error) {
 	if f.Version != stateVersion {
 		return State{}, fmt.Errorf("alert state file of version %d, this bot reads %d", f.Version, stateVersion)
 	}
-	st := State{Alerts: map[string]*Alert{}, Outgoing: f.Outgoing}
+	st := State{Alerts: map[string]*Alert{}, Outgoing: f.Outgoing, Seen: f.Seen}
 	for i, a := range f.Alerts {
 		switch {
 		case a == nil:
@@ -81,13 +88,17 @@ func clip(s string) string {
 
 // Marshal is the state file's content; alerts in a stable order.
 func (st State) Marshal() ([]byte, error) {
-	f := stateFile{Version: stateVersion, Alerts: make([]*Alert, 0, len(st.Alerts)), Outgoing: st.Outgoing}
+	f := stateFile{Version: stateVersion, Alerts: make([]*Alert, 0, len(st.Alerts)), Outgoing: st.Outgoing, Seen: st.Seen}
 	for _, a := range st.Alerts {
 		f.Alerts = append(f.Alerts, a)
 	}
 	sortAlerts(f.Alerts)
 	return json.MarshalIndent(f, "", "  ")
 }
+
+// ErrDamaged marks a state file that was read but is not one this bot
+// wrote (truncated, edited, of another version).
+var ErrDamaged = errors.New("the file is damaged")
 
 // LoadState reads path; a missing file is an empty state (the first run).
 func LoadState(path string) (State, error) {
@@ -101,7 +112,7 @@ func LoadState(path string) (State, error) {
 	defer f.Close()
 	st, err := ParseState(f)
 	if err != nil {
-		return State{}, fmt.Errorf("alert state %s: %w", path, err)
+		return State{}, fmt.Errorf("alert state %s: %w: %w", path, ErrDamaged, err)
 	}
 	return st, nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/greencampus/powerinput/internal/greenbot/atomicfile"
 	"github.com/greencampus/powerinput/internal/greenbot/config"
+	"github.com/greencampus/powerinput/internal/greenbot/deliver"
 	"github.com/greencampus/powerinput/internal/greenbot/digest"
 	"github.com/greencampus/powerinput/internal/greenbot/message"
 	"github.com/greencampus/powerinput/internal/greenbot/render"
@@ -48,18 +49,22 @@ type Evaluator interface {
 	Evaluate(ctx context.Context, at time.Time) error
 }
 
-// evaluate runs every alert set once, then sends what they queued.
-func (b *Bot) evaluate(ctx context.Context) {
+// evaluate runs every alert set once, then sends what they queued. Its
+// error says which sets could not be evaluated (they are logged too).
+func (b *Bot) evaluate(ctx context.Context) error {
 	if len(b.Alerts) == 0 {
-		return
+		return nil
 	}
 	now := b.Now()
+	var errs []error
 	for i, a := range b.Alerts {
 		if err := a.Evaluate(ctx, now); err != nil {
 			b.Log.Error("alerts not evaluated; they wait for the next evaluation", "set", i+1, "err", err)
+			errs = append(errs, fmt.Errorf("alert set %d not evaluated: %w", i+1, err))
 		}
 	}
 	b.flush(ctx)
+	return errors.Join(errs...)
 }
 
 // alertEvery is how often the daemon evaluates the alerts.
@@ -148,44 +153,75 @@ func (b *Bot) runOne(ctx context.Context, d config.Digest, due, giveUp time.Time
 	}
 }
 
-// Once sends each digest whose latest due time has not been sent yet (by
-// the state file), as a systemd timer calls it; without a state file,
-// each digest's latest.
+// Once evaluates the alerts, then sends each digest due since the last
+// one sent (by the state file), oldest first, as a systemd timer calls
+// it; without a state file, each digest's latest. Its error says what
+// failed, alerts included. A digest that fails stops its own catch-up: the
+// next run tries it again, late.
 func (b *Bot) Once(ctx context.Context) error {
 	st, err := b.loadState()
 	if err != nil {
 		return err
 	}
 	b.flush(ctx) // what an earlier run kept
-	b.evaluate(ctx)
 	var errs []error
+	if err := b.evaluate(ctx); err != nil {
+		errs = append(errs, err) // the timer's run must not look fine
+	}
 	now := b.Now()
 	for _, d := range b.Cfg.Digests {
-		due := d.When.Last(now)
 		sent, ok := st[d.Name]
-		if ok && !sent.Before(due) {
-			continue
-		}
-		// One attempt here (the client retries its queries); the next
-		// run of the timer tries again, late. A first run is not late.
-		m, err := b.Make(ctx, d, due, ok && now.Sub(due) > lateAfter)
-		if err == nil {
-			err = b.Out.Send(ctx, m, d.To...)
-		}
-		if err != nil {
-			errs = append(errs, fmt.Errorf("digest %s: %w", d.Name, err))
-			continue
-		}
-		st[d.Name] = due
-		if err := b.saveState(st); err != nil {
-			errs = append(errs, err)
+		for _, due := range b.missed(d, sent, ok, now) {
+			// One attempt here (the client retries its queries). A first
+			// run is not late.
+			m, err := b.Make(ctx, d, due, ok && now.Sub(due) > lateAfter)
+			if err == nil {
+				err = b.Out.Send(ctx, m, d.To...)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("digest %s: %w", d.Name, err))
+				break
+			}
+			st[d.Name] = due
+			if err := b.saveState(st); err != nil {
+				errs = append(errs, err)
+			}
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// missed are the due times of d not sent yet, oldest first: every one
+// after sent up to now (or only the latest, on a first run without a
+// state), but none older than the outbox keeps a message; those are
+// given up, with a word in the log.
+func (b *Bot) missed(d config.Digest, sent time.Time, ok bool, now time.Time) []time.Time {
+	last := d.When.Last(now)
+	if !ok {
+		return []time.Time{last}
+	}
+	keep := b.Cfg.Outbox.Keep
+	if keep <= 0 {
+		keep = deliver.DefaultKeep
+	}
+	var dues, lost []time.Time
+	for due := d.When.Next(sent); !due.After(now); due = d.When.Next(due) {
+		if now.Sub(due) > keep {
+			lost = append(lost, due)
+			continue
+		}
+		dues = append(dues, due)
+	}
+	if len(lost) > 0 {
+		b.Log.Error("digests missed while the bot was down are given up: older than the outbox keeps a message",
+			"digest", d.Name, "count", len(lost), "first", lost[0], "last", lost[len(lost)-1], "keep", keep)
+	}
+	return dues
+}
+
 // Run is the daemon: it sends each digest when due, and catches up at
-// start with any whose latest due time was not sent (sent late).
+// start with every due time not sent (sent late, within the outbox's
+// keep).
 func (b *Bot) Run(ctx context.Context) error {
 	st, err := b.loadState()
 	if err != nil {
@@ -200,8 +236,12 @@ func (b *Bot) Run(ctx context.Context) error {
 	now := b.Now()
 	for _, d := range b.Cfg.Digests {
 		pending[d.Name] = d.When.Next(now)
-		if sent, ok := st[d.Name]; ok && sent.Before(d.When.Last(now)) {
-			pending[d.Name] = d.When.Last(now) // missed while down
+		if sent, ok := st[d.Name]; ok {
+			// Missed while down: the oldest first; once it is done, the
+			// next due time is in the past too, and so on up to now.
+			if dues := b.missed(d, sent, ok, now); len(dues) > 0 {
+				pending[d.Name] = dues[0]
+			}
 		}
 	}
 	busy := map[string]bool{}
@@ -216,7 +256,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		t := time.NewTicker(alertEvery)
 		defer t.Stop()
 		for {
-			b.evaluate(ctx)
+			b.evaluate(ctx) // logged; the next minute tries again
 			select {
 			case <-ctx.Done():
 				return

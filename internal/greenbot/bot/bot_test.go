@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -218,5 +219,79 @@ func TestAlertsEvaluated(t *testing.T) {
 	<-done
 	if c.n.Load() != 2 {
 		t.Errorf("Run: %d evaluations in all, want 2 (Once's and Run's first)", c.n.Load())
+	}
+}
+
+// Every due time missed while the bot was down goes out, oldest first and
+// late, by Once as by Run; those older than the outbox keeps a message
+// are given up with a word in the log.
+func TestCatchUpEveryMissed(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	db, _ := flaky(t, 0, loc)
+	want := []string{"digest-daily-20261205T0700Z", "digest-daily-20261206T0700Z"}
+	for _, run := range []string{"once", "run"} {
+		dir := t.TempDir()
+		b, _ := testBot(t, db, time.Time{}, dir)
+		if err := b.saveState(state{"daily": time.Date(2026, 12, 3, 8, 0, 0, 0, loc), "weekly": time.Date(2026, 11, 30, 8, 0, 0, 0, loc)}); err != nil {
+			t.Fatal(err)
+		}
+		b, rec := testBot(t, db, time.Date(2026, 12, 6, 9, 0, 0, 0, loc), dir)
+		b.Cfg.Outbox.Keep = 48 * time.Hour
+		var logs strings.Builder
+		b.Log = slog.New(slog.NewTextHandler(&logs, nil))
+		if run == "once" {
+			if err := b.Once(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- b.Run(ctx) }()
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				if st, _ := b.loadState(); st["daily"].Equal(time.Date(2026, 12, 6, 8, 0, 0, 0, loc)) {
+					break
+				}
+			}
+			cancel()
+			<-done
+		}
+		rec.mu.Lock()
+		var got []string
+		for _, m := range rec.sent {
+			got = append(got, m.ID)
+			if !m.Late {
+				t.Errorf("%s: %s is not marked late", run, m.ID)
+			}
+		}
+		rec.mu.Unlock()
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s: sent %v, want %v", run, got, want)
+		}
+		if !strings.Contains(logs.String(), "given up") || !strings.Contains(logs.String(), "count=1") {
+			t.Errorf("%s: the log does not say the digest of 4 December was given up:\n%s", run, logs.String())
+		}
+	}
+}
+
+// failing is an alert set whose database does not answer.
+type failing struct{}
+
+func (failing) Evaluate(context.Context, time.Time) error {
+	return errors.New("influxdb: connection refused")
+}
+
+// Once still sends the digests when the alerts cannot be evaluated, but
+// says so with an error (the timer's exit status).
+func TestOnceAlertsFail(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	db, _ := flaky(t, 0, loc)
+	b, rec := testBot(t, db, time.Date(2026, 12, 7, 12, 0, 0, 0, loc), t.TempDir())
+	b.Alerts = []Evaluator{failing{}}
+	err := b.Once(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "not evaluated") {
+		t.Errorf("Once: %v, want an error saying the alerts were not evaluated", err)
+	}
+	if len(rec.sent) != 2 {
+		t.Errorf("%d digests sent, want 2 all the same", len(rec.sent))
 	}
 }

@@ -3,9 +3,11 @@ package deliver
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -25,16 +27,17 @@ type answer struct {
 }
 
 // do sends one request and reads its answer. A request that gets no
-// answer (refused, reset, timed out) is a *RefusedError.
-func do(ctx context.Context, hc *http.Client, method, url string, header http.Header, body []byte) (answer, error) {
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
+// answer (refused, reset, timed out) is a *RefusedError. Its errors never
+// hold the URL (a webhook's path is its secret): the caller names the host.
+func do(ctx context.Context, hc *http.Client, method, rawURL string, header http.Header, body []byte) (answer, error) {
+	req, err := http.NewRequestWithContext(ctx, method, rawURL, bytes.NewReader(body))
 	if err != nil {
-		return answer{}, err
+		return answer{}, withoutURL(err)
 	}
 	req.Header = header
 	resp, err := hc.Do(req)
 	if err != nil {
-		return answer{}, Temporary(err, 0)
+		return answer{}, Temporary(withoutURL(err), 0)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
@@ -46,6 +49,16 @@ func do(ctx context.Context, hc *http.Client, method, url string, header http.He
 		a.retryAfter = time.Duration(min(s, 86400)) * time.Second
 	}
 	return a, nil
+}
+
+// withoutURL keeps the cause of a *url.Error and drops the URL it
+// quotes, which may hold a secret path or token.
+func withoutURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
 }
 
 // refusedForNow: 429 and 5xx may be cured by waiting.

@@ -175,6 +175,16 @@ func (r *MatrixRoom) Send(ctx context.Context, m message.Message) error {
 		text["format"] = "org.matrix.custom.html"
 		text["formatted_body"] = escape.Mentions("<p><strong>" + html.EscapeString(m.Subject) + "</strong></p>\n" + roomHTML(m.HTML))
 	}
+	if b, err := json.Marshal(text); err == nil && len(b) > matrixMaxEvent {
+		// Too long for a room (a homeserver answers 413 past 64 KB,
+		// for good): the plain text alone, shortened.
+		delete(text, "format")
+		delete(text, "formatted_body")
+		body := text["body"].(string)
+		text["body"] = ""
+		b, _ := json.Marshal(text)
+		text["body"] = shortened(body, matrixMaxEvent-len(b), shortNote(m.Lang))
+	}
 	if err := r.send(ctx, txnID(m.ID, 0), text); err != nil {
 		return err
 	}
@@ -200,6 +210,51 @@ func (r *MatrixRoom) Send(ctx context.Context, m message.Message) error {
 		}
 	}
 	return nil
+}
+
+// matrixMaxEvent is the most a text event's JSON may take: under the
+// 65,536 bytes a homeserver accepts, with room for what it adds.
+const matrixMaxEvent = 60 << 10
+
+func shortNote(lang string) string {
+	if lang == "fr" {
+		return "(Message raccourci pour le salon\u202F: le détail de certaines machines est omis.)"
+	}
+	return "(Message shortened for the room: some machines' details are left out.)"
+}
+
+// shortened fits text in budget bytes of JSON string: it drops the
+// detail lines (indented under an item) from the last up, then, if that
+// is not enough, whole lines from the end; note ends a text so cut.
+func shortened(text string, budget int, note string) string {
+	lines := strings.Split(text, "\n")
+	cost := make([]int, len(lines))
+	total := 0
+	for i, l := range lines {
+		b, _ := json.Marshal(l) // escaping as the event's JSON does; +2 quotes for the "\n"
+		cost[i] = len(b)
+		total += cost[i]
+	}
+	if total <= budget {
+		return text
+	}
+	nb, _ := json.Marshal(note)
+	budget -= len(nb) + 4
+	drop := make([]bool, len(lines))
+	for _, detail := range []bool{true, false} {
+		for i := len(lines) - 1; i >= 0 && total > budget; i-- {
+			if !drop[i] && (!detail || strings.HasPrefix(lines[i], " ")) {
+				drop[i], total = true, total-cost[i]
+			}
+		}
+	}
+	var out []string
+	for i, l := range lines {
+		if !drop[i] {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(append(out, "", note), "\n")
 }
 
 // roomHTML is a mail's HTML as a room event's formatted body: the body of

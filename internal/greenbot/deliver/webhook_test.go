@@ -6,9 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -274,4 +278,55 @@ func TestOutboxShared(t *testing.T) {
 	if len(recv.accepted) != 1 || recv.requests != 1 {
 		t.Errorf("%d requests, %d accepted; want 1 and 1", recv.requests, len(recv.accepted))
 	}
+}
+
+// TestWebhookErrorHidesPath: a webhook that refuses the connection gives
+// an error naming its host, never its secret path, and the outbox's log
+// and pending file do not hold it either.
+func TestWebhookErrorHidesPath(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := ln.Addr().String()
+	ln.Close() // nothing listens: the connection is refused
+	const secretPath = "/hooks/T0/B0/SECRETTOKEN"
+	w, err := NewWebhookPoster(Webhook{URL: "http://" + host + secretPath, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = w.Send(context.Background(), alertMessage("kvm-0"))
+	if err == nil {
+		t.Fatal("a refused connection gave no error")
+	}
+	if strings.Contains(err.Error(), "SECRETTOKEN") || !strings.Contains(err.Error(), host) {
+		t.Errorf("error %q: want the host %s and not the path", err, host)
+	}
+	if ok, _ := temporary(err); !ok {
+		t.Errorf("error %q is not a refusal for now", err)
+	}
+
+	dir := t.TempDir()
+	var logs bytes.Buffer
+	ob, err := NewOutbox(OutboxConfig{Dir: dir}, map[string]Sender{"chat": w}, slog.New(slog.NewTextHandler(&logs, nil)),
+		WithRetry(Retry{Attempts: 1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ob.Send(context.Background(), alertMessage("kvm-1"), "chat"); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(logs.String(), "SECRETTOKEN") {
+		t.Errorf("the log holds the webhook's path:\n%s", logs.String())
+	}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		if strings.Contains(string(b), "SECRETTOKEN") {
+			t.Errorf("%s holds the webhook's path", filepath.Base(p))
+		}
+		return nil
+	})
 }

@@ -112,6 +112,21 @@ type Host struct {
 	HasServices   bool
 }
 
+// NoData reports whether h sent nothing over the period (a host the
+// digest names that never wrote): its zero is no measurement.
+func (h Host) NoData() bool { return h.Measured == 0 && h.Estimated == 0 }
+
+// WithData is how many hosts sent something over the period.
+func (d *Digest) WithData() int {
+	n := 0
+	for _, h := range d.Hosts {
+		if !h.NoData() && !h.Guest { // a guest is in its hypervisor's total
+			n++
+		}
+	}
+	return n
+}
+
 // Part is a share of a host.
 type Part struct {
 	Name   string
@@ -484,10 +499,14 @@ func (d *Digest) parts(r Request, at map[string]int, series []influx.Series, tag
 		}
 		a.total += e
 		name := s.Tags[tag]
+		isVM := true
+		if vm {
+			name, isVM = influx.VMName(name)
+		}
 		switch {
-		case vm && name == domainUnused, !vm && s.Tags["kind"] == kindUnused:
+		case vm && s.Tags[tag] == domainUnused, !vm && s.Tags["kind"] == kindUnused:
 			a.unused += e
-		case vm && strings.HasPrefix(name, "_"), !vm && (s.Tags["kind"] == kindOther || s.Tags["kind"] == kindUnattributed):
+		case !isVM, !vm && (s.Tags["kind"] == kindOther || s.Tags["kind"] == kindUnattributed):
 			// the host's own work, unattributed time, the rest: in the total only
 		default:
 			a.parts = append(a.parts, Part{Name: name, Joules: e})

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -283,5 +284,31 @@ func TestRollup(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestVMUnderscore: a VM whose own name starts with '_' (tagged "__build")
+// is a VM like the others, shown by its name; the reserved parts are not.
+func TestVMUnderscore(t *testing.T) {
+	loc := paris(t)
+	r := weekly(loc)
+	sec := r.End.Sub(r.Start).Seconds()
+	parts := synth.Parts(1, sec)
+	big := synth.Watts(0) * sec
+	for _, tag := range []string{"__build", "_hypervisor", "_unattributed"} {
+		parts = append(parts, influx.Series{Name: "power_vm", Tags: map[string]string{"host": synth.Host(0), "domain": tag},
+			Columns: []string{"time", "e"}, Values: [][]any{{json.Number("0"), json.Number(strconv.FormatFloat(big, 'f', -1, 64))}}})
+	}
+	d, err := digest.Compute(r, synth.Days(1, time.Date(2026, 2, 23, 0, 0, 0, 0, loc), r.End, loc), parts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Hosts) != 1 || len(d.Hosts[0].VMs) == 0 || d.Hosts[0].VMs[0].Name != "_build" {
+		t.Fatalf("top VMs %+v, want _build first", d.Hosts[0].VMs)
+	}
+	for _, p := range d.Hosts[0].VMs {
+		if strings.HasPrefix(p.Name, "_h") || strings.HasPrefix(p.Name, "_u") {
+			t.Errorf("a reserved part shown as a VM: %q", p.Name)
+		}
 	}
 }

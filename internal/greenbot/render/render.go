@@ -68,9 +68,20 @@ type doc struct{ blocks []block }
 
 func w(s string) seg  { return seg{text: s} }
 func b(s string) seg  { return seg{text: s, bold: true} }
-func nm(s string) seg { return seg{text: s, name: true, bold: true} }
+func nm(s string) seg { return seg{text: shortName(s), name: true, bold: true} }
 func nmPlain(s string) seg {
-	return seg{text: s, name: true}
+	return seg{text: shortName(s), name: true}
+}
+
+// maxNameRunes bounds a name from the database as shown: a long one is
+// cut with an ellipsis, so that one odd name cannot fill a message.
+const maxNameRunes = 64
+
+func shortName(s string) string {
+	if utf8.RuneCountInString(s) <= maxNameRunes {
+		return s
+	}
+	return string([]rune(s)[:maxNameRunes-1]) + "…"
 }
 
 func (d *doc) add(k blockKind, segs ...seg) { d.blocks = append(d.blocks, block{k, segs}) }
@@ -97,7 +108,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	if d.Total.EstimatedJoules > 0 {
 		totEnergy += " (" + wd.ofWhichEst(kwh(lang, d.Total.EstimatedJoules)) + ")"
 	}
-	tot := wd.total(d.Counted, totEnergy)
+	tot := wd.total(d.WithData(), totEnergy)
 	if d.Total.HasCO2 {
 		tot += wd.co2(grams(lang, d.Total.CO2Grams))
 	}
@@ -115,6 +126,10 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 		shown = shown[:o.MaxHosts]
 	}
 	for _, h := range shown {
+		if h.NoData() {
+			x.add(item, nm(h.Name), w(sep(lang)+wd.noData))
+			continue
+		}
 		line := []seg{nm(h.Name), w(sep(lang) + kwh(lang, h.Joules))}
 		// An estimate is said as such before anything else about the
 		// figure; a measured basis is named only for measured energy.
@@ -162,10 +177,10 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 		}
 		x.add(item, w(wd.moreHosts(len(rest), kwh(lang, j))+"."))
 	}
-	quality(&x, wd, d)
+	quality(&x, wd, d, o.MaxHosts)
 	x.add(small, w(wd.footer))
 
-	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: lang, Subject: title + " — " + kwh(lang, d.Total.Joules), Late: !o.Late.IsZero()}
+	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: lang, Subject: title + " — " + kwh(lang, d.Total.Joules) + subjectMark(wd, d.Total), Late: !o.Late.IsZero()}
 	var img *message.Image
 	if !o.NoChart {
 		png, err := chart.PNG(bars(wd, d), chart.Labels{Title: wd.chartTitle, YAxis: wd.chartY, ThisWeek: wd.thisWeek, PrevWeek: wd.prevWeek}, 720, 320)
@@ -227,7 +242,7 @@ func compare(wd words, a digest.Amount, weekly bool) string {
 			}
 		}
 	}
-	if a.MeanOf > 0 {
+	if showMean(a) {
 		if pct, dir := change(a.Mean); pct == "≈" {
 			out = append(out, wd.sameAs(weekly, true, kwh(lang, a.Mean), a.MeanOf))
 		} else if pct != "" {
@@ -238,6 +253,24 @@ func compare(wd words, a digest.Amount, weekly bool) string {
 		return wd.noCompare
 	}
 	return capital(strings.Join(out, nnbspIf(lang)+"; ")) + "."
+}
+
+// subjectMark says in the subject that the total is not all measured.
+func subjectMark(wd words, a digest.Amount) string {
+	switch {
+	case a.EstimatedJoules <= 0 || a.Joules <= 0:
+		return ""
+	case a.EstimatedJoules >= a.Joules*(1-1e-9):
+		return " (" + wd.subjectEstimated + ")"
+	}
+	return " (" + wd.subjectPartly + ")"
+}
+
+// showMean says whether the mean of the weeks before tells more than the
+// week before: the mean of one week, where the week before has data, is
+// that week.
+func showMean(a digest.Amount) bool {
+	return a.MeanOf > 1 || a.MeanOf == 1 && !a.HasPrev
 }
 
 // compact is compare in short, for one host: "same day last week:
@@ -262,7 +295,7 @@ func compact(wd words, a digest.Amount, weekly bool) string {
 	if a.HasPrev {
 		out = append(out, one(wd.prevLabel(weekly), a.Prev))
 	}
-	if a.MeanOf > 0 {
+	if showMean(a) {
 		out = append(out, one(wd.meanLabel(a.MeanOf), a.Mean))
 	}
 	if len(out) == 0 {
@@ -298,48 +331,53 @@ func sep(lang string) string {
 	return ": "
 }
 
-func quality(x *doc, wd words, d *digest.Digest) {
+// quality says how much was measured, and names the hosts estimated and
+// the hosts silent, at most maxNames of each.
+func quality(x *doc, wd words, d *digest.Digest, maxNames int) {
 	lang := wd.lang
 	x.add(heading, w(wd.quality))
 	x.add(para, w(wd.measured(percent(lang, d.Measured), d.Reporting, d.Weekly)))
-	var est []string
+	var est, silent [][]seg
 	var estTime float64
-	var silent []seg
 	for _, h := range d.Hosts {
 		if h.Estimated > 0 {
-			est = append(est, h.Name)
+			est = append(est, []seg{nmPlain(h.Name)})
 			estTime += h.Estimated
 		}
 		if h.Missing >= 0.01 {
-			if len(silent) > 0 {
-				silent = append(silent, w(", "))
-			}
 			what := wd.silentFor(percent(lang, h.Missing))
 			if h.Missing >= 1 {
 				what = wd.noData
 			}
-			silent = append(silent, nmPlain(h.Name), w(" ("+what+")"))
+			silent = append(silent, []seg{nmPlain(h.Name), w(" (" + what + ")")})
 		}
 	}
 	if len(est) > 0 {
 		// The names are data: put them in as segments.
-		segs := []seg{}
 		text := wd.estimated("\x00", percent(lang, estTime/float64(len(est))))
 		before, after, _ := strings.Cut(text, "\x00")
-		segs = append(segs, w(before))
-		for i, n := range est {
-			if i > 0 {
-				segs = append(segs, w(", "))
-			}
-			segs = append(segs, nmPlain(n))
-		}
-		segs = append(segs, w(after))
-		x.add(para, segs...)
+		segs := append([]seg{w(before)}, list(wd, est, maxNames)...)
+		x.add(para, append(segs, w(after))...)
 	}
 	if len(silent) > 0 {
-		x.add(para, append([]seg{w(wd.silent + " ")}, append(silent, w("."))...)...)
+		x.add(para, append(append([]seg{w(wd.silent + " ")}, list(wd, silent, maxNames)...), w("."))...)
 	}
 	x.add(small, w(wd.basis))
+}
+
+// list joins items with commas, the first max of them, then "and N more".
+func list(wd words, items [][]seg, max int) []seg {
+	var segs []seg
+	for i, it := range items {
+		if i == max {
+			return append(segs, w(" "+wd.andMore(len(items)-max)))
+		}
+		if i > 0 {
+			segs = append(segs, w(", "))
+		}
+		segs = append(segs, it...)
+	}
+	return segs
 }
 
 func bars(wd words, d *digest.Digest) []chart.Bar {

@@ -1,7 +1,10 @@
 package render
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -162,9 +165,10 @@ func TestDigestSaysEstimates(t *testing.T) {
 	for _, tc := range []struct {
 		lang                  string
 		line, total, measured string
+		subject               string
 	}{
-		{"en", "(ESTIMATED by a model, not measured)", "of which ", "processors, memory and graphics cards only"},
-		{"fr", "(ESTIMÉ par un modèle, non mesuré)", "dont ", "processeurs, mémoire et cartes graphiques seulement"},
+		{"en", "(ESTIMATED by a model, not measured)", "of which ", "processors, memory and graphics cards only", "kWh (partly estimated)"},
+		{"fr", "(ESTIMÉ par un modèle, non mesuré)", "dont ", "processeurs, mémoire et cartes graphiques seulement", "kWh (en partie estimé)"},
 	} {
 		loc, err := time.LoadLocation("Europe/Paris")
 		if err != nil {
@@ -215,9 +219,133 @@ func TestDigestSaysEstimates(t *testing.T) {
 		if found != 1 {
 			t.Errorf("%s: %d lines for the estimated host:\n%s", tc.lang, found, m.Text)
 		}
+		if !strings.Contains(m.Subject, tc.subject) {
+			t.Errorf("%s: the subject %q does not say %q", tc.lang, m.Subject, tc.subject)
+		}
 		first := strings.SplitN(m.Text, "\n", 4)
 		if !strings.Contains(strings.Join(first, "\n"), tc.total) {
 			t.Errorf("%s: the total does not say how much of it is estimated:\n%s", tc.lang, m.Text)
+		}
+	}
+}
+
+// TestDigestBounded: with many silent and estimated hosts, the quality
+// notes name at most MaxHosts of each and say how many more; a very long
+// name is cut.
+func TestDigestBounded(t *testing.T) {
+	loc := time.UTC
+	long := strings.Repeat("é", 500)
+	d := &digest.Digest{Start: time.Date(2026, 12, 6, 0, 0, 0, 0, loc), End: time.Date(2026, 12, 7, 0, 0, 0, 0, loc), Loc: loc, Days: make([]digest.Day, 14)}
+	for i := range 200 {
+		name := fmt.Sprintf("pc-%03d", i)
+		if i == 0 {
+			name = long
+		}
+		d.Hosts = append(d.Hosts, digest.Host{Name: name, Amount: digest.Amount{Joules: 3.6e6}, Estimated: 0.5, Missing: 0.5})
+	}
+	d.Reporting = len(d.Hosts)
+	for _, tc := range []struct{ lang, more string }{{"en", "and 190 more"}, {"fr", "et 190 autres"}} {
+		m, err := Digest(d, Options{Lang: tc.lang, ID: "x", MaxHosts: 10, NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for form, text := range map[string]string{"text": m.Text, "html": m.HTML, "markdown": m.Markdown} {
+			// The machines past the bound are summed in a line of their own.
+			if n := strings.Count(text, tc.more) - strings.Count(text, tc.more+" machines"); n != 2 {
+				t.Errorf("%s %s: %q %d times, want twice (silent, estimated)", tc.lang, form, tc.more, n)
+			}
+			if strings.Contains(text, "pc-150") || strings.Contains(text, strings.Repeat("é", 65)) {
+				t.Errorf("%s %s: a host past the bound, or a name not cut", tc.lang, form)
+			}
+			if !strings.Contains(text, strings.Repeat("é", 63)+"…") {
+				t.Errorf("%s %s: the long name is not shown cut with an ellipsis", tc.lang, form)
+			}
+		}
+		if len(m.Text) > 20000 {
+			t.Errorf("%s: %d bytes of text for 200 hosts shown 10 at a time", tc.lang, len(m.Text))
+		}
+	}
+}
+
+// TestDigestHostWithoutData: a host the digest names that sent nothing
+// says "no data", not "0.00 Wh", and is not counted among the machines
+// that used energy.
+func TestDigestHostWithoutData(t *testing.T) {
+	loc := time.UTC
+	r := digest.Request{Start: time.Date(2026, 3, 24, 0, 0, 0, 0, loc), End: time.Date(2026, 3, 25, 0, 0, 0, 0, loc), Loc: loc,
+		Hosts: []string{"a", "ghost"}, Table: metaphor.Defaults()}
+	days := []influx.Series{{Tags: map[string]string{"host": "a", "basis": "", "source": "rapl"}, Columns: []string{"time", "e", "w", "co2", "s"},
+		Values: [][]any{{json.Number(strconv.FormatInt(r.Start.UnixNano(), 10)), json.Number("3600000"), nil, nil, json.Number("86400")}}}}
+	d, err := digest.Compute(r, days, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ lang, count, ghost string }{
+		{"en", "Your 1 machine used", "ghost: no data"},
+		{"fr", "Vos 1 machine", "ghost\u202F: aucune donnée"},
+	} {
+		m, err := Digest(d, Options{Lang: tc.lang, ID: "x", NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Text, tc.count) || !strings.Contains(m.Text, tc.ghost) {
+			t.Errorf("%s: want %q and %q:\n%s", tc.lang, tc.count, tc.ghost, m.Text)
+		}
+		for _, line := range strings.Split(m.Text, "\n") {
+			if strings.Contains(line, "ghost") && strings.Contains(line, "Wh") {
+				t.Errorf("%s: the silent host has an energy: %q", tc.lang, line)
+			}
+		}
+	}
+}
+
+// TestCompareOneWeek: a mean of one earlier week is not "the average of
+// the 1 week before"; where that week is the week before, it is said once.
+func TestCompareOneWeek(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		a    digest.Amount
+		want []string
+		not  []string
+	}{
+		{"en", digest.Amount{Joules: 2, Mean: 1, MeanOf: 1}, []string{"than the only earlier week with data"}, []string{"1 week", "weeks"}},
+		{"fr", digest.Amount{Joules: 2, Mean: 1, MeanOf: 1}, []string{"que la seule semaine antérieure avec des données"}, []string{"1 semaine", "des 1"}},
+		{"en", digest.Amount{Joules: 2, Prev: 1, HasPrev: true, Mean: 1, MeanOf: 1}, []string{"than the week before"}, []string{"average", "only earlier"}},
+		{"fr", digest.Amount{Joules: 2, Prev: 1, HasPrev: true, Mean: 1, MeanOf: 1}, []string{"que la semaine précédente"}, []string{"moyenne", "seule"}},
+		{"en", digest.Amount{Joules: 2, Mean: 1, MeanOf: 3}, []string{"than the average of the 3 weeks before"}, nil},
+		{"fr", digest.Amount{Joules: 2, Mean: 1, MeanOf: 3}, []string{"que la moyenne des 3 semaines précédentes"}, nil},
+	} {
+		wd := wordsFor(tc.lang)
+		got := compare(wd, tc.a, true) + "\n" + compact(wd, tc.a, true)
+		for _, s := range tc.want {
+			if !strings.Contains(got, s) {
+				t.Errorf("%s %+v: %q does not say %q", tc.lang, tc.a, got, s)
+			}
+		}
+		for _, s := range tc.not {
+			if strings.Contains(got, s) {
+				t.Errorf("%s %+v: %q says %q", tc.lang, tc.a, got, s)
+			}
+		}
+	}
+}
+
+// TestSubjectMark: a subject's total says when a model estimated part or
+// all of it, and says nothing when all was measured.
+func TestSubjectMark(t *testing.T) {
+	for _, tc := range []struct {
+		lang string
+		a    digest.Amount
+		want string
+	}{
+		{"en", digest.Amount{Joules: 10}, ""},
+		{"en", digest.Amount{Joules: 10, EstimatedJoules: 4}, " (partly estimated)"},
+		{"en", digest.Amount{Joules: 10, EstimatedJoules: 10}, " (estimated, not measured)"},
+		{"fr", digest.Amount{Joules: 10, EstimatedJoules: 4}, " (en partie estimé)"},
+		{"fr", digest.Amount{Joules: 10, EstimatedJoules: 10}, " (estimé, non mesuré)"},
+	} {
+		if got := subjectMark(wordsFor(tc.lang), tc.a); got != tc.want {
+			t.Errorf("%s %+v: %q, want %q", tc.lang, tc.a, got, tc.want)
 		}
 	}
 }

@@ -32,27 +32,47 @@ type words struct {
 	estimatedAll   string                // a host whose whole energy is a model's
 	guest          string                // a VM whose energy is its hypervisor's share
 	ofWhichEst     func(e string) string // the part a model estimated
-	vms            string
-	otherVMs       func(n int) string
-	topVM          func(name, equivalent string) string
-	services       string
-	unused         func(pct string) string
-	unusedExplain  string
-	quality        string
-	measured       func(pct string, n int, weekly bool) string
-	estimated      func(names string, pct string) string
-	silent         string
-	silentFor      func(pct string) string
-	noData         string
-	basis          string
-	late           func(planned string) string
-	moreHosts      func(n int, energy string) string
-	chartTitle     string
-	chartY         string
-	thisWeek       string
-	prevWeek       string
-	chartAlt       string
-	footer         string
+	// A subject's total where a model estimated some or all of it.
+	subjectPartly, subjectEstimated string
+	vms                             string
+	otherVMs                        func(n int) string
+	topVM                           func(name, equivalent string) string
+	services                        string
+	unused                          func(pct string) string
+	unusedExplain                   string
+	quality                         string
+	measured                        func(pct string, n int, weekly bool) string
+	estimated                       func(names string, pct string) string
+	silent                          string
+	silentFor                       func(pct string) string
+	noData                          string
+	basis                           string
+	late                            func(planned string) string
+	moreHosts                       func(n int, energy string) string
+	andMore                         func(n int) string // after a list cut short
+	chartTitle                      string
+	chartY                          string
+	thisWeek                        string
+	prevWeek                        string
+	chartAlt                        string
+	footer                          string
+}
+
+// meanOfEN names the mean of the n earlier weeks with data; with one,
+// it is no average but that week.
+func meanOfEN(n int) string {
+	return meanOf(n, "only earlier week with data", "average of the %d weeks before")
+}
+
+func meanOfFR(n int) string {
+	return meanOf(n, "seule semaine antérieure avec des données", "moyenne des %d semaines précédentes")
+}
+
+func meanOf(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return fmt.Sprintf(many, n)
 }
 
 func plural(n int, one, many string) string {
@@ -86,12 +106,12 @@ var english = words{
 		return fmt.Sprintf("%s %s than the week before (%s)", pct, dir, prev)
 	},
 	vsMean: func(pct, dir, mean string, n int) string {
-		return fmt.Sprintf("%s %s than the average of the %d %s before (%s)", pct, dir, n, plural(n, "week", "weeks"), mean)
+		return fmt.Sprintf("%s %s than the %s (%s)", pct, dir, meanOfEN(n), mean)
 	},
 	sameAs: func(weekly, mean bool, v string, n int) string {
 		switch {
 		case mean:
-			return fmt.Sprintf("about the same as the average of the %d %s before (%s)", n, plural(n, "week", "weeks"), v)
+			return fmt.Sprintf("about the same as the %s (%s)", meanOfEN(n), v)
 		case weekly:
 			return "about the same as the week before (" + v + ")"
 		}
@@ -104,16 +124,17 @@ var english = words{
 		}
 		return "same day last week"
 	},
-	meanLabel:    func(n int) string { return fmt.Sprintf("average of the %d %s before", n, plural(n, "week", "weeks")) },
-	unchanged:    "unchanged",
-	byHost:       "Machine by machine",
-	atWall:       "measured at the wall socket",
-	partsOnly:    "processors, memory and graphics cards only",
-	estimatedAll: "ESTIMATED by a model, not measured",
-	guest:        "a virtual machine: its share of its host server, already counted in that server, so not added again to the total",
-	ofWhichEst:   func(e string) string { return "of which " + e + " ESTIMATED by a model, not measured" },
-	vms:          "Virtual machines",
-	otherVMs:     func(n int) string { return fmt.Sprintf("%d other %s", n, plural(n, "VM", "VMs")) },
+	meanLabel:     meanOfEN,
+	unchanged:     "unchanged",
+	byHost:        "Machine by machine",
+	atWall:        "measured at the wall socket",
+	partsOnly:     "processors, memory and graphics cards only",
+	guest:         "a virtual machine: its share of its host server, already counted in that server, so not added again to the total",
+	estimatedAll:  "ESTIMATED by a model, not measured",
+	subjectPartly: "partly estimated", subjectEstimated: "estimated, not measured",
+	ofWhichEst: func(e string) string { return "of which " + e + " ESTIMATED by a model, not measured" },
+	vms:        "Virtual machines",
+	otherVMs:   func(n int) string { return fmt.Sprintf("%d other %s", n, plural(n, "VM", "VMs")) },
 	topVM: func(name, eq string) string {
 		return "The VM that used the most, " + name + ", took about as much as " + eq + "."
 	},
@@ -138,6 +159,7 @@ var english = words{
 	late: func(p string) string {
 		return "This digest comes late: it was due " + p + "."
 	},
+	andMore: func(n int) string { return fmt.Sprintf("and %d more", n) },
 	moreHosts: func(n int, e string) string {
 		return fmt.Sprintf("and %d more %s, %s together", n, plural(n, "machine", "machines"), e)
 	},
@@ -173,12 +195,12 @@ var french = words{
 		return fmt.Sprintf("%s %s que la semaine précédente (%s)", pct, dir, prev)
 	},
 	vsMean: func(pct, dir, mean string, n int) string {
-		return fmt.Sprintf("%s %s que la moyenne des %d %s précédentes (%s)", pct, dir, n, plural(n, "semaine", "semaines"), mean)
+		return fmt.Sprintf("%s %s que la %s (%s)", pct, dir, meanOfFR(n), mean)
 	},
 	sameAs: func(weekly, mean bool, v string, n int) string {
 		switch {
 		case mean:
-			return fmt.Sprintf("à peu près autant que la moyenne des %d %s précédentes (%s)", n, plural(n, "semaine", "semaines"), v)
+			return fmt.Sprintf("à peu près autant que la %s (%s)", meanOfFR(n), v)
 		case weekly:
 			return "à peu près autant que la semaine précédente (" + v + ")"
 		}
@@ -191,18 +213,17 @@ var french = words{
 		}
 		return "même jour la semaine dernière"
 	},
-	meanLabel: func(n int) string {
-		return fmt.Sprintf("moyenne des %d %s précédentes", n, plural(n, "semaine", "semaines"))
-	},
-	unchanged:    "inchangé",
-	byHost:       "Machine par machine",
-	atWall:       "mesuré à la prise",
-	partsOnly:    "processeurs, mémoire et cartes graphiques seulement",
-	estimatedAll: "ESTIMÉ par un modèle, non mesuré",
-	guest:        "machine virtuelle" + nnbsp + ": sa part de son serveur hôte, déjà comptée dans ce serveur, donc pas ajoutée une seconde fois au total",
-	ofWhichEst:   func(e string) string { return "dont " + e + " ESTIMÉS par un modèle, non mesurés" },
-	vms:          "Machines virtuelles",
-	otherVMs:     func(n int) string { return fmt.Sprintf("%d autre%s VM", n, plural(n, "", "s")) },
+	meanLabel:     meanOfFR,
+	unchanged:     "inchangé",
+	byHost:        "Machine par machine",
+	atWall:        "mesuré à la prise",
+	partsOnly:     "processeurs, mémoire et cartes graphiques seulement",
+	guest:         "machine virtuelle" + nnbsp + ": sa part de son serveur hôte, déjà comptée dans ce serveur, donc pas ajoutée une seconde fois au total",
+	estimatedAll:  "ESTIMÉ par un modèle, non mesuré",
+	subjectPartly: "en partie estimé", subjectEstimated: "estimé, non mesuré",
+	ofWhichEst: func(e string) string { return "dont " + e + " ESTIMÉS par un modèle, non mesurés" },
+	vms:        "Machines virtuelles",
+	otherVMs:   func(n int) string { return fmt.Sprintf("%d autre%s VM", n, plural(n, "", "s")) },
 	topVM: func(name, eq string) string {
 		return "La plus gourmande, " + name + ", a consommé à peu près autant que " + eq + "."
 	},
@@ -227,6 +248,7 @@ var french = words{
 	late: func(p string) string {
 		return "Ce résumé arrive en retard" + nnbsp + ": il était prévu " + p + "."
 	},
+	andMore: func(n int) string { return fmt.Sprintf("et %d autre%s", n, plural(n, "", "s")) },
 	moreHosts: func(n int, e string) string {
 		return fmt.Sprintf("et %d autre%s machine%s, %s à elles toutes", n, plural(n, "", "s"), plural(n, "", "s"), e)
 	},
