@@ -156,15 +156,22 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 		if h.Joules > 0 {
 			x.add(subitem, w(compact(wd, h.Amount, d.Weekly)))
 		}
+		// Shares are of the energy divided (processors, memory, GPUs):
+		// where the line above counts the wall, say so, or 10 % of the
+		// parts would read as a wrong 10 % of the wall's figure.
+		vms, services := wd.vms, wd.services
+		if h.Wall || h.PartWall {
+			vms, services = vms+" "+wd.ofParts, services+" "+wd.ofParts
+		}
 		if len(h.VMs) > 0 {
-			x.add(subitem, partsLine(wd, wd.vms, h.VMs, h.OtherVMs, d.Weekly)...)
+			x.add(subitem, partsLine(wd, vms, h.VMs, h.OtherVMs, d.Weekly)...)
 			if top := h.VMs[0]; top.Equivalent != nil {
 				before, after, _ := strings.Cut(wd.topVM("\x00", equivalents(wd, []digest.Equivalent{*top.Equivalent}, d.Weekly)), "\x00")
 				x.add(subitem, w(before), nmPlain(top.Name), w(after))
 			}
 		}
 		if len(h.Services) > 0 {
-			x.add(subitem, partsLine(wd, wd.services, h.Services, digest.Part{}, d.Weekly)...)
+			x.add(subitem, partsLine(wd, services, h.Services, digest.Part{}, d.Weekly)...)
 		}
 		if h.Unused.Joules > 0 {
 			x.add(subitem, w(wd.unused(percent(lang, h.Unused.Share))+" "+wd.unusedExplain+"."))

@@ -75,9 +75,9 @@ func TestDigestForms(t *testing.T) {
 		weekly bool
 		says   []string
 	}{
-		{"en", false, []string{"The VM that used the most, ", ", took about as much as ", "Sunday 6 December 2026", "Your 3 machines used", "Machine by machine", "About these numbers", "measured at the wall socket"}},
+		{"en", false, []string{"The VM that used the most, ", ", took about as much as ", "Sunday 6 December 2026", "Your 3 machines used", "Machine by machine", "About these numbers", "measured at the wall socket", "Virtual machines (shares of the processors"}},
 		{"en", true, []string{"the week of 30 November – 6 December 2026", "the week before"}},
-		{"fr", false, []string{"La plus gourmande, ", "du dimanche 6 décembre 2026", "Vos 3 machines ont consommé", "Green Campus\u202F: ", "mesuré à la prise"}},
+		{"fr", false, []string{"La plus gourmande, ", "du dimanche 6 décembre 2026", "Vos 3 machines ont consommé", "Green Campus\u202F: ", "mesuré à la prise", "Machines virtuelles (parts de l’énergie"}},
 		{"fr", true, []string{"semaine du 30 novembre au 6 décembre 2026", "que la semaine précédente"}},
 	} {
 		d := sample(t, 3, tc.weekly)

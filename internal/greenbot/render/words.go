@@ -40,6 +40,7 @@ type words struct {
 	services                        string
 	unused                          func(pct string) string
 	unusedExplain                   string
+	ofParts                         string // shares of the parts, beside a wall figure
 	quality                         string
 	measured                        func(pct string, n int, weekly bool) string
 	estimated                       func(names string, pct string) string
@@ -140,7 +141,8 @@ var english = words{
 	},
 	services:      "Services",
 	unused:        func(p string) string { return "Capacity kept ready but not used: " + p },
-	unusedExplain: "of this machine's processor energy went to capacity that was switched on and available, though no work asked for it",
+	unusedExplain: "of the energy of this machine's processors and memory went to capacity that was switched on and available, though no work asked for it",
+	ofParts:       "(shares of the processors' and memory's energy, not of the wall socket's)",
 	quality:       "About these numbers",
 	measured: func(p string, n int, weekly bool) string {
 		per := "day"
@@ -229,7 +231,8 @@ var french = words{
 	},
 	services:      "Services",
 	unused:        func(p string) string { return "Capacité disponible mais inutilisée" + nnbsp + ": " + p },
-	unusedExplain: "de l'énergie des processeurs de cette machine est allée à une capacité allumée et prête, sans travail à faire",
+	unusedExplain: "de l’énergie des processeurs et de la mémoire de cette machine est allée à une capacité allumée et prête, sans travail à faire",
+	ofParts:       "(parts de l’énergie des processeurs et de la mémoire, pas de celle mesurée à la prise)",
 	quality:       "À propos de ces chiffres",
 	measured: func(p string, n int, weekly bool) string {
 		per := "de la journée"
