@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"time"
 
+	"github.com/greencampus/powerinput/internal/greenbot/atomicfile"
 	"github.com/greencampus/powerinput/internal/greenbot/bot"
 	"github.com/greencampus/powerinput/internal/greenbot/config"
 	"github.com/greencampus/powerinput/internal/greenbot/influx"
@@ -22,6 +24,7 @@ type app struct {
 	bot    *bot.Bot
 	log    *slog.Logger
 	stdout io.Writer
+	lock   *atomicfile.Lock // the state directory's, while the app sends
 }
 
 func newApp(o options, stdout, stderr io.Writer) (*app, error) {
@@ -56,13 +59,25 @@ func newApp(o options, stdout, stderr io.Writer) (*app, error) {
 	a := &app{o: o, cfg: cfg, db: db, log: log, stdout: stdout}
 	a.bot = &bot.Bot{Cfg: cfg, DB: db, Log: log, Now: time.Now}
 	if !o.preview && !o.check {
+		if cfg.StateDir != "" {
+			// The daemon and the timer's -once would each send what the
+			// other already sent, and race on the alerts' state.
+			if a.lock, err = atomicfile.TakeLock(cfg.StateDir, "greenbot.lock"); err != nil {
+				if errors.Is(err, atomicfile.ErrLocked) {
+					return nil, fmt.Errorf("another greenbot already sends from state_dir %s (%w); run either greenbot.service or greenbot.timer, not both", cfg.StateDir, err)
+				}
+				return nil, err
+			}
+		}
 		// Only what sends makes the outbox (and its directory).
 		out, err := sender(cfg, stdout, log)
 		if err != nil {
+			a.lock.Release()
 			return nil, err
 		}
 		a.bot.Out = out
 		if a.bot.Alerts, err = alertRunners(cfg, db, out, log); err != nil {
+			a.lock.Release()
 			return nil, err
 		}
 	}

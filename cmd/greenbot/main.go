@@ -54,6 +54,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "greenbot: %v\n", err)
 		return 2
 	}
+	defer a.lock.Release()
 	switch {
 	case o.check:
 		err = a.check(ctx)

@@ -8,10 +8,12 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/greencampus/powerinput/internal/greenbot/atomicfile"
 	"github.com/greencampus/powerinput/internal/greenbot/digest/synth"
 	"github.com/greencampus/powerinput/internal/greenbot/influx"
 )
@@ -92,5 +94,38 @@ to = ["console"]
 				t.Errorf("a second -once sent again:\n%s", out.String())
 			}
 		})
+	}
+}
+
+// TestOnceRefusesWhileAnotherSends: the timer's -once while the daemon
+// runs on the same state_dir would send twice and race on the alerts'
+// state; it must refuse, naming the other process.
+func TestOnceRefusesWhileAnotherSends(t *testing.T) {
+	state := t.TempDir()
+	conf := writeConf(t, `time_zone = "UTC"
+state_dir = "`+state+`"
+[influxdb]
+url = "`+fakeInflux(t)+`"
+attempts = 1
+[destinations.console.stdout]
+[[digest]]
+name = "d"
+schedule = "daily 08:00"
+to = ["console"]
+`)
+	daemon, err := atomicfile.TakeLock(state, "greenbot.lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run(context.Background(), options{config: conf, once: true, format: "text"}, &out, &errb)
+	if code == 0 || out.Len() > 0 || !strings.Contains(errb.String(), "not both") || !strings.Contains(errb.String(), "process "+strconv.Itoa(os.Getpid())) {
+		t.Fatalf("with the lock held: exit %d, stdout %q, stderr %q; want a refusal naming this process and nothing sent", code, out.String(), errb.String())
+	}
+	daemon.Release()
+	out.Reset()
+	errb.Reset()
+	if code := run(context.Background(), options{config: conf, once: true, format: "text"}, &out, &errb); code != 0 || out.Len() == 0 {
+		t.Fatalf("after the other let go: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }
