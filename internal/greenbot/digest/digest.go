@@ -79,6 +79,12 @@ type Amount struct {
 	HasPrev bool
 	Mean    float64
 	MeanOf  int
+	// Seconds, PrevSeconds and MeanSeconds are the lengths of the period,
+	// of the one before and the mean length of those in Mean: a day or a
+	// week with a clock change is an hour shorter or longer, so a change
+	// is judged on energy per hour (0: not known, energies compared as
+	// they are).
+	Seconds, PrevSeconds, MeanSeconds float64
 	// EstimatedJoules is the part of Joules that a model estimated
 	// (source=model): never shown as a measurement.
 	EstimatedJoules float64
@@ -291,6 +297,16 @@ func (c calendar) period(k int) (int, int) {
 	return first, first + c.days
 }
 
+// seconds is the length of the period k weeks before the digest's, which
+// ends at end.
+func (c calendar) seconds(k int, end time.Time) float64 {
+	first, last := c.period(k)
+	if last < len(c.midnights) {
+		end = c.midnights[last]
+	}
+	return end.Sub(c.midnights[first]).Seconds()
+}
+
 type hostDays struct {
 	joules, co2, measured, estimated []float64
 	estJoules                        []float64 // the part of joules from source=model
@@ -373,6 +389,7 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 	reporting := make([]int, Lookback+1)
 	for name, hd := range hosts {
 		h := Host{Name: name}
+		h.Seconds = cal.seconds(0, r.End)
 		for k := 0; k <= Lookback; k++ {
 			var j, sec float64
 			var any bool
@@ -402,14 +419,16 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 				h.Joules = j
 			case any && sec >= minCovered*periodSec:
 				if k == 1 {
-					h.Prev, h.HasPrev = j, true
+					h.Prev, h.HasPrev, h.PrevSeconds = j, true, cal.seconds(k, r.End)
 				}
 				h.Mean += j
+				h.MeanSeconds += cal.seconds(k, r.End)
 				h.MeanOf++
 			}
 		}
 		if h.MeanOf > 0 {
 			h.Mean /= float64(h.MeanOf)
+			h.MeanSeconds /= float64(h.MeanOf)
 		}
 		h.HasCO2 = hd.hasCO2
 		h.Wall = hd.wallDays > 0 && hd.partsDays == 0
@@ -431,19 +450,21 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 		}
 		d.Hosts = append(d.Hosts, h)
 	}
-	d.Total.Joules = totals[0]
+	d.Total.Joules, d.Total.Seconds = totals[0], cal.seconds(0, r.End)
 	for k := 1; k <= Lookback; k++ {
 		if reporting[k] == 0 || covered[k] < minCovered*periodSec*float64(reporting[k]) {
 			continue
 		}
 		if k == 1 {
-			d.Total.Prev, d.Total.HasPrev = totals[k], true
+			d.Total.Prev, d.Total.HasPrev, d.Total.PrevSeconds = totals[k], true, cal.seconds(k, r.End)
 		}
 		d.Total.Mean += totals[k]
+		d.Total.MeanSeconds += cal.seconds(k, r.End)
 		d.Total.MeanOf++
 	}
 	if d.Total.MeanOf > 0 {
 		d.Total.Mean /= float64(d.Total.MeanOf)
+		d.Total.MeanSeconds /= float64(d.Total.MeanOf)
 	}
 	d.Total.Equivalents = Fit(r.Table, d.Total.Joules, periodSec, 3)
 	d.Reporting = len(d.Hosts)

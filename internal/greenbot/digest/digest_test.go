@@ -76,6 +76,9 @@ func TestComputeSums(t *testing.T) {
 			t.Errorf("%s: measured %v, missing %v, estimated %v", h.Name, h.Measured, h.Missing, h.Estimated)
 		}
 	}
+	if d.Total.Seconds != sec || d.Total.PrevSeconds != 7*86400 || d.Total.MeanSeconds != 7*86400 {
+		t.Errorf("the periods' lengths: got %v, %v, %v s; want %v, then a whole week", d.Total.Seconds, d.Total.PrevSeconds, d.Total.MeanSeconds, sec)
+	}
 	if !near(d.Total.Joules, total) || !d.Total.HasPrev || d.Total.MeanOf != 4 || d.Measured != 1 {
 		t.Errorf("total: got %+v, measured %v; want %v J", d.Total, d.Measured, total)
 	}

@@ -216,6 +216,16 @@ func equivalents(wd words, eqs []digest.Equivalent, weekly bool) string {
 	return strings.Join(parts, " · ")
 }
 
+// ratio is the change from an earlier period's energy then to a's, less
+// one: on energy per hour where both lengths are known, since a day of a
+// clock change (23 or 25 hours) is no change of use.
+func ratio(a digest.Amount, then, thenSeconds float64) float64 {
+	if a.Seconds > 0 && thenSeconds > 0 {
+		return (a.Joules/a.Seconds)/(then/thenSeconds) - 1
+	}
+	return a.Joules/then - 1
+}
+
 // compare says how an amount compares with the period a week before and
 // with the mean of the weeks before.
 func compare(wd words, a digest.Amount, weekly bool) string {
@@ -224,11 +234,11 @@ func compare(wd words, a digest.Amount, weekly bool) string {
 	}
 	lang := wd.lang
 	var out []string
-	change := func(then float64) (string, string) {
+	change := func(then, thenSeconds float64) (string, string) {
 		if then <= 0 {
 			return "", ""
 		}
-		r := a.Joules/then - 1
+		r := ratio(a, then, thenSeconds)
 		dir := wd.more
 		if r < 0 {
 			dir = wd.less
@@ -239,7 +249,7 @@ func compare(wd words, a digest.Amount, weekly bool) string {
 		return percent(lang, math.Abs(r)), dir
 	}
 	if a.HasPrev {
-		if pct, dir := change(a.Prev); pct == "≈" {
+		if pct, dir := change(a.Prev, a.PrevSeconds); pct == "≈" {
 			out = append(out, wd.sameAs(weekly, false, kwh(lang, a.Prev), 1))
 		} else if pct != "" {
 			if weekly {
@@ -250,7 +260,7 @@ func compare(wd words, a digest.Amount, weekly bool) string {
 		}
 	}
 	if showMean(a) {
-		if pct, dir := change(a.Mean); pct == "≈" {
+		if pct, dir := change(a.Mean, a.MeanSeconds); pct == "≈" {
 			out = append(out, wd.sameAs(weekly, true, kwh(lang, a.Mean), a.MeanOf))
 		} else if pct != "" {
 			out = append(out, wd.vsMean(pct, dir, kwh(lang, a.Mean), a.MeanOf))
@@ -284,12 +294,12 @@ func showMean(a digest.Amount) bool {
 // 6.60 kWh (−10%) · average of the 4 weeks before: 6.60 kWh (−10%)".
 func compact(wd words, a digest.Amount, weekly bool) string {
 	lang := wd.lang
-	one := func(label string, then float64) string {
+	one := func(label string, then, thenSeconds float64) string {
 		s := capital(label) + sep(lang) + kwh(lang, then)
 		if then <= 0 {
 			return s
 		}
-		r := a.Joules/then - 1
+		r := ratio(a, then, thenSeconds)
 		switch {
 		case math.Abs(r) < 0.005:
 			return s + " (" + wd.unchanged + ")"
@@ -300,10 +310,10 @@ func compact(wd words, a digest.Amount, weekly bool) string {
 	}
 	var out []string
 	if a.HasPrev {
-		out = append(out, one(wd.prevLabel(weekly), a.Prev))
+		out = append(out, one(wd.prevLabel(weekly), a.Prev, a.PrevSeconds))
 	}
 	if showMean(a) {
-		out = append(out, one(wd.meanLabel(a.MeanOf), a.Mean))
+		out = append(out, one(wd.meanLabel(a.MeanOf), a.Mean, a.MeanSeconds))
 	}
 	if len(out) == 0 {
 		return wd.noCompare

@@ -330,6 +330,26 @@ func TestCompareOneWeek(t *testing.T) {
 	}
 }
 
+// TestCompareClockChange: the day the clocks go back has 25 hours; the
+// same power all along is the same use, not 4 % more, in both the
+// sentence and the compact line.
+func TestCompareClockChange(t *testing.T) {
+	const w = 1000.0 // watts, both days
+	a := digest.Amount{Joules: w * 25 * 3600, Seconds: 25 * 3600, Prev: w * 24 * 3600, PrevSeconds: 24 * 3600, HasPrev: true}
+	for _, lang := range []string{"en", "fr"} {
+		wd := wordsFor(lang)
+		got := compare(wd, a, false) + "\n" + compact(wd, a, false)
+		if strings.Contains(got, "%") || !strings.Contains(got, wd.unchanged) {
+			t.Errorf("%s: %q gives a change, or not %q", lang, got, wd.unchanged)
+		}
+	}
+	// A real change on that day is still one: 10 % more power.
+	a.Joules *= 1.1
+	if got := compare(wordsFor("en"), a, false); !strings.Contains(got, "10") {
+		t.Errorf("10 %% more power on a 25-hour day: %q", got)
+	}
+}
+
 // TestSubjectMark: a subject's total says when a model estimated part or
 // all of it, and says nothing when all was measured.
 func TestSubjectMark(t *testing.T) {
