@@ -25,6 +25,16 @@ const (
 	// UnknownTDPSustained: the long-term average of a package whose TDP is
 	// unknown, above the TDP of today's largest server CPUs.
 	UnknownTDPSustained = energy.Power(500)
+	// GuestPerVCPU and GuestFloor bound a guest's counter (GuestLimits): a
+	// hypervisor divides its energy by CPU time, and a vCPU is at most one
+	// of its CPUs busy all the time. 250 W is more than the share of one
+	// CPU of any host, GPUs included (eight 1 kW GPUs over 32 CPUs). A
+	// hypervisor may also give a small VM the unused capacity of the whole
+	// host (vm_unused_capacity = "vcpus" with one VM): 2000 W is more than
+	// the packages and memory of any two-socket server draw. A higher bound
+	// would take more of a migration's jump for energy (docs/how-it-works.md).
+	GuestPerVCPU = energy.Power(250)
+	GuestFloor   = energy.Power(2000)
 )
 
 // Limits say what a believable reading of one channel is.
@@ -38,6 +48,11 @@ type Limits struct {
 	// long interval (a package's TDP). With Max it bounds the interval in
 	// which at most one wrap can have happened; 0: no such bound.
 	Sustained energy.Power
+	// Share: the counter is the share of a hypervisor's energy that it
+	// gives a guest. A move above the ceiling, or backwards, is then the
+	// VM moved to another hypervisor or its counter replaced (the messages
+	// say so), and a counter found stale may be resumed (Meter.Resume).
+	Share bool
 }
 
 // PackageLimits are the limits of a CPU package's own counter.
@@ -54,6 +69,21 @@ func DRAMLimits(maxRange energy.Energy, packageTDP energy.Power) Limits {
 		return Limits{Max: maxRange, Ceiling: UnknownTDPCeiling / 2, Sustained: UnknownTDPSustained / 2}
 	}
 	return Limits{Max: maxRange, Ceiling: DRAMCeilingPerTDP * packageTDP, Sustained: packageTDP}
+}
+
+// GuestCeiling is the bound of a guest's counter with vcpus online CPUs (0:
+// unknown): GuestPerVCPU per vCPU, at least GuestFloor. It cannot follow
+// the guest's tdp_watts: a hypervisor gives a VM a share of its whole
+// machine, which the guest does not see.
+func GuestCeiling(vcpus int) energy.Power {
+	return max(GuestFloor, energy.Power(vcpus)*GuestPerVCPU)
+}
+
+// GuestLimits are the limits of a counter a hypervisor gives a guest with
+// vcpus online CPUs.
+func GuestLimits(maxRange energy.Energy, vcpus int) Limits {
+	c := GuestCeiling(vcpus)
+	return Limits{Max: maxRange, Ceiling: c, Sustained: c, Share: true}
 }
 
 // HostCeiling bounds the host total of packages whose TDPs sum to tdpSum,

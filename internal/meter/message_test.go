@@ -12,6 +12,8 @@ func TestProblemMessagesNameNoContent(t *testing.T) {
 		{Kind: ReadFailed, Channel: "/x/energy_uj", Err: errors.New("parse: not a decimal number"), Held: true},
 		{Kind: Reset, Channel: "/x/energy_uj"},
 		{Kind: Implausible, Channel: "/x/energy_uj", Power: 2000},
+		{Kind: Implausible, Channel: "/x/energy_uj", Power: 5000, Ceiling: 2000, Interval: 10e9, Share: true},
+		{Kind: Reset, Channel: "/x/energy_uj", Share: true},
 		{Kind: Ambiguous, Channel: "/x/energy_uj"},
 		{Kind: Stale, Channel: "/x/energy_uj"},
 		{Kind: ZeroInterval},

@@ -86,9 +86,15 @@ type Problem struct {
 	Err     error
 	Power   energy.Power // the power implied, for Implausible
 	// Ceiling is the ceiling an Implausible value passed: the message
-	// names it, not the value, which changes at every interval.
+	// names it, not the value, which changes at every interval (a share's
+	// names both: it is said once, when it comes; see Share).
 	Ceiling energy.Power
-	Held    bool
+	// Interval over which an Implausible value was judged.
+	Interval time.Duration
+	// Share: the channel is a guest's share of a hypervisor's energy
+	// (Limits.Share).
+	Share bool
+	Held  bool
 }
 
 // Result of one sample. Its slices are reused by the next one.
@@ -316,7 +322,10 @@ func (m *Meter) take(i int, interval time.Duration) {
 		m.lose(c)
 		return
 	}
-	e, verdict, p := Judge(c.prev, v, interval, c.Limits)
+	prev := c.prev
+	e, verdict, p := Judge(prev, v, interval, c.Limits)
+	// Whatever the verdict, this reading is the next baseline: a value left
+	// out is one interval without a value, never the end of measurement.
 	c.prev, c.failed = v, 0
 	switch verdict {
 	case Measured:
@@ -336,7 +345,13 @@ func (m *Meter) take(i int, interval time.Duration) {
 	default:
 		c.unchanged = 0
 		m.lose(c)
-		r.Problems = append(r.Problems, Problem{Kind: verdict, Channel: c.Name, Power: p, Ceiling: c.Limits.Ceiling})
+		if verdict == Implausible && c.Limits.Share && v < prev {
+			// A share that went backwards is a move to another
+			// hypervisor or a counter reset, not a wrap too fast.
+			verdict = Reset
+		}
+		r.Problems = append(r.Problems, Problem{Kind: verdict, Channel: c.Name, Power: p, Ceiling: c.Limits.Ceiling,
+			Interval: interval, Share: c.Limits.Share})
 	}
 }
 
@@ -409,6 +424,46 @@ func (m *Meter) Adopt(old *Meter) {
 	}
 	m.at, m.primed = old.at, old.primed
 	old.Channels = nil
+}
+
+// Baseline is where a meter's channels stood: the last reading of each
+// channel that had one, by name, and when they were read.
+type Baseline struct {
+	At     time.Time
+	Values map[string]energy.Energy
+}
+
+// Baseline returns the meter's baseline; ok is false before the first
+// sample.
+func (m *Meter) Baseline() (b Baseline, ok bool) {
+	if !m.primed {
+		return Baseline{}, false
+	}
+	b = Baseline{At: m.at, Values: make(map[string]energy.Energy, len(m.Channels))}
+	for i := range m.Channels {
+		if c := &m.Channels[i]; c.primed {
+			b.Values[c.Name] = c.prev
+		}
+	}
+	return b, true
+}
+
+// Resume takes b, the baseline of a meter over the same counters that was
+// stopped, as this new meter's, so that its first sample judges each
+// counter's move since b.At by the usual rules (a move that fits the
+// elapsed time is measured; one above the ceiling over it, or backwards,
+// is left out). A channel without a value in b takes its first reading as
+// its baseline. Call it before the first sample.
+func (m *Meter) Resume(b Baseline) {
+	m.primed, m.at = true, b.At
+	for i := range m.Channels {
+		c := &m.Channels[i]
+		if v, ok := b.Values[c.Name]; ok {
+			c.prime(v)
+		} else {
+			c.primed = false
+		}
+	}
 }
 
 // Close closes every channel's reader.

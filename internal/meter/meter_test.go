@@ -14,6 +14,9 @@ import (
 
 const J = energy.Joule
 
+// guestRange is where powerinput's guest counters wrap.
+const guestRange = energy.Energy(1_000_000_000_000_000_000)
+
 func TestJudge(t *testing.T) {
 	const maxRange = energy.Energy(262143328850) // an Intel package's range
 	pkg150 := PackageLimits(maxRange, 150)
@@ -42,6 +45,18 @@ func TestJudge(t *testing.T) {
 		// Two wraps fit in range / TDP = 1747.6 s at 150 W.
 		{"interval shorter than a wrap at TDP", 0, 1 * J, 1747 * time.Second, pkg150, 1 * J, Measured},
 		{"interval long enough for two wraps", 0, 1 * J, 1748 * time.Second, pkg150, 0, Ambiguous},
+		// A guest's counter: its bound follows its vCPUs, never its TDP. A
+		// GPU host gives one VM 1.6 kW, more than 4 × any guest's tdp_watts.
+		{"1.6 kW share of a 2-vCPU guest", 0, 16000 * J, 10 * time.Second, GuestLimits(0, 2), 16000 * J, Measured},
+		{"guest just under the floor", 0, 19990 * J, 10 * time.Second, GuestLimits(guestRange, 2), 19990 * J, Measured},
+		{"guest just over the floor", 0, 20010 * J, 10 * time.Second, GuestLimits(guestRange, 2), 0, Implausible},
+		{"12 vCPUs: 2999 W", 0, 29990 * J, 10 * time.Second, GuestLimits(0, 12), 29990 * J, Measured},
+		{"12 vCPUs: 3001 W", 0, 30010 * J, 10 * time.Second, GuestLimits(0, 12), 0, Implausible},
+		// Over a long interval (a counter stale for 10 min), 1 MJ is 1667 W
+		// on average: believable; 2 MJ is not.
+		{"guest, long interval, under the bound", 0, 1_000_000 * J, 10 * time.Minute, GuestLimits(guestRange, 2), 1_000_000 * J, Measured},
+		{"guest, long interval, over the bound", 0, 2_000_000 * J, 10 * time.Minute, GuestLimits(guestRange, 2), 0, Implausible},
+		{"a guest counter's real wrap at 10^18 µJ", guestRange - 50*J, 50 * J, 10 * time.Second, GuestLimits(guestRange, 2), 100 * J, Measured},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -69,6 +69,17 @@ func (c *Conditions) Say(key string, level Level, msg string) {
 	c.say(key, level, msg)
 }
 
+// SayNew says a condition of this round only when it comes: while it goes
+// on it is not said again, though its message changes (one that carries a
+// value, different at every round).
+func (c *Conditions) SayNew(key string, level Level, msg string) {
+	if c.said[key] {
+		c.now[key] = true
+		return
+	}
+	c.Say(key, level, msg)
+}
+
 // End ends the conditions not said since the previous End, and begins a
 // new round.
 func (c *Conditions) End() {

@@ -45,3 +45,20 @@ func TestConditions(t *testing.T) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
+
+func TestConditionsSayNew(t *testing.T) {
+	var got printed
+	o := NewOnce(got.print)
+	c := NewConditions(o.Say)
+	c.SayNew("x", Warn, "x is 5")
+	c.End()
+	c.SayNew("x", Warn, "x is 6") // goes on: not said, though it changed
+	c.End()
+	c.End()                       // x ends
+	c.SayNew("x", Warn, "x is 7") // comes again: said
+	c.End()
+	want := printed{"2 x is 5", "2 x is 7"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

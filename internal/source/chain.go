@@ -177,6 +177,11 @@ func Unavailable(s Source, err error) (say.Level, string) {
 func (c *Chain) problems(r *meter.Result) {
 	for _, p := range r.Problems {
 		level, msg := p.Message()
+		if p.Kind == meter.Implausible && p.Share {
+			// Its message carries the value: said when it comes.
+			c.problem.SayNew("problem:"+p.Channel+":implausible", level, msg)
+			continue
+		}
 		c.problem.Say("problem:"+p.Channel, level, msg)
 	}
 	c.problem.End()

@@ -31,6 +31,13 @@ type Counters struct {
 	// Inline: the channels are files guard.InMemory accepts, read in the
 	// caller's goroutine (guard.Guard.Inline). Set before the first Probe.
 	Inline bool
+	// Resume: when a stale counter moves again, its first sample is judged
+	// from where and when it was found stale (meter.Resume): the energy its
+	// writer added meanwhile is measured if it fits the time elapsed,
+	// instead of becoming a baseline. For a guest's counter, whose host's
+	// agent wrote nothing while it was stopped, then goes on from where it
+	// stood. Without it (rapl), the move is a new baseline.
+	Resume bool
 	readFn func() // c.read, made once: a closure per sample would allocate
 
 	g       guard.Guard
@@ -42,6 +49,8 @@ type Counters struct {
 	// cannot be done without was found stale; the source is not taken again
 	// until one of them moves.
 	staleAt map[string]energy.Energy
+	// stopped is the stopped meter's baseline, with Resume.
+	stopped meter.Baseline
 	res     meter.Result
 }
 
@@ -89,7 +98,10 @@ func (c *Counters) probe(discover Discover) error {
 			return ErrStale
 		}
 	}
-	c.staleAt = nil
+	if c.staleAt != nil && c.Resume {
+		m.Resume(c.stopped)
+	}
+	c.staleAt, c.stopped = nil, meter.Baseline{}
 	c.m, c.probed, c.empty, c.lastErr = m, true, 0, nil
 	return nil
 }
@@ -144,6 +156,9 @@ func (c *Counters) Sample(deadline time.Time) (*meter.Result, error) {
 			if ch.Stale() {
 				c.staleAt[ch.Name], _ = ch.Value()
 			}
+		}
+		if c.Resume {
+			c.stopped, _ = c.m.Baseline()
 		}
 		c.stop()
 		return r, ErrStale

@@ -20,6 +20,7 @@ import (
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/meter"
+	"github.com/greencampus/powerinput/internal/procstat"
 	"github.com/greencampus/powerinput/internal/source"
 )
 
@@ -33,11 +34,18 @@ var Spec = source.Spec{Name: Name, New: New}
 type Source struct {
 	env      source.Env
 	counters source.Counters
+	// vcpus are the guest's online CPUs when the counters were found (0:
+	// unknown); they set the counters' bound (meter.GuestCeiling).
+	vcpus int
+	buf   []byte
+	stat  procstat.Stat
 }
 
-// New returns the source over env.VMPowercapPath.
+// New returns the source over env.VMPowercapPath. A counter found stale
+// (the host's agent stopped) is resumed where it stopped: what the host
+// writes when it comes back is measured.
 func New(env source.Env) source.Source {
-	return &Source{env: env, counters: source.Counters{Clock: env.Clock, StopAfter: env.StaleIntervals}}
+	return &Source{env: env, counters: source.Counters{Clock: env.Clock, StopAfter: env.StaleIntervals, Resume: true}}
 }
 
 func (s *Source) Name() string  { return Name }
@@ -55,6 +63,7 @@ func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
 	if err != nil {
 		return nil, 0, err
 	}
+	s.vcpus = s.onlineCPUs()
 	ch := make([]meter.Channel, 0, len(counters))
 	for _, c := range counters {
 		attr := kfile.NewAttr(c.Path, s.env.Open)
@@ -63,15 +72,27 @@ func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
 			Key:        meter.Key{Domain: meter.Package, ID: c.Package, Die: meter.NoDie},
 			Name:       c.Path,
 			Reader:     inOrder{meter.Counter{Attr: attr}},
-			Limits:     meter.PackageLimits(c.MaxRange, s.env.TDPWatts),
+			Limits:     meter.GuestLimits(c.MaxRange, s.vcpus),
 			StaleAfter: s.env.StaleIntervals,
 		})
 	}
-	unknown := 0
-	if s.env.TDPWatts <= 0 {
-		unknown = len(ch)
+	// Each counter is bounded; no bound of the total follows tdp_watts.
+	return ch, 0, nil
+}
+
+// statLimit bounds the read of /proc/stat: 1 MiB is some 10,000 CPUs.
+const statLimit = 1 << 20
+
+// onlineCPUs counts the guest's online CPUs (its vCPUs) in /proc/stat; 0
+// when it cannot be read.
+func (s *Source) onlineCPUs() int {
+	b, err := kfile.ReadFile(s.env.Roots.Proc.Path("stat"), s.buf[:0], statLimit)
+	s.buf = b[:0]
+	if err != nil {
+		return 0
 	}
-	return ch, meter.HostCeiling(s.env.TDPWatts*energy.Power(len(ch)-unknown), unknown), nil
+	procstat.ParseBytes(b, &s.stat) // a bad line leaves out its CPU only
+	return s.stat.Online()
 }
 
 func (s *Source) Sample(deadline time.Time) (*meter.Result, error) {
@@ -81,7 +102,16 @@ func (s *Source) Sample(deadline time.Time) (*meter.Result, error) {
 func (s *Source) Close() { s.counters.Close() }
 
 func (s *Source) Describe() string {
-	return source.DescribeChannels(s.counters.Meter(), s.TDP)
+	d := source.DescribeChannels(s.counters.Meter(), s.TDP)
+	if s.counters.Meter() == nil {
+		return d
+	}
+	vcpus := "vCPUs unknown"
+	if s.vcpus > 0 {
+		vcpus = fmt.Sprintf("%d vCPU(s) online", s.vcpus)
+	}
+	return fmt.Sprintf("%s; bound %.0f W (%s × %.0f W, at least %.0f W)", d, meter.GuestCeiling(s.vcpus).Watts(),
+		vcpus, meter.GuestPerVCPU.Watts(), meter.GuestFloor.Watts())
 }
 
 func (s *Source) Explain(err error) (why, fix string) {
