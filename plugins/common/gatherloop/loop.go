@@ -61,7 +61,7 @@ type Readier interface {
 // whose write failed, or that the loop left at a stop, is never committed:
 // the input drops its effects at its next Gather, as the points went
 // nowhere. An input never told CommitAfterWrite (another runner: tests,
-// -summary, Telegraf itself) commits at the end of each Gather.
+// Telegraf itself) commits at the end of each Gather.
 type Committer interface {
 	CommitAfterWrite()
 	Committed()

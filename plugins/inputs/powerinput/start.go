@@ -36,8 +36,8 @@ func (p *PowerInput) ReadyAt() time.Time { return p.readyAt }
 // then, by the energy of power_vm rows that went out, and a gather that
 // was not written (a stop, a broken pipe) gives them nothing. A runner
 // that never says so (Telegraf running the plugin in its own process,
-// -summary, tests) has each gather commit at its end, as it adds its
-// points.
+// tests) has each gather commit at its end, as it adds its points.
+// (-summary does not gather: it never touches the counters.)
 func (p *PowerInput) CommitAfterWrite() {
 	p.commitAfterWrite = true
 	if p.vms != nil {
