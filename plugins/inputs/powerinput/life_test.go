@@ -70,8 +70,8 @@ func TestWholeLife(t *testing.T) {
 	for name := range w.guests {
 		w.endGuest(name)
 	}
-	t.Logf("seed %d: %d steps, %d host gathers written, %d host restarts, %d VM starts, %d guest lives, %d guest rows, %d intervals left out after a stale counter",
-		seed, steps, w.n.written, w.n.restarts, w.n.starts, w.n.guests, w.n.guestRows, w.n.leftOut)
+	t.Logf("seed %d (vm_unused_capacity %q): %d steps, %d host gathers written, %d host restarts, %d VM starts, %d guest lives, %d guest rows, %d intervals left out after a stale counter",
+		seed, w.policy, steps, w.n.written, w.n.restarts, w.n.starts, w.n.guests, w.n.guestRows, w.n.leftOut)
 }
 
 // vmNames are the VMs' names; a name comes back when its VM restarts.
@@ -89,6 +89,7 @@ type life struct {
 	root  string
 	clock *fakeClock
 
+	policy string // vm_unused_capacity, drawn once
 	rapl   uint64 // the RAPL counter, µJ
 	busy   uint64 // the machine's CPU time (root cgroup), µs
 	nextID int
@@ -128,6 +129,7 @@ func newLife(t *testing.T, seed int64) *life {
 		clock: &fakeClock{now: time.Unix(1_700_000_000, 0)}, rapl: 1_000_000_000,
 		vms: map[string]*lifeVM{}, hostLog: &bytes.Buffer{},
 		written: map[string]energy.Energy{}, gone: map[string]energy.Energy{}, guests: map[string]*lifeGuest{}}
+	w.policy = []string{unusedAsItIs, unusedByVCPUs}[w.rng.Intn(2)]
 	zone := "sys/class/powercap/intel-rapl:0/"
 	for path, text := range map[string]string{
 		"sys/class/powercap/intel-rapl/enabled": "1",
@@ -241,6 +243,9 @@ func (w *life) startVM() {
 	w.vms[name] = vm
 	w.n.starts++
 	w.write(scopeOf(name, vm.id)+"/cpu.stat", cpuStat(vm.usage))
+	for i := range w.rng.Intn(5) { // 0: vCPUs unknown, no share of the unused
+		w.write(fmt.Sprintf("%s/libvirt/vcpu%d/cpu.stat", scopeOf(name, vm.id), i), cpuStat(0))
+	}
 }
 
 func (w *life) stopVM() {
@@ -283,8 +288,8 @@ func (w *life) removeFolder() {
 }
 
 func (w *life) startHost() {
-	p, err := ParseConfig(fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nsources = [\"rapl\"]\ncpu = false\nnet = false\ndefault_metaphors = false\nvms = true\nvm_counter_dir = %q\n",
-		filepath.Join(w.root, "sys"), filepath.Join(w.root, "proc"), filepath.Join(w.root, "counters")))
+	p, err := ParseConfig(fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nsources = [\"rapl\"]\ncpu = false\nnet = false\ndefault_metaphors = false\nvms = true\nvm_counter_dir = %q\nvm_unused_capacity = %q\n",
+		filepath.Join(w.root, "sys"), filepath.Join(w.root, "proc"), filepath.Join(w.root, "counters"), w.policy))
 	if err != nil {
 		w.fatalf("host config: %v", err)
 	}
