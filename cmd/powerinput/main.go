@@ -17,8 +17,12 @@ import (
 	"github.com/greencampus/powerinput/plugins/inputs/powerinput"
 )
 
-// powerinput's own loop starts the plugin and waits out its first interval.
-var _ gatherloop.Readier = (*powerinput.PowerInput)(nil)
+// powerinput's own loop starts the plugin and waits out its first interval,
+// and commits a gather (the guests' counters) once its points are written.
+var (
+	_ gatherloop.Readier   = (*powerinput.PowerInput)(nil)
+	_ gatherloop.Committer = (*powerinput.PowerInput)(nil)
+)
 
 // options are the command line.
 type options struct {

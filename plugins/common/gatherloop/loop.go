@@ -14,6 +14,7 @@ package gatherloop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -50,6 +51,22 @@ type Readier interface {
 	ReadyAt() time.Time
 }
 
+// Committer is an input whose gathers have effects outside the process
+// that must follow their points only once these are written: powerinput's
+// guest counters, which must advance by the energy of the power_vm rows
+// Telegraf received, never by that of rows that were lost.
+//
+// The loop calls CommitAfterWrite once, before Start, then Committed after
+// each gather whose points all went to stdout (or that had none). A gather
+// whose write failed, or that the loop left at a stop, is never committed:
+// the input drops its effects at its next Gather, as the points went
+// nowhere. An input never told CommitAfterWrite (another runner: tests,
+// Telegraf itself) commits at the end of each Gather.
+type Committer interface {
+	CommitAfterWrite()
+	Committed()
+}
+
 // Run gathers until stdin closes, ctx ends, or SIGTERM or SIGINT comes.
 // SIGHUP, SIGUSR1 and SIGUSR2, the signals execd can send, each prompt a
 // gather. A service input (telegraf.ServiceInput) is started first, as
@@ -77,7 +94,17 @@ func Run(ctx context.Context, c Config) error {
 	l := &loop{cfg: c, acc: NewAccumulator(), grace: grace,
 		started: make(chan struct{}), drained: make(chan struct{})}
 	l.service, _ = c.Input.(telegraf.ServiceInput)
+	if l.committer, _ = c.Input.(Committer); l.committer != nil {
+		l.committer.CommitAfterWrite()
+	}
+	// A write to a stdout whose reader has gone returns EPIPE instead of
+	// killing the process without a word (Go's default for fd 1 and 2),
+	// so that the loop can say why it ends, and commit nothing.
+	pipe := make(chan os.Signal, 1)
+	signal.Notify(pipe, syscall.SIGPIPE)
+	defer signal.Stop(pipe)
 	l.in = newPrompts(c.Stdin)
+	defer l.in.close()
 	go l.serve()
 	for {
 		select {
@@ -101,15 +128,17 @@ func Run(ctx context.Context, c Config) error {
 
 // loop is the state Run and its gathering goroutine share.
 type loop struct {
-	cfg     Config
-	service telegraf.ServiceInput
-	in      prompts
-	acc     *Accumulator
-	said    bounded.Map[string, bool] // why points were left out, said once
-	grace   time.Duration
+	cfg       Config
+	service   telegraf.ServiceInput
+	committer Committer // nil: the input commits as it gathers
+	in        prompts
+	acc       *Accumulator
+	said      bounded.Map[string, bool] // why points were left out, said once
+	grace     time.Duration
 
 	stopping atomic.Bool   // a stop signal came: gather what is prompted, then end
-	left     atomic.Bool   // Run has returned: no more gathers
+	left     atomic.Bool   // Run has returned: no more gathers, no more writes
+	writing  atomic.Bool   // a gather's points are being written, then committed
 	started  chan struct{} // closed when the start has returned (or there is none)
 	drained  chan struct{} // closed when serve has returned
 	err      error         // why serve returned: the start or a write failed (read after drained)
@@ -153,7 +182,9 @@ func (l *loop) serve() {
 	}
 }
 
-// gather runs one gather and writes its points in one write.
+// gather runs one gather, writes its points in one write, and commits it
+// once they are written. A gather that ends after Run has left (its grace
+// is over) writes and commits nothing: the loop said it left without it.
 func (l *loop) gather() error {
 	l.acc.Reset()
 	if err := l.cfg.Input.Gather(l.acc); err != nil {
@@ -165,12 +196,32 @@ func (l *loop) gather() error {
 			l.cfg.Log.Errorf("point left out: %s", msg)
 		}
 	}
+	// writing is set before left is looked at, and finish sets left
+	// before it looks at writing: either this gather sees that the loop
+	// has left, or the loop sees the write and waits for it.
+	l.writing.Store(true)
+	defer l.writing.Store(false)
+	if l.left.Load() {
+		return nil
+	}
 	if b := l.acc.Bytes(); len(b) > 0 {
 		if _, err := l.cfg.Stdout.Write(b); err != nil {
-			return fmt.Errorf("write to stdout: %w", err)
+			return writeError(err)
 		}
 	}
+	if l.committer != nil {
+		l.committer.Committed()
+	}
 	return nil
+}
+
+// writeError says why stdout could not be written, plainly when its
+// reader has gone.
+func writeError(err error) error {
+	if errors.Is(err, syscall.EPIPE) {
+		return fmt.Errorf("write to stdout: Telegraf closed the pipe this plugin writes its points to (it stopped or restarted the plugin): this gather's points are lost, and nothing is counted for them: %w", err)
+	}
+	return fmt.Errorf("write to stdout: this gather's points are lost, and nothing is counted for them: %w", err)
 }
 
 // finish lets the gathers prompted before the end run, within the grace
@@ -198,6 +249,19 @@ func (l *loop) finish() error {
 			continue
 		case <-l.drained:
 		case <-timer.C:
+			l.left.Store(true) // before looking at writing: see gather
+			if l.writing.Load() {
+				// Its points are going out: let their write and the
+				// commit after it end (the input bounds its own), for
+				// one grace more at most.
+				select {
+				case <-l.drained:
+					return l.end()
+				case <-time.After(l.grace):
+					l.cfg.Log.Warn("a gather's write to stdout, or what follows it, did not end in time; leaving")
+					return nil
+				}
+			}
 			select {
 			case <-l.started:
 				l.cfg.Log.Warn("a gather did not end in time; leaving without its points")
@@ -208,6 +272,12 @@ func (l *loop) finish() error {
 		}
 		break
 	}
+	return l.end()
+}
+
+// end is the end of a loop whose gathers are over: why serve stopped, if
+// it failed, else the input stopped.
+func (l *loop) end() error {
 	if l.err != nil {
 		return l.err
 	}

@@ -29,6 +29,9 @@ type prompts interface {
 	// ended is closed once stdin's writer has gone, possibly with lines
 	// still to read.
 	ended() <-chan struct{}
+	// close releases what reading stdin holds (Run's end); next then
+	// returns at once, as at stdin's end.
+	close()
 }
 
 // newPrompts reads prompts from r: a pipe or a socket (execd's stdin)
@@ -59,6 +62,7 @@ type fdPrompts struct {
 	partial bool // bytes after the last newline: a line begun
 	poked   atomic.Bool
 	hup     chan struct{}
+	stop    int // an eventfd that ends watch
 }
 
 func newFDPrompts(stdin *os.File) *fdPrompts {
@@ -93,17 +97,22 @@ func newFDPrompts(stdin *os.File) *fdPrompts {
 		f.Close()
 		return nil
 	}
-	p := &fdPrompts{f: f, rc: rc, hup: make(chan struct{})}
+	stop, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		f.Close()
+		return nil
+	}
+	p := &fdPrompts{f: f, rc: rc, hup: make(chan struct{}), stop: stop}
 	go p.watch(fd)
 	return p
 }
 
-// watch closes p.hup when stdin's writer has gone. poll(2) is asked for
-// no event but the hang-up (which it always reports), so lines do not
-// wake it.
+// watch closes p.hup when stdin's writer has gone, or close is called.
+// poll(2) is asked for no event on stdin but the hang-up (which it always
+// reports), so lines do not wake it.
 func (p *fdPrompts) watch(fd int) {
 	defer close(p.hup)
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}}
+	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLRDHUP}, {Fd: int32(p.stop), Events: unix.POLLIN}}
 	for {
 		n, err := unix.Poll(fds, -1)
 		if err == unix.EINTR || (err == nil && n == 0) {
@@ -200,6 +209,17 @@ func (p *fdPrompts) wake() { p.f.SetReadDeadline(aLongTimeAgo) }
 
 func (p *fdPrompts) ended() <-chan struct{} { return p.hup }
 
+// close ends watch, then closes the duplicate of stdin (a read waiting
+// for it returns) and the eventfd: the watcher has left both by then, so
+// neither number can be polled after it is reused.
+func (p *fdPrompts) close() {
+	one := [8]byte{1}
+	unix.Write(p.stop, one[:])
+	<-p.hup
+	p.f.Close()
+	unix.Close(p.stop)
+}
+
 // linePrompts reads lines in a goroutine of its own, for a reader that is
 // no pipe (a terminal, a test's io.Pipe).
 type linePrompts struct {
@@ -257,3 +277,6 @@ func (p *linePrompts) wake() {
 }
 
 func (p *linePrompts) ended() <-chan struct{} { return p.eof }
+
+// close does nothing: the goroutine reading r ends at its end.
+func (p *linePrompts) close() {}

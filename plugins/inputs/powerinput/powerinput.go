@@ -57,6 +57,8 @@ type PowerInput struct {
 	// readyAt: the first gather after Start reads no sooner (start.go).
 	readyAt   time.Time
 	waitFirst bool
+	// commitAfterWrite: the loop commits each written gather (start.go).
+	commitAfterWrite bool
 
 	roots     kfile.Roots // host_sys, host_proc and host_dev
 	say       *say.Once
@@ -114,6 +116,7 @@ func (p *PowerInput) Init() error {
 	parts := metaphors{carbon: p.CarbonIntensity, table: table}
 	if p.VMs {
 		p.vms = newVMsCollector(p.roots, p.VMCounterDir, p.VMUnusedCapacity, p.clock, parts, p.say)
+		p.vms.afterWrite = p.commitAfterWrite
 	}
 	if !needCPU {
 		p.cpu = nil

@@ -30,6 +30,29 @@ func (p *PowerInput) Start(telegraf.Accumulator) error {
 // has returned, so a caller may read it while a gather runs.
 func (p *PowerInput) ReadyAt() time.Time { return p.readyAt }
 
+// CommitAfterWrite tells the plugin that the loop running it calls
+// Committed after each gather whose points it wrote (gatherloop.Committer,
+// powerinput's own loop): from then on the guests' counters advance only
+// then, by the energy of power_vm rows that went out, and a gather that
+// was not written (a stop, a broken pipe) gives them nothing. A runner
+// that never says so (Telegraf running the plugin in its own process,
+// tests) has each gather commit at its end, as it adds its points.
+// (-summary does not gather: it never touches the counters.)
+func (p *PowerInput) CommitAfterWrite() {
+	p.commitAfterWrite = true
+	if p.vms != nil {
+		p.vms.afterWrite = true
+	}
+}
+
+// Committed says that the points of the last Gather were written: the
+// guests' counters get that gather's energy.
+func (p *PowerInput) Committed() {
+	if p.vms != nil {
+		p.vms.commit(p.tick.deadline())
+	}
+}
+
 // Stop releases the files the collectors keep open. Call it when no
 // gather runs; a read that timed out keeps its file until it returns.
 func (p *PowerInput) Stop() {

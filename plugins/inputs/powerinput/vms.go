@@ -56,11 +56,18 @@ type vmsCollector struct {
 
 	counters *guestcounter.Writer // nil: no counters
 	wg       guard.Guard          // the counters' writes
-	pending  map[string]energy.Energy
-	batch    []guestcounter.Add
-	fails    []guestcounter.Failure
-	apply    func()
-	failed   *say.Conditions // counters that could not be made
+	// gathered is this gather's energy for the counters, by domain, held
+	// until its power_vm rows are written (commit); pending is what was
+	// committed and is not in the counters yet (a write under way).
+	gathered map[string]energy.Energy
+	// afterWrite: a loop commits each gather once its points are written
+	// (gatherloop.Committer); otherwise a gather commits at its end.
+	afterWrite bool
+	pending    map[string]energy.Energy
+	batch      []guestcounter.Add
+	fails      []guestcounter.Failure
+	apply      func()
+	failed     *say.Conditions // counters that could not be made
 
 	tracker attribute.Tracker
 	split   attribute.Split
@@ -90,8 +97,8 @@ func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() 
 	c := &vmsCollector{
 		w: newPartWriter(measurementVMs, "domain", true, m), say: tell, policy: policy,
 		finder:  vmhost.NewFinder(roots.Sys, roots.Proc, clock),
-		pending: map[string]energy.Energy{},
-		failed:  say.NewConditions(tell.Say), skipped: say.NewConditions(tell.Say),
+		pending: map[string]energy.Energy{}, gathered: map[string]energy.Energy{},
+		failed: say.NewConditions(tell.Say), skipped: say.NewConditions(tell.Say),
 	}
 	c.read = func() { c.readErr = c.finder.SampleFrom(&c.sample, c.busyTicks, c.cpus) }
 	// Not inline: naming a VM reads its emulator's /proc/<pid>/cmdline,
@@ -107,11 +114,15 @@ func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() 
 func (c *vmsCollector) close(deadline time.Time) {
 	c.g.Do(deadline, c.finder.Close)
 	if c.counters != nil {
+		c.flush(deadline) // energy committed, still waiting for a hung write
 		c.wg.Do(deadline, c.counters.Close)
 	}
 }
 
 func (c *vmsCollector) gather(acc telegraf.Accumulator, t *tick) {
+	// What an earlier gather held was never committed: its rows were not
+	// written, so the guests do not get its energy either.
+	clear(c.gathered)
 	host, ts := t.host, t.ts
 	deadline := t.deadline()
 	if host.Held {
@@ -271,9 +282,10 @@ func (c *vmsCollector) writeWhole(acc telegraf.Accumulator, ts time.Time, host h
 	c.w.emit(acc, ts, host, vmhost.Unattributed, "")
 }
 
-// count adds the VMs' parts (parts: by counted row; nil: none) to their
-// guests' counters, when the host's energy is measured, and writes them.
-// A VM without a part this interval (new) has its counter made, at 0 more.
+// count holds the VMs' parts (parts: by counted row; nil: none) for their
+// guests' counters, when the host's energy is measured, and commits them
+// now unless a loop commits them once the gather's rows are written. A VM
+// without a part this interval (new) has its counter made, at 0 more.
 func (c *vmsCollector) count(measured bool, parts []energy.Energy, deadline time.Time) {
 	if c.counters == nil || !measured {
 		return
@@ -286,9 +298,23 @@ func (c *vmsCollector) count(measured bool, parts []energy.Energy, deadline time
 			i++
 		}
 		if r.domain != "" {
-			c.pending[r.domain] += e
+			c.gathered[r.domain] += e
 		}
 	}
+	if !c.afterWrite {
+		c.commit(deadline)
+	}
+}
+
+// commit gives the counters what this gather held: its rows are written.
+func (c *vmsCollector) commit(deadline time.Time) {
+	if len(c.gathered) == 0 {
+		return
+	}
+	for d, e := range c.gathered {
+		c.pending[d] += e
+	}
+	clear(c.gathered)
 	c.flush(deadline)
 }
 
