@@ -103,7 +103,7 @@ func Inspect(dir string, r *Reader) Access {
 			}
 		}
 	}
-	a.LockPID = lockHolder(dir)
+	a.LockPID = LockHolder(dir)
 	return a
 }
 
@@ -122,9 +122,9 @@ func (r *Reader) may(st *syscall.Stat_t, want uint32) bool {
 	return bits&want == want
 }
 
-// lockHolder is the PID of the writer that holds dir's lock, 0 if none,
+// LockHolder is the PID of the writer that holds dir's lock, 0 if none,
 // -1 if its PID is unknown. It takes a shared lock for a moment to know.
-func lockHolder(dir string) int {
+func LockHolder(dir string) int {
 	fd, err := kfile.Retry(func() (int, error) {
 		return syscall.Open(filepath.Join(dir, LockName), syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	})

@@ -3,6 +3,7 @@ package powerinput
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,5 +272,25 @@ func TestVMCountersSweep(t *testing.T) {
 	want := fmt.Sprintf(`I! removed the counter folders of 1 VM(s) under %s not written for 30 days (VMs gone): ["gone"]`, dir)
 	if n := strings.Count(s.log.String(), want); n != 1 {
 		t.Errorf("the log says %d times %q:\n%s", n, want, s.log)
+	}
+}
+
+// -doctor, read with a configuration without vms = true, knows that a
+// powerinput writes the counters by the folder's lock, however long ago
+// a counter moved (a host whose power is an estimate stands them still).
+func TestRunningCountersByLock(t *testing.T) {
+	dir := t.TempDir()
+	w := guestcounter.New(dir)
+	if f := w.Apply([]guestcounter.Add{{Domain: "a", Energy: 1}}); len(f) > 0 {
+		t.Fatal(f[0].Err)
+	}
+	long := time.Now().Add(-time.Hour)
+	filepath.WalkDir(dir, func(p string, _ fs.DirEntry, _ error) error { return os.Chtimes(p, long, long) })
+	if !runningCounters(dir, time.Now()) {
+		t.Error("a held lock is not taken for a running writer")
+	}
+	w.Close()
+	if runningCounters(dir, time.Now()) {
+		t.Error("a free lock and an old counter are taken for a running writer")
 	}
 }
