@@ -37,7 +37,8 @@ func Check(dir string) (exists bool, err error) {
 }
 
 // Reader is the user that must read the counters: the one the guests'
-// file server (qemu's 9p, virtiofsd) runs as.
+// file server (qemu's 9p, virtiofsd) runs as, with its primary group
+// (supplementary groups are not looked at).
 type Reader struct{ UID, GID uint32 }
 
 // Access is what Inspect found of the folder, for a reader.

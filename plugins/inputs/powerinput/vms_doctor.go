@@ -84,7 +84,9 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 	default:
 		fmt.Fprintf(w, "vms    guest counters: %s is writable; each guest reads <folder>/<domain>/%s/energy_uj\n", dir, guestcounter.Zone)
 	}
-	doctorCounterAccess(w, dir, guestcounter.Inspect(dir, nil))
+	// With the user qemu runs as known (vm_qemu_user), pass its uid and
+	// gid as a guestcounter.Reader, and its name as who.
+	doctorCounterAccess(w, dir, guestcounter.Inspect(dir, nil), "other users (such as the one qemu's file server runs as)")
 	for _, vm := range vms {
 		if err := guestcounter.CheckName(vm.Domain); err != nil {
 			fmt.Fprintf(w, "       no counter for %q: %v\n", vm.Domain, err)
@@ -107,10 +109,9 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 
 // doctorCounterAccess says whether the guests' file server (qemu's 9p or
 // virtiofsd, run as another user than powerinput) can reach and read the
-// counters, and which powerinput writes them. The reader is "other users"
-// (nil Reader) until the user qemu runs as is known.
-func doctorCounterAccess(w io.Writer, dir string, a guestcounter.Access) {
-	const who = "other users (such as the one qemu's file server runs as)"
+// counters, and which powerinput writes them; who names the reader that
+// a was inspected for.
+func doctorCounterAccess(w io.Writer, dir string, a guestcounter.Access, who string) {
 	ok := true
 	for _, p := range a.Closed {
 		ok = false
