@@ -31,6 +31,15 @@
 // a directory owned by this process's user; a counter file that is a
 // symbolic link, a hard link, or anything but a regular file owned by that
 // user is replaced, never written through.
+//
+// The folder itself is watched and kept (folder.go): the writer holds an
+// advisory lock on it for the process's life, so that a second instance
+// writes no counter there; it notices, once an Apply, when the folder was
+// removed or replaced (rm -rf, a file system mounted over it), makes it
+// again and rewrites every counter from the value it holds; a counter that
+// cannot be written keeps its energy for a later Apply. Folders and files
+// get modes 0755 and 0644 whatever the umask, and folders of VMs whose
+// counter has not been written for StaleAfter are removed (sweep.go).
 package guestcounter
 
 import (
@@ -41,6 +50,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 	"unicode/utf8"
 
 	"github.com/greencampus/powerinput/internal/energy"
@@ -62,6 +72,16 @@ const (
 	// idleApplies: a counter not written for that many applies (its VM is
 	// gone) is closed.
 	idleApplies = 10
+	// MaxCounters bounds the counters a writer holds (vmhost's MaxVMs):
+	// a flood of names cannot make folders without end.
+	MaxCounters = 1024
+	// MaxOpens bounds the counters opened (their folders made) in one
+	// Apply; the others keep their energy and are opened at the next.
+	MaxOpens = 256
+	// GiveUpApplies: a counter that could not be written for that many
+	// applies in a row (an hour at Telegraf's 10 s) loses the energy it
+	// holds, said in its Failure.
+	GiveUpApplies = 360
 )
 
 // Errors wrapped by this package.
@@ -71,6 +91,15 @@ var (
 	// ErrUnsafe: a folder that is a symbolic link, not a directory, or not
 	// owned by this process's user.
 	ErrUnsafe = errors.New("not a directory of powerinput's own")
+	// ErrTooMany: more domains than MaxCounters.
+	ErrTooMany = errors.New("too many counters")
+	// ErrRemade: the folder was removed or replaced while the writer ran,
+	// and made again.
+	ErrRemade = errors.New("made again")
+	// ErrLocked: another writer holds the folder's lock.
+	ErrLocked = errors.New("held by another powerinput")
+	// errLater: a counter left for the next Apply (MaxOpens).
+	errLater = errors.New("opened later")
 )
 
 // CheckName says whether a domain name can be used as a folder name as it
@@ -103,90 +132,197 @@ type Add struct {
 	Energy energy.Energy
 }
 
-// Failure is a domain whose counter could not be written.
+// Failure is a domain whose counter could not be written, or, with Domain
+// "", something that befell the folder (ErrRemade, ErrLocked, or the
+// folder cannot be opened).
 type Failure struct {
 	Domain string
 	Err    error
+	// Kept: the domain's energy is held and written at a later Apply.
+	Kept bool
+	// Lost is the energy given up: of a counter that could not be written
+	// for GiveUpApplies applies, or beyond MaxCounters.
+	Lost energy.Energy
 }
 
 // Writer keeps the counters of one folder open.
 type Writer struct {
 	dir      string
 	root     int // -1: not open
+	rootID   [2]uint64
+	lock     int    // the lock file, -1: not open
+	held     bool   // the lock is ours
+	remade   string // what befell the folder, until it is made again
 	counters map[string]*counter
 	applies  uint64
+	opens    int // counters opened this Apply
 	fails    []Failure
+	swept    []string
+	lastPass time.Time // the last clean-up
 	euid     int
+	// pwrite writes a counter: syscall.Pwrite, a seam for tests of
+	// failing writes.
+	pwrite func(fd int, b []byte, off int64) (int, error)
 }
 
+// counter is a domain's counter: open (fd ≥ 0), or held in memory while
+// it cannot be (not yet opened, the folder made again, a write failed).
 type counter struct {
-	fd    int
+	fd int // -1: not open
+	// value is the counter's value once known (its file read); before,
+	// the energy to add to the value its file holds.
 	value energy.Energy
-	used  uint64
-	buf   [Width + 1]byte
+	known bool
+	// written is the value last written: value − written is held.
+	written energy.Energy
+	dirty   bool   // value is not written yet
+	used    uint64 // the last Apply that named it
+	failing uint64 // the first Apply of a run of failed writes, 0: none
+	buf     [Width + 1]byte
 }
 
 // New returns a writer of counters under dir. Nothing is opened or made
 // before the first Apply.
 func New(dir string) *Writer {
-	return &Writer{dir: dir, root: -1, counters: map[string]*counter{}, euid: os.Geteuid()}
+	return &Writer{dir: dir, root: -1, lock: -1, counters: map[string]*counter{}, euid: os.Geteuid(), pwrite: syscall.Pwrite}
 }
 
 // Dir is the folder the counters are written under.
 func (w *Writer) Dir() string { return w.dir }
 
 // Apply adds each entry's energy to its domain's counter, opening (and
-// making) the counters it needs. It returns the domains it could not write,
-// in a slice reused by the next call; their energy is not kept.
+// making) the counters it needs, and writes every counter whose value has
+// not been written. It returns what could not be done, in a slice reused
+// by the next call. A domain whose counter cannot be written keeps its
+// energy (Kept) for the next Apply, for GiveUpApplies applies; a name that
+// cannot be a folder name, or one beyond MaxCounters, loses it.
 func (w *Writer) Apply(batch []Add) []Failure {
 	w.applies++
-	w.fails = w.fails[:0]
+	w.fails, w.swept, w.opens = w.fails[:0], w.swept[:0], 0
+	w.checkFolder()
 	for _, a := range batch {
-		c, opened, err := w.counter(a.Domain)
-		if err != nil {
-			w.fails = append(w.fails, Failure{a.Domain, err})
-			continue
+		c, ok := w.counters[a.Domain]
+		if !ok {
+			if err := CheckName(a.Domain); err != nil {
+				w.fails = append(w.fails, Failure{Domain: a.Domain, Err: err, Lost: a.Energy})
+				continue
+			}
+			if len(w.counters) >= MaxCounters {
+				w.fails = append(w.fails, Failure{Domain: a.Domain, Err: fmt.Errorf("more than %d counters: %w", MaxCounters, ErrTooMany), Lost: a.Energy})
+				continue
+			}
+			c = &counter{fd: -1, dirty: true}
+			w.counters[a.Domain] = c
 		}
 		c.used = w.applies
-		if a.Energy == 0 && !opened {
-			continue
-		}
-		c.value = (c.value + a.Energy%Wrap) % Wrap
-		if err := c.write(); err != nil {
-			w.drop(a.Domain, c)
-			w.fails = append(w.fails, Failure{a.Domain, &fs.PathError{Op: "write", Path: Path(w.dir, a.Domain), Err: err}})
+		if a.Energy != 0 {
+			c.value = (c.value + a.Energy%Wrap) % Wrap
+			c.dirty = true
 		}
 	}
+	if err := w.openFolder(); err != nil {
+		w.folderFailed(err)
+		return w.fails
+	}
 	for d, c := range w.counters {
-		if w.applies-c.used >= idleApplies {
+		if c.dirty {
+			w.flush(d, c)
+		} else if w.applies-c.used >= idleApplies {
 			w.drop(d, c)
 		}
 	}
+	w.sweep(time.Now())
 	return w.fails
+}
+
+// flush writes a counter's value, opening its file first if need be. A
+// failure keeps the value held, until GiveUpApplies applies have failed.
+func (w *Writer) flush(domain string, c *counter) {
+	err := w.write(domain, c)
+	if err == nil {
+		c.failing = 0
+		return
+	}
+	if errors.Is(err, errLater) {
+		return // opened at the next Apply: not a failure
+	}
+	if c.failed(w.applies) {
+		w.fails = append(w.fails, Failure{Domain: domain, Err: fmt.Errorf("%w; given up after %d tries", err, GiveUpApplies), Lost: c.held()})
+		w.drop(domain, c)
+		return
+	}
+	w.fails = append(w.fails, Failure{Domain: domain, Err: err, Kept: true})
+}
+
+// failed counts a failed write at Apply n, and says whether the counter
+// has failed for GiveUpApplies applies in a row.
+func (c *counter) failed(n uint64) bool {
+	if c.failing == 0 {
+		c.failing = n
+	}
+	return n-c.failing+1 >= GiveUpApplies
+}
+
+// held is the energy of the counter not yet written.
+func (c *counter) held() energy.Energy {
+	if !c.known {
+		return c.value
+	}
+	return (c.value + Wrap - c.written) % Wrap
+}
+
+// write writes the counter's value to its file.
+func (w *Writer) write(domain string, c *counter) error {
+	if c.fd < 0 {
+		if w.opens >= MaxOpens {
+			return errLater
+		}
+		w.opens++
+		fd, v, err := w.open(domain)
+		if err != nil {
+			return err
+		}
+		c.fd = fd
+		if !c.known {
+			c.value, c.known = (v+c.value)%Wrap, true
+		}
+	}
+	Format(&c.buf, c.value)
+	n, err := kfile.Retry(func() (int, error) { return w.pwrite(c.fd, c.buf[:], 0) })
+	if err == nil && n != len(c.buf) {
+		err = fmt.Errorf("short write (%d of %d bytes)", n, len(c.buf))
+	}
+	if err != nil {
+		// Opened again at the next try: the file may be the problem.
+		syscall.Close(c.fd)
+		c.fd = -1
+		return &fs.PathError{Op: "write", Path: Path(w.dir, domain), Err: err}
+	}
+	c.written, c.dirty = c.value, false
+	return nil
 }
 
 // Value is a domain's counter as last written.
 func (w *Writer) Value(domain string) (energy.Energy, bool) {
 	c, ok := w.counters[domain]
-	if !ok {
+	if !ok || !c.known {
 		return 0, false
 	}
-	return c.value, true
+	return c.written, true
 }
 
-// Close closes every file.
+// Close closes every file, and so lets the lock go.
 func (w *Writer) Close() {
 	for d, c := range w.counters {
 		w.drop(d, c)
 	}
-	if w.root >= 0 {
-		syscall.Close(w.root)
-		w.root = -1
-	}
+	w.closeFolder()
 }
 
 func (w *Writer) drop(domain string, c *counter) {
-	syscall.Close(c.fd)
+	if c.fd >= 0 {
+		syscall.Close(c.fd)
+	}
 	delete(w.counters, domain)
 }
 
@@ -200,86 +336,37 @@ func Format(b *[Width + 1]byte, v energy.Energy) {
 	b[Width] = '\n'
 }
 
-func (c *counter) write() error {
-	Format(&c.buf, c.value)
-	n, err := kfile.Retry(func() (int, error) { return syscall.Pwrite(c.fd, c.buf[:], 0) })
-	if err != nil {
-		return err
-	}
-	if n != len(c.buf) {
-		return fmt.Errorf("short write (%d of %d bytes)", n, len(c.buf))
-	}
-	return nil
-}
-
-// counter returns the open counter of domain; opened is true when it was
-// opened now.
-func (w *Writer) counter(domain string) (*counter, bool, error) {
-	if c, ok := w.counters[domain]; ok {
-		return c, false, nil
-	}
-	if err := CheckName(domain); err != nil {
-		return nil, false, err
-	}
-	if err := w.openRoot(); err != nil {
-		return nil, false, err
-	}
+// open makes the domain's folders and files, and opens its counter; v is
+// the value its file holds.
+func (w *Writer) open(domain string) (fd int, v energy.Energy, err error) {
 	dfd, err := w.subdir(w.root, domain, filepath.Join(w.dir, domain))
 	if err != nil {
-		return nil, false, err
+		return -1, 0, err
 	}
 	defer syscall.Close(dfd)
 	zdir := filepath.Join(w.dir, domain, Zone)
 	zfd, err := w.subdir(dfd, Zone, zdir)
 	if err != nil {
-		return nil, false, err
+		return -1, 0, err
 	}
 	defer syscall.Close(zfd)
 	if err := w.ensure(zfd, zdir, "name", ZoneName+"\n"); err != nil {
-		return nil, false, err
+		return -1, 0, err
 	}
 	if err := w.ensure(zfd, zdir, "max_energy_range_uj", strconv.FormatUint(uint64(Wrap), 10)+"\n"); err != nil {
-		return nil, false, err
+		return -1, 0, err
 	}
-	c, err := w.openCounter(zfd, zdir)
-	if err != nil {
-		return nil, false, err
-	}
-	w.counters[domain] = c
-	return c, true, nil
-}
-
-// openRoot opens dir, making it (its last element only) when missing.
-func (w *Writer) openRoot() error {
-	if w.root >= 0 {
-		return nil
-	}
-	fd, err := openDir(w.dir)
-	if errors.Is(err, syscall.ENOENT) {
-		if err := syscall.Mkdir(w.dir, 0o755); err != nil && err != syscall.EEXIST {
-			return &fs.PathError{Op: "mkdir", Path: w.dir, Err: err}
-		}
-		fd, err = openDir(w.dir)
-	}
-	if err != nil {
-		return &fs.PathError{Op: "open", Path: w.dir, Err: err}
-	}
-	w.root = fd
-	return nil
-}
-
-func openDir(path string) (int, error) {
-	return kfile.Retry(func() (int, error) {
-		return syscall.Open(path, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
-	})
+	return w.openCounter(zfd, zdir)
 }
 
 // subdir makes and opens the folder name under the open folder parent,
 // without following a link, and checks it is a directory of ours.
 func (w *Writer) subdir(parent int, name, path string) (int, error) {
-	if err := syscall.Mkdirat(parent, name, 0o755); err != nil && err != syscall.EEXIST {
+	err := syscall.Mkdirat(parent, name, 0o755)
+	if err != nil && err != syscall.EEXIST {
 		return -1, &fs.PathError{Op: "mkdir", Path: path, Err: err}
 	}
+	made := err == nil
 	fd, err := kfile.Retry(func() (int, error) {
 		return syscall.Openat(parent, name, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
 	})
@@ -297,6 +384,9 @@ func (w *Writer) subdir(parent int, name, path string) (int, error) {
 	if int(st.Uid) != w.euid {
 		syscall.Close(fd)
 		return -1, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("owned by uid %d, not by uid %d that powerinput runs as (chown it): %w", st.Uid, w.euid, ErrUnsafe)}
+	}
+	if made {
+		syscall.Fchmod(fd, 0o755) // whatever the umask: the guests' file server reads it
 	}
 	return fd, nil
 }
@@ -356,7 +446,7 @@ func (w *Writer) replace(dfd int, dir, name string, content []byte) error {
 // from. A file that is not in this package's format (Scaphandre's, or
 // damaged) is replaced, whole, by one that is, holding its value where it
 // has one and 0 otherwise.
-func (w *Writer) openCounter(dfd int, dir string) (*counter, error) {
+func (w *Writer) openCounter(dfd int, dir string) (int, energy.Energy, error) {
 	path := filepath.Join(dir, "energy_uj")
 	for attempt := 0; attempt < 2; attempt++ {
 		fd, err := kfile.Retry(func() (int, error) {
@@ -368,7 +458,7 @@ func (w *Writer) openCounter(dfd int, dir string) (*counter, error) {
 		case err == syscall.ENOENT || err == syscall.ELOOP || err == syscall.EISDIR || err == syscall.EACCES && attempt == 0:
 			// Missing, a link, or not ours: made anew below.
 		case err != nil:
-			return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+			return -1, 0, &fs.PathError{Op: "open", Path: path, Err: err}
 		default:
 			if w.ours(fd) {
 				var b [64]byte
@@ -380,7 +470,7 @@ func (w *Writer) openCounter(dfd int, dir string) (*counter, error) {
 					}
 				}
 				if whole {
-					return &counter{fd: fd, value: value}, nil
+					return fd, value, nil
 				}
 			}
 			syscall.Close(fd)
@@ -388,34 +478,8 @@ func (w *Writer) openCounter(dfd int, dir string) (*counter, error) {
 		var b [Width + 1]byte
 		Format(&b, value)
 		if err := w.replace(dfd, dir, "energy_uj", b[:]); err != nil {
-			return nil, err
+			return -1, 0, err
 		}
 	}
-	return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("replaced but still not a counter of ours: %w", ErrUnsafe)}
-}
-
-// Check says whether counters can be written under dir: it exists and a
-// file can be made in it, or it is missing (exists false) and its parent
-// is a folder it can be made in. It leaves nothing behind.
-func Check(dir string) (exists bool, err error) {
-	fd, err := openDir(dir)
-	if err == syscall.ENOENT {
-		parent := filepath.Dir(dir)
-		if err := syscall.Access(parent, 2|1); err != nil { // W_OK|X_OK
-			return false, &fs.PathError{Op: "make a folder in", Path: parent, Err: err}
-		}
-		return false, nil // made at the first write
-	}
-	if err != nil {
-		return false, &fs.PathError{Op: "open", Path: dir, Err: err}
-	}
-	defer syscall.Close(fd)
-	name := ".powerinput-check-" + strconv.Itoa(os.Getpid())
-	f, err := syscall.Openat(fd, name, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0o600)
-	if err != nil {
-		return true, &fs.PathError{Op: "create a file in", Path: dir, Err: err}
-	}
-	syscall.Close(f)
-	syscall.Unlinkat(fd, name)
-	return true, nil
+	return -1, 0, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("replaced but still not a counter of ours: %w", ErrUnsafe)}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/greencampus/powerinput/internal/guard"
+	"github.com/greencampus/powerinput/internal/guestcounter"
 	"github.com/greencampus/powerinput/internal/source/vm"
 )
 
@@ -51,11 +52,15 @@ func (p *PowerInput) guestCounterMoves() (bool, time.Duration) {
 	return false, guestPolls * guestPoll
 }
 
-// runningCounters reports whether a guest counter under the counters'
-// folder was written within the last minute: a powerinput with vms = true
+// runningCounters reports whether a powerinput holds the counters'
+// folder's lock, or a guest counter under it was written within the last
+// minute (an older powerinput, or Scaphandre): a writer with vms = true
 // already runs on this host (under Telegraf, with its own configuration),
 // whatever the configuration -doctor read.
 func runningCounters(dir string, now time.Time) bool {
+	if guestcounter.LockHolder(dir) != 0 {
+		return true
+	}
 	var newest time.Time
 	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {

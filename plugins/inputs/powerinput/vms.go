@@ -2,9 +2,11 @@ package powerinput
 
 import (
 	"cmp"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/influxdata/telegraf"
@@ -340,12 +342,35 @@ func (c *vmsCollector) flush(deadline time.Time) {
 	}
 	c.say.Say("vms:counters", say.Info, "")
 	for _, f := range c.fails {
-		c.failed.Say("vms:counter:"+f.Domain, say.Warn, fmt.Sprintf("no counter for VM %q: %v", f.Domain, f.Err))
+		c.failed.Say("vms:counter:"+f.Domain, say.Warn, counterFailure(f))
 	}
-	if len(c.fails) == 0 {
-		c.failed.Clear()
+	c.failed.End()
+	if swept := c.counters.Swept(); len(swept) > 0 {
+		c.say.Say("vms:swept", say.Info, fmt.Sprintf("removed the counter folders of %d VM(s) under %s not written for %d days (VMs gone): %q", len(swept), c.counters.Dir(), guestcounter.StaleAfter/(24*time.Hour), swept))
 	}
 }
+
+// counterFailure says what a guest counter's failure means for its energy.
+func counterFailure(f guestcounter.Failure) string {
+	switch {
+	case f.Domain == "" && errors.Is(f.Err, guestcounter.ErrLocked):
+		return fmt.Sprintf("guest counters: %v; this powerinput writes no counter there (its power_vm rows are still written): stop one of the two, or give each its own vm_counter_dir", f.Err)
+	case f.Domain == "" && errors.Is(f.Err, guestcounter.ErrRemade):
+		return fmt.Sprintf("guest counters: %v", f.Err)
+	case f.Domain == "" && f.Lost > 0:
+		return fmt.Sprintf("guest counters: %v; %s J held for an hour are given up (the guests will miss them)", f.Err, joules(f.Lost))
+	case f.Domain == "":
+		return fmt.Sprintf("guest counters: %v; the guests' energy is kept and written when the folder can be (for an hour at most)", f.Err)
+	case f.Kept:
+		return fmt.Sprintf("VM %q: its guest's counter could not be written: %v; its energy is kept and written when it can be (for an hour at most)", f.Domain, f.Err)
+	case f.Lost > 0 && !errors.Is(f.Err, guestcounter.ErrName) && !errors.Is(f.Err, guestcounter.ErrTooMany):
+		return fmt.Sprintf("VM %q: its guest's counter could not be written for an hour: %v; the %s J it held are given up (its guest will miss them)", f.Domain, f.Err, joules(f.Lost))
+	}
+	return fmt.Sprintf("no counter for VM %q: %v", f.Domain, f.Err)
+}
+
+// joules writes e in joules for a message.
+func joules(e energy.Energy) string { return strconv.FormatFloat(e.Joules(), 'f', -1, 64) }
 
 // checkVMOptions validates the hypervisor mode's options.
 func checkVMOptions(policy, counterDir string) error {

@@ -84,6 +84,9 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 	default:
 		fmt.Fprintf(w, "vms    guest counters: %s is writable; each guest reads <folder>/<domain>/%s/energy_uj\n", dir, guestcounter.Zone)
 	}
+	// With the user qemu runs as known (vm_qemu_user), pass its uid and
+	// gid as a guestcounter.Reader, and its name as who.
+	doctorCounterAccess(w, dir, guestcounter.Inspect(dir, nil), "other users (such as the one qemu's file server runs as)")
 	for _, vm := range vms {
 		if err := guestcounter.CheckName(vm.Domain); err != nil {
 			fmt.Fprintf(w, "       no counter for %q: %v\n", vm.Domain, err)
@@ -102,4 +105,35 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
        then, in the guest: mount -t 9p -o trans=virtio,version=9p2000.L,ro scaphandre /var/scaphandre
        (the guest's powerinput reads it with its vm source: vm_powercap_path = "/var/scaphandre")
 `, name, filepath.Join(dir, name))
+}
+
+// doctorCounterAccess says whether the guests' file server (qemu's 9p or
+// virtiofsd, run as another user than powerinput) can reach and read the
+// counters, and which powerinput writes them; who names the reader that
+// a was inspected for.
+func doctorCounterAccess(w io.Writer, dir string, a guestcounter.Access, who string) {
+	ok := true
+	for _, p := range a.Closed {
+		ok = false
+		if p == filepath.Clean(dir) {
+			fmt.Fprintf(w, "vms    guest counters: %s has mode %04o: %s cannot pass through it to the counters, so the guests fall back to an estimate\n       fix: chmod 0755 %s\n", p, a.Mode, who, p)
+			continue
+		}
+		fmt.Fprintf(w, "vms    guest counters: %s, a folder above them, has no x bit for %s: they cannot reach the counters, so the guests fall back to an estimate\n       fix: chmod o+x %s\n", p, who, p)
+	}
+	if a.Unreadable > 0 {
+		ok = false
+		fmt.Fprintf(w, "vms    guest counters: %d folder(s) or file(s) under %s cannot be read by %s, such as %s (made under a restrictive umask?)\n       fix: chmod -R a+rX %s\n", a.Unreadable, dir, who, a.Example, dir)
+	}
+	if ok {
+		fmt.Fprintf(w, "vms    guest counters: %s can reach and read them\n", who)
+	}
+	switch {
+	case a.LockPID == 0:
+		fmt.Fprintf(w, "vms    guest counters: no powerinput writes them now (the folder's lock %s is free)\n", guestcounter.LockName)
+	case a.LockPID < 0:
+		fmt.Fprintf(w, "vms    guest counters: another powerinput writes them (it holds the folder's lock %s; its PID is unknown): a second one on this folder would write none\n", guestcounter.LockName)
+	default:
+		fmt.Fprintf(w, "vms    guest counters: the powerinput of PID %d writes them (it holds the folder's lock %s): a second one on this folder would write none\n", a.LockPID, guestcounter.LockName)
+	}
 }

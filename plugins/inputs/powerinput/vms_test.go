@@ -1,15 +1,20 @@
 package powerinput
 
 import (
+	"bytes"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/influxdata/telegraf/testutil"
 
 	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/guestcounter"
 	"github.com/greencampus/powerinput/internal/vmhost"
 )
 
@@ -143,5 +148,149 @@ func BenchmarkAttribute100(b *testing.B) {
 				b.Fatalf("%d parts adding up to %v J", len(got), sum)
 			}
 		})
+	}
+}
+
+// Two instances on one counters' folder (two Telegraf configurations, or
+// Telegraf and a hand-run powerinput): the second refuses the folder, says
+// once which PID writes it, and writes no counter, so each guest's counter
+// is the first's power_vm sum, not twice it; its power_vm rows still go
+// out.
+func TestVMCountersTwoInstances(t *testing.T) {
+	file := filepath.Join("testdata", "scenarios", "vms-start-stop.txtar")
+	first := loadScenario(t, file)
+	second := loadScenarioIn(t, file, first.root)
+	for _, line := range strings.Split(first.steps, "\n") {
+		first.steps = line + "\n"
+		first.run(t)
+		if strings.TrimSpace(line) == "gather" {
+			second.steps = "gather\n"
+			second.run(t)
+		}
+	}
+	a, sumA := powerVM(t, first.acc)
+	b, sumB := powerVM(t, second.acc)
+	if sumA != 1000 || sumB != 1000 || a["a"] != b["a"] {
+		t.Errorf("power_vm: first %v (%v J), second %v (%v J): both want 1000 J, the same", a, sumA, b, sumB)
+	}
+	want := fmt.Sprintf("W! guest counters: %s: held by another powerinput (PID %d), which writes the guests' counters; this powerinput writes no counter there (its power_vm rows are still written)", filepath.Join(first.root, "counters"), os.Getpid())
+	if n := strings.Count(second.log.String(), want); n != 1 {
+		t.Errorf("the second's log says %d times %q:\n%s", n, want, second.log)
+	}
+	if strings.Contains(first.log.String(), "held by another") {
+		t.Errorf("the first's log speaks of a lock:\n%s", first.log)
+	}
+}
+
+// Under umask 077 the folders and files still get 0755 and 0644, so that
+// qemu's file server (another user) reads them; -doctor names a folder
+// that other users cannot read (made under such a umask by an older
+// version, or by hand) and the PID that holds the folder.
+func TestVMCountersUmask(t *testing.T) {
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	s := loadScenario(t, filepath.Join("testdata", "scenarios", "vms-start-stop.txtar"))
+	for _, d := range []string{s.root, filepath.Dir(s.root)} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.run(t)
+	dir := filepath.Join(s.root, "counters")
+	for path, want := range map[string]os.FileMode{
+		dir: 0o755, filepath.Join(dir, "a"): 0o755, filepath.Join(dir, "a", guestcounter.Zone): 0o755,
+		guestcounter.Path(dir, "a"): 0o644, filepath.Join(dir, "a", guestcounter.Zone, "name"): 0o644,
+	} {
+		if st, err := os.Stat(path); err != nil || st.Mode().Perm() != want {
+			t.Errorf("%s: %v, mode %v, want %v", path, err, st.Mode().Perm(), want)
+		}
+	}
+	var out bytes.Buffer
+	s.plugin.Doctor(&out)
+	for _, want := range []string{
+		"vms    guest counters: other users (such as the one qemu's file server runs as) can reach and read them\n",
+		fmt.Sprintf("vms    guest counters: the powerinput of PID %d writes them", os.Getpid()),
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("-doctor does not say %q:\n%s", want, out.String())
+		}
+	}
+	if err := os.Chmod(filepath.Join(dir, "b"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	s.plugin.Doctor(&out)
+	want := fmt.Sprintf("vms    guest counters: 1 folder(s) or file(s) under %s cannot be read by other users (such as the one qemu's file server runs as), such as %s (made under a restrictive umask?)\n       fix: chmod -R a+rX %s\n", dir, filepath.Join(dir, "b"), dir)
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("-doctor does not say %q:\n%s", want, out.String())
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	s.plugin.Doctor(&out)
+	want = fmt.Sprintf("vms    guest counters: %s has mode 0700: other users (such as the one qemu's file server runs as) cannot pass through it to the counters, so the guests fall back to an estimate\n       fix: chmod 0755 %s\n", dir, dir)
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("-doctor does not say %q:\n%s", want, out.String())
+	}
+}
+
+// Folders of VMs gone for longer than guestcounter.StaleAfter are removed
+// at the first write (then at most once an hour), said once; a folder not
+// in the counters' layout, or recent, stays.
+func TestVMCountersSweep(t *testing.T) {
+	s := loadScenario(t, filepath.Join("testdata", "scenarios", "vms-start-stop.txtar"))
+	dir := filepath.Join(s.root, "counters")
+	long := time.Now().Add(-guestcounter.StaleAfter - time.Hour)
+	var b [guestcounter.Width + 1]byte
+	guestcounter.Format(&b, 123)
+	for _, d := range []string{"gone", "recent", "notes"} {
+		if err := os.MkdirAll(filepath.Join(dir, d, guestcounter.Zone), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(guestcounter.Path(dir, d), b[:], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if d != "recent" {
+			if err := os.Chtimes(guestcounter.Path(dir, d), long, long); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "notes", "README"), []byte("an admin's\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s.run(t)
+	if _, err := os.Stat(filepath.Join(dir, "gone")); !os.IsNotExist(err) {
+		t.Errorf("the folder of a VM gone for long is still there (%v)", err)
+	}
+	for _, d := range []string{"recent", "notes", "a", "b", "c"} {
+		if _, err := os.Stat(filepath.Join(dir, d)); err != nil {
+			t.Errorf("%s: %v", d, err)
+		}
+	}
+	want := fmt.Sprintf(`I! removed the counter folders of 1 VM(s) under %s not written for 30 days (VMs gone): ["gone"]`, dir)
+	if n := strings.Count(s.log.String(), want); n != 1 {
+		t.Errorf("the log says %d times %q:\n%s", n, want, s.log)
+	}
+}
+
+// -doctor, read with a configuration without vms = true, knows that a
+// powerinput writes the counters by the folder's lock, however long ago
+// a counter moved (a host whose power is an estimate stands them still).
+func TestRunningCountersByLock(t *testing.T) {
+	dir := t.TempDir()
+	w := guestcounter.New(dir)
+	if f := w.Apply([]guestcounter.Add{{Domain: "a", Energy: 1}}); len(f) > 0 {
+		t.Fatal(f[0].Err)
+	}
+	long := time.Now().Add(-time.Hour)
+	filepath.WalkDir(dir, func(p string, _ fs.DirEntry, _ error) error { return os.Chtimes(p, long, long) })
+	if !runningCounters(dir, time.Now()) {
+		t.Error("a held lock is not taken for a running writer")
+	}
+	w.Close()
+	if runningCounters(dir, time.Now()) {
+		t.Error("a free lock and an old counter are taken for a running writer")
 	}
 }

@@ -1,0 +1,149 @@
+package guestcounter
+
+import (
+	"errors"
+	"io"
+	"os"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The clean-up of folders of VMs gone for long: a folder under dir is
+// removed when it is, in every detail, one this package makes and nothing
+// else (a directory of ours holding only Zone, a directory of ours holding
+// only name, max_energy_range_uj and energy_uj, regular files of ours
+// with no other name, and perhaps a temporary file of replace), when its
+// counter is not one the writer holds, and when energy_uj was last
+// written more than StaleAfter ago. Anything else is left alone.
+const (
+	// StaleAfter: a counter not written for that long belongs to a VM that
+	// is gone (a VM that comes back later starts again from 0, which its
+	// guest reads as a counter reset).
+	StaleAfter = 30 * 24 * time.Hour
+	// sweepEvery: the clean-up runs at the first Apply that holds the
+	// folder, then at most once in that time.
+	sweepEvery = time.Hour
+	// sweepLook bounds the names looked at in one clean-up, sweepRemove
+	// the folders removed.
+	sweepLook   = 4096
+	sweepRemove = 64
+)
+
+// zoneFiles are the files of a Zone folder this package makes.
+var zoneFiles = [...]string{"energy_uj", "name", "max_energy_range_uj", ".energy_uj.powerinput", ".name.powerinput", ".max_energy_range_uj.powerinput"}
+
+// Swept is the domains whose folders the last Apply removed.
+func (w *Writer) Swept() []string { return w.swept }
+
+// sweep runs the clean-up when it is due.
+func (w *Writer) sweep(now time.Time) {
+	if !w.held || now.Sub(w.lastPass) < sweepEvery {
+		return
+	}
+	w.lastPass = now
+	fd, err := syscall.Openat(w.root, ".", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	f := os.NewFile(uintptr(fd), w.dir)
+	names, _ := f.Readdirnames(sweepLook)
+	f.Close()
+	for _, name := range names {
+		if len(w.swept) >= sweepRemove {
+			return
+		}
+		if _, held := w.counters[name]; held || CheckName(name) != nil {
+			continue
+		}
+		if w.removeStale(name, now) {
+			w.swept = append(w.swept, name)
+		}
+	}
+}
+
+// removeStale removes the domain folder name if it is one of ours, in our
+// layout, not written for StaleAfter.
+func (w *Writer) removeStale(name string, now time.Time) bool {
+	dfd, ok := w.ownDir(w.root, name)
+	if !ok {
+		return false
+	}
+	defer syscall.Close(dfd)
+	if entries, ok := list(dfd); !ok || len(entries) != 1 || entries[0] != Zone {
+		return false
+	}
+	zfd, ok := w.ownDir(dfd, Zone)
+	if !ok {
+		return false
+	}
+	defer syscall.Close(zfd)
+	entries, ok := list(zfd)
+	if !ok {
+		return false
+	}
+	counter := false
+	for _, e := range entries {
+		known := false
+		for _, z := range zoneFiles {
+			known = known || e == z
+		}
+		var st unix.Stat_t
+		if !known || unix.Fstatat(zfd, e, &st, unix.AT_SYMLINK_NOFOLLOW) != nil ||
+			st.Mode&unix.S_IFMT != unix.S_IFREG || st.Nlink != 1 || int(st.Uid) != w.euid {
+			return false
+		}
+		if e == "energy_uj" {
+			if now.Sub(time.Unix(st.Mtim.Unix())) < StaleAfter {
+				return false
+			}
+			counter = true
+		}
+	}
+	if !counter {
+		return false
+	}
+	for _, e := range entries {
+		if syscall.Unlinkat(zfd, e) != nil {
+			return false
+		}
+	}
+	return unlinkDir(dfd, Zone) == nil && unlinkDir(w.root, name) == nil
+}
+
+// ownDir opens the folder name under parent if it is a directory of ours,
+// not a link.
+func (w *Writer) ownDir(parent int, name string) (int, bool) {
+	fd, err := syscall.Openat(parent, name, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, false
+	}
+	var st syscall.Stat_t
+	if syscall.Fstat(fd, &st) != nil || int(st.Uid) != w.euid {
+		syscall.Close(fd)
+		return -1, false
+	}
+	return fd, true
+}
+
+// list names what the open folder fd holds (at most a few: more is not
+// our layout).
+func list(fd int) ([]string, bool) {
+	dup, err := syscall.Openat(fd, ".", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, false
+	}
+	f := os.NewFile(uintptr(dup), ".")
+	defer f.Close()
+	names, err := f.Readdirnames(len(zoneFiles) + 1)
+	if err != nil && len(names) == 0 {
+		return nil, errors.Is(err, io.EOF)
+	}
+	return names, len(names) <= len(zoneFiles)
+}
+
+// unlinkDir removes the empty folder name under parent.
+func unlinkDir(parent int, name string) error {
+	return unix.Unlinkat(parent, name, unix.AT_REMOVEDIR)
+}
