@@ -311,6 +311,12 @@ func (w *Writer) Value(domain string) (energy.Energy, bool) {
 	return c.written, true
 }
 
+// Active says whether the writer holds anything to look after: its folder
+// open or counters (with energy still to write, or idle ones it may have
+// to write again). An active writer wants an Apply every gather, empty or
+// not, so that it notices its folder gone and retries what failed.
+func (w *Writer) Active() bool { return w.root >= 0 || len(w.counters) > 0 }
+
 // Close closes every file, and so lets the lock go.
 func (w *Writer) Close() {
 	for d, c := range w.counters {

@@ -26,7 +26,7 @@ const (
 	// the host runs, and sometimes made again empty. Needs the vmwrite
 	// branch (item 1: the writer notices, makes the folder again and goes
 	// on from the energy it holds).
-	lifeFolderRemoved = false
+	lifeFolderRemoved = true
 	// lifeStaleKept: a guest whose counter went stale (the host down for
 	// vm_stale_intervals of the guest's gathers or more) keeps the first
 	// advance after it as measured. Needs the vmguest branch (item 8);
@@ -70,7 +70,7 @@ func TestWholeLife(t *testing.T) {
 	for name := range w.guests {
 		w.endGuest(name)
 	}
-	t.Logf("seed %d (vm_unused_capacity %q): %d steps, %d host gathers written, %d host restarts, %d VM starts, %d guest lives, %d guest rows, %d intervals left out after a stale counter",
+	t.Logf("seed %d (vm_unused_capacity %q): %d steps, %d host gathers written, %d host restarts, %d VM starts, %d guest lives, %d guest rows, %d guest intervals left out at a reset (a counter gone with its folder while no host held it)",
 		seed, w.policy, steps, w.n.written, w.n.restarts, w.n.starts, w.n.guests, w.n.guestRows, w.n.leftOut)
 }
 
@@ -122,6 +122,10 @@ type lifeGuest struct {
 	// read it; covered[g] says whether a row covered gather g-1 to g.
 	reads   []energy.Energy
 	covered []bool
+	// lost[g]: the counter was gone with its folder before gather g (the
+	// host did not hold it), so it may start again from 0 there: a reset
+	// the guest leaves out.
+	lost map[int]bool
 }
 
 func newLife(t *testing.T, seed int64) *life {
@@ -265,15 +269,18 @@ func (w *life) stopVM() {
 }
 
 // removeFolder removes the counter folder, as rm -rf does, and sometimes
-// makes it again, empty. The host goes on with the counters of running
-// VMs from the energy it holds; a stopped VM's counter may be gone with
-// the folder (its next run starts it from 0) or made again by a host that
-// still held it.
+// makes it again, empty. The host goes on with the counters it holds
+// from the energy it holds, exactly; a counter it does not hold (a VM
+// stopped, or started since its last gather, after the host restarted)
+// is gone with the folder, and its VM's next run starts it from 0.
 func (w *life) removeFolder() {
 	for _, name := range vmNames {
-		if w.vms[name] == nil && w.written[name] != 0 {
+		if _, held := w.host.vms.counters.Value(name); !held && w.written[name] != 0 {
 			w.gone[name] += w.written[name]
 			w.written[name] = 0
+			if g := w.guests[name]; g != nil {
+				g.lost[len(g.reads)] = true
+			}
 		}
 	}
 	dir := filepath.Join(w.root, "counters")
@@ -319,6 +326,10 @@ func (w *life) stopHost() {
 	}
 	if w.rng.Intn(2) == 0 {
 		w.host.Stop() // a loop that ends in time stops its input
+	} else if c := w.host.vms.counters; c != nil {
+		// Killed: the kernel closes its files, so the counter folder's
+		// lock goes with them, and nothing held is written.
+		c.Close()
 	}
 	w.host = nil
 	w.n.restarts++
@@ -433,7 +444,7 @@ func (w *life) startGuest(name string) {
 	if err := p.Start(nil); err != nil {
 		w.fatalf("guest %s: Start: %v", name, err)
 	}
-	w.guests[name] = &lifeGuest{p: p, log: log, reads: []energy.Energy{counterValue(w.t, filepath.Join(w.root, "counters"), name)}, covered: []bool{true}}
+	w.guests[name] = &lifeGuest{p: p, log: log, reads: []energy.Energy{counterValue(w.t, filepath.Join(w.root, "counters"), name)}, covered: []bool{true}, lost: map[int]bool{}}
 	w.n.guests++
 }
 
@@ -448,6 +459,10 @@ func (w *life) endGuest(name string) {
 	stale := g.p.VMStaleIntervals
 	for i := 1; i < len(g.reads); i++ {
 		if g.covered[i] || g.reads[i] == g.reads[i-1] {
+			continue
+		}
+		if g.lost[i] && g.reads[i] < g.reads[i-1] {
+			w.n.leftOut++ // a reset: the counter was gone with its folder
 			continue
 		}
 		wasStale := i-1 >= stale

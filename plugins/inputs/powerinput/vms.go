@@ -310,7 +310,7 @@ func (c *vmsCollector) count(measured bool, parts []energy.Energy, deadline time
 
 // commit gives the counters what this gather held: its rows are written.
 func (c *vmsCollector) commit(deadline time.Time) {
-	if len(c.gathered) == 0 {
+	if c.counters == nil {
 		return
 	}
 	for d, e := range c.gathered {
@@ -324,7 +324,7 @@ func (c *vmsCollector) commit(deadline time.Time) {
 // counter folder on a mount that hangs must not hold the gather. While an
 // earlier write has not returned, energy stays pending.
 func (c *vmsCollector) flush(deadline time.Time) {
-	if len(c.pending) == 0 {
+	if len(c.pending) == 0 && (c.wg.Busy() || !c.counters.Active()) {
 		return
 	}
 	if c.wg.Busy() {
