@@ -33,14 +33,14 @@ func hypervisors(w hypervisorWords) Dashboard {
 	vm := []string{during, onHost, onVM}
 	vmNow := []string{recent, onHost, onVM}
 	part := func(domain, as string) string {
-		return simple(pv, []sel{{"mean", "power_watts", as}}, append([]string{during, onHost}, `"domain" = '`+domain+`'`), true)
+		return simpleIn(Detail, pv, []sel{{"mean", "power_watts", as}}, append([]string{during, onHost}, `"domain" = '`+domain+`'`), true)
 	}
 	m := func(id, title, field, fn string, conds []string) spec {
 		mt := metaphorOf(field)
 		q := simple(pv, []sel{{fn, field, field}}, conds, false)
 		unit := "count"
 		if fn == "sum" {
-			q = `SELECT ` + twoDigits(`sum("`+field+`")`) + ` AS "` + field + `" ` + from(pv) + " " + where(conds...)
+			q = `SELECT ` + twoDigits(`sum("`+field+`")`) + ` AS "` + field + `" ` + fromRP(Detail, pv) + " " + where(conds...)
 			unit = Sig
 		}
 		return stat(id, title, 3, unit, mt.Words(w.lang).Unit, q).withNote(sentence(mt.cites(w.lang)))
@@ -50,6 +50,7 @@ func hypervisors(w hypervisorWords) Dashboard {
 		ID: w.id, Name: w.name, Organization: "default",
 		Templates: []Template{
 			hostTemplate(w.prefix+"-host", w.hostLabel, pv, ""),
+			detailTemplate(w.prefix+"-detail", w.lang),
 			{
 				ID: w.prefix + "-vm", TempVar: ":vm:", Type: "influxql", Label: w.vmLabel, Values: []TemplateValue{},
 				Query: TemplateQuery{
@@ -64,10 +65,10 @@ func hypervisors(w hypervisorWords) Dashboard {
 				// host has a power meter at the socket, what the socket sees
 				// beyond the parts on top, so that the top is the socket.
 				stacked("stack", ":host: "+w.stackTitle, 8, "W", w.stackAxis,
-					simple(pv, []sel{{"mean", "power_watts", w.vmSeries}}, append([]string{during, onHost}, notPart), true, "domain"),
+					simpleIn(Detail, pv, []sel{{"mean", "power_watts", w.vmSeries}}, append([]string{during, onHost}, notPart), true, "domain"),
 					part("_hypervisor", w.system),
 					part("_unused", w.unused),
-					`SELECT mean("wall_watts") - mean("power_watts") AS "`+w.outside+`" `+from("power_host")+" "+where(host...)+groupBy(true),
+					`SELECT mean("wall_watts") - mean("power_watts") AS "`+w.outside+`" `+fromRP(Detail, "power_host")+" "+where(host...)+groupBy(true),
 				),
 				table("vms", ":host: "+w.tableTitle, 4, Sig,
 					`SELECT `+twoDigits(`last("power_watts")`)+` AS "now", `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+from(pv)+" "+where(append(host, notPart)...)+groupBy(false, "domain"),
@@ -83,12 +84,12 @@ func hypervisors(w hypervisorWords) Dashboard {
 			),
 			row(
 				stat("wh", w.vmRange+", "+w.share, 6, Sig, w.wh,
-					`SELECT `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+from(pv)+" "+where(vm...)),
+					`SELECT `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+fromRP(Detail, pv)+" "+where(vm...)),
 				stat("co2", w.vmRange, 6, Sig, w.co2,
-					`SELECT `+twoDigits(`sum("co2_grams")`)+` AS "co2_grams" `+from(pv)+" "+where(vm...)).withNote(w.co2Note),
+					`SELECT `+twoDigits(`sum("co2_grams")`)+` AS "co2_grams" `+fromRP(Detail, pv)+" "+where(vm...)).withNote(w.co2Note),
 			),
 			row(note("about", w.aboutName, strings.TrimSpace(w.about)+"\n\n"+
-				cite("led_bulbs")+cite("tvs_19in")+cite("smartphone_charges")+cite("ebike_km"))),
+				cite("led_bulbs")+cite("tvs_19in")+cite("smartphone_charges")+cite("ebike_km")+"\n"+detailAbout(w.lang))),
 		),
 	}
 }
