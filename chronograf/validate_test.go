@@ -39,8 +39,8 @@ var (
 	policies       = set("forever", "rollup_1h", "rollup_5m")
 	// Or the policy the reader picks in a variable (:detail:).
 	policyVar = regexp.MustCompile(`^"metrics_from_pau"\."(:[A-Za-z][A-Za-z0-9_-]*:)"\.`)
-	ownWindow      = regexp.MustCompile(`time > now\(\) - \d+[mhd]\b`)
-	builtins       = set(":dashboardTime:", ":upperDashboardTime:", ":interval:")
+	ownWindow = regexp.MustCompile(`time > now\(\) - \d+[mhd]\b`)
+	builtins  = set(":dashboardTime:", ":upperDashboardTime:", ":interval:")
 )
 
 func set(xs ...string) map[string]bool {
@@ -134,7 +134,7 @@ func checkDashboard(t *testing.T, d Dashboard, raw map[string]json.RawMessage) {
 	}
 
 	// Templates: well-formed, unique, with values, never constant.
-	defined := map[string]string{} // tempVar → type
+	defined := map[string]string{}  // tempVar → type
 	policyVars := map[string]bool{} // map variables whose values are policies
 	for _, tv := range d.Templates {
 		if !tempVarForm.MatchString(tv.TempVar) {

@@ -251,8 +251,8 @@ func hostTemplate(id, label, measurement, cond string) Template {
 // detailWords is the :detail: menu in one language: the label, then what
 // each choice is called, raw points first.
 var detailWords = map[string][4]string{
-	"en": {"Detail", "every measurement (10 s): up to a day", "5-minute summary: up to a month", "hourly summary: months, a year"},
-	"fr": {"Détail", "chaque mesure (10 s)\u202f: jusqu'à un jour", "résumé par 5 minutes\u202f: jusqu'à un mois", "résumé par heure\u202f: des mois, une année"},
+	"en": {"Detail", "10 s: every measurement", "5 min summary", "1 hour summary"},
+	"fr": {"Détail", "10 s\u202f: chaque mesure", "résumé par 5 min", "résumé par heure"},
 }
 
 // detailTemplate is the :detail: variable: which retention policy the

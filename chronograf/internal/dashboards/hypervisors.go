@@ -12,7 +12,7 @@ type hypervisorWords struct {
 	vmSeries, system, unused string // the stack's parts
 	outside                  string
 	tableTitle               string
-	colVM, colNow, colRange  string
+	colVM, colMean, colRange string
 	vmNow, vmRange, share    string
 	wh, co2                  string
 	co2Note                  string
@@ -71,9 +71,12 @@ func hypervisors(w hypervisorWords) Dashboard {
 					`SELECT mean("wall_watts") - mean("power_watts") AS "`+w.outside+`" `+fromRP(Detail, "power_host")+" "+where(host...)+groupBy(true),
 				),
 				table("vms", ":host: "+w.tableTitle, 4, Sig,
-					`SELECT `+twoDigits(`last("power_watts")`)+` AS "now", `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+from(pv)+" "+where(append(host, notPart)...)+groupBy(false, "domain"),
+					// The mean power is the energy over the seconds
+					// measured: exact on a rollup too (a mean of means
+					// is not).
+					`SELECT `+twoDigits(`sum("energy_joules") / sum("interval_seconds")`)+` AS "mean", `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+fromRP(Detail, pv)+" "+where(append(host, notPart)...)+groupBy(false, "domain"),
 					col("domain", w.colVM),
-					col(pv+".now", w.colNow),
+					col(pv+".mean", w.colMean),
 					col(pv+".Wh", w.colRange)),
 			),
 			row(
@@ -109,8 +112,8 @@ func HypervisorsEN() Dashboard {
 		stackTitle: "power, stacked: VMs, the server's own work, capacity no VM used, and at the socket the rest of the machine", stackAxis: "W",
 		vmSeries: "VM", system: "the server's own work, outside any VM", unused: "capacity not used by any VM, shared by all",
 		outside:    "rest of the machine at the socket (fans, disks, power supply)",
-		tableTitle: "each VM: last measured, and over the time range",
-		colVM:      "VM", colNow: "W, last measured", colRange: "Wh over the range",
+		tableTitle: "each VM over the time range",
+		colVM:      "VM", colMean: "W on average", colRange: "Wh over the range",
 		vmNow: ":vm: on :host:, right now", vmRange: ":vm: on :host:, over the time range", share: "its share of processors, memory and GPUs",
 		wh: "Wh", co2: "g of CO₂",
 		co2Note:   "CO₂ is the energy times the grid's average carbon intensity set in powerinput: an average, not a measurement.",
@@ -133,8 +136,8 @@ func HypervisorsFR() Dashboard {
 		stackTitle: "puissance, empilée : VM, travail propre du serveur, capacité qu'aucune VM n'a utilisée, et à la prise le reste de la machine", stackAxis: "W",
 		vmSeries: "VM", system: "travail propre du serveur, hors VM", unused: "capacité utilisée par aucune VM, partagée par toutes",
 		outside:    "reste de la machine à la prise (ventilateurs, disques, alimentation)",
-		tableTitle: "chaque VM : dernière mesure, et sur la période",
-		colVM:      "VM", colNow: "W, dernière mesure", colRange: "Wh sur la période",
+		tableTitle: "chaque VM sur la période",
+		colVM:      "VM", colMean: "W en moyenne", colRange: "Wh sur la période",
 		vmNow: ":vm: sur :host:, en ce moment", vmRange: ":vm: sur :host:, sur la période", share: "sa part des processeurs, de la mémoire et des cartes graphiques",
 		wh: "Wh", co2: "g de CO₂",
 		co2Note:   "Le CO₂ est l'énergie multipliée par l'intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",
