@@ -48,11 +48,11 @@ func TestDigestOnRollups(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	// Six weeks every 30 minutes, ending today at a local midnight, off
+	// Six weeks every hour, ending today at a local midnight, off
 	// the minute so that no point sits on a day's edge.
 	end := time.Now().In(loc)
 	end = time.Date(end.Year(), end.Month(), end.Day(), 0, 0, 0, 0, loc)
-	lp := seed(t, repo, "-minutes", fmt.Sprint(42*24*60), "-step", "30m", "-end", fmt.Sprint(end.Unix()-37))
+	lp := seed(t, repo, "-minutes", fmt.Sprint(42*24*60), "-step", "1h", "-end", fmt.Sprint(end.Unix()-37))
 	srv := newInflux(t)
 	withoutCQService(t, srv)
 	srv.start()
