@@ -34,7 +34,7 @@ type Request struct {
 	// Rollup names a retention policy of hourly sums (rollup_1h: the same
 	// measurements and tags, energies, CO₂ and seconds summed per hour)
 	// that a digest reads instead of Retention where it exists and the
-	// zone's days are whole hours: a daily digest too reads five weeks of
+	// zone's days are whole hours: a daily digest too reads four weeks of
 	// power_host for its comparisons. Empty: never.
 	Rollup              string
 	TopVMs, TopServices int

@@ -124,7 +124,7 @@ func main() {
 	}
 }
 
-// digests are what a weekly or monthly digest asks: each host's energy and
+// digests are of the shape of what a digest asks: each host's energy and
 // peak, each VM's and each service's energy over the range.
 var digests = []struct{ name, query string }{
 	{"energy and peak per host", `SELECT sum("energy_joules"), max("power_watts") FROM "metrics_from_pau"."forever"."power_host" WHERE time > :dashboardTime: AND time < :upperDashboardTime: GROUP BY "host"`},
