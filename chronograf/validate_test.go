@@ -36,8 +36,11 @@ var (
 	metaOnDB       = regexp.MustCompile(`(?i)^SHOW [A-Z ]+ ON "?[A-Za-z0-9_]+"?`)
 	// The raw points, or one of the rollups of deploy/setup-influxdb.sh.
 	fullyQualified = regexp.MustCompile(`^"metrics_from_pau"\."(forever|rollup_1h|rollup_5m)"\.`)
-	ownWindow      = regexp.MustCompile(`time > now\(\) - \d+[mhd]\b`)
-	builtins       = set(":dashboardTime:", ":upperDashboardTime:", ":interval:")
+	policies       = set("forever", "rollup_1h", "rollup_5m")
+	// Or the policy the reader picks in a variable (:detail:).
+	policyVar = regexp.MustCompile(`^"metrics_from_pau"\."(:[A-Za-z][A-Za-z0-9_-]*:)"\.`)
+	ownWindow = regexp.MustCompile(`time > now\(\) - \d+[mhd]\b`)
+	builtins  = set(":dashboardTime:", ":upperDashboardTime:", ":interval:")
 )
 
 func set(xs ...string) map[string]bool {
@@ -131,7 +134,8 @@ func checkDashboard(t *testing.T, d Dashboard, raw map[string]json.RawMessage) {
 	}
 
 	// Templates: well-formed, unique, with values, never constant.
-	defined := map[string]string{} // tempVar → type
+	defined := map[string]string{}  // tempVar → type
+	policyVars := map[string]bool{} // map variables whose values are policies
 	for _, tv := range d.Templates {
 		if !tempVarForm.MatchString(tv.TempVar) {
 			t.Errorf("template %q: tempVar must look like :name:", tv.TempVar)
@@ -146,9 +150,23 @@ func checkDashboard(t *testing.T, d Dashboard, raw map[string]json.RawMessage) {
 		if tv.Values == nil {
 			t.Errorf("template %s: values must be an array", tv.TempVar)
 		}
+		selected, ofPolicies := 0, len(tv.Values) > 0
 		for _, v := range tv.Values {
 			if !tmplValueTypes[v.Type] {
 				t.Errorf("template %s: value type %q", tv.TempVar, v.Type)
+			}
+			if tv.Type == "map" && v.Key == "" {
+				t.Errorf("template %s: a map value needs the key the menu shows", tv.TempVar)
+			}
+			if v.Selected {
+				selected++
+			}
+			ofPolicies = ofPolicies && policies[v.Value]
+		}
+		if tv.Type == "map" && ofPolicies {
+			policyVars[tv.TempVar] = true
+			if selected != 1 {
+				t.Errorf("template %s: %d values selected, want the default one", tv.TempVar, selected)
 			}
 		}
 		if (tv.Type == "influxql" || tv.Type == "tagValues") && tv.Query.InfluxQL == "" {
@@ -231,7 +249,7 @@ func checkDashboard(t *testing.T, d Dashboard, raw map[string]json.RawMessage) {
 			if c.Type == "note" {
 				continue
 			}
-			checkQuery(t, where, q.Query, defined)
+			checkQuery(t, where, q.Query, defined, policyVars)
 			for _, v := range varUse.FindAllString(q.Query, -1) {
 				used[v] = true
 			}
@@ -245,13 +263,19 @@ func checkDashboard(t *testing.T, d Dashboard, raw map[string]json.RawMessage) {
 	}
 }
 
-func checkQuery(t *testing.T, where, q string, defined map[string]string) {
+func checkQuery(t *testing.T, where, q string, defined map[string]string, policyVars map[string]bool) {
 	t.Helper()
 	if strings.TrimSpace(q) == "" {
 		t.Errorf("%s: empty query", where)
 		return
 	}
 	for _, m := range fromClause.FindAllStringSubmatch(q, -1) {
+		if v := policyVar.FindStringSubmatch(m[1]); v != nil {
+			if !policyVars[v[1]] {
+				t.Errorf("%s: FROM %s: %s is not a map variable whose values are retention policies", where, m[1], v[1])
+			}
+			continue
+		}
 		if m[1] != "(SELECT" && !fullyQualified.MatchString(m[1]) {
 			t.Errorf("%s: FROM %s is not fully qualified as \"metrics_from_pau\".\"forever\".… (or \"rollup_1h\", \"rollup_5m\", made by deploy/setup-influxdb.sh)", where, m[1])
 		}

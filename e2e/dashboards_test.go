@@ -32,6 +32,7 @@ type dashboard struct {
 		TempVar string `json:"tempVar"`
 		Type    string `json:"type"`
 		Values  []struct {
+			Key      string `json:"key"`
 			Value    string `json:"value"`
 			Selected bool   `json:"selected"`
 		} `json:"values"`
@@ -84,24 +85,36 @@ func checkDashboards(t *testing.T, srv *influxServer, repo string, history bool)
 					t.Logf("%s, cell %q: needs a week of history, not checked on the pipeline's data", d.Name, c.Name)
 					continue
 				}
+				// A cell that reads the :detail: policy must have data
+				// from each: the raw points and both rollups.
 				var errs []string
-				found := false
+				found := map[string]bool{}
 				for _, ch := range choices {
+					policy := ""
+					if strings.Contains(q.Query, detailVar) {
+						policy = ch.raw[detailVar]
+					}
+					if _, ok := found[policy]; !ok {
+						found[policy] = false
+					}
+					if found[policy] {
+						continue
+					}
 					text := render(q.Query, ch.vars, ch.raw)
 					res, err := srv.tryQuery(text)
 					if err != nil {
 						errs = append(errs, fmt.Sprintf("%v\n%s", err, text))
 						continue
 					}
-					if hasData(res) {
-						found = true
-						break
-					}
+					found[policy] = hasData(res)
 				}
 				if len(errs) > 0 {
 					t.Errorf("%s, cell %q: %s", d.Name, c.Name, errs[0])
-				} else if !found {
-					t.Errorf("%s, cell %q: no data for any of %d choices of its variables\n%s", d.Name, c.Name, len(choices), q.Query)
+				}
+				for policy, ok := range found {
+					if !ok && len(errs) == 0 {
+						t.Errorf("%s, cell %q: no data for any of %d choices of its variables (policy %q)\n%s", d.Name, c.Name, len(choices), policy, q.Query)
+					}
 				}
 			}
 		}
@@ -136,6 +149,20 @@ func resolveChoices(t *testing.T, srv *influxServer, file string, d dashboard) [
 		var next []choice
 		for _, ch := range out {
 			meta := tv.Query.InfluxQL
+			if tv.Type == "map" {
+				// The listed values; a rollup is read over a week, as
+				// the menu advises, since the hour under way is not in
+				// it yet.
+				for _, v := range tv.Values {
+					c := choice{vars: maps.Clone(ch.vars), raw: maps.Clone(ch.raw)}
+					c.vars[tv.TempVar], c.raw[tv.TempVar] = v.Value, v.Value
+					if tv.TempVar == detailVar && v.Value != "forever" {
+						c.vars[":dashboardTime:"], c.vars[":interval:"] = "now() - 7d", "1680000ms"
+					}
+					next = append(next, c)
+				}
+				continue
+			}
 			switch tv.Type {
 			case "tagValues":
 				meta = fmt.Sprintf(`SHOW TAG VALUES ON "%s" FROM "%s" WITH KEY = "%s"`, tv.Query.DB, tv.Query.Measurement, tv.Query.TagKey)
@@ -165,6 +192,10 @@ func resolveChoices(t *testing.T, srv *influxServer, file string, d dashboard) [
 	}
 	return out
 }
+
+// detailVar is the variable in which a dashboard's reader picks the raw
+// points or a rollup (chronograf/internal/dashboards: Detail).
+const detailVar = ":detail:"
 
 // render does what Chronograf's browser does to a stored query.
 func render(q string, vars, raw map[string]string) string {
@@ -241,6 +272,129 @@ func TestDashboardsOnSeed(t *testing.T) {
 	t.Run("every cell has data", func(t *testing.T) { checkDashboards(t, srv, repo, true) })
 	t.Run("right now leaves out a silent host", func(t *testing.T) { checkSilent(t, srv, repo) })
 	t.Run("campus screen equals the sums of the points", func(t *testing.T) { checkCampus(t, srv, repo, filled) })
+	t.Run("totals from the rollups equal the raw points", func(t *testing.T) { checkDetail(t, srv, repo, filled) })
+}
+
+// checkDetail runs every total over the time range that follows the
+// :detail: variable (every query of it without GROUP BY time), for every
+// choice of the other variables, over the week of whole hours before
+// filled, on the raw points and on each rollup, without the rounding to
+// two digits: the rollups must give the raw figures to 1e-9. A cell that
+// read the raw points whatever :detail: says fails (the rollup under
+// test is checked to be in the query sent), as does a rollup that lost or
+// doubled a bucket: one hour is 1/168 of the week.
+func checkDetail(t *testing.T, srv *influxServer, repo string, filled time.Time) {
+	files, _ := filepath.Glob(filepath.Join(repo, "chronograf", "*.dashboard"))
+	// Chronograf writes an absolute range quoted; the lower bound is
+	// exclusive (time > …), so it starts a nanosecond before the first
+	// hour, whose bucket is stamped with its start.
+	week := map[string]string{
+		":dashboardTime:":      "'" + filled.Add(-7*24*time.Hour-time.Nanosecond).UTC().Format(time.RFC3339Nano) + "'",
+		":upperDashboardTime:": "'" + filled.UTC().Format(time.RFC3339Nano) + "'",
+	}
+	compared, dashboards := 0, 0
+	for _, file := range files {
+		d := readDashboard(t, file)
+		choices := resolveChoices(t, srv, file, d)
+		checked := false
+		for _, c := range d.Cells {
+			for _, q := range c.Queries {
+				if !strings.Contains(q.Query, detailVar) || strings.Contains(q.Query, "GROUP BY time(") {
+					continue
+				}
+				text := withoutRounding(t, q.Query)
+				for _, ch := range choices {
+					if ch.raw[detailVar] != "forever" {
+						continue
+					}
+					figures := map[string]map[string]float64{}
+					for _, rp := range []string{"forever", "rollup_5m", "rollup_1h"} {
+						vars, raw := maps.Clone(ch.vars), maps.Clone(ch.raw)
+						maps.Copy(vars, week)
+						vars[detailVar], raw[detailVar] = rp, rp
+						sent := render(text, vars, raw)
+						if !strings.Contains(sent, `."`+rp+`".`) {
+							t.Fatalf("%s, cell %q: the query sent does not read %s:\n%s", d.Name, c.Name, rp, sent)
+						}
+						figures[rp] = figuresOf(srv.query(t, sent))
+					}
+					if len(figures["forever"]) == 0 {
+						continue // nothing for this host: the other choices are checked
+					}
+					for _, rp := range []string{"rollup_5m", "rollup_1h"} {
+						if !sameFigures(figures["forever"], figures[rp]) {
+							t.Errorf("%s, cell %q, %v: from %s %v, from the raw points %v", d.Name, c.Name, ch.raw, rp, figures[rp], figures["forever"])
+						}
+					}
+					compared++
+					checked = true
+				}
+			}
+		}
+		if checked {
+			dashboards++
+		}
+	}
+	// Everyday, hypervisors, VMs, applications: EN and FR.
+	if dashboards < 8 {
+		t.Errorf("totals that follow %s compared in %d dashboards, want at least 8", detailVar, dashboards)
+	}
+	t.Logf("%d totals compared in %d dashboards: the rollups equal the raw points to 1e-9", compared, dashboards)
+}
+
+// withoutRounding undoes twoDigits (chronograf/internal/dashboards) in a
+// query: each rounded expression becomes the expression itself, so that
+// the comparison sees differences two digits hide.
+func withoutRounding(t *testing.T, q string) string {
+	t.Helper()
+	for {
+		m := rounding.FindStringSubmatch(q)
+		if m == nil {
+			return q
+		}
+		scale := "pow(10, 1 - floor(log10(" + m[1] + " + 0.000000001)))"
+		rounded := "round(" + m[1] + " * " + scale + ") / " + scale
+		if !strings.Contains(q, rounded) {
+			t.Fatalf("a rounding not written by twoDigits: %s", q)
+		}
+		q = strings.Replace(q, rounded, m[1], 1)
+	}
+}
+
+// figuresOf keys each number of an answer by its series, its row's
+// strings (a ranked name) and its column: rows ranked by top() come in
+// whatever order equal times give.
+func figuresOf(res []series) map[string]float64 {
+	out := map[string]float64{}
+	for _, s := range res {
+		for _, row := range s.Values {
+			var names []string
+			for i, v := range row {
+				if _, ok := v.(string); ok && s.Columns[i] != "time" {
+					names = append(names, fmt.Sprint(v))
+				}
+			}
+			for i, v := range row {
+				if _, ok := v.(json.Number); ok && s.Columns[i] != "time" {
+					out[fmt.Sprint(s.Name, s.Tags, names, s.Columns[i])] = number(v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func sameFigures(a, b map[string]float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		w, ok := b[k]
+		if !ok || !near(w, v, 1e-9) {
+			return false
+		}
+	}
+	return true
 }
 
 // withoutCQService turns InfluxDB's continuous-query service off before

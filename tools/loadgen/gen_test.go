@@ -161,15 +161,17 @@ func TestRunBatches(t *testing.T) {
 		gathers          int
 		fail             bool
 		wantPoints, want int // want: lines seen by post
+		wantPosts        int // 0: not checked
 	}{
 		{name: "one batch", hosts: 2, batch: 5000, gathers: 3, wantPoints: 2 * 3 * 6, want: 36},
 		{name: "many batches", hosts: 10, batch: 100, gathers: 61, wantPoints: 10 * 61 * 6, want: 3660},
+		{name: "per host and gather", hosts: 10, batch: 1, gathers: 5, wantPoints: 10 * 5 * 6, want: 300, wantPosts: 50},
 		{name: "error stops", hosts: 10, batch: 100, gathers: 61, fail: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var mu sync.Mutex
 			var lines []string
-			small := 0
+			small, posts := 0, 0
 			post := func(b []byte) error {
 				if tc.fail {
 					return errors.New("refused")
@@ -177,6 +179,12 @@ func TestRunBatches(t *testing.T) {
 				mu.Lock()
 				defer mu.Unlock()
 				got := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+				posts++
+				if tc.batch == 1 {
+					if hosts := hostsIn(got); len(hosts) != 1 {
+						t.Errorf("a per-host request holds hosts %v", hosts)
+					}
+				}
 				if len(got) < tc.batch {
 					small++
 				}
@@ -198,6 +206,9 @@ func TestRunBatches(t *testing.T) {
 			if n != tc.wantPoints || len(lines) != tc.want {
 				t.Errorf("got %d points counted, %d posted, want %d", n, len(lines), tc.want)
 			}
+			if tc.wantPosts > 0 && posts != tc.wantPosts {
+				t.Errorf("%d requests, want %d (one per host and gather)", posts, tc.wantPosts)
+			}
 			if small > 1 {
 				t.Errorf("%d batches smaller than %d, want the last one only", small, tc.batch)
 			}
@@ -209,6 +220,22 @@ func TestRunBatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hostsIn is the distinct host tags of line protocol lines.
+func hostsIn(lines []string) []string {
+	seen := map[string]bool{}
+	var hosts []string
+	for _, l := range lines {
+		key, _, _ := strings.Cut(l, " ")
+		for _, kv := range strings.Split(key, ",")[1:] {
+			if v, ok := strings.CutPrefix(kv, "host="); ok && !seen[v] {
+				seen[v] = true
+				hosts = append(hosts, v)
+			}
+		}
+	}
+	return hosts
 }
 
 // BenchmarkGather is the generator's own cost per point, so that it can

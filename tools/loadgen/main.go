@@ -10,6 +10,7 @@
 // BenchmarkGather's.
 //
 //	go run ./tools/loadgen -url http://127.0.0.1:8086 -hosts 1000 -duration 1h
+//	go run ./tools/loadgen -hosts 1000 -duration 1h -per-host -writers 8
 //	go run ./tools/loadgen -hosts 20 -duration 8760h -interval 10s -vms 4 -services 10 -processes 10
 //
 // It prints the points written, the time taken and the rate.
@@ -25,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/signal"
 	"sync"
 	"time"
 )
@@ -47,6 +49,7 @@ func main() {
 	flag.IntVar(&f.Processes, "processes", 0, "named programs per host (power_process; 0: off)")
 	flag.BoolVar(&f.Rollup, "rollup", false, "write what the rollups hold (power_* with power_watts_max, no cpu, net, powerstat_package): use with -rp rollup_5m -interval 5m or -rp rollup_1h -interval 1h")
 	batch := flag.Int("batch", 5000, "points per write request (Telegraf's metric_batch_size)")
+	perHost := flag.Bool("per-host", false, "one write request per host and gather, as each host's Telegraf flushes its own points (flush_interval = interval); -batch is then ignored")
 	writers := flag.Int("writers", 4, "write requests in flight at once")
 	seed := flag.Uint64("seed", 1, "random seed")
 	flag.Parse()
@@ -66,7 +69,14 @@ func main() {
 	w := &writer{url: fmt.Sprintf("%s/write?db=%s&rp=%s&precision=ns", *u, url.QueryEscape(*db), url.QueryEscape(*rp)), client: &http.Client{Timeout: time.Minute}}
 	g := NewGenerator(*hosts, *prefix, f, *interval, *seed)
 	began := time.Now()
-	points, err := run(context.Background(), g, last.Add(-*duration), last, *interval, *batch, *writers, w.post)
+	if *perHost {
+		*batch = 1
+	}
+	// Interrupted (Ctrl-C, timeout -s INT), it stops generating, lets the
+	// requests under way finish and reports what was written.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	points, err := run(ctx, g, last.Add(-*duration), last, *interval, *batch, *writers, w.post)
 	took := time.Since(began)
 	fmt.Printf("%d hosts × %d points per gather, %s every %s: %d points in %s, %.0f points/s\n",
 		*hosts, f.PointsPerGather(), *duration, *interval, points, took.Round(time.Millisecond), float64(points)/took.Seconds())
@@ -78,8 +88,9 @@ func main() {
 
 // run generates every host's gathers from start to end, time after time
 // (as a campus writes them), in batches of batch points handed to post by
-// writers goroutines. It returns the points written; the first error
-// stops it.
+// writers goroutines. A gather is never split: a batch of 1 is one request
+// per host and gather, what each host's own Telegraf sends. It returns the
+// points written; the first error, or ctx's end, stops it.
 func run(ctx context.Context, g *Generator, start, end time.Time, interval time.Duration, batch, writers int, post func([]byte) error) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

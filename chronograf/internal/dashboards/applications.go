@@ -28,7 +28,7 @@ const (
 // time range (Wh, two significant digits), biggest first, one row each,
 // the parts that are no workload and the rows of nothing left out.
 func topBy(measurement, tag string, conds []string) string {
-	inner := fmt.Sprintf(`SELECT %s AS "Wh" %s %s GROUP BY "%s"`, twoDigits(`sum("energy_joules") / 3600`), from(measurement), where(append(conds, isWorkload)...), tag)
+	inner := fmt.Sprintf(`SELECT %s AS "Wh" %s %s GROUP BY "%s"`, twoDigits(`sum("energy_joules") / 3600`), fromRP(Detail, measurement), where(append(conds, isWorkload)...), tag)
 	return fmt.Sprintf(`SELECT top("Wh", "%s", 10) AS "Wh" FROM (%s) WHERE "Wh" > 0`, tag, inner)
 }
 
@@ -43,10 +43,10 @@ func applications(w applicationsWords) Dashboard {
 	// processors, memory and GPUs.
 	powerGraph := func(id, title, m, tag, name string) spec {
 		kind := func(k, as string) string {
-			return simple(m, []sel{{"mean", "power_watts", as}}, append([]string{during, onHost}, `"kind" = '`+k+`'`), true)
+			return simpleIn(Detail, m, []sel{{"mean", "power_watts", as}}, append([]string{during, onHost}, `"kind" = '`+k+`'`), true)
 		}
 		return stacked(id, title, 8, "W", "W",
-			simple(m, []sel{{"mean", "power_watts", name}}, append([]string{during, onHost}, isWorkload), true, tag),
+			simpleIn(Detail, m, []sel{{"mean", "power_watts", name}}, append([]string{during, onHost}, isWorkload), true, tag),
 			kind("other", w.others), kind("unattributed", w.unattributed), kind("unused_capacity", w.unused))
 	}
 	topTable := func(id, title, m, tag, label string) spec {
@@ -56,7 +56,7 @@ func applications(w applicationsWords) Dashboard {
 	}
 	everydayTable := func(id, title, m, tag, label string) spec {
 		inner := fmt.Sprintf(`SELECT %s AS "charges", %s AS "km" %s %s GROUP BY "%s"`,
-			twoDigits(`sum("smartphone_charges")`), twoDigits(`sum("ebike_km")`), from(m), where(append(host, isWorkload)...), tag)
+			twoDigits(`sum("smartphone_charges")`), twoDigits(`sum("ebike_km")`), fromRP(Detail, m), where(append(host, isWorkload)...), tag)
 		return table(id, title, 6, Sig,
 			fmt.Sprintf(`SELECT top("charges", "%s", 10) AS "charges", "km" FROM (%s) WHERE "charges" > 0`, tag, inner),
 			col(m+"."+tag, label),
@@ -72,7 +72,7 @@ func applications(w applicationsWords) Dashboard {
 				InfluxQL: fmt.Sprintf(`SHOW TAG VALUES ON "%s" FROM /^power_(service|process)$/ WITH KEY = "host"`, Database),
 				DB:       Database, Measurement: svc, TagKey: "host",
 			},
-		}},
+		}, detailTemplate(w.prefix+"-detail", w.lang)},
 		Cells: layout(w.prefix,
 			row(
 				powerGraph("services-w", w.services+" :host:"+w.power, svc, "unit", w.service),
@@ -86,7 +86,7 @@ func applications(w applicationsWords) Dashboard {
 				everydayTable("services-everyday", w.services+" :host:"+w.everyday, svc, "unit", w.service),
 				everydayTable("programs-everyday", w.programs+" :host:"+w.everyday, prc, "process", w.program),
 			),
-			row(note("about", w.aboutName, strings.TrimSpace(w.about)+"\n\n"+cite("smartphone_charges")+cite("ebike_km"))),
+			row(note("about", w.aboutName, strings.TrimSpace(w.about)+"\n\n"+cite("smartphone_charges")+cite("ebike_km")+"\n"+detailAbout(w.lang))),
 		),
 	}
 }

@@ -247,3 +247,33 @@ func hostTemplate(id, label, measurement, cond string) Template {
 		Query: TemplateQuery{InfluxQL: q, DB: Database, Measurement: measurement, TagKey: "host"},
 	}
 }
+
+// detailWords is the :detail: menu in one language: the label, then what
+// each choice is called, raw points first.
+var detailWords = map[string][4]string{
+	"en": {"Detail", "10 s: every measurement", "5 min summary", "1 hour summary"},
+	"fr": {"Détail", "10 s\u202f: chaque mesure", "résumé par 5 min", "résumé par heure"},
+}
+
+// detailTemplate is the :detail: variable: which retention policy the
+// cells over the time range read (Detail). Chronograf 1.x cannot pick it
+// from the range, so the reader does; the default is every measurement,
+// which fits the default range (the past 15 minutes). Of type map: the
+// menu shows the words, the query gets the policy's name.
+func detailTemplate(id, lang string) Template {
+	w := detailWords[lang]
+	t := Template{ID: id, TempVar: Detail, Type: "map", Label: w[0], Values: []TemplateValue{}}
+	for i, rp := range []string{RetentionPolicy, FiveMinuteRollup, HourlyRollup} {
+		t.Values = append(t.Values, TemplateValue{Key: w[i+1], Value: rp, Type: "map", Selected: i == 0})
+	}
+	return t
+}
+
+// detailAbout is the paragraph of a dashboard's note that explains
+// :detail:.
+func detailAbout(lang string) string {
+	if lang == "fr" {
+		return "**Détail** (sous **Variables**) choisit ce que lisent les graphiques et les totaux de la période : chaque mesure, ou un résumé gardé par 5 minutes ou par heure, qui répond en une fraction de seconde sur des mois là où chaque mesure prend plusieurs secondes. Un total lu dans un résumé compte des 5 minutes ou des heures entières : celle en cours s'y ajoute quand elle se termine. Pour quelques heures, prenez chaque mesure (un résumé n'y montre que quelques points) ; pour des semaines ou plus, le résumé par heure. Les chiffres « en ce moment » et les dernières nouvelles lisent toujours chaque mesure."
+	}
+	return "**Detail** (under **Variables**) chooses what the charts and the totals over the range read: every measurement, or a summary kept per 5 minutes or per hour, which answers in a fraction of a second over months where every measurement takes several seconds. A total read from a summary counts whole 5 minutes or hours: the one under way joins it when it ends. For a few hours, choose every measurement (a summary shows only a few points there); for weeks or more, the hourly summary. The \"right now\" figures and when each server was last heard from always read every measurement."
+}

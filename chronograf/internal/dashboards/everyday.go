@@ -28,10 +28,10 @@ func everyday(w everydayWords) Dashboard {
 	servers := []string{during, measuredOnly}
 	lastOf := func(f string) string { return simple(ph, []sel{{"last", f, f}}, hostNow, false) }
 	sumOf := func(f string, conds []string) string {
-		return `SELECT ` + twoDigits(`sum("`+f+`")`) + ` AS "` + f + `" ` + from(ph) + " " + where(conds...)
+		return `SELECT ` + twoDigits(`sum("`+f+`")`) + ` AS "` + f + `" ` + fromRP(Detail, ph) + " " + where(conds...)
 	}
 	kWh := func(conds []string) string {
-		return `SELECT ` + twoDigits(`sum("e") / 3600000`) + ` AS "kWh" ` + basisEnergy(conds)
+		return `SELECT ` + twoDigits(`sum("e") / 3600000`) + ` AS "kWh" ` + basisEnergyIn(Detail, conds)
 	}
 	// m is a single number of a metaphor, with its worth and source in
 	// the header.
@@ -45,7 +45,7 @@ func everyday(w everydayWords) Dashboard {
 	cite := func(f string) string { return "- " + metaphorOf(f).cites(w.lang) + "\n" }
 	return Dashboard{
 		ID: w.id, Name: w.name, Organization: "default",
-		Templates: []Template{hostTemplate(w.prefix+"-host", w.hostVar, ph, measuredOnly)},
+		Templates: []Template{hostTemplate(w.prefix+"-host", w.hostVar, ph, measuredOnly), detailTemplate(w.prefix+"-detail", w.lang)},
 		Cells: layout(w.prefix,
 			row(
 				stat("socket-now", ":host: "+w.socket, 3, "W", w.w, simple(ph, []sel{{"last", "wall_watts", "W"}}, hostNow, false)).whenEmpty(silence(w.lang)),
@@ -68,10 +68,10 @@ func everyday(w everydayWords) Dashboard {
 			row(
 				lastSeenTable("last-seen", w.lastSeen, 4, measuredOnly, w.colServer, w.colLast, w.colW),
 				graph("led-hosts", w.perHost, 8, "count", w.perHostAxis,
-					simple(ph, []sel{{"mean", "led_bulbs", metaphorOf("led_bulbs").Words(w.lang).Unit}}, servers, true, "host")),
+					simpleIn(Detail, ph, []sel{{"mean", "led_bulbs", metaphorOf("led_bulbs").Words(w.lang).Unit}}, servers, true, "host")),
 			),
 			row(note("about", w.aboutName, strings.TrimSpace(w.about)+"\n\n"+
-				cite("led_bulbs")+cite("tvs_19in")+cite("smartphone_charges")+cite("ebike_km")+"- "+w.co2Note)),
+				cite("led_bulbs")+cite("tvs_19in")+cite("smartphone_charges")+cite("ebike_km")+"- "+w.co2Note+"\n\n"+detailAbout(w.lang))),
 		),
 	}
 }

@@ -12,7 +12,7 @@ type hypervisorWords struct {
 	vmSeries, system, unused string // the stack's parts
 	outside                  string
 	tableTitle               string
-	colVM, colNow, colRange  string
+	colVM, colMean, colRange string
 	vmNow, vmRange, share    string
 	wh, co2                  string
 	co2Note                  string
@@ -33,14 +33,14 @@ func hypervisors(w hypervisorWords) Dashboard {
 	vm := []string{during, onHost, onVM}
 	vmNow := []string{recent, onHost, onVM}
 	part := func(domain, as string) string {
-		return simple(pv, []sel{{"mean", "power_watts", as}}, append([]string{during, onHost}, `"domain" = '`+domain+`'`), true)
+		return simpleIn(Detail, pv, []sel{{"mean", "power_watts", as}}, append([]string{during, onHost}, `"domain" = '`+domain+`'`), true)
 	}
 	m := func(id, title, field, fn string, conds []string) spec {
 		mt := metaphorOf(field)
 		q := simple(pv, []sel{{fn, field, field}}, conds, false)
 		unit := "count"
 		if fn == "sum" {
-			q = `SELECT ` + twoDigits(`sum("`+field+`")`) + ` AS "` + field + `" ` + from(pv) + " " + where(conds...)
+			q = `SELECT ` + twoDigits(`sum("`+field+`")`) + ` AS "` + field + `" ` + fromRP(Detail, pv) + " " + where(conds...)
 			unit = Sig
 		}
 		return stat(id, title, 3, unit, mt.Words(w.lang).Unit, q).withNote(sentence(mt.cites(w.lang)))
@@ -50,6 +50,7 @@ func hypervisors(w hypervisorWords) Dashboard {
 		ID: w.id, Name: w.name, Organization: "default",
 		Templates: []Template{
 			hostTemplate(w.prefix+"-host", w.hostLabel, pv, ""),
+			detailTemplate(w.prefix+"-detail", w.lang),
 			{
 				ID: w.prefix + "-vm", TempVar: ":vm:", Type: "influxql", Label: w.vmLabel, Values: []TemplateValue{},
 				Query: TemplateQuery{
@@ -64,15 +65,18 @@ func hypervisors(w hypervisorWords) Dashboard {
 				// host has a power meter at the socket, what the socket sees
 				// beyond the parts on top, so that the top is the socket.
 				stacked("stack", ":host: "+w.stackTitle, 8, "W", w.stackAxis,
-					simple(pv, []sel{{"mean", "power_watts", w.vmSeries}}, append([]string{during, onHost}, notPart), true, "domain"),
+					simpleIn(Detail, pv, []sel{{"mean", "power_watts", w.vmSeries}}, append([]string{during, onHost}, notPart), true, "domain"),
 					part("_hypervisor", w.system),
 					part("_unused", w.unused),
-					`SELECT mean("wall_watts") - mean("power_watts") AS "`+w.outside+`" `+from("power_host")+" "+where(host...)+groupBy(true),
+					`SELECT mean("wall_watts") - mean("power_watts") AS "`+w.outside+`" `+fromRP(Detail, "power_host")+" "+where(host...)+groupBy(true),
 				),
 				table("vms", ":host: "+w.tableTitle, 4, Sig,
-					`SELECT `+twoDigits(`last("power_watts")`)+` AS "now", `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+from(pv)+" "+where(append(host, notPart)...)+groupBy(false, "domain"),
+					// The mean power is the energy over the seconds
+					// measured: exact on a rollup too (a mean of means
+					// is not).
+					`SELECT `+twoDigits(`sum("energy_joules") / sum("interval_seconds")`)+` AS "mean", `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+fromRP(Detail, pv)+" "+where(append(host, notPart)...)+groupBy(false, "domain"),
 					col("domain", w.colVM),
-					col(pv+".now", w.colNow),
+					col(pv+".mean", w.colMean),
 					col(pv+".Wh", w.colRange)),
 			),
 			row(
@@ -83,12 +87,12 @@ func hypervisors(w hypervisorWords) Dashboard {
 			),
 			row(
 				stat("wh", w.vmRange+", "+w.share, 6, Sig, w.wh,
-					`SELECT `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+from(pv)+" "+where(vm...)),
+					`SELECT `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+fromRP(Detail, pv)+" "+where(vm...)),
 				stat("co2", w.vmRange, 6, Sig, w.co2,
-					`SELECT `+twoDigits(`sum("co2_grams")`)+` AS "co2_grams" `+from(pv)+" "+where(vm...)).withNote(w.co2Note),
+					`SELECT `+twoDigits(`sum("co2_grams")`)+` AS "co2_grams" `+fromRP(Detail, pv)+" "+where(vm...)).withNote(w.co2Note),
 			),
 			row(note("about", w.aboutName, strings.TrimSpace(w.about)+"\n\n"+
-				cite("led_bulbs")+cite("tvs_19in")+cite("smartphone_charges")+cite("ebike_km"))),
+				cite("led_bulbs")+cite("tvs_19in")+cite("smartphone_charges")+cite("ebike_km")+"\n"+detailAbout(w.lang))),
 		),
 	}
 }
@@ -108,8 +112,8 @@ func HypervisorsEN() Dashboard {
 		stackTitle: "power, stacked: VMs, the server's own work, capacity no VM used, and at the socket the rest of the machine", stackAxis: "W",
 		vmSeries: "VM", system: "the server's own work, outside any VM", unused: "capacity not used by any VM, shared by all",
 		outside:    "rest of the machine at the socket (fans, disks, power supply)",
-		tableTitle: "each VM: last measured, and over the time range",
-		colVM:      "VM", colNow: "W, last measured", colRange: "Wh over the range",
+		tableTitle: "each VM over the time range",
+		colVM:      "VM", colMean: "W on average", colRange: "Wh over the range",
 		vmNow: ":vm: on :host:, right now", vmRange: ":vm: on :host:, over the time range", share: "its share of processors, memory and GPUs",
 		wh: "Wh", co2: "g of CO₂",
 		co2Note:   "CO₂ is the energy times the grid's average carbon intensity set in powerinput: an average, not a measurement.",
@@ -132,8 +136,8 @@ func HypervisorsFR() Dashboard {
 		stackTitle: "puissance, empilée : VM, travail propre du serveur, capacité qu'aucune VM n'a utilisée, et à la prise le reste de la machine", stackAxis: "W",
 		vmSeries: "VM", system: "travail propre du serveur, hors VM", unused: "capacité utilisée par aucune VM, partagée par toutes",
 		outside:    "reste de la machine à la prise (ventilateurs, disques, alimentation)",
-		tableTitle: "chaque VM : dernière mesure, et sur la période",
-		colVM:      "VM", colNow: "W, dernière mesure", colRange: "Wh sur la période",
+		tableTitle: "chaque VM sur la période",
+		colVM:      "VM", colMean: "W en moyenne", colRange: "Wh sur la période",
 		vmNow: ":vm: sur :host:, en ce moment", vmRange: ":vm: sur :host:, sur la période", share: "sa part des processeurs, de la mémoire et des cartes graphiques",
 		wh: "Wh", co2: "g de CO₂",
 		co2Note:   "Le CO₂ est l'énergie multipliée par l'intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",

@@ -16,6 +16,14 @@ const (
 	// (deploy/setup-influxdb.sh, docs/scale.md): a year in a fraction of
 	// a second, where the raw points take many seconds.
 	HourlyRollup = "rollup_1h"
+	// FiveMinuteRollup holds the same per 5 minutes.
+	FiveMinuteRollup = "rollup_5m"
+	// Detail is the retention policy the reader picks in a dashboard's
+	// :detail: variable (detailTemplate): the raw points or a rollup. The
+	// cells over the time range that a rollup can answer read it; the
+	// "right now" cells, "last heard from" and the measurements without a
+	// rollup (cpu, net, powerstat_package) read the raw points.
+	Detail = ":detail:"
 )
 
 // from is a FROM clause with the measurement named in full.
@@ -56,7 +64,12 @@ func selects(ss []sel) string {
 // simple is a SELECT of one measurement; group is the GROUP BY list
 // ("" for none), and time(:interval:) is added first when byTime.
 func simple(measurement string, ss []sel, conds []string, byTime bool, group ...string) string {
-	q := "SELECT " + selects(ss) + " " + from(measurement) + " " + where(conds...)
+	return simpleIn(RetentionPolicy, measurement, ss, conds, byTime, group...)
+}
+
+// simpleIn is simple read from retention policy rp.
+func simpleIn(rp, measurement string, ss []sel, conds []string, byTime bool, group ...string) string {
+	q := "SELECT " + selects(ss) + " " + fromRP(rp, measurement) + " " + where(conds...)
 	return q + groupBy(byTime, group...)
 }
 

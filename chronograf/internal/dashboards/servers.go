@@ -24,11 +24,11 @@ func servers(w serversWords) Dashboard {
 	hostNow := []string{recent, onHost}
 	return Dashboard{
 		ID: w.id, Name: w.name, Organization: "default",
-		Templates: []Template{hostTemplate(w.prefix+"-host", w.hostVar, ph, measuredOnly)},
+		Templates: []Template{hostTemplate(w.prefix+"-host", w.hostVar, ph, measuredOnly), detailTemplate(w.prefix+"-detail", w.lang)},
 		Cells: layout(w.prefix,
 			row(
 				graph("power", ":host: "+w.power, 8, "W", "W",
-					simple(ph, []sel{{"mean", "wall_watts", w.socket}, {"mean", "power_watts", w.parts}}, host, true)).
+					simpleIn(Detail, ph, []sel{{"mean", "wall_watts", w.socket}, {"mean", "power_watts", w.parts}}, host, true)).
 					withColors("#31C0F6", "#FFB94A"),
 				stat("socket-now", ":host: "+w.now+", "+w.socket, 4, "W", "W", simple(ph, []sel{{"last", "wall_watts", "W"}}, hostNow, false)).whenEmpty(silence(w.lang)),
 			),
@@ -43,9 +43,9 @@ func servers(w serversWords) Dashboard {
 			row(
 				lastSeenTable("last-seen", w.lastSeen, 4, measuredOnly, w.colServer, w.colLast, w.colW),
 				graph("all", w.all, 8, "W", "W",
-					simple(ph, []sel{{"mean", "power_watts", "W"}}, []string{during, measuredOnly}, true, "host")),
+					simpleIn(Detail, ph, []sel{{"mean", "power_watts", "W"}}, []string{during, measuredOnly}, true, "host")),
 			),
-			row(note("about", w.aboutName, strings.TrimSpace(w.about))),
+			row(note("about", w.aboutName, strings.TrimSpace(w.about)+"\n\n"+detailAbout(w.lang))),
 		),
 	}
 }

@@ -100,6 +100,7 @@ type Template struct {
 }
 
 type TemplateValue struct {
+	Key      string `json:"key,omitempty"` // map: what the menu shows
 	Value    string `json:"value"`
 	Type     string `json:"type"`
 	Selected bool   `json:"selected"`

@@ -32,17 +32,17 @@ func vms(w vmsWords) Dashboard {
 	ph := "power_host"
 	hostNow := []string{recent, onHost}
 	energy := func(cond string) string {
-		return `SELECT ` + twoDigits(`sum("energy_joules") / 3600`) + ` AS "Wh" ` + from(ph) + " " + where(during, onHost, cond)
+		return `SELECT ` + twoDigits(`sum("energy_joules") / 3600`) + ` AS "Wh" ` + fromRP(Detail, ph) + " " + where(during, onHost, cond)
 	}
 	return Dashboard{
 		ID: w.id, Name: w.name, Organization: "default",
-		Templates: []Template{hostTemplate(w.prefix+"-host", w.hostVar, ph, notMeasured)},
+		Templates: []Template{hostTemplate(w.prefix+"-host", w.hostVar, ph, notMeasured), detailTemplate(w.prefix+"-detail", w.lang)},
 		Cells: layout(w.prefix,
 			row(
 				graph("measured", w.measuredAll, 6, "W", w.measuredAxis,
-					simple(ph, []sel{{"mean", "power_watts", "W"}}, []string{during, fromHypervisor}, true, "host")),
+					simpleIn(Detail, ph, []sel{{"mean", "power_watts", "W"}}, []string{during, fromHypervisor}, true, "host")),
 				graph("estimates", w.estimateAll, 6, "W", w.estimateAxis,
-					simple(ph, []sel{{"mean", "power_watts", "W"}}, []string{during, estimated}, true, "host")).
+					simpleIn(Detail, ph, []sel{{"mean", "power_watts", "W"}}, []string{during, estimated}, true, "host")).
 					withColors(estimateHex, "#FF7E27", "#FFD255"),
 			),
 			row(
@@ -62,7 +62,7 @@ func vms(w vmsWords) Dashboard {
 						{"mean", "usage_steal", w.steal},
 					}, []string{during, onHost, `"cpu" = 'cpu-total'`}, true)),
 			),
-			row(note("about", w.aboutName, strings.TrimSpace(w.about))),
+			row(note("about", w.aboutName, strings.TrimSpace(w.about)+"\n\n"+detailAbout(w.lang))),
 		),
 	}
 }

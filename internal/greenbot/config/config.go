@@ -74,7 +74,7 @@ type InfluxDB struct {
 	Password        string   `toml:"password"`
 	Timeout         Duration `toml:"timeout"`
 	Attempts        int      `toml:"attempts"`
-	// Rollup is the retention policy of hourly sums a weekly digest reads
+	// Rollup is the retention policy of hourly sums a digest reads
 	// where the database has it (setup-influxdb.sh makes rollup_1h);
 	// "" reads the raw points always.
 	Rollup string `toml:"rollup"`

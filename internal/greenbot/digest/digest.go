@@ -33,8 +33,9 @@ type Request struct {
 	Database, Retention string
 	// Rollup names a retention policy of hourly sums (rollup_1h: the same
 	// measurements and tags, energies, CO₂ and seconds summed per hour)
-	// that a weekly digest reads instead of Retention where it exists
-	// and the zone's days are whole hours. Empty: never.
+	// that a digest reads instead of Retention where it exists and the
+	// zone's days are whole hours: a daily digest too reads four weeks of
+	// power_host for its comparisons. Empty: never.
 	Rollup              string
 	TopVMs, TopServices int
 	Table               []metaphor.Metaphor
@@ -215,7 +216,7 @@ func Make(ctx context.Context, q Querier, r Request) (*Digest, error) {
 		}
 		return fmt.Errorf("the %d day(s) from %s: %w", days, r.Start.In(r.Loc).Format("2006-01-02"), err)
 	}
-	if r.Rollup != "" && r.Weekly && r.calendar().wholeHours() {
+	if r.Rollup != "" && r.calendar().wholeHours() {
 		ok, err := hasPolicy(ctx, q, r.Database, r.Rollup)
 		if err != nil {
 			return nil, fail(err)

@@ -226,9 +226,9 @@ func TestFit(t *testing.T) {
 	}
 }
 
-// A weekly digest reads the hourly rollup where the database has it; a
-// daily one, or one in a zone whose days do not start on whole hours,
-// reads the raw points.
+// A digest, weekly or daily, reads the hourly rollup where the database
+// has it; one in a zone whose days do not start on whole hours reads the
+// raw points.
 func TestRollup(t *testing.T) {
 	loc := paris(t)
 	kolkata, err := time.LoadLocation("Asia/Kolkata")
@@ -245,7 +245,8 @@ func TestRollup(t *testing.T) {
 	}{
 		{"weekly, rollup there", true, loc, []string{"forever", "rollup_1h"}, "rollup_1h", 4},
 		{"weekly, no rollup", true, loc, []string{"forever"}, "forever", 4},
-		{"daily", false, loc, []string{"forever", "rollup_1h"}, "forever", 3},
+		{"daily", false, loc, []string{"forever", "rollup_1h"}, "rollup_1h", 4},
+		{"daily, no rollup", false, loc, []string{"forever"}, "forever", 4},
 		{"weekly in Kolkata", true, kolkata, []string{"forever", "rollup_1h"}, "forever", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

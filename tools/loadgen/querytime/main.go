@@ -40,7 +40,11 @@ type dashboard struct {
 	Templates []struct {
 		TempVar string `json:"tempVar"`
 		Type    string `json:"type"`
-		Query   struct {
+		Values  []struct {
+			Value    string `json:"value"`
+			Selected bool   `json:"selected"`
+		} `json:"values"`
+		Query struct {
 			InfluxQL    string `json:"influxql"`
 			DB          string `json:"db"`
 			Measurement string `json:"measurement"`
@@ -120,7 +124,7 @@ func main() {
 	}
 }
 
-// digests are what a weekly or monthly digest asks: each host's energy and
+// digests are of the shape of what a digest asks: each host's energy and
 // peak, each VM's and each service's energy over the range.
 var digests = []struct{ name, query string }{
 	{"energy and peak per host", `SELECT sum("energy_joules"), max("power_watts") FROM "metrics_from_pau"."forever"."power_host" WHERE time > :dashboardTime: AND time < :upperDashboardTime: GROUP BY "host"`},
@@ -129,12 +133,22 @@ var digests = []struct{ name, query string }{
 }
 
 // resolve gives each template variable the value given, or the first its
-// meta query returns.
+// meta query returns; a variable of listed values (:detail:, the policy)
+// gets its default, the one selected: the raw points, which onRollup
+// moves to a rollup.
 func resolve(c *client, d dashboard, given vars) vars {
 	v := vars{}
 	for _, tv := range d.Templates {
 		if val, ok := given[tv.TempVar]; ok {
 			v[tv.TempVar] = val
+			continue
+		}
+		if tv.Type == "map" || tv.Type == "csv" {
+			for _, val := range tv.Values {
+				if val.Selected {
+					v[tv.TempVar] = val.Value
+				}
+			}
 			continue
 		}
 		meta := tv.Query.InfluxQL

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 )
@@ -48,6 +49,25 @@ func TestRenderAndRollup(t *testing.T) {
 				t.Errorf("onRollup:\ngot  %s\nwant %s", got, tc.rollup)
 			}
 		})
+	}
+}
+
+// A dashboard's :detail: variable (a map of retention policies) takes its
+// selected value without asking the server, so that its queries read the
+// raw points and onRollup can move them to a rollup.
+func TestResolveListed(t *testing.T) {
+	var d dashboard
+	err := json.Unmarshal([]byte(`{"templates": [{"tempVar": ":detail:", "type": "map", "values": [
+		{"key": "10 s", "value": "forever", "type": "map", "selected": true},
+		{"key": "1 hour", "value": "rollup_1h", "type": "map", "selected": false}]}]}`), &d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := resolve(nil, d, vars{})
+	q := render(`SELECT sum("energy_joules") FROM "metrics_from_pau".":detail:"."power_vm" WHERE time > :dashboardTime:`, v, time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC), 8760*time.Hour)
+	want := `SELECT sum("energy_joules") FROM "metrics_from_pau"."rollup_1h"."power_vm" WHERE time > '2025-12-03T00:00:00Z' AND time < '2026-12-03T00:00:00Z'`
+	if got := onRollup(q, 8760*time.Hour); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
 
