@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/fixtures"
 	"github.com/greencampus/powerinput/internal/lineproto"
 )
@@ -51,6 +52,7 @@ func FuzzParseScopeName(f *testing.F) {
 	f.Add(`machine-qemu\x2d1\x2dgreenit.scope`)
 	f.Add(`machine-qemu\x2d3\x2d\x2e\x2e.scope`)
 	f.Add("qemu-4-db.libvirt-qemu")
+	f.Add(`machine-qemu\x2d5\x2dprod` + "\u202e" + `db.scope`)
 	f.Fuzz(func(t *testing.T, dir string) {
 		name, id, ok := ParseScopeName(dir)
 		if !ok {
@@ -60,7 +62,7 @@ func FuzzParseScopeName(f *testing.F) {
 			t.Fatalf("ParseScopeName(%q) = %q, %d", dir, name, id)
 		}
 		tag := TagName(name)
-		if err := lineproto.CheckTagValue(tag); err != nil || Reserved(tag) || !utf8.ValidString(tag) {
+		if err := lineproto.CheckTagValue(tag); err != nil || Reserved(tag) || !utf8.ValidString(tag) || attribute.HasInvisible(tag) {
 			t.Fatalf("TagName(%q) = %q: %v", name, tag, err)
 		}
 	})

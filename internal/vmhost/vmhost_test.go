@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/lineproto"
 )
@@ -198,12 +199,18 @@ func TestTagName(t *testing.T) {
 	require.Equal(t, "greenit", TagName("greenit"))
 	require.Equal(t, "__hypervisor", TagName("_hypervisor"))
 	require.Equal(t, "___x", TagName("__x"))
-	for _, hostile := range []string{"", "a\nb", "bad\\", "\xff", "../../etc/passwd\x00", strings.Repeat("x", 500), "_\x01"} {
+	for _, hostile := range []string{"", "a\nb", "bad\\", "\xff", "../../etc/passwd\x00", strings.Repeat("x", 500), "_\x01",
+		"web\u202e", "\u200bweb", "w\u2060eb", "web\ufeff", "\u2066web\u2069", "we\u0085b"} {
 		tag := TagName(hostile)
 		require.NoError(t, lineproto.CheckTagValue(tag), "%q → %q", hostile, tag)
 		require.False(t, Reserved(tag))
 		require.LessOrEqual(t, len(tag), MaxTagLen+1)
 		require.NotContains(t, tag, "/")
+		require.False(t, attribute.HasInvisible(tag), "%q → %q", hostile, tag)
 	}
+	// A right-to-left override makes "prod\u202edb-tset" show as
+	// "prodtest-bd": it is no "prod…" VM's name.
+	require.Equal(t, "prod___db-tset~"+attribute.HashSuffix("prod\u202edb-tset")[1:], TagName("prod\u202edb-tset"))
+	require.NotEqual(t, TagName("web\u200b"), TagName("web\u2060"), "the hash keeps them apart")
 	require.NotEqual(t, TagName("a\x01"), TagName("a\x02"), "the hash keeps them apart")
 }
