@@ -114,6 +114,7 @@ func (p *PowerInput) Init() error {
 	parts := metaphors{carbon: p.CarbonIntensity, table: table}
 	if p.VMs {
 		p.vms = newVMsCollector(p.roots, p.VMCounterDir, p.VMUnusedCapacity, p.clock, parts, p.say)
+		p.vms.finder.QemuUsers(p.HostEtc, p.VMQemuUser)
 	}
 	if !needCPU {
 		p.cpu = nil
@@ -227,6 +228,9 @@ func (p *PowerInput) check() error {
 		}
 	}
 	if err := checkVMOptions(p.VMUnusedCapacity, p.VMCounterDir); err != nil {
+		return err
+	}
+	if err := checkQemuUsers(p.VMQemuUser, p.HostEtc); err != nil {
 		return err
 	}
 	if p.HostDev == "" {

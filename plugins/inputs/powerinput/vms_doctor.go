@@ -6,6 +6,8 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/guard"
@@ -19,6 +21,7 @@ import (
 // nothing.
 func (p *PowerInput) doctorVMs(w io.Writer) {
 	f := vmhost.NewFinder(p.Roots().Sys, p.Roots().Proc, nil)
+	f.QemuUsers(p.HostEtc, p.VMQemuUser)
 	var s vmhost.Sample
 	var err error
 	var g guard.Guard
@@ -57,11 +60,7 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 		if vm.VCPUs > 0 {
 			vcpus = fmt.Sprintf("%d vCPU(s)", vm.VCPUs)
 		}
-		from := "name from qemu's command line"
-		if !vm.NameFromCmdline {
-			from = "name from its cgroup (libvirt's machine name, which may differ from the domain's)"
-		}
-		line := fmt.Sprintf("       %q: %s, %s", vm.Domain, vcpus, from)
+		line := fmt.Sprintf("       %q: %s, %s", vm.Domain, vcpus, nameFrom(vm))
 		if tag := vmhost.TagName(vm.Domain); tag != vm.Domain {
 			line += fmt.Sprintf(", written as domain=%q", tag)
 		}
@@ -69,6 +68,10 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 	}
 	for _, e := range s.Skipped {
 		fmt.Fprintf(w, "       not readable now: %v\n", e)
+	}
+	if s.Refused > 0 {
+		fmt.Fprintf(w, "vms    %d qemu process(es) refused as not libvirt's (run by user ID %s): a VM is a qemu process of a user of vm_qemu_user = %s (looked up in %s), or root's from a system emulator\n       fix: if they run your VMs, add their user to vm_qemu_user\n",
+			s.Refused, uidList(s.RefusedUIDs), p.VMQemuUser, filepath.Join(p.HostEtc, "passwd"))
 	}
 	dir := p.VMCounterDir
 	if dir == "" {
@@ -102,4 +105,31 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
        then, in the guest: mount -t 9p -o trans=virtio,version=9p2000.L,ro scaphandre /var/scaphandre
        (the guest's powerinput reads it with its vm source: vm_powercap_path = "/var/scaphandre")
 `, name, filepath.Join(dir, name))
+}
+
+// nameFrom says where a VM's name was read.
+func nameFrom(vm vmhost.VM) string {
+	switch vm.NameFrom {
+	case vmhost.NameFromEmulator:
+		return fmt.Sprintf("name from the command line of its emulator (qemu, process %d)", vm.PID)
+	case vmhost.NameFromProcess:
+		who := fmt.Sprintf("user ID %d, of vm_qemu_user", vm.UID)
+		if vm.UID == 0 {
+			who = "root, from a system emulator"
+		}
+		return fmt.Sprintf("a qemu process (%d) run by %s; name from its command line", vm.PID, who)
+	}
+	return "name from its cgroup's machine name (libvirt's, which may drop or change characters of the domain's), until qemu's command line can be read"
+}
+
+// uidList writes user IDs as "0, 65534".
+func uidList(uids []uint32) string {
+	var b strings.Builder
+	for i, u := range uids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.FormatUint(uint64(u), 10))
+	}
+	return b.String()
 }
