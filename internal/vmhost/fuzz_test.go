@@ -2,6 +2,7 @@ package vmhost
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -86,6 +87,91 @@ func FuzzParseProcStat(f *testing.F) {
 		close := bytes.LastIndexByte(b, ')')
 		if close < 0 || !bytes.Contains(b[close:], []byte(" ")) {
 			t.Fatalf("parsed %q without fields after comm", b)
+		}
+	})
+}
+
+// fieldsOf splits on spaces and tabs, as the kernel's files are.
+func fieldsOf(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
+}
+
+func FuzzParseStatusUIDs(f *testing.F) {
+	for _, b := range fixtures.Files("status") {
+		f.Add(b)
+	}
+	f.Add([]byte("Uid:\t0\t0\t0\t0\n"))
+	f.Add([]byte("Name:\tx\nUid:\t1 2\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		real, eff, err := ParseStatusUIDs(b)
+		if err != nil {
+			return
+		}
+		// The IDs are the first two numbers of the first Uid line.
+		for _, line := range strings.Split(string(b), "\n") {
+			rest, ok := strings.CutPrefix(line, "Uid:")
+			if !ok {
+				continue
+			}
+			fields := fieldsOf(rest)
+			r, err1 := strconv.ParseUint(strings.TrimSpace(fields[0]), 10, 32)
+			e, err2 := strconv.ParseUint(strings.TrimSpace(fields[1]), 10, 32)
+			if err1 != nil || err2 != nil || uint32(r) != real || uint32(e) != eff {
+				t.Fatalf("ParseStatusUIDs(%q) = %d, %d", b, real, eff)
+			}
+			return
+		}
+		t.Fatalf("ParseStatusUIDs(%q) = %d, %d without a Uid line", b, real, eff)
+	})
+}
+
+func FuzzParsePasswd(f *testing.F) {
+	for _, b := range fixtures.Files("passwd") {
+		f.Add(b)
+	}
+	f.Add([]byte("qemu:x:107:107::/:/sbin/nologin\nqemu:x:1:1::/:/bin/sh\n"))
+	f.Add([]byte("+libvirt-qemu::::::\n#qemu:x:1\nlibvirt-qemu:x:4294967295:0\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, _ := ParsePasswd(bytes.NewReader(b), DefaultQemuUsers())
+		for name, uid := range got {
+			if name != "qemu" && name != "libvirt-qemu" {
+				t.Fatalf("ParsePasswd(%q) found %q, not asked for", b, name)
+			}
+			// The first entry of that name holds that ID.
+			found := false
+			for _, line := range strings.Split(string(b), "\n") {
+				f := strings.Split(line, ":")
+				if len(f) >= 3 && f[0] == name {
+					n, err := strconv.ParseUint(f[2], 10, 32)
+					if err != nil {
+						continue
+					}
+					found = uint32(n) == uid
+					break
+				}
+			}
+			if !found {
+				t.Fatalf("ParsePasswd(%q): %s is %d, not its first entry's", b, name, uid)
+			}
+		}
+	})
+}
+
+func FuzzParseUptime(f *testing.F) {
+	for _, b := range fixtures.Files("uptime") {
+		f.Add(b)
+	}
+	f.Add([]byte("350735.47 234388.90\n"))
+	f.Add([]byte("1.5 0"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ticks, err := ParseUptime(b)
+		if err != nil {
+			return
+		}
+		// The first field's whole seconds.
+		whole, _, _ := strings.Cut(strings.TrimSpace(fieldsOf(string(b))[0]), ".")
+		if n, err := strconv.ParseUint(whole, 10, 64); err != nil || n != ticks/100 {
+			t.Fatalf("ParseUptime(%q) = %d ticks", b, ticks)
 		}
 	})
 }
