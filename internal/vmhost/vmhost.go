@@ -157,8 +157,11 @@ const TickDuration = 10 * time.Millisecond
 const vcpuRecount = 60
 
 // maxNameWait: rounds at most between two lookups of the name of a VM
-// named from its machine name (they start at every round and double).
-const maxNameWait = 16
+// named from its machine name. They start at every round (qemu's command
+// line is there within a moment of the group, as a rule) and double, so
+// that a VM whose emulator cannot be read (no libvirt sub-tree, a procfs
+// that hides it) costs a dozen lookups in a day, not some every round.
+const maxNameWait = 4096
 
 // youngTicks: a process started less than this long ago (in ticks) when
 // it was first seen may be libvirt's child before it becomes qemu: it is
