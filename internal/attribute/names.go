@@ -73,9 +73,9 @@ const maxCleanCache = 8192
 func (s *Selector) Select(now time.Time, loads []Load, busy time.Duration) (out []Load, n int) {
 	if s.admitted == nil {
 		s.admitted, s.clean, s.agg = map[nameKey]time.Duration{}, map[string]string{}, map[nameKey]int{}
-		s.day = dayOf(now)
+		s.day = DayOf(now)
 	}
-	if day := dayOf(now); day != s.day {
+	if day := DayOf(now); day != s.day {
 		s.newDay(day)
 	}
 	if len(s.clean) > maxCleanCache {
@@ -169,8 +169,8 @@ func (s *Selector) newDay(day int64) {
 // Admitted is how many names the current day has let through.
 func (s *Selector) Admitted() int { return len(s.admitted) }
 
-// dayOf is the UTC day number of t.
-func dayOf(t time.Time) int64 {
+// DayOf is the UTC day number of t (days since 1970-01-01).
+func DayOf(t time.Time) int64 {
 	sec := t.Unix()
 	d := sec / 86400
 	if sec < 0 && sec%86400 != 0 {

@@ -79,7 +79,7 @@ func TestSelectDailyCapUnderRandomNames(t *testing.T) {
 			random++
 		}
 		out, n := s.Select(now, loads, 10*time.Second)
-		day := dayOf(now)
+		day := DayOf(now)
 		if series[day] == nil {
 			series[day] = map[string]bool{}
 		}
@@ -93,7 +93,7 @@ func TestSelectDailyCapUnderRandomNames(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, random, 100_000)
-	d0 := dayOf(start)
+	d0 := DayOf(start)
 	require.Len(t, series[d0], perDay, "the first day fills its cap and no more")
 	require.Len(t, series[d0+1], perDay, "the next day has its own room")
 	for _, st := range steady {

@@ -39,6 +39,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/cgroup"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/procstat"
@@ -134,6 +135,9 @@ type Sample struct {
 	Skipped []error
 	// Truncated: more than MaxVMs were found; the rest are not listed.
 	Truncated bool
+	// OverNames counts the VMs not listed because the day has had
+	// MaxNamesPerDay names already.
+	OverNames int
 	// Renamed are the VMs named anew in this sample.
 	Renamed []Rename
 	// Refused counts the qemu processes with a VM's command line that are
@@ -146,6 +150,14 @@ type Sample struct {
 // MaxVMs bounds the VMs listed: their CPU time beyond it counts with the
 // hypervisor's own.
 const MaxVMs = 1024
+
+// MaxNamesPerDay bounds the VM names listed in a UTC day, as services'
+// names are (max_names_per_day), so that the series a long retention
+// keeps stay few whatever makes VMs (a CI making short-lived ones with
+// new names): a VM of a new name beyond it is not listed until the next
+// day, its CPU time counting with the hypervisor's own. The running VMs
+// (at most MaxVMs) always fit in a new day.
+const MaxNamesPerDay = 2 * MaxVMs
 
 // TickDuration is a clock tick of /proc/stat and /proc/<pid>/stat
 // (USER_HZ, 100 on every Linux architecture Go runs on).
@@ -197,6 +209,10 @@ type Finder struct {
 	procDir string
 	uptime  *kfile.File
 	users   qemuUsers
+	// The names listed this UTC day (MaxNamesPerDay).
+	day      int64
+	names    map[string]struct{}
+	maxNames int // MaxNamesPerDay (tests give fewer)
 	// exeOwner is the user a system emulator's file belongs to: root
 	// (tests give theirs).
 	exeOwner uint32
@@ -218,6 +234,7 @@ type scope struct {
 	// The next round the name is looked up (NameFromMachine), and the
 	// wait after that one.
 	nameAt, nameWait uint64
+	nameDay          int64 // the day the name was let in (1 + attribute.DayOf)
 }
 
 type proc struct {
@@ -231,6 +248,7 @@ type proc struct {
 	againAt, wait uint64
 	refused       bool // qemu, but no VM (admit)
 	uid           uint32
+	nameDay       int64 // the day the name was let in (1 + attribute.DayOf)
 }
 
 // NewFinder reads from the trees at hostSys and hostProc. clock is read
@@ -243,6 +261,7 @@ func NewFinder(hostSys kfile.SysRoot, hostProc kfile.ProcRoot, clock func() time
 		hostSys: hostSys, hostProc: hostProc, clock: clock,
 		parents: [2]parent{{rel: "machine.slice"}, {rel: "machine"}},
 		procs:   map[int]*proc{},
+		names:   map[string]struct{}{}, maxNames: MaxNamesPerDay,
 		procDir: string(hostProc),
 		users:   qemuUsers{etc: "/etc", names: DefaultQemuUsers()},
 	}
@@ -270,7 +289,11 @@ func (f *Finder) SampleFrom(s *Sample, busyTicks uint64, cpus int) error {
 	}
 	f.round++
 	s.VMs, s.Skipped, s.Truncated, s.Method, s.Where = s.VMs[:0], s.Skipped[:0], false, NoMethod, ""
-	s.Renamed, s.Refused, s.RefusedUIDs = s.Renamed[:0], 0, s.RefusedUIDs[:0]
+	s.Renamed, s.Refused, s.RefusedUIDs, s.OverNames = s.Renamed[:0], 0, s.RefusedUIDs[:0], 0
+	if day := attribute.DayOf(f.clock()); day != f.day {
+		f.day = day
+		clear(f.names)
+	}
 	s.CPUs = cpus
 	s.Busy, s.BusyFrom = time.Duration(busyTicks)*TickDuration, BusyProcStat
 	if f.hier == nil {
@@ -476,7 +499,7 @@ func (f *Finder) nameAgain(sc *scope, s *Sample) {
 	if a.Name != sc.vm.Domain {
 		s.Renamed = append(s.Renamed, Rename{ID: sc.id, From: sc.vm.Domain, To: a.Name})
 	}
-	sc.vm.Domain, sc.vm.NameFrom, sc.vm.PID = a.Name, NameFromEmulator, pid
+	sc.vm.Domain, sc.vm.NameFrom, sc.vm.PID, sc.nameDay = a.Name, NameFromEmulator, pid, 0
 	if sc.vm.VCPUs == 0 {
 		sc.vm.VCPUs = a.VCPUs
 	}
@@ -500,7 +523,9 @@ func (f *Finder) readScope(sc *scope, s *Sample) {
 		}
 	}
 	sc.vm.Usage = d
-	s.VMs = append(s.VMs, sc.vm)
+	if f.listName(sc.vm.Domain, &sc.nameDay, s) {
+		s.VMs = append(s.VMs, sc.vm)
+	}
 }
 
 // countVCPUs counts the vcpu<N> groups of a VM's group and of its libvirt/
@@ -663,7 +688,27 @@ func (f *Finder) readProc(p *proc, s *Sample) {
 		return
 	}
 	p.vm.Usage = time.Duration(st.UTime+st.STime) * TickDuration
-	s.VMs = append(s.VMs, p.vm)
+	if f.listName(p.vm.Domain, &p.nameDay, s) {
+		s.VMs = append(s.VMs, p.vm)
+	}
+}
+
+// listName says whether a VM of this name is listed today: its name was
+// let in today (*day, kept by the VM: no lookup a round), or the day has
+// room for it.
+func (f *Finder) listName(name string, day *int64, s *Sample) bool {
+	if *day == f.day+1 {
+		return true
+	}
+	if _, ok := f.names[name]; !ok {
+		if len(f.names) >= f.maxNames {
+			s.OverNames++
+			return false
+		}
+		f.names[name] = struct{}{}
+	}
+	*day = f.day + 1
+	return true
 }
 
 // forget drops what was not seen in this round.

@@ -385,3 +385,46 @@ func TestParseOwners(t *testing.T) {
 		require.ErrorIs(t, err, ErrSyntax, "%q", bad)
 	}
 }
+
+// A day lists at most maxNames VM names: a VM of a new name beyond them
+// waits for the next day (its CPU time is the hypervisor's); the VMs
+// already let in stay, and start the next day first.
+func TestNamesPerDay(t *testing.T) {
+	tr := newTree(t)
+	tr.write(v2+"cgroup.controllers", "cpu\n")
+	vm := func(id int, name string) {
+		dir := fmt.Sprintf(v2+`machine.slice/machine-qemu\x2d%d\x2d%s.scope/`, id, name)
+		tr.write(dir+"cpu.stat", "usage_usec 1000\n")
+	}
+	vm(1, "a")
+	vm(2, "b")
+	now := time.Date(2026, 12, 5, 23, 59, 0, 0, time.UTC)
+	f := NewFinder(kfile.SysRoot(filepath.Join(tr.root, "sys")), kfile.ProcRoot(filepath.Join(tr.root, "proc")), func() time.Time { return now })
+	f.maxNames = 3
+	var s Sample
+	names := func() []string {
+		var out []string
+		for _, v := range s.VMs {
+			out = append(out, v.Domain)
+		}
+		return out
+	}
+	require.NoError(t, f.Sample(&s))
+	require.ElementsMatch(t, []string{"a", "b"}, names())
+	vm(3, "c")
+	require.NoError(t, f.Sample(&s))
+	require.ElementsMatch(t, []string{"a", "b", "c"}, names())
+	// c stops; d is a fourth name today; c again is not new.
+	require.NoError(t, os.RemoveAll(filepath.Join(tr.root, v2, `machine.slice/machine-qemu\x2d3\x2dc.scope`)))
+	vm(4, "d")
+	vm(5, "c")
+	require.NoError(t, f.Sample(&s))
+	require.ElementsMatch(t, []string{"a", "b", "c"}, names())
+	require.Equal(t, 1, s.OverNames)
+	// The next day (b has stopped): d is let in.
+	require.NoError(t, os.RemoveAll(filepath.Join(tr.root, v2, `machine.slice/machine-qemu\x2d2\x2db.scope`)))
+	now = now.Add(2 * time.Minute)
+	require.NoError(t, f.Sample(&s))
+	require.ElementsMatch(t, []string{"a", "c", "d"}, names())
+	require.Zero(t, s.OverNames)
+}

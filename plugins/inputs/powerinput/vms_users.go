@@ -62,8 +62,8 @@ func checkQemuUsers(users Users, etc string) error {
 	return nil
 }
 
-// reportNames says once each VM named anew, and the qemu processes that
-// are not VMs.
+// reportNames says once each VM named anew, the qemu processes that are
+// not VMs, and the VMs left out for the day's names.
 func (c *vmsCollector) reportNames(s *vmhost.Sample) {
 	for _, r := range s.Renamed {
 		c.say.Say("vms:rename:"+r.ID, say.Info, fmt.Sprintf("VM %q is %q from now on: its name was read from its cgroup (libvirt's machine name) before qemu started, and qemu's command line gives it now; its power_vm rows and its guest's counter follow the new name, its CPU time goes on", r.From, r.To))
@@ -73,4 +73,9 @@ func (c *vmsCollector) reportNames(s *vmhost.Sample) {
 		msg = fmt.Sprintf("qemu processes run by user ID %s are not counted as VMs (their CPU time is the host's own work, domain=%s): only those of vm_qemu_user, or root's from a system emulator, are; if they run your VMs, add their user to vm_qemu_user", uidList(s.RefusedUIDs), vmhost.Hypervisor)
 	}
 	c.say.Say("vms:refused", say.Warn, msg)
+	msg = ""
+	if s.OverNames > 0 {
+		msg = fmt.Sprintf("more than %d VM names today: VMs of new names are not written on their own until the next day (UTC); their CPU time counts as domain=%s and their guests' counters do not move", vmhost.MaxNamesPerDay, vmhost.Hypervisor)
+	}
+	c.say.Say("vms:names", say.Warn, msg)
 }
