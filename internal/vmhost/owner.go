@@ -205,3 +205,8 @@ func (f *Finder) admit(dir string) (uid uint32, exe string, ok bool) {
 	sys, isStat := st.Sys().(*syscall.Stat_t)
 	return real, exe, isStat && sys.Uid == f.exeOwner
 }
+
+// QemuUIDs are the user IDs QemuUsers came to when last looked up (none
+// before a qemu process was looked at), and why the passwd file could
+// not be read.
+func (f *Finder) QemuUIDs() ([]uint32, error) { return f.users.uids, f.users.err }

@@ -428,3 +428,21 @@ func TestNamesPerDay(t *testing.T) {
 	require.ElementsMatch(t, []string{"a", "c", "d"}, names())
 	require.Zero(t, s.OverNames)
 }
+
+// The process in a VM's group is qemu's only once it has exec'd it:
+// before, its command line is libvirt's daemon's (libvirtd, or
+// virtqemud with the modular daemons), which names no VM.
+func TestParseCmdlineRejectsNonQemu(t *testing.T) {
+	for _, cmd := range []string{
+		"/usr/sbin/libvirtd\x00--timeout\x00120\x00",
+		"/usr/sbin/virtqemud\x00--timeout\x00120\x00",
+		"libvirtd\x00-name\x00guest=x\x00",
+		"/usr/bin/swtpm\x00socket\x00",
+		"/usr/bin/qemu-img\x00info\x00-name\x00x\x00",
+		"/usr/bin/qemu-system-x86_64\x00-m\x001024\x00", // no -name
+		"",
+	} {
+		_, err := ParseCmdline([]byte(cmd))
+		require.ErrorIs(t, err, ErrSyntax, "%q", cmd)
+	}
+}

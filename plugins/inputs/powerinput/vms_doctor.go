@@ -69,6 +69,16 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 	for _, e := range s.Skipped {
 		fmt.Fprintf(w, "       not readable now: %v\n", e)
 	}
+	if s.Method == vmhost.Processes {
+		switch uids, err := f.QemuUIDs(); {
+		case err != nil:
+			fmt.Fprintf(w, "vms    vm_qemu_user = %s: cannot read the users: %v\n       fix: set host_etc to the host's /etc, or give numeric user IDs\n", p.VMQemuUser, err)
+		case uids != nil && len(uids) == 0:
+			fmt.Fprintf(w, "vms    vm_qemu_user = %s: none of them is in %s\n", p.VMQemuUser, filepath.Join(p.HostEtc, "passwd"))
+		case uids != nil:
+			fmt.Fprintf(w, "vms    vm_qemu_user = %s: user ID %s\n", p.VMQemuUser, uidList(uids))
+		}
+	}
 	if s.Refused > 0 {
 		fmt.Fprintf(w, "vms    %d qemu process(es) refused as not libvirt's (run by user ID %s): a VM is a qemu process of a user of vm_qemu_user = %s (looked up in %s), or root's from a system emulator\n       fix: if they run your VMs, add their user to vm_qemu_user\n",
 			s.Refused, uidList(s.RefusedUIDs), p.VMQemuUser, filepath.Join(p.HostEtc, "passwd"))
