@@ -109,6 +109,7 @@ type qemuUsers struct {
 	etc   string   // the host's /etc
 	names []string // names and numeric user IDs, as configured
 	uids  []uint32 // resolved; nil: not yet
+	who   []string // the name of each of uids ("" for a number)
 	at    uint64   // the round they were resolved
 	err   error    // why some could not be (said by the doctor)
 }
@@ -117,11 +118,14 @@ type qemuUsers struct {
 // host's passwd file (not the C library's name service: the host's file,
 // under a root that may be another than this process's).
 func (q *qemuUsers) resolve(round uint64) {
-	q.uids, q.at, q.err = q.uids[:0], round, nil
+	q.uids, q.who, q.at, q.err = q.uids[:0], q.who[:0], round, nil
+	if q.uids == nil {
+		q.uids = make([]uint32, 0, len(q.names)) // looked up, if none
+	}
 	var names []string
 	for _, n := range q.names {
 		if id, err := strconv.ParseUint(n, 10, 32); err == nil {
-			q.uids = append(q.uids, uint32(id))
+			q.uids, q.who = append(q.uids, uint32(id)), append(q.who, "")
 		} else {
 			names = append(names, n)
 		}
@@ -141,11 +145,8 @@ func (q *qemuUsers) resolve(round uint64) {
 	}
 	for _, n := range names {
 		if id, ok := found[n]; ok {
-			q.uids = append(q.uids, id)
+			q.uids, q.who = append(q.uids, id), append(q.who, n)
 		}
-	}
-	if q.uids == nil {
-		q.uids = []uint32{}
 	}
 }
 
@@ -210,3 +211,13 @@ func (f *Finder) admit(dir string) (uid uint32, exe string, ok bool) {
 // before a qemu process was looked at), and why the passwd file could
 // not be read.
 func (f *Finder) QemuUIDs() ([]uint32, error) { return f.users.uids, f.users.err }
+
+// QemuUserName is the name of vm_qemu_user that came to uid, if any.
+func (f *Finder) QemuUserName(uid uint32) string {
+	for i, u := range f.users.uids {
+		if u == uid && f.users.who[i] != "" {
+			return f.users.who[i]
+		}
+	}
+	return ""
+}

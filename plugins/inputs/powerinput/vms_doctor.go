@@ -60,7 +60,7 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 		if vm.VCPUs > 0 {
 			vcpus = fmt.Sprintf("%d vCPU(s)", vm.VCPUs)
 		}
-		line := fmt.Sprintf("       %q: %s, %s", vm.Domain, vcpus, nameFrom(vm))
+		line := fmt.Sprintf("       %q: %s, %s", vm.Domain, vcpus, nameFrom(vm, f.QemuUserName(vm.UID)))
 		if tag := vmhost.TagName(vm.Domain); tag != vm.Domain {
 			line += fmt.Sprintf(", written as domain=%q", tag)
 		}
@@ -117,13 +117,17 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 `, name, filepath.Join(dir, name))
 }
 
-// nameFrom says where a VM's name was read.
-func nameFrom(vm vmhost.VM) string {
+// nameFrom says where a VM's name was read; user is the name of its
+// process's user, if known.
+func nameFrom(vm vmhost.VM, user string) string {
 	switch vm.NameFrom {
 	case vmhost.NameFromEmulator:
 		return fmt.Sprintf("name from the command line of its emulator (qemu, process %d)", vm.PID)
 	case vmhost.NameFromProcess:
 		who := fmt.Sprintf("user ID %d, of vm_qemu_user", vm.UID)
+		if user != "" {
+			who = fmt.Sprintf("%s (user ID %d), of vm_qemu_user", user, vm.UID)
+		}
 		if vm.UID == 0 {
 			who = "root, from a system emulator"
 		}
