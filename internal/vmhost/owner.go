@@ -170,16 +170,20 @@ func (f *Finder) QemuUsers(etc string, users []string) {
 }
 
 // admit says whether the qemu process whose /proc directory is dir is a
-// VM, by who runs it and from which file.
-func (f *Finder) admit(dir string) (uid uint32, exe string, ok bool) {
+// VM, by who runs it (uid, its real user) and from which file; known is
+// false when its status cannot be read (it has just ended).
+func (f *Finder) admit(dir string) (uid uint32, ok, known bool) {
 	var err error
 	f.buf, err = kfile.ReadFile(filepath.Join(dir, "status"), f.buf, 1<<16)
 	if err != nil {
-		return 0, "", false
+		return 0, false, false
 	}
 	real, eff, err := ParseStatusUIDs(f.buf)
-	if err != nil || real != eff {
-		return real, "", false
+	if err != nil {
+		return 0, false, false
+	}
+	if real != eff {
+		return real, false, true
 	}
 	// The users are looked up at the first need, and again (a package
 	// installed since) at most every vcpuRecount rounds when refusing.
@@ -187,24 +191,24 @@ func (f *Finder) admit(dir string) (uid uint32, exe string, ok bool) {
 		f.users.resolve(f.round)
 	}
 	if f.users.has(real) {
-		return real, "", true
+		return real, true, true
 	}
 	if real != 0 {
-		return real, "", false
+		return real, false, true
 	}
-	exe, err = os.Readlink(filepath.Join(dir, "exe"))
+	exe, err := os.Readlink(filepath.Join(dir, "exe"))
 	if err != nil || !SystemEmulator(exe) {
-		return real, exe, false
+		return real, false, true
 	}
 	// Through the link, the file the process runs, whatever mount
 	// namespace it was started in: a user's own file mounted over
 	// /usr/bin in a namespace of theirs is not root's.
 	st, err := os.Stat(filepath.Join(dir, "exe"))
 	if err != nil {
-		return real, exe, false
+		return real, false, true
 	}
 	sys, isStat := st.Sys().(*syscall.Stat_t)
-	return real, exe, isStat && sys.Uid == f.exeOwner
+	return real, isStat && sys.Uid == 0, true
 }
 
 // QemuUIDs are the user IDs QemuUsers came to when last looked up (none

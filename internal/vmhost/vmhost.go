@@ -213,9 +213,6 @@ type Finder struct {
 	day      int64
 	names    map[string]struct{}
 	maxNames int // MaxNamesPerDay (tests give fewer)
-	// exeOwner is the user a system emulator's file belongs to: root
-	// (tests give theirs).
-	exeOwner uint32
 }
 
 // parent is a directory whose children may be VMs' groups.
@@ -641,7 +638,10 @@ func (f *Finder) checkProc(pid int, p *proc, s *Sample, now uint64, nowOK bool) 
 	if err != nil {
 		return
 	}
-	uid, _, ok := f.admit(dir)
+	uid, ok, known := f.admit(dir)
+	if !known {
+		return // ended, or not readable now: looked at again later
+	}
 	if !ok {
 		p.refused, p.uid, p.wait, p.againAt = true, uid, vcpuRecount, f.round+vcpuRecount
 		f.refuse(p, s)

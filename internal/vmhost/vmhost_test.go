@@ -252,6 +252,8 @@ func TestQemuImpostors(t *testing.T) {
 	require.NoError(t, os.Symlink("/usr/bin/qemu-system-nonexistent-test", filepath.Join(tr.root, "proc/500/exe")))
 	qemu(600, 64055, "split") // real and effective users differ
 	tr.write("proc/600/status", "Uid:\t65534\t64055\t64055\t64055\n")
+	qemu(700, 64055, "ending") // its status is gone: neither a VM nor refused
+	require.NoError(t, os.Remove(filepath.Join(tr.root, "proc/700/status")))
 	f := tr.finder()
 	var s Sample
 	for range 3 { // refused for good, counted every round
