@@ -132,26 +132,23 @@ func FuzzParsePasswd(f *testing.F) {
 	f.Add([]byte("qemu:x:107:107::/:/sbin/nologin\nqemu:x:1:1::/:/bin/sh\n"))
 	f.Add([]byte("+libvirt-qemu::::::\n#qemu:x:1\nlibvirt-qemu:x:4294967295:0\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, _ := ParsePasswd(bytes.NewReader(b), DefaultQemuUsers())
-		for name, uid := range got {
-			if name != "qemu" && name != "libvirt-qemu" {
-				t.Fatalf("ParsePasswd(%q) found %q, not asked for", b, name)
-			}
-			// The first entry of that name holds that ID.
+		users, _ := ParsePasswd(bytes.NewReader(b))
+		// Each entry is a line of the file, in the file's order.
+		lines := strings.Split(string(b), "\n")
+		for _, u := range users {
 			found := false
-			for _, line := range strings.Split(string(b), "\n") {
-				f := strings.Split(line, ":")
-				if len(f) >= 3 && f[0] == name {
-					n, err := strconv.ParseUint(f[2], 10, 32)
-					if err != nil {
-						continue
-					}
-					found = uint32(n) == uid
-					break
+			for len(lines) > 0 && !found {
+				f := strings.SplitN(strings.TrimSuffix(lines[0], "\r"), ":", 5)
+				lines = lines[1:]
+				if len(f) < 4 || f[0] != u.Name {
+					continue
 				}
+				uid, err1 := strconv.ParseUint(f[2], 10, 32)
+				gid, err2 := strconv.ParseUint(f[3], 10, 32)
+				found = err1 == nil && err2 == nil && uint32(uid) == u.UID && uint32(gid) == u.GID
 			}
-			if !found {
-				t.Fatalf("ParsePasswd(%q): %s is %d, not its first entry's", b, name, uid)
+			if !found || u.Name == "" {
+				t.Fatalf("ParsePasswd(%q): %+v is no line's entry, or out of order", b, u)
 			}
 		}
 	})

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,34 +70,35 @@ func ParseStatusUIDs(b []byte) (real, effective uint32, err error) {
 	return 0, 0, fmt.Errorf("no Uid line: %w", ErrSyntax)
 }
 
-// ParsePasswd returns the user IDs of the users named in want found in r,
-// an /etc/passwd (name:password:uid:gid:…); names not there are left out,
-// and lines that are not entries (comments, NIS "+" lines, garbage) are
-// passed over.
-func ParsePasswd(r io.Reader, want []string) (map[string]uint32, error) {
-	out := map[string]uint32{}
+// User is an entry of a passwd file.
+type User struct {
+	Name     string
+	UID, GID uint32
+}
+
+// NoGroup is the GID of a user given by number that the passwd file does
+// not list (the kernel's invalid ID, -1).
+const NoGroup = ^uint32(0)
+
+// ParsePasswd returns the entries of r, an /etc/passwd
+// (name:password:uid:gid:…), in its order; lines that are not entries
+// (comments, NIS "+" lines, garbage, IDs that are not numbers) are passed
+// over.
+func ParsePasswd(r io.Reader) ([]User, error) {
+	var out []User
 	sc := bufio.NewScanner(r)
 	sc.Buffer(nil, 64<<10)
 	for sc.Scan() {
-		name, rest, ok := strings.Cut(sc.Text(), ":")
-		if !ok || name == "" {
+		f := strings.SplitN(sc.Text(), ":", 5)
+		if len(f) < 4 || f[0] == "" || strings.HasPrefix(f[0], "#") || strings.HasPrefix(f[0], "+") || strings.HasPrefix(f[0], "-") {
 			continue
 		}
-		wanted := false
-		for _, w := range want {
-			wanted = wanted || w == name
-		}
-		if !wanted {
+		uid, err1 := strconv.ParseUint(f[2], 10, 32)
+		gid, err2 := strconv.ParseUint(f[3], 10, 32)
+		if err1 != nil || err2 != nil {
 			continue
 		}
-		if _, ok := out[name]; ok {
-			continue // the first entry is the one the system takes
-		}
-		_, rest, _ = strings.Cut(rest, ":")
-		uid, _, _ := strings.Cut(rest, ":")
-		if n, err := strconv.ParseUint(uid, 10, 32); err == nil {
-			out[name] = uint32(n)
-		}
+		out = append(out, User{Name: f[0], UID: uint32(uid), GID: uint32(gid)})
 	}
 	if err := sc.Err(); err != nil {
 		return out, fmt.Errorf("passwd: %w", err)
@@ -104,59 +106,62 @@ func ParsePasswd(r io.Reader, want []string) (map[string]uint32, error) {
 	return out, nil
 }
 
+// LookupUsers finds users (names, or numeric user IDs) in etc's passwd
+// file, the first entry of each, as the system does; a name that is not
+// there is left out, a number is taken as it is (with its entry's name
+// and group where it has one, else no name and NoGroup). It reads the
+// host's file, not the C library's name service: the host's, under a
+// root that may be another than this process's. The error says why the
+// file could not be read when a name needed it.
+func LookupUsers(etc string, users []string) ([]User, error) {
+	path := filepath.Join(etc, "passwd")
+	var entries []User
+	b, err := kfile.ReadFile(path, nil, 16<<20)
+	if err == nil {
+		entries, err = ParsePasswd(bytes.NewReader(b))
+		if err != nil {
+			err = fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	var out []User
+	named := false
+	for _, u := range users {
+		id, numErr := strconv.ParseUint(u, 10, 32)
+		named = named || numErr != nil
+		i := slices.IndexFunc(entries, func(e User) bool { return e.Name == u || numErr == nil && e.UID == uint32(id) })
+		switch {
+		case i >= 0:
+			out = append(out, entries[i])
+		case numErr == nil:
+			out = append(out, User{UID: uint32(id), GID: NoGroup})
+		}
+	}
+	if !named {
+		err = nil
+	}
+	return out, err
+}
+
 // qemuUsers are the users whose qemu processes are VMs (QemuUsers).
 type qemuUsers struct {
 	etc   string   // the host's /etc
 	names []string // names and numeric user IDs, as configured
-	uids  []uint32 // resolved; nil: not yet
-	who   []string // the name of each of uids ("" for a number)
+	found []User   // resolved; nil: not yet
 	at    uint64   // the round they were resolved
 	err   error    // why some could not be (said by the doctor)
 }
 
-// resolve reads the users' IDs: numbers as they are, names through the
-// host's passwd file (not the C library's name service: the host's file,
-// under a root that may be another than this process's).
+// resolve looks the users up.
 func (q *qemuUsers) resolve(round uint64) {
-	q.uids, q.who, q.at, q.err = q.uids[:0], q.who[:0], round, nil
-	if q.uids == nil {
-		q.uids = make([]uint32, 0, len(q.names)) // looked up, if none
-	}
-	var names []string
-	for _, n := range q.names {
-		if id, err := strconv.ParseUint(n, 10, 32); err == nil {
-			q.uids, q.who = append(q.uids, uint32(id)), append(q.who, "")
-		} else {
-			names = append(names, n)
-		}
-	}
-	if len(names) == 0 {
-		return
-	}
-	path := filepath.Join(q.etc, "passwd")
-	b, err := kfile.ReadFile(path, nil, 16<<20)
-	if err != nil {
-		q.err = err
-		return
-	}
-	found, err := ParsePasswd(bytes.NewReader(b), names)
-	if err != nil {
-		q.err = fmt.Errorf("%s: %w", path, err)
-	}
-	for _, n := range names {
-		if id, ok := found[n]; ok {
-			q.uids, q.who = append(q.uids, id), append(q.who, n)
-		}
+	q.found, q.err = LookupUsers(q.etc, q.names)
+	q.at = round
+	if q.found == nil {
+		q.found = []User{} // looked up, if none
 	}
 }
 
 func (q *qemuUsers) has(uid uint32) bool {
-	for _, u := range q.uids {
-		if u == uid {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(q.found, func(u User) bool { return u.UID == uid })
 }
 
 // QemuUsers sets the users whose qemu processes are VMs in the "qemu
@@ -187,7 +192,7 @@ func (f *Finder) admit(dir string) (uid uint32, ok, known bool) {
 	}
 	// The users are looked up at the first need, and again (a package
 	// installed since) at most every vcpuRecount rounds when refusing.
-	if f.users.uids == nil || !f.users.has(real) && f.round-f.users.at >= vcpuRecount {
+	if f.users.found == nil || !f.users.has(real) && f.round-f.users.at >= vcpuRecount {
 		f.users.resolve(f.round)
 	}
 	if f.users.has(real) {
@@ -211,17 +216,7 @@ func (f *Finder) admit(dir string) (uid uint32, ok, known bool) {
 	return real, isStat && sys.Uid == 0, true
 }
 
-// QemuUIDs are the user IDs QemuUsers came to when last looked up (none
-// before a qemu process was looked at), and why the passwd file could
-// not be read.
-func (f *Finder) QemuUIDs() ([]uint32, error) { return f.users.uids, f.users.err }
-
-// QemuUserName is the name of vm_qemu_user that came to uid, if any.
-func (f *Finder) QemuUserName(uid uint32) string {
-	for i, u := range f.users.uids {
-		if u == uid && f.users.who[i] != "" {
-			return f.users.who[i]
-		}
-	}
-	return ""
-}
+// QemuUsersFound are the users QemuUsers came to when last looked up
+// (nil before a qemu process was looked at), and why the passwd file
+// could not be read.
+func (f *Finder) QemuUsersFound() ([]User, error) { return f.users.found, f.users.err }

@@ -2,6 +2,7 @@ package vmhost
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -373,9 +374,21 @@ func TestParseOwners(t *testing.T) {
 		_, _, err := ParseStatusUIDs([]byte(bad))
 		require.ErrorIs(t, err, ErrSyntax, "%q", bad)
 	}
-	got, err := ParsePasswd(strings.NewReader(passwd+"qemu:x:bad:1::/:/bin/false\n+libvirt-qemu:::\nlibvirt-qemu:x:1:1::/:/bin/false\n"), DefaultQemuUsers())
+	tr := newTree(t)
+	tr.write("etc/passwd", passwd+"qemu:x:bad:1::/:/bin/false\n+libvirt-qemu:::\nlibvirt-qemu:x:1:1::/:/bin/false\n")
+	etc := filepath.Join(tr.root, "etc")
+	got, err := LookupUsers(etc, []string{"qemu", "libvirt-qemu", "65534", "4242"})
 	require.NoError(t, err)
-	require.Equal(t, map[string]uint32{"libvirt-qemu": 64055}, got, "the first entry; a bad uid left out")
+	require.Equal(t, []User{
+		{Name: "libvirt-qemu", UID: 64055, GID: 108}, // the first entry; qemu's bad uid left out
+		{Name: "nobody", UID: 65534, GID: 65534},
+		{UID: 4242, GID: NoGroup},
+	}, got)
+	_, err = LookupUsers(filepath.Join(tr.root, "nope"), []string{"qemu"})
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	got, err = LookupUsers(filepath.Join(tr.root, "nope"), []string{"107"})
+	require.NoError(t, err, "numbers need no file")
+	require.Equal(t, []User{{UID: 107, GID: NoGroup}}, got)
 
 	for in, want := range map[string]uint64{"100.50 180.00\n": 10050, "7 1": 700, "3.1 0": 310, "0.999 0": 99} {
 		got, err := ParseUptime([]byte(in))

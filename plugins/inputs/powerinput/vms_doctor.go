@@ -60,7 +60,7 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 		if vm.VCPUs > 0 {
 			vcpus = fmt.Sprintf("%d vCPU(s)", vm.VCPUs)
 		}
-		line := fmt.Sprintf("       %q: %s, %s", vm.Domain, vcpus, nameFrom(vm, f.QemuUserName(vm.UID)))
+		line := fmt.Sprintf("       %q: %s, %s", vm.Domain, vcpus, nameFrom(vm, userName(f, vm.UID)))
 		if tag := vmhost.TagName(vm.Domain); tag != vm.Domain {
 			line += fmt.Sprintf(", written as domain=%q", tag)
 		}
@@ -70,12 +70,16 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 		fmt.Fprintf(w, "       not readable now: %v\n", e)
 	}
 	if s.Method == vmhost.Processes {
-		switch uids, err := f.QemuUIDs(); {
+		switch users, err := f.QemuUsersFound(); {
 		case err != nil:
 			fmt.Fprintf(w, "vms    vm_qemu_user = %s: cannot read the users: %v\n       fix: set host_etc to the host's /etc, or give numeric user IDs\n", p.VMQemuUser, err)
-		case uids != nil && len(uids) == 0:
+		case users != nil && len(users) == 0:
 			fmt.Fprintf(w, "vms    vm_qemu_user = %s: none of them is in %s\n", p.VMQemuUser, filepath.Join(p.HostEtc, "passwd"))
-		case uids != nil:
+		case users != nil:
+			uids := make([]uint32, len(users))
+			for i, u := range users {
+				uids[i] = u.UID
+			}
 			fmt.Fprintf(w, "vms    vm_qemu_user = %s: user ID %s\n", p.VMQemuUser, uidList(uids))
 		}
 	}
@@ -146,4 +150,15 @@ func uidList(uids []uint32) string {
 		b.WriteString(strconv.FormatUint(uint64(u), 10))
 	}
 	return b.String()
+}
+
+// userName is the name of uid among the users vm_qemu_user came to.
+func userName(f *vmhost.Finder, uid uint32) string {
+	users, _ := f.QemuUsersFound()
+	for _, u := range users {
+		if u.UID == uid {
+			return u.Name
+		}
+	}
+	return ""
 }
