@@ -2,9 +2,12 @@ package attribute
 
 import (
 	"cmp"
+	"fmt"
+	"hash/fnv"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -70,9 +73,9 @@ const maxCleanCache = 8192
 func (s *Selector) Select(now time.Time, loads []Load, busy time.Duration) (out []Load, n int) {
 	if s.admitted == nil {
 		s.admitted, s.clean, s.agg = map[nameKey]time.Duration{}, map[string]string{}, map[nameKey]int{}
-		s.day = dayOf(now)
+		s.day = DayOf(now)
 	}
-	if day := dayOf(now); day != s.day {
+	if day := DayOf(now); day != s.day {
 		s.newDay(day)
 	}
 	if len(s.clean) > maxCleanCache {
@@ -166,8 +169,8 @@ func (s *Selector) newDay(day int64) {
 // Admitted is how many names the current day has let through.
 func (s *Selector) Admitted() int { return len(s.admitted) }
 
-// dayOf is the UTC day number of t.
-func dayOf(t time.Time) int64 {
+// DayOf is the UTC day number of t (days since 1970-01-01).
+func DayOf(t time.Time) int64 {
 	sec := t.Unix()
 	d := sec / 86400
 	if sec < 0 && sec%86400 != 0 {
@@ -177,19 +180,20 @@ func dayOf(t time.Time) int64 {
 }
 
 // CleanName returns name as a tag value that line protocol carries and
-// gives back unchanged: bytes that are not UTF-8 and control characters
-// become '?', a backslash that Telegraf's serializer or parser would
-// change (at the end; before '"' in a name with ',', '=' or a space)
-// becomes '?' (see lineproto.CheckTagValue), and the name is cut to
-// at most maxLen bytes (0: no limit) on a character boundary. An empty
-// name is "?". It allocates only when it changes something.
+// gives back unchanged, and that shows as what it is: bytes that are not
+// UTF-8, control characters and invisible ones (Invisible) become '?', a
+// backslash that Telegraf's serializer or parser would change (at the end;
+// before '"' in a name with ',', '=' or a space) becomes '?' (see
+// lineproto.CheckTagValue), and the name is cut to at most maxLen bytes
+// (0: no limit) on a character boundary. A name with a character replaced
+// ends with '~' and 8 hex digits of a hash of the whole name (when maxLen
+// leaves room for them), so that two names that differ only there stay
+// apart. An empty name is "?". It allocates only when it changes
+// something.
 func CleanName(name string, maxLen int) string {
+	whole := name
 	if maxLen > 0 && len(name) > maxLen {
-		cut := maxLen
-		for cut > 0 && !utf8.RuneStart(name[cut]) {
-			cut--
-		}
-		name = name[:cut]
+		name = cutAt(name, maxLen)
 	}
 	if name == "" {
 		return "?"
@@ -197,13 +201,18 @@ func CleanName(name string, maxLen int) string {
 	if clean(name) {
 		return name
 	}
+	const suffix = 9 // "~" and 8 hex digits
+	hashed := maxLen == 0 || maxLen > suffix
+	if hashed && maxLen > 0 && len(name) > maxLen-suffix {
+		name = cutAt(name, maxLen-suffix)
+	}
 	quoteRisk := strings.ContainsAny(name, ",= ")
 	var b strings.Builder
-	b.Grow(len(name))
+	b.Grow(len(name) + suffix)
 	for i := 0; i < len(name); {
 		r, size := utf8.DecodeRuneInString(name[i:])
 		switch {
-		case r == utf8.RuneError && size <= 1, r < 0x20, r == 0x7f:
+		case r == utf8.RuneError && size <= 1, r < 0x20, r == 0x7f, Invisible(r):
 			b.WriteByte('?')
 		case r == '\\' && (i+1 == len(name) || quoteRisk && name[i+1] == '"'):
 			b.WriteByte('?')
@@ -212,7 +221,44 @@ func CleanName(name string, maxLen int) string {
 		}
 		i += size
 	}
+	if hashed {
+		b.WriteString(HashSuffix(whole))
+	}
 	return b.String()
+}
+
+// HashSuffix is '~' and 8 hex digits of a hash of s: what a cleaned name
+// ends with, so that two names cleaned alike stay apart.
+func HashSuffix(s string) string {
+	h := fnv.New32a()
+	h.Write([]byte(s))
+	return fmt.Sprintf("~%08x", h.Sum32())
+}
+
+// cutAt cuts s to at most n bytes on a character boundary.
+func cutAt(s string, n int) string {
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// Invisible says whether r shows as nothing, or changes how the text
+// around it shows: the format characters (Unicode category Cf: zero-width
+// spaces and joiners U+200B–U+200D, marks U+200E–U+200F, bidirectional
+// embeddings and overrides U+202A–U+202E and isolates U+2066–U+2069, word
+// joiners U+2060–U+2064, the byte order mark U+FEFF, …), the line and
+// paragraph separators (U+2028, U+2029) and the C1 controls
+// (U+0080–U+009F). A name holding one can pass for another when shown
+// (a right-to-left override makes "vm\u202egpj.exe" show as "vmexe.jpg").
+func Invisible(r rune) bool {
+	return r >= 0x80 && r <= 0x9f || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r)
+}
+
+// HasInvisible says whether s holds an Invisible character; a name that
+// does is no folder name either (guestcounter.CheckName).
+func HasInvisible(s string) bool {
+	return strings.IndexFunc(s, Invisible) >= 0
 }
 
 // clean: nothing for CleanName to change (its length aside).
@@ -220,10 +266,13 @@ func clean(name string) bool {
 	if !utf8.ValidString(name) || name[len(name)-1] == '\\' || strings.Contains(name, `\"`) && strings.ContainsAny(name, ",= ") {
 		return false
 	}
+	ascii := true
 	for i := 0; i < len(name); i++ {
-		if c := name[i]; c < 0x20 || c == 0x7f {
+		c := name[i]
+		if c < 0x20 || c == 0x7f {
 			return false
 		}
+		ascii = ascii && c < 0x80
 	}
-	return true
+	return ascii || !HasInvisible(name)
 }

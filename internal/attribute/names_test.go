@@ -79,7 +79,7 @@ func TestSelectDailyCapUnderRandomNames(t *testing.T) {
 			random++
 		}
 		out, n := s.Select(now, loads, 10*time.Second)
-		day := dayOf(now)
+		day := DayOf(now)
 		if series[day] == nil {
 			series[day] = map[string]bool{}
 		}
@@ -93,7 +93,7 @@ func TestSelectDailyCapUnderRandomNames(t *testing.T) {
 		}
 	}
 	require.GreaterOrEqual(t, random, 100_000)
-	d0 := dayOf(start)
+	d0 := DayOf(start)
 	require.Len(t, series[d0], perDay, "the first day fills its cap and no more")
 	require.Len(t, series[d0+1], perDay, "the next day has its own room")
 	for _, st := range steady {
@@ -120,10 +120,20 @@ func TestCleanName(t *testing.T) {
 	}{
 		{"nginx", 64, "nginx"},
 		{"", 64, "?"},
-		{"a\x00b\nc\x7f", 64, "a?b?c?"},
-		{"bad\xffutf8", 64, "bad?utf8"},
-		{`trailing\`, 64, `trailing?`},
-		{`say \"hi\", ok`, 64, `say ?"hi?", ok`},
+		{"a\x00b\nc\x7f", 64, "a?b?c?~5c901b0a"},
+		{"bad\xffutf8", 64, "bad?utf8" + HashSuffix("bad\xffutf8")},
+		{`trailing\`, 64, `trailing?` + HashSuffix(`trailing\`)},
+		{`say \"hi\", ok`, 64, `say ?"hi?", ok` + HashSuffix(`say \"hi\", ok`)},
+		// Characters that show as nothing or turn the text around.
+		{"vm\u202egpj.exe", 64, "vm?gpj.exe" + HashSuffix("vm\u202egpj.exe")},
+		{"ng\u200binx", 64, "ng?inx" + HashSuffix("ng\u200binx")},
+		{"\ufeffsshd\u2066", 64, "?sshd?" + HashSuffix("\ufeffsshd\u2066")},
+		{"c1\u0085", 64, "c1?" + HashSuffix("c1\u0085")},
+		{"line\u2028sep", 64, "line?sep" + HashSuffix("line\u2028sep")},
+		// Cut to leave room for the hash, which is of the whole name.
+		{"0123456789\x01abc", 12, "012" + HashSuffix("0123456789\x01abc")},
+		// No room for the hash below 10 bytes.
+		{"a\x01", 9, "a?"},
 		{"été ünïcode", 64, "été ünïcode"},
 		{"with space,comma=", 64, "with space,comma="},
 		{"0123456789", 8, "01234567"},
@@ -145,6 +155,8 @@ func FuzzCleanName(f *testing.F) {
 	f.Add("kworker/0:1H-kblockd", 15)
 	f.Add("a\\\"b c", 64)
 	f.Add("\xff\xfe", 1)
+	f.Add("vm\u202egpj.exe", 64)
+	f.Add("\u200b\u2060\ufeff", 12)
 	f.Fuzz(func(t *testing.T, name string, maxLen int) {
 		maxLen = maxLen%300 + 1
 		if maxLen < 1 {
@@ -157,10 +169,13 @@ func FuzzCleanName(f *testing.F) {
 		if len(got) > maxLen && got != "?" {
 			t.Fatalf("CleanName(%q, %d) = %q: longer than the limit", name, maxLen, got)
 		}
+		if HasInvisible(got) {
+			t.Fatalf("CleanName(%q, %d) = %q: an invisible character is left", name, maxLen, got)
+		}
 		if again := CleanName(got, maxLen); again != got {
 			t.Fatalf("CleanName is not idempotent: %q then %q", got, again)
 		}
-		if len(name) <= maxLen && lineproto.CheckTagValue(name) == nil && got != name {
+		if len(name) <= maxLen && lineproto.CheckTagValue(name) == nil && !HasInvisible(name) && got != name {
 			t.Fatalf("CleanName(%q) changed a name that was fine: %q", name, got)
 		}
 	})

@@ -2,10 +2,12 @@ package vmhost
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/fixtures"
 	"github.com/greencampus/powerinput/internal/lineproto"
 )
@@ -51,6 +53,7 @@ func FuzzParseScopeName(f *testing.F) {
 	f.Add(`machine-qemu\x2d1\x2dgreenit.scope`)
 	f.Add(`machine-qemu\x2d3\x2d\x2e\x2e.scope`)
 	f.Add("qemu-4-db.libvirt-qemu")
+	f.Add(`machine-qemu\x2d5\x2dprod` + "\u202e" + `db.scope`)
 	f.Fuzz(func(t *testing.T, dir string) {
 		name, id, ok := ParseScopeName(dir)
 		if !ok {
@@ -60,7 +63,7 @@ func FuzzParseScopeName(f *testing.F) {
 			t.Fatalf("ParseScopeName(%q) = %q, %d", dir, name, id)
 		}
 		tag := TagName(name)
-		if err := lineproto.CheckTagValue(tag); err != nil || Reserved(tag) || !utf8.ValidString(tag) {
+		if err := lineproto.CheckTagValue(tag); err != nil || Reserved(tag) || !utf8.ValidString(tag) || attribute.HasInvisible(tag) {
 			t.Fatalf("TagName(%q) = %q: %v", name, tag, err)
 		}
 	})
@@ -84,6 +87,88 @@ func FuzzParseProcStat(f *testing.F) {
 		close := bytes.LastIndexByte(b, ')')
 		if close < 0 || !bytes.Contains(b[close:], []byte(" ")) {
 			t.Fatalf("parsed %q without fields after comm", b)
+		}
+	})
+}
+
+// fieldsOf splits on spaces and tabs, as the kernel's files are.
+func fieldsOf(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
+}
+
+func FuzzParseStatusUIDs(f *testing.F) {
+	for _, b := range fixtures.Files("status") {
+		f.Add(b)
+	}
+	f.Add([]byte("Uid:\t0\t0\t0\t0\n"))
+	f.Add([]byte("Name:\tx\nUid:\t1 2\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		real, eff, err := ParseStatusUIDs(b)
+		if err != nil {
+			return
+		}
+		// The IDs are the first two numbers of the first Uid line.
+		for _, line := range strings.Split(string(b), "\n") {
+			rest, ok := strings.CutPrefix(line, "Uid:")
+			if !ok {
+				continue
+			}
+			fields := fieldsOf(rest)
+			r, err1 := strconv.ParseUint(strings.TrimSpace(fields[0]), 10, 32)
+			e, err2 := strconv.ParseUint(strings.TrimSpace(fields[1]), 10, 32)
+			if err1 != nil || err2 != nil || uint32(r) != real || uint32(e) != eff {
+				t.Fatalf("ParseStatusUIDs(%q) = %d, %d", b, real, eff)
+			}
+			return
+		}
+		t.Fatalf("ParseStatusUIDs(%q) = %d, %d without a Uid line", b, real, eff)
+	})
+}
+
+func FuzzParsePasswd(f *testing.F) {
+	for _, b := range fixtures.Files("passwd") {
+		f.Add(b)
+	}
+	f.Add([]byte("qemu:x:107:107::/:/sbin/nologin\nqemu:x:1:1::/:/bin/sh\n"))
+	f.Add([]byte("+libvirt-qemu::::::\n#qemu:x:1\nlibvirt-qemu:x:4294967295:0\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		users, _ := ParsePasswd(bytes.NewReader(b))
+		// Each entry is a line of the file, in the file's order.
+		lines := strings.Split(string(b), "\n")
+		for _, u := range users {
+			found := false
+			for len(lines) > 0 && !found {
+				f := strings.SplitN(strings.TrimSuffix(lines[0], "\r"), ":", 5)
+				lines = lines[1:]
+				if len(f) < 4 || f[0] != u.Name {
+					continue
+				}
+				uid, err1 := strconv.ParseUint(f[2], 10, 32)
+				gid, err2 := strconv.ParseUint(f[3], 10, 32)
+				found = err1 == nil && err2 == nil && uint32(uid) == u.UID && uint32(gid) == u.GID
+			}
+			if !found || u.Name == "" {
+				t.Fatalf("ParsePasswd(%q): %+v is no line's entry, or out of order", b, u)
+			}
+		}
+	})
+}
+
+func FuzzParseUptime(f *testing.F) {
+	for _, b := range fixtures.Files("uptime") {
+		f.Add(b)
+	}
+	f.Add([]byte("350735.47 234388.90\n"))
+	f.Add([]byte("1.5 0"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ticks, err := ParseUptime(b)
+		if err != nil {
+			return
+		}
+		// The first field's whole seconds.
+		whole, _, _ := strings.Cut(strings.TrimSpace(fieldsOf(string(b))[0]), ".")
+		if n, err := strconv.ParseUint(whole, 10, 64); err != nil || n != ticks/100 {
+			t.Fatalf("ParseUptime(%q) = %d ticks", b, ticks)
 		}
 	})
 }

@@ -1,10 +1,9 @@
 package vmhost
 
 import (
-	"hash/fnv"
-	"strconv"
 	"strings"
 
+	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/lineproto"
 )
 
@@ -31,14 +30,17 @@ const MaxTagLen = 128
 //     (a single '_' then a letter) can never be a VM's;
 //   - a name that would not read back unchanged through line protocol
 //     (lineproto.CheckTagValue: control characters, invalid UTF-8, a trailing
-//     backslash, …) or is longer than MaxTagLen is written with every byte
+//     backslash, …), that holds a character that shows as nothing or moves
+//     the text around it (attribute.Invisible: a right-to-left override,
+//     a zero-width space, …: a name that passes for another), or that is
+//     longer than MaxTagLen is written with every byte
 //     outside [A-Za-z0-9._:@+-] as '_', cut, and followed by '~' and 8 hex
 //     digits of a hash of the whole name, so two such names stay apart.
 //
 // Two domains that still end up with the same tag (in practice, never) are
 // added up into one series by the caller.
 func TagName(domain string) string {
-	if domain == "" || lineproto.CheckTagValue(domain) != nil || len(domain) > MaxTagLen {
+	if domain == "" || lineproto.CheckTagValue(domain) != nil || len(domain) > MaxTagLen || attribute.HasInvisible(domain) {
 		var b strings.Builder
 		for i := 0; i < len(domain) && b.Len() < MaxTagLen-9; i++ {
 			c := domain[i]
@@ -47,11 +49,7 @@ func TagName(domain string) string {
 			}
 			b.WriteByte(c)
 		}
-		h := fnv.New32a()
-		h.Write([]byte(domain))
-		b.WriteByte('~')
-		s := strconv.FormatUint(uint64(h.Sum32()), 16)
-		b.WriteString(strings.Repeat("0", 8-len(s)) + s)
+		b.WriteString(attribute.HashSuffix(domain))
 		domain = b.String()
 	}
 	if strings.HasPrefix(domain, "_") {

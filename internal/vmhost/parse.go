@@ -237,3 +237,32 @@ func ParseProcStat(b []byte) (ProcStat, error) {
 	}
 	return s, nil
 }
+
+// ParseUptime returns the first number of /proc/uptime (the seconds since
+// boot, with two decimals) in clock ticks (TickDuration), the unit of a
+// process's start time.
+func ParseUptime(b []byte) (uint64, error) {
+	f, _ := kfile.NextField(b)
+	secs, frac, _ := bytes.Cut(kfile.TrimSpace(f), []byte("."))
+	s, ok := kfile.Uint(secs)
+	if !ok || s > 1<<40 || len(frac) > 9 {
+		return 0, fmt.Errorf("uptime is not a number of seconds: %w", ErrSyntax)
+	}
+	var cs uint64 // hundredths
+	for i := range 2 {
+		if i < len(frac) {
+			if frac[i] < '0' || frac[i] > '9' {
+				return 0, fmt.Errorf("uptime is not a number of seconds: %w", ErrSyntax)
+			}
+			cs = cs*10 + uint64(frac[i]-'0')
+		} else {
+			cs *= 10
+		}
+	}
+	for _, c := range frac[min(2, len(frac)):] {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("uptime is not a number of seconds: %w", ErrSyntax)
+		}
+	}
+	return s*100 + cs, nil
+}

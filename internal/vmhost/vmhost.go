@@ -13,7 +13,17 @@
 // The vCPUs of a VM are its cgroup's vcpu<N> groups, else -smp. The domain
 // name is the one on qemu's command line (the emulator process of the
 // group) where it can be read, else the group's machine name, which libvirt
-// derives from it (and may shorten).
+// derives from it (and may shorten or change): a fallback, looked up again
+// (each round, then less and less often) until qemu's command line gives
+// the name. The group exists before qemu does: libvirt's child process
+// is put in it before it becomes qemu, and its command line is then
+// libvirt's, which names no VM.
+//
+// In the "qemu processes" mode a process is a VM only when it is run by
+// one of the users libvirt runs qemu as, or by root from a system
+// emulator owned by root (QemuUsers): any local user may start a process
+// named qemu-system-x86_64. In the cgroup modes, only root (libvirt,
+// systemd) makes the groups, so no such check is needed there.
 //
 // It does I/O only; the caller bounds it in time (package guard). It never
 // imports Telegraf.
@@ -25,9 +35,11 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
+	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/cgroup"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/procstat"
@@ -64,13 +76,39 @@ type VM struct {
 	ID string
 	// Domain is the domain name (see the package comment).
 	Domain string
-	// NameFromCmdline: Domain comes from qemu's -name, not from the group's
-	// directory.
-	NameFromCmdline bool
+	// NameFrom is where Domain was read.
+	NameFrom NameSource
+	// PID is the qemu process the name was read from (0: none).
+	PID int
+	// UID is the user running it (NameFrom == NameFromProcess).
+	UID uint32
 	// VCPUs is the number of virtual CPUs; 0 when unknown.
 	VCPUs int
 	// Usage is the VM's CPU time since it started.
 	Usage time.Duration
+}
+
+// NameSource is where a VM's name was read.
+type NameSource uint8
+
+// Name sources.
+const (
+	// NameFromMachine is the cgroup's machine name, libvirt's (it may drop
+	// or change characters of the domain's name): a fallback until qemu's
+	// command line can be read.
+	NameFromMachine NameSource = iota
+	// NameFromEmulator is the command line of the qemu process of the
+	// VM's cgroup.
+	NameFromEmulator
+	// NameFromProcess is the command line of a qemu process found as such
+	// (the "qemu processes" mode), run by a user of QemuUsers or by root.
+	NameFromProcess
+)
+
+// Rename is a VM whose name was read again, from qemu's command line,
+// after a fallback: the same VM (ID) under another name from now on.
+type Rename struct {
+	ID, From, To string
 }
 
 // Busy sources.
@@ -97,19 +135,50 @@ type Sample struct {
 	Skipped []error
 	// Truncated: more than MaxVMs were found; the rest are not listed.
 	Truncated bool
+	// OverNames counts the VMs not listed because the day has had
+	// MaxNamesPerDay names already.
+	OverNames int
+	// Renamed are the VMs named anew in this sample.
+	Renamed []Rename
+	// Refused counts the qemu processes with a VM's command line that are
+	// no VMs: not run by a user of QemuUsers, nor by root from a system
+	// emulator. RefusedUIDs are their users (a few).
+	Refused     int
+	RefusedUIDs []uint32
 }
 
 // MaxVMs bounds the VMs listed: their CPU time beyond it counts with the
 // hypervisor's own.
 const MaxVMs = 1024
 
+// MaxNamesPerDay bounds the VM names listed in a UTC day, as services'
+// names are (max_names_per_day), so that the series a long retention
+// keeps stay few whatever makes VMs (a CI making short-lived ones with
+// new names): a VM of a new name beyond it is not listed until the next
+// day, its CPU time counting with the hypervisor's own. The running VMs
+// (at most MaxVMs) always fit in a new day.
+const MaxNamesPerDay = 2 * MaxVMs
+
 // TickDuration is a clock tick of /proc/stat and /proc/<pid>/stat
 // (USER_HZ, 100 on every Linux architecture Go runs on).
 const TickDuration = 10 * time.Millisecond
 
 // vcpuRecount: rounds after which a VM's vCPUs are counted again (a vCPU
-// added or removed while it runs).
+// added or removed while it runs), and a process that is not qemu, or not
+// a VM, is looked at again.
 const vcpuRecount = 60
+
+// maxNameWait: rounds at most between two lookups of the name of a VM
+// named from its machine name. They start at every round (qemu's command
+// line is there within a moment of the group, as a rule) and double, so
+// that a VM whose emulator cannot be read (no libvirt sub-tree, a procfs
+// that hides it) costs a dozen lookups in a day, not some every round.
+const maxNameWait = 4096
+
+// youngTicks: a process started less than this long ago (in ticks) when
+// it was first seen may be libvirt's child before it becomes qemu: it is
+// looked at again after 1, 2, 4, … rounds, not vcpuRecount.
+const youngTicks = 60 * uint64(time.Second/TickDuration)
 
 // maxStatSize bounds /proc/stat (see the cpu collector).
 const maxStatSize = 8 << 20
@@ -138,6 +207,12 @@ type Finder struct {
 	parents [2]parent // machine.slice, machine
 	procs   map[int]*proc
 	procDir string
+	uptime  *kfile.File
+	users   qemuUsers
+	// The names listed this UTC day (MaxNamesPerDay).
+	day      int64
+	names    map[string]struct{}
+	maxNames int // MaxNamesPerDay (tests give fewer)
 }
 
 // parent is a directory whose children may be VMs' groups.
@@ -153,16 +228,24 @@ type scope struct {
 	seen    uint64
 	vcpuAt  uint64
 	bad     bool // not a VM's group, or unreadable: not looked at again
+	// The next round the name is looked up (NameFromMachine), and the
+	// wait after that one.
+	nameAt, nameWait uint64
+	nameDay          int64 // the day the name was let in (1 + attribute.DayOf)
 }
 
 type proc struct {
-	pid     int
-	start   uint64
-	qemu    bool
-	vm      VM
-	stat    *kfile.File
-	seen    uint64
-	checked uint64
+	pid   int
+	start uint64
+	qemu  bool
+	vm    VM
+	stat  *kfile.File
+	seen  uint64
+	// Not a VM (yet): the round to look again, and the wait after that.
+	againAt, wait uint64
+	refused       bool // qemu, but no VM (admit)
+	uid           uint32
+	nameDay       int64 // the day the name was let in (1 + attribute.DayOf)
 }
 
 // NewFinder reads from the trees at hostSys and hostProc. clock is read
@@ -175,7 +258,9 @@ func NewFinder(hostSys kfile.SysRoot, hostProc kfile.ProcRoot, clock func() time
 		hostSys: hostSys, hostProc: hostProc, clock: clock,
 		parents: [2]parent{{rel: "machine.slice"}, {rel: "machine"}},
 		procs:   map[int]*proc{},
+		names:   map[string]struct{}{}, maxNames: MaxNamesPerDay,
 		procDir: string(hostProc),
+		users:   qemuUsers{etc: "/etc", names: DefaultQemuUsers()},
 	}
 }
 
@@ -201,6 +286,11 @@ func (f *Finder) SampleFrom(s *Sample, busyTicks uint64, cpus int) error {
 	}
 	f.round++
 	s.VMs, s.Skipped, s.Truncated, s.Method, s.Where = s.VMs[:0], s.Skipped[:0], false, NoMethod, ""
+	s.Renamed, s.Refused, s.RefusedUIDs, s.OverNames = s.Renamed[:0], 0, s.RefusedUIDs[:0], 0
+	if day := attribute.DayOf(f.clock()); day != f.day {
+		f.day = day
+		clear(f.names)
+	}
 	s.CPUs = cpus
 	s.Busy, s.BusyFrom = time.Duration(busyTicks)*TickDuration, BusyProcStat
 	if f.hier == nil {
@@ -353,33 +443,63 @@ func (f *Finder) newScope(parentDir, name string) *scope {
 		return sc
 	}
 	sc.vm = VM{ID: dir, Domain: machine}
-	if a, ok := f.emulatorArgs(dir); ok {
-		sc.vm.Domain, sc.vm.NameFromCmdline = a.Name, true
+	if a, pid, ok := f.emulatorArgs(dir); ok {
+		sc.vm.Domain, sc.vm.NameFrom, sc.vm.PID = a.Name, NameFromEmulator, pid
 		sc.vm.VCPUs = a.VCPUs
+	} else {
+		sc.nameAt, sc.nameWait = f.round+1, 1
 	}
 	return sc
 }
 
-// emulatorArgs reads the command line of the qemu process of a VM's group.
-func (f *Finder) emulatorArgs(dir string) (QemuArgs, bool) {
+// maxEmulatorPIDs bounds the processes of a group looked at for qemu's.
+const maxEmulatorPIDs = 8
+
+// emulatorArgs reads the command line of the qemu process of a VM's group:
+// the first of its processes whose command line is a qemu system
+// emulator's with a -name (not libvirt's child before it becomes qemu,
+// nor a helper such as swtpm or virtiofsd).
+func (f *Finder) emulatorArgs(dir string) (QemuArgs, int, bool) {
 	for _, rel := range []string{"libvirt/emulator/cgroup.procs", "emulator/cgroup.procs", "cgroup.procs"} {
 		b, err := kfile.ReadFile(filepath.Join(dir, rel), nil, 1<<16)
 		if err != nil {
 			continue
 		}
-		line, _ := kfile.NextLine(b)
-		pid, ok := kfile.Uint(kfile.TrimSpace(line))
-		if !ok || pid == 0 {
-			continue
+		for i := 0; i < maxEmulatorPIDs && len(b) > 0; i++ {
+			var line []byte
+			line, b = kfile.NextLine(b)
+			pid, ok := kfile.Uint(kfile.TrimSpace(line))
+			if !ok || pid == 0 || pid > 1<<31-1 {
+				continue
+			}
+			cmd, err := kfile.ReadFile(f.hostProc.Path(strconv.FormatUint(pid, 10), "cmdline"), nil, 1<<20)
+			if err != nil {
+				continue
+			}
+			if a, err := ParseCmdline(cmd); err == nil {
+				return a, int(pid), true
+			}
 		}
-		cmd, err := kfile.ReadFile(f.hostProc.Path(strconv.FormatUint(pid, 10), "cmdline"), nil, 1<<20)
-		if err != nil {
-			return QemuArgs{}, false
-		}
-		a, err := ParseCmdline(cmd)
-		return a, err == nil
 	}
-	return QemuArgs{}, false
+	return QemuArgs{}, 0, false
+}
+
+// nameAgain looks up the name of a VM named from its machine name, and
+// says when it changes.
+func (f *Finder) nameAgain(sc *scope, s *Sample) {
+	a, pid, ok := f.emulatorArgs(sc.dir)
+	if !ok {
+		sc.nameWait = min(2*sc.nameWait, maxNameWait)
+		sc.nameAt = f.round + sc.nameWait
+		return
+	}
+	if a.Name != sc.vm.Domain {
+		s.Renamed = append(s.Renamed, Rename{ID: sc.id, From: sc.vm.Domain, To: a.Name})
+	}
+	sc.vm.Domain, sc.vm.NameFrom, sc.vm.PID, sc.nameDay = a.Name, NameFromEmulator, pid, 0
+	if sc.vm.VCPUs == 0 {
+		sc.vm.VCPUs = a.VCPUs
+	}
 }
 
 // readScope reads a VM group's CPU time, and its vCPUs now and then.
@@ -390,6 +510,9 @@ func (f *Finder) readScope(sc *scope, s *Sample) {
 		s.Skipped = append(s.Skipped, err)
 		return
 	}
+	if sc.vm.NameFrom == NameFromMachine && f.round >= sc.nameAt {
+		f.nameAgain(sc, s)
+	}
 	if sc.vcpuAt == 0 || f.round-sc.vcpuAt >= vcpuRecount {
 		sc.vcpuAt = f.round
 		if n := f.countVCPUs(sc.dir); n > 0 {
@@ -397,7 +520,9 @@ func (f *Finder) readScope(sc *scope, s *Sample) {
 		}
 	}
 	sc.vm.Usage = d
-	s.VMs = append(s.VMs, sc.vm)
+	if f.listName(sc.vm.Domain, &sc.nameDay, s) {
+		s.VMs = append(s.VMs, sc.vm)
+	}
 }
 
 // countVCPUs counts the vcpu<N> groups of a VM's group and of its libvirt/
@@ -417,9 +542,13 @@ func (f *Finder) countVCPUs(dir string) int {
 	return min(n, maxVCPUs)
 }
 
+// maxRefusedUIDs bounds Sample.RefusedUIDs.
+const maxRefusedUIDs = 8
+
 // processVMs finds qemu processes by their command line.
 func (f *Finder) processVMs(s *Sample) {
 	s.Method, s.Where = Processes, f.procDir
+	now, nowOK := f.readUptime()
 	var err error
 	f.dirBuf, err = f.listDirs(&f.procD, f.procDir, f.procDir, f.dirBuf, func(name []byte) {
 		n, ok := kfile.Uint(name)
@@ -428,8 +557,11 @@ func (f *Finder) processVMs(s *Sample) {
 		}
 		pid := int(n)
 		p := f.procs[pid]
-		if p != nil && (p.qemu || f.round-p.checked < vcpuRecount) {
+		if p != nil && (p.qemu || f.round < p.againAt) {
 			p.seen = f.round
+			if p.refused {
+				f.refuse(p, s)
+			}
 			if p.qemu {
 				if len(s.VMs) == MaxVMs {
 					s.Truncated = true
@@ -439,16 +571,37 @@ func (f *Finder) processVMs(s *Sample) {
 			}
 			return
 		}
-		f.checkProc(pid, p, s)
+		f.checkProc(pid, p, s, now, nowOK)
 	})
 	if err != nil {
 		s.Skipped = append(s.Skipped, err)
 	}
 }
 
-// checkProc looks at a process not known yet (or known as something else
-// for a while: its PID may have been taken by a new process).
-func (f *Finder) checkProc(pid int, old *proc, s *Sample) {
+// readUptime reads the ticks since boot, to tell young processes.
+func (f *Finder) readUptime() (uint64, bool) {
+	if f.uptime == nil {
+		var err error
+		if f.uptime, err = kfile.Open(f.hostProc.Path("uptime")); err != nil {
+			f.uptime = nil
+			return 0, false
+		}
+	}
+	var err error
+	f.buf, err = f.uptime.ReadAll(f.buf, 256)
+	if err != nil {
+		f.uptime.Close()
+		f.uptime = nil
+		return 0, false
+	}
+	t, err := ParseUptime(f.buf)
+	return t, err == nil
+}
+
+// checkProc looks at a process not known yet, or not a VM when last
+// looked at (a process may become qemu: libvirt's child does; or its PID
+// may have been taken by a new process). now is the ticks since boot.
+func (f *Finder) checkProc(pid int, p *proc, s *Sample, now uint64, nowOK bool) {
 	dir := filepath.Join(f.procDir, strconv.Itoa(pid))
 	var err error
 	f.buf, err = kfile.ReadFile(filepath.Join(dir, "stat"), f.buf, 4096)
@@ -459,12 +612,20 @@ func (f *Finder) checkProc(pid int, old *proc, s *Sample) {
 	if err != nil {
 		return
 	}
-	if old != nil && old.start == st.Start {
-		old.seen, old.checked = f.round, f.round
-		return
+	if p == nil || p.start != st.Start {
+		p = &proc{pid: pid, start: st.Start, wait: vcpuRecount}
+		// Young: started less than youngTicks ago, or, without an
+		// uptime, since the first round.
+		if nowOK && st.Start+youngTicks > now || !nowOK && f.round > 1 {
+			p.wait = 0
+		}
+		f.procs[pid] = p
 	}
-	p := &proc{pid: pid, start: st.Start, seen: f.round, checked: f.round}
-	f.procs[pid] = p
+	p.seen = f.round
+	// Looked at again after 1, 2, 4, … rounds while young, up to
+	// vcpuRecount.
+	p.wait = min(max(2*p.wait, 1), vcpuRecount)
+	p.againAt = f.round + p.wait
 	// The command name is cut to 15 bytes: "qemu-system-x86", "qemu-kvm", "kvm".
 	if !bytes.HasPrefix(st.Comm, []byte("qemu")) && string(st.Comm) != "kvm" {
 		return
@@ -477,13 +638,31 @@ func (f *Finder) checkProc(pid int, old *proc, s *Sample) {
 	if err != nil {
 		return
 	}
-	p.qemu = true
-	p.vm = VM{ID: "pid " + strconv.Itoa(pid) + " started at tick " + strconv.FormatUint(st.Start, 10), Domain: a.Name, NameFromCmdline: true, VCPUs: a.VCPUs}
+	uid, ok, known := f.admit(dir)
+	if !known {
+		return // ended, or not readable now: looked at again later
+	}
+	if !ok {
+		p.refused, p.uid, p.wait, p.againAt = true, uid, vcpuRecount, f.round+vcpuRecount
+		f.refuse(p, s)
+		return
+	}
+	p.qemu, p.refused = true, false
+	p.vm = VM{ID: "pid " + strconv.Itoa(pid) + " started at tick " + strconv.FormatUint(st.Start, 10), Domain: a.Name,
+		NameFrom: NameFromProcess, PID: pid, UID: uid, VCPUs: a.VCPUs}
 	if len(s.VMs) == MaxVMs {
 		s.Truncated = true
 		return
 	}
 	f.readProc(p, s)
+}
+
+// refuse counts a qemu process that is no VM.
+func (f *Finder) refuse(p *proc, s *Sample) {
+	s.Refused++
+	if len(s.RefusedUIDs) < maxRefusedUIDs && !slices.Contains(s.RefusedUIDs, p.uid) {
+		s.RefusedUIDs = append(s.RefusedUIDs, p.uid)
+	}
 }
 
 // readProc reads a qemu process's CPU time.
@@ -509,7 +688,27 @@ func (f *Finder) readProc(p *proc, s *Sample) {
 		return
 	}
 	p.vm.Usage = time.Duration(st.UTime+st.STime) * TickDuration
-	s.VMs = append(s.VMs, p.vm)
+	if f.listName(p.vm.Domain, &p.nameDay, s) {
+		s.VMs = append(s.VMs, p.vm)
+	}
+}
+
+// listName says whether a VM of this name is listed today: its name was
+// let in today (*day, kept by the VM: no lookup a round), or the day has
+// room for it.
+func (f *Finder) listName(name string, day *int64, s *Sample) bool {
+	if *day == f.day+1 {
+		return true
+	}
+	if _, ok := f.names[name]; !ok {
+		if len(f.names) >= f.maxNames {
+			s.OverNames++
+			return false
+		}
+		f.names[name] = struct{}{}
+	}
+	*day = f.day + 1
+	return true
 }
 
 // forget drops what was not seen in this round.
@@ -535,10 +734,11 @@ func (f *Finder) Close() {
 	f.round++
 	f.forget()
 	f.stat.Close()
+	f.uptime.Close()
 	f.root.Close()
 	f.cgDir.Close()
 	f.procD.Close()
-	f.stat, f.root, f.cgDir, f.procD = nil, nil, nil, nil
+	f.stat, f.uptime, f.root, f.cgDir, f.procD = nil, nil, nil, nil, nil
 }
 
 // Hierarchy is the cgroup hierarchy found, if any, and why not.

@@ -1,6 +1,8 @@
 package vmhost
 
 import (
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/greencampus/powerinput/internal/attribute"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/lineproto"
 )
@@ -41,8 +44,20 @@ func (tr *tree) mkdir(rel string) {
 	require.NoError(tr.t, os.MkdirAll(filepath.Join(tr.root, rel), 0o755))
 }
 
+// finder reads the tree; the users libvirt runs qemu as are looked up in
+// its etc/passwd.
 func (tr *tree) finder() *Finder {
-	return NewFinder(kfile.SysRoot(filepath.Join(tr.root, "sys")), kfile.ProcRoot(filepath.Join(tr.root, "proc")), func() time.Time { return time.Unix(100, 0) })
+	f := NewFinder(kfile.SysRoot(filepath.Join(tr.root, "sys")), kfile.ProcRoot(filepath.Join(tr.root, "proc")), func() time.Time { return time.Unix(100, 0) })
+	f.QemuUsers(filepath.Join(tr.root, "etc"), DefaultQemuUsers())
+	return f
+}
+
+// passwd has Debian's libvirt-qemu user (64055) and nobody.
+const passwd = "root:x:0:0:root:/root:/bin/bash\n# comment\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\nlibvirt-qemu:x:64055:108:Libvirt Qemu,,,:/var/lib/libvirt:/usr/sbin/nologin\n"
+
+// status is a /proc/<pid>/status run by uid.
+func status(uid int) string {
+	return fmt.Sprintf("Name:\tqemu-system-x86\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t%d\t%d\t%d\t%d\nGid:\t108\t108\t108\t108\n", uid, uid, uid, uid)
 }
 
 const v2 = "sys/fs/cgroup/"
@@ -90,9 +105,9 @@ func TestCgroupV2(t *testing.T) {
 	require.Empty(t, s.Skipped)
 	got := byDomain(s.VMs)
 	require.Len(t, got, 3)
-	require.Equal(t, VM{ID: filepath.Join(tr.root, one[:len(one)-1]), Domain: "my_vm", NameFromCmdline: true, VCPUs: 1, Usage: time.Second}, got["my_vm"])
+	require.Equal(t, VM{ID: filepath.Join(tr.root, one[:len(one)-1]), Domain: "my_vm", NameFrom: NameFromEmulator, PID: 4242, VCPUs: 1, Usage: time.Second}, got["my_vm"])
 	require.Equal(t, 2, got["two"].VCPUs)
-	require.False(t, got["two"].NameFromCmdline)
+	require.Equal(t, NameFromMachine, got["two"].NameFrom)
 	require.Equal(t, 4, got["four"].VCPUs)
 	require.Equal(t, 4*time.Second, got["four"].Usage)
 
@@ -134,19 +149,23 @@ func TestCgroupV1AndProcStatBusy(t *testing.T) {
 func TestQemuProcesses(t *testing.T) {
 	tr := newTree(t)
 	tr.write("sys/fs/cgroup/cgroup.controllers", "cpu\n") // v2, but no machine.slice
+	tr.write("etc/passwd", passwd)
 	tr.write("proc/100/stat", "100 (qemu-system-x86) S 1 100 100 0 -1 4194560 0 0 0 0 150 50 0 0 20 0 9 0 5000 0 0\n")
 	tr.write("proc/100/cmdline", "/usr/bin/qemu-system-x86_64\n-name\nguest=web,,prod,debug-threads=on\n-smp\n4\n")
+	tr.write("proc/100/status", status(64055))
 	tr.write("proc/200/stat", "200 (bash) S 1 200 200 0 -1 0 0 0 0 0 7 7 0 0 20 0 1 0 6000 0 0\n")
 	tr.write("proc/200/cmdline", "bash\n")
 	// A process whose name has spaces and parentheses.
 	tr.write("proc/300/stat", "300 (qemu (x) y) R 1 300 300 0 -1 0 0 0 0 0 10 10 0 0 20 0 2 0 7000 0 0\n")
 	tr.write("proc/300/cmdline", "qemu-system-aarch64\n-name\nweird\n")
+	tr.write("proc/300/status", status(64055))
 	f := tr.finder()
 	var s Sample
 	require.NoError(t, f.Sample(&s))
 	require.Equal(t, Processes, s.Method)
 	got := byDomain(s.VMs)
 	require.Len(t, got, 2)
+	require.Equal(t, VM{ID: "pid 100 started at tick 5000", Domain: "web,prod", NameFrom: NameFromProcess, PID: 100, UID: 64055, VCPUs: 4, Usage: 2 * time.Second}, got["web,prod"])
 	require.Equal(t, 2*time.Second, got["web,prod"].Usage)
 	require.Equal(t, 4, got["web,prod"].VCPUs)
 	require.Equal(t, 1, got["weird"].VCPUs, "no -smp: qemu's default")
@@ -198,12 +217,247 @@ func TestTagName(t *testing.T) {
 	require.Equal(t, "greenit", TagName("greenit"))
 	require.Equal(t, "__hypervisor", TagName("_hypervisor"))
 	require.Equal(t, "___x", TagName("__x"))
-	for _, hostile := range []string{"", "a\nb", "bad\\", "\xff", "../../etc/passwd\x00", strings.Repeat("x", 500), "_\x01"} {
+	for _, hostile := range []string{"", "a\nb", "bad\\", "\xff", "../../etc/passwd\x00", strings.Repeat("x", 500), "_\x01",
+		"web\u202e", "\u200bweb", "w\u2060eb", "web\ufeff", "\u2066web\u2069", "we\u0085b"} {
 		tag := TagName(hostile)
 		require.NoError(t, lineproto.CheckTagValue(tag), "%q → %q", hostile, tag)
 		require.False(t, Reserved(tag))
 		require.LessOrEqual(t, len(tag), MaxTagLen+1)
 		require.NotContains(t, tag, "/")
+		require.False(t, attribute.HasInvisible(tag), "%q → %q", hostile, tag)
 	}
+	// A right-to-left override makes "prod\u202edb-tset" show as
+	// "prodtest-bd": it is no "prod…" VM's name.
+	require.Equal(t, "prod___db-tset~"+attribute.HashSuffix("prod\u202edb-tset")[1:], TagName("prod\u202edb-tset"))
+	require.NotEqual(t, TagName("web\u200b"), TagName("web\u2060"), "the hash keeps them apart")
 	require.NotEqual(t, TagName("a\x01"), TagName("a\x02"), "the hash keeps them apart")
+}
+
+// Anyone may start a process named qemu-system-x86_64 with a VM's
+// -name: only those of libvirt's qemu user, or root's from a system
+// emulator owned by root, are VMs; the others are counted as refused.
+func TestQemuImpostors(t *testing.T) {
+	tr := newTree(t)
+	tr.write("etc/passwd", passwd)
+	qemu := func(pid, uid int, name string) {
+		tr.write(fmt.Sprintf("proc/%d/stat", pid), fmt.Sprintf("%d (qemu-system-x86) S 1 1 1 0 -1 0 0 0 0 0 100 0 0 0 20 0 1 0 %d 0 0\n", pid, pid*10))
+		tr.write(fmt.Sprintf("proc/%d/cmdline", pid), "/usr/bin/qemu-system-x86_64\n-name\nguest="+name+"\n")
+		tr.write(fmt.Sprintf("proc/%d/status", pid), status(uid))
+	}
+	qemu(100, 64055, "web")
+	qemu(200, 65534, "web")  // nobody, a real VM's name
+	qemu(300, 65534, "evil") // nobody, its own name
+	qemu(400, 0, "rootfake") // root, from a file of its own
+	require.NoError(t, os.Symlink(filepath.Join(tr.root, "qemu-system-x86_64"), filepath.Join(tr.root, "proc/400/exe")))
+	qemu(500, 0, "gone") // root, from a system path, but no such file
+	require.NoError(t, os.Symlink("/usr/bin/qemu-system-nonexistent-test", filepath.Join(tr.root, "proc/500/exe")))
+	qemu(600, 64055, "split") // real and effective users differ
+	tr.write("proc/600/status", "Uid:\t65534\t64055\t64055\t64055\n")
+	qemu(700, 64055, "ending") // its status is gone: neither a VM nor refused
+	require.NoError(t, os.Remove(filepath.Join(tr.root, "proc/700/status")))
+	f := tr.finder()
+	var s Sample
+	for range 3 { // refused for good, counted every round
+		require.NoError(t, f.Sample(&s))
+		require.Equal(t, []VM{{ID: "pid 100 started at tick 1000", Domain: "web", NameFrom: NameFromProcess, PID: 100, UID: 64055, VCPUs: 1, Usage: time.Second}}, s.VMs)
+		require.Equal(t, 5, s.Refused)
+		require.ElementsMatch(t, []uint32{65534, 0}, s.RefusedUIDs)
+	}
+
+	// Numeric user IDs are taken as they are.
+	f = tr.finder()
+	f.QemuUsers(filepath.Join(tr.root, "etc"), []string{"65534"})
+	require.NoError(t, f.Sample(&s))
+	require.ElementsMatch(t, []string{"web", "evil"}, []string{s.VMs[0].Domain, s.VMs[1].Domain})
+	require.Equal(t, 4, s.Refused)
+}
+
+func TestSystemEmulator(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/usr/bin/qemu-system-x86_64":            true,
+		"/usr/bin/qemu-system-aarch64 (deleted)": true,
+		"/usr/libexec/qemu-kvm":                  true,
+		"/usr/bin/kvm":                           true,
+		"/usr/bin/qemu-system-":                  false,
+		"/usr/bin/qemu-system-x/../../tmp/q":     false,
+		"/tmp/qemu-system-x86_64":                false,
+		"/home/u/usr/bin/qemu-system-x86_64":     false,
+		"qemu-system-x86_64":                     false,
+	} {
+		require.Equal(t, want, SystemEmulator(path), path)
+	}
+}
+
+// libvirt's child process is in the VM's group before it becomes qemu: a
+// round then names the VM from its machine name (libvirt's "myvm" for the
+// domain "my_vm"), and the next rounds look again until qemu's command
+// line gives the name; the ID, and so the CPU time's series, stays.
+func TestNamedBeforeQemuStarted(t *testing.T) {
+	tr := newTree(t)
+	tr.write(v2+"cgroup.controllers", "cpu\n")
+	tr.write(v2+"cpu.stat", "usage_usec 30000000\n")
+	dir := v2 + `machine.slice/machine-qemu\x2d1\x2dmyvm.scope/`
+	tr.write(dir+"cpu.stat", "usage_usec 1000\n")
+	tr.write(dir+"cgroup.procs", "4242\n")
+	tr.write("proc/4242/cmdline", "/usr/sbin/libvirtd\n--timeout\n120\n")
+	f := tr.finder()
+	var s Sample
+	require.NoError(t, f.Sample(&s))
+	require.Len(t, s.VMs, 1)
+	vm := s.VMs[0]
+	require.Equal(t, "myvm", vm.Domain)
+	require.Equal(t, NameFromMachine, vm.NameFrom)
+	require.Empty(t, s.Renamed)
+
+	// Still libvirt's: still the fallback, and nothing said.
+	require.NoError(t, f.Sample(&s))
+	require.Equal(t, "myvm", s.VMs[0].Domain)
+	require.Empty(t, s.Renamed)
+
+	// It is qemu now; a helper listed first is passed over.
+	tr.write(dir+"cgroup.procs", "4300\n4242\n")
+	tr.write("proc/4300/cmdline", "/usr/bin/swtpm\nsocket\n")
+	tr.write("proc/4242/cmdline", "/usr/bin/qemu-system-x86_64\n-name\nguest=my_vm,debug-threads=on\n-smp\n2\n")
+	for i := 0; s.VMs[0].NameFrom == NameFromMachine; i++ {
+		require.Less(t, i, 4, "looked up again within a few rounds")
+		require.NoError(t, f.Sample(&s))
+	}
+	require.Equal(t, VM{ID: vm.ID, Domain: "my_vm", NameFrom: NameFromEmulator, PID: 4242, VCPUs: 2, Usage: time.Millisecond}, s.VMs[0])
+	require.Equal(t, []Rename{{ID: vm.ID, From: "myvm", To: "my_vm"}}, s.Renamed)
+	require.NoError(t, f.Sample(&s))
+	require.Empty(t, s.Renamed, "said once")
+	require.Equal(t, "my_vm", s.VMs[0].Domain)
+}
+
+// In the "qemu processes" mode, a process seen before it became qemu
+// (libvirt's child) is looked at again within a few rounds when it is
+// young; an old one only after vcpuRecount rounds (the cost of a host
+// of thousands of processes stays one stat read per process per
+// vcpuRecount rounds).
+func TestProcessBecomesQemu(t *testing.T) {
+	tr := newTree(t)
+	tr.write("etc/passwd", passwd)
+	tr.write("proc/uptime", "100.50 180.00\n") // 10050 ticks since boot
+	tr.write("proc/100/stat", "100 (libvirtd) S 1 1 1 0 -1 0 0 0 0 0 1 0 0 0 20 0 1 0 10000 0 0\n")
+	tr.write("proc/100/cmdline", "/usr/sbin/libvirtd\n")
+	tr.write("proc/100/status", status(64055))
+	tr.write("proc/200/stat", "200 (bash) S 1 1 1 0 -1 0 0 0 0 0 1 0 0 0 20 0 1 0 100 0 0\n")
+	tr.write("proc/200/cmdline", "bash\n")
+	tr.write("proc/200/status", status(64055))
+	f := tr.finder()
+	var s Sample
+	require.NoError(t, f.Sample(&s))
+	require.Empty(t, s.VMs)
+	// Both exec qemu, keeping their PIDs and start times.
+	tr.write("proc/100/stat", "100 (qemu-system-x86) S 1 1 1 0 -1 0 0 0 0 0 50 50 0 0 20 0 1 0 10000 0 0\n")
+	tr.write("proc/100/cmdline", "/usr/bin/qemu-system-x86_64\n-name\nguest=young\n")
+	tr.write("proc/200/stat", "200 (qemu-system-x86) S 1 1 1 0 -1 0 0 0 0 0 50 50 0 0 20 0 1 0 100 0 0\n")
+	tr.write("proc/200/cmdline", "/usr/bin/qemu-system-x86_64\n-name\nguest=old\n")
+	rounds := 1
+	for ; rounds < vcpuRecount && len(s.VMs) == 0; rounds++ {
+		require.NoError(t, f.Sample(&s))
+	}
+	require.Equal(t, 2, rounds, "the young one at the next round")
+	require.Equal(t, "young", s.VMs[0].Domain)
+	for ; rounds < 2*vcpuRecount && len(s.VMs) == 1; rounds++ {
+		require.NoError(t, f.Sample(&s))
+	}
+	require.Equal(t, vcpuRecount+1, rounds, "the old one after vcpuRecount rounds")
+	require.Len(t, s.VMs, 2)
+}
+
+func TestParseOwners(t *testing.T) {
+	r, e, err := ParseStatusUIDs([]byte(status(64055)))
+	require.NoError(t, err)
+	require.Equal(t, [2]uint32{64055, 64055}, [2]uint32{r, e})
+	for _, bad := range []string{"", "Name:\tx\n", "Uid:\t1\n", "Uid:\tx\t1\n", "Uid:\t99999999999\t1\n"} {
+		_, _, err := ParseStatusUIDs([]byte(bad))
+		require.ErrorIs(t, err, ErrSyntax, "%q", bad)
+	}
+	tr := newTree(t)
+	tr.write("etc/passwd", passwd+"qemu:x:bad:1::/:/bin/false\n+libvirt-qemu:::\nlibvirt-qemu:x:1:1::/:/bin/false\n")
+	etc := filepath.Join(tr.root, "etc")
+	got, err := LookupUsers(etc, []string{"qemu", "libvirt-qemu", "65534", "4242"})
+	require.NoError(t, err)
+	require.Equal(t, []User{
+		{Name: "libvirt-qemu", UID: 64055, GID: 108}, // the first entry; qemu's bad uid left out
+		{Name: "nobody", UID: 65534, GID: 65534},
+		{UID: 4242, GID: NoGroup},
+	}, got)
+	_, err = LookupUsers(filepath.Join(tr.root, "nope"), []string{"qemu"})
+	require.ErrorIs(t, err, fs.ErrNotExist)
+	got, err = LookupUsers(filepath.Join(tr.root, "nope"), []string{"107"})
+	require.NoError(t, err, "numbers need no file")
+	require.Equal(t, []User{{UID: 107, GID: NoGroup}}, got)
+
+	for in, want := range map[string]uint64{"100.50 180.00\n": 10050, "7 1": 700, "3.1 0": 310, "0.999 0": 99} {
+		got, err := ParseUptime([]byte(in))
+		require.NoError(t, err, in)
+		require.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"", "x", "1.x 2", "-1 2", "1.2.3 4"} {
+		_, err := ParseUptime([]byte(bad))
+		require.ErrorIs(t, err, ErrSyntax, "%q", bad)
+	}
+}
+
+// A day lists at most maxNames VM names: a VM of a new name beyond them
+// waits for the next day (its CPU time is the hypervisor's); the VMs
+// already let in stay, and start the next day first.
+func TestNamesPerDay(t *testing.T) {
+	tr := newTree(t)
+	tr.write(v2+"cgroup.controllers", "cpu\n")
+	vm := func(id int, name string) {
+		dir := fmt.Sprintf(v2+`machine.slice/machine-qemu\x2d%d\x2d%s.scope/`, id, name)
+		tr.write(dir+"cpu.stat", "usage_usec 1000\n")
+	}
+	vm(1, "a")
+	vm(2, "b")
+	now := time.Date(2026, 12, 5, 23, 59, 0, 0, time.UTC)
+	f := NewFinder(kfile.SysRoot(filepath.Join(tr.root, "sys")), kfile.ProcRoot(filepath.Join(tr.root, "proc")), func() time.Time { return now })
+	f.maxNames = 3
+	var s Sample
+	names := func() []string {
+		var out []string
+		for _, v := range s.VMs {
+			out = append(out, v.Domain)
+		}
+		return out
+	}
+	require.NoError(t, f.Sample(&s))
+	require.ElementsMatch(t, []string{"a", "b"}, names())
+	vm(3, "c")
+	require.NoError(t, f.Sample(&s))
+	require.ElementsMatch(t, []string{"a", "b", "c"}, names())
+	// c stops; d is a fourth name today; c again is not new.
+	require.NoError(t, os.RemoveAll(filepath.Join(tr.root, v2, `machine.slice/machine-qemu\x2d3\x2dc.scope`)))
+	vm(4, "d")
+	vm(5, "c")
+	require.NoError(t, f.Sample(&s))
+	require.ElementsMatch(t, []string{"a", "b", "c"}, names())
+	require.Equal(t, 1, s.OverNames)
+	// The next day (b has stopped): d is let in.
+	require.NoError(t, os.RemoveAll(filepath.Join(tr.root, v2, `machine.slice/machine-qemu\x2d2\x2db.scope`)))
+	now = now.Add(2 * time.Minute)
+	require.NoError(t, f.Sample(&s))
+	require.ElementsMatch(t, []string{"a", "c", "d"}, names())
+	require.Zero(t, s.OverNames)
+}
+
+// The process in a VM's group is qemu's only once it has exec'd it:
+// before, its command line is libvirt's daemon's (libvirtd, or
+// virtqemud with the modular daemons), which names no VM.
+func TestParseCmdlineRejectsNonQemu(t *testing.T) {
+	for _, cmd := range []string{
+		"/usr/sbin/libvirtd\x00--timeout\x00120\x00",
+		"/usr/sbin/virtqemud\x00--timeout\x00120\x00",
+		"libvirtd\x00-name\x00guest=x\x00",
+		"/usr/bin/swtpm\x00socket\x00",
+		"/usr/bin/qemu-img\x00info\x00-name\x00x\x00",
+		"/usr/bin/qemu-system-x86_64\x00-m\x001024\x00", // no -name
+		"",
+	} {
+		_, err := ParseCmdline([]byte(cmd))
+		require.ErrorIs(t, err, ErrSyntax, "%q", cmd)
+	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/metaphor"
 	"github.com/greencampus/powerinput/internal/source/model"
+	"github.com/greencampus/powerinput/internal/vmhost"
 )
 
 // Config is the [[inputs.powerinput]] section.
@@ -44,6 +45,10 @@ type Config struct {
 	VMs              bool   `toml:"vms"`
 	VMCounterDir     string `toml:"vm_counter_dir"`
 	VMUnusedCapacity string `toml:"vm_unused_capacity"`
+	// The users whose qemu processes are VMs where they are found as
+	// processes, looked up in host_etc's passwd.
+	VMQemuUser Users  `toml:"vm_qemu_user"`
+	HostEtc    string `toml:"host_etc"`
 	// Sensors beside the CPU packages: hwmon power sensors (the wall),
 	// GPUs, and the psys platform domain; which one the metaphors use.
 	Hwmon         bool   `toml:"hwmon"`
@@ -87,6 +92,8 @@ func defaults() Config {
 		Net:              true,
 		VMCounterDir:     "/var/lib/libvirt/scaphandre",
 		VMUnusedCapacity: unusedAsItIs,
+		VMQemuUser:       vmhost.DefaultQemuUsers(),
+		HostEtc:          "/etc",
 		Hwmon:            true,
 		GPUs:             true,
 		WallSensor:       "power_meter",

@@ -78,6 +78,11 @@ func TestInitErrors(t *testing.T) {
 		{"negative min_share", func(p *PowerInput) { p.MinShare = -0.1 }, "min_share"},
 		{"fewer names a day than top_n", func(p *PowerInput) { p.TopN, p.MaxNamesPerDay = 20, 10 }, "max_names_per_day"},
 		{"too many names a day", func(p *PowerInput) { p.MaxNamesPerDay = 100000 }, "max_names_per_day"},
+		{"empty qemu user", func(p *PowerInput) { p.VMQemuUser = Users{""} }, `vm_qemu_user = [""]`},
+		{"qemu user with a colon", func(p *PowerInput) { p.VMQemuUser = Users{"qemu:x"} }, `"qemu:x" is no user name`},
+		{"negative qemu uid", func(p *PowerInput) { p.VMQemuUser = Users{"-1"} }, "user ID -1 is out of range"},
+		{"huge qemu uid", func(p *PowerInput) { p.VMQemuUser = Users{"4294967295"} }, "out of range"},
+		{"no host_etc", func(p *PowerInput) { p.HostEtc = "" }, "host_etc is empty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

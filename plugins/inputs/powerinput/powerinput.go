@@ -117,6 +117,7 @@ func (p *PowerInput) Init() error {
 	if p.VMs {
 		p.vms = newVMsCollector(p.roots, p.VMCounterDir, p.VMUnusedCapacity, p.clock, parts, p.say)
 		p.vms.afterWrite = p.commitAfterWrite
+		p.vms.finder.QemuUsers(p.HostEtc, p.VMQemuUser)
 	}
 	if !needCPU {
 		p.cpu = nil
@@ -230,6 +231,9 @@ func (p *PowerInput) check() error {
 		}
 	}
 	if err := checkVMOptions(p.VMUnusedCapacity, p.VMCounterDir); err != nil {
+		return err
+	}
+	if err := checkQemuUsers(p.VMQemuUser, p.HostEtc); err != nil {
 		return err
 	}
 	if p.HostDev == "" {

@@ -232,8 +232,8 @@ func loadScenarioIn(t testing.TB, file, root string) *scenario {
 	if err := fixtures.Unpack(ar, s.root, tree); err != nil {
 		t.Fatal(err)
 	}
-	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nhost_dev = %q\nvm_powercap_path = %q\n%s",
-		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "dev"), filepath.Join(s.root, "vm"), strings.ReplaceAll(config, "$ROOT", s.root))
+	text := fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nhost_dev = %q\nhost_etc = %q\nvm_powercap_path = %q\n%s",
+		filepath.Join(s.root, "sys"), filepath.Join(s.root, "proc"), filepath.Join(s.root, "dev"), filepath.Join(s.root, "etc"), filepath.Join(s.root, "vm"), strings.ReplaceAll(config, "$ROOT", s.root))
 	p, err := ParseConfig(text)
 	if err != nil {
 		t.Fatalf("config: %v", err)

@@ -145,6 +145,7 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, t *tick) {
 	s := &c.sample
 	c.say.Say("vms:method", say.Info, fmt.Sprintf("VMs are found by %s under %s", s.Method, s.Where))
 	c.reportSkipped(s)
+	c.reportNames(s)
 	if s.Truncated {
 		c.say.Say("vms:truncated", say.Warn, fmt.Sprintf("more than %d VMs: the CPU time of the others counts as domain=%s", vmhost.MaxVMs, vmhost.Hypervisor))
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/guard"
@@ -19,6 +21,7 @@ import (
 // nothing.
 func (p *PowerInput) doctorVMs(w io.Writer) {
 	f := vmhost.NewFinder(p.Roots().Sys, p.Roots().Proc, nil)
+	f.QemuUsers(p.HostEtc, p.VMQemuUser)
 	var s vmhost.Sample
 	var err error
 	var g guard.Guard
@@ -57,11 +60,7 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 		if vm.VCPUs > 0 {
 			vcpus = fmt.Sprintf("%d vCPU(s)", vm.VCPUs)
 		}
-		from := "name from qemu's command line"
-		if !vm.NameFromCmdline {
-			from = "name from its cgroup (libvirt's machine name, which may differ from the domain's)"
-		}
-		line := fmt.Sprintf("       %q: %s, %s", vm.Domain, vcpus, from)
+		line := fmt.Sprintf("       %q: %s, %s", vm.Domain, vcpus, nameFrom(vm, userName(f, vm.UID)))
 		if tag := vmhost.TagName(vm.Domain); tag != vm.Domain {
 			line += fmt.Sprintf(", written as domain=%q", tag)
 		}
@@ -69,6 +68,24 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 	}
 	for _, e := range s.Skipped {
 		fmt.Fprintf(w, "       not readable now: %v\n", e)
+	}
+	if s.Method == vmhost.Processes {
+		switch users, err := f.QemuUsersFound(); {
+		case err != nil:
+			fmt.Fprintf(w, "vms    vm_qemu_user = %s: cannot read the users: %v\n       fix: set host_etc to the host's /etc, or give numeric user IDs\n", p.VMQemuUser, err)
+		case users != nil && len(users) == 0:
+			fmt.Fprintf(w, "vms    vm_qemu_user = %s: none of them is in %s\n", p.VMQemuUser, filepath.Join(p.HostEtc, "passwd"))
+		case users != nil:
+			uids := make([]uint32, len(users))
+			for i, u := range users {
+				uids[i] = u.UID
+			}
+			fmt.Fprintf(w, "vms    vm_qemu_user = %s: user ID %s\n", p.VMQemuUser, uidList(uids))
+		}
+	}
+	if s.Refused > 0 {
+		fmt.Fprintf(w, "vms    %d qemu process(es) refused as not libvirt's (run by user ID %s): a VM is a qemu process of a user of vm_qemu_user = %s (looked up in %s), or root's from a system emulator\n       fix: if they run your VMs, add their user to vm_qemu_user\n",
+			s.Refused, uidList(s.RefusedUIDs), p.VMQemuUser, filepath.Join(p.HostEtc, "passwd"))
 	}
 	dir := p.VMCounterDir
 	if dir == "" {
@@ -84,9 +101,8 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 	default:
 		fmt.Fprintf(w, "vms    guest counters: %s is writable; each guest reads <folder>/<domain>/%s/energy_uj\n", dir, guestcounter.Zone)
 	}
-	// With the user qemu runs as known (vm_qemu_user), pass its uid and
-	// gid as a guestcounter.Reader, and its name as who.
-	doctorCounterAccess(w, dir, guestcounter.Inspect(dir, nil), "other users (such as the one qemu's file server runs as)")
+	reader, who := counterReader(p.HostEtc, p.VMQemuUser)
+	doctorCounterAccess(w, dir, guestcounter.Inspect(dir, reader), who)
 	for _, vm := range vms {
 		if err := guestcounter.CheckName(vm.Domain); err != nil {
 			fmt.Fprintf(w, "       no counter for %q: %v\n", vm.Domain, err)
@@ -136,4 +152,60 @@ func doctorCounterAccess(w io.Writer, dir string, a guestcounter.Access, who str
 	default:
 		fmt.Fprintf(w, "vms    guest counters: the powerinput of PID %d writes them (it holds the folder's lock %s): a second one on this folder would write none\n", a.LockPID, guestcounter.LockName)
 	}
+}
+
+// counterReader is who the guests' file server runs as: the first user of
+// vm_qemu_user that the host's passwd lists (qemu's 9p runs in qemu's
+// process; virtiofsd is started by libvirt as the same user). When none
+// is listed, other users in general (nil).
+func counterReader(etc string, users []string) (*guestcounter.Reader, string) {
+	found, _ := vmhost.LookupUsers(etc, users)
+	for _, u := range found {
+		if u.GID != vmhost.NoGroup {
+			return &guestcounter.Reader{UID: u.UID, GID: u.GID}, fmt.Sprintf("the user qemu runs as, %s (user ID %d, from vm_qemu_user)", u.Name, u.UID)
+		}
+	}
+	return nil, "other users (such as the one qemu's file server runs as)"
+}
+
+// nameFrom says where a VM's name was read; user is the name of its
+// process's user, if known.
+func nameFrom(vm vmhost.VM, user string) string {
+	switch vm.NameFrom {
+	case vmhost.NameFromEmulator:
+		return fmt.Sprintf("name from the command line of its emulator (qemu, process %d)", vm.PID)
+	case vmhost.NameFromProcess:
+		who := fmt.Sprintf("user ID %d, of vm_qemu_user", vm.UID)
+		if user != "" {
+			who = fmt.Sprintf("%s (user ID %d), of vm_qemu_user", user, vm.UID)
+		}
+		if vm.UID == 0 {
+			who = "root, from a system emulator"
+		}
+		return fmt.Sprintf("a qemu process (%d) run by %s; name from its command line", vm.PID, who)
+	}
+	return "name from its cgroup's machine name (libvirt's, which may drop or change characters of the domain's), until qemu's command line can be read"
+}
+
+// uidList writes user IDs as "0, 65534".
+func uidList(uids []uint32) string {
+	var b strings.Builder
+	for i, u := range uids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.FormatUint(uint64(u), 10))
+	}
+	return b.String()
+}
+
+// userName is the name of uid among the users vm_qemu_user came to.
+func userName(f *vmhost.Finder, uid uint32) string {
+	users, _ := f.QemuUsersFound()
+	for _, u := range users {
+		if u.UID == uid {
+			return u.Name
+		}
+	}
+	return ""
 }
