@@ -97,6 +97,10 @@ func (b *Bot) Make(ctx context.Context, d config.Digest, due time.Time, late boo
 	if !d.AllHosts() {
 		req.Hosts = d.Hosts
 	}
+	if b.Now().Sub(end) < digest.RollupSettled {
+		// Its last hours are not all in the rollup yet.
+		req.Rollup = ""
+	}
 	dg, err := digest.Make(ctx, b.DB, req)
 	if err != nil {
 		return message.Message{}, err

@@ -295,3 +295,50 @@ func TestOnceAlertsFail(t *testing.T) {
 		t.Errorf("%d digests sent, want 2 all the same", len(rec.sent))
 	}
 }
+
+// TestDigestReadsRollupOnlyOnceSettled: a digest made less than two hours
+// (and a moment) after its period ended would miss the last hour's late
+// points in rollup_1h: it reads the raw points; later it reads the rollup.
+func TestDigestReadsRollupOnlyOnceSettled(t *testing.T) {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skipf("no zone data: %v", err)
+	}
+	var mu sync.Mutex
+	var froms []string
+	days := synth.Days(2, time.Date(2026, 10, 1, 0, 0, 0, 0, loc), time.Date(2026, 12, 31, 0, 0, 0, 0, loc), loc)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.FormValue("q")
+		var s []influx.Series
+		switch {
+		case strings.HasPrefix(q, "SHOW RETENTION POLICIES"):
+			s = []influx.Series{{Columns: []string{"name"}, Values: [][]any{{"forever"}, {"rollup_1h"}}}}
+		case strings.Contains(q, `"power_host"`):
+			mu.Lock()
+			froms = append(froms, q)
+			mu.Unlock()
+			s = days
+		}
+		json.NewEncoder(w).Encode(map[string]any{"results": []any{map[string]any{"series": s}}})
+	}))
+	t.Cleanup(srv.Close)
+	db, err := influx.New(srv.URL, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	midnight := time.Date(2026, 12, 5, 0, 0, 0, 0, loc)
+	for _, tc := range []struct {
+		after  time.Duration
+		rollup bool
+	}{{10 * time.Minute, false}, {2 * time.Hour, false}, {2*time.Hour + 10*time.Minute, true}, {8 * time.Hour, true}} {
+		b, _ := testBot(t, db, midnight.Add(tc.after), t.TempDir())
+		b.Cfg.InfluxDB.Rollup = "rollup_1h"
+		froms = nil
+		if _, err := b.Make(context.Background(), b.Cfg.Digests[0], midnight, false); err != nil {
+			t.Fatal(err)
+		}
+		if len(froms) != 1 || strings.Contains(froms[0], `"rollup_1h"`) != tc.rollup {
+			t.Errorf("%v after the day ended: queries %q; want rollup_1h read: %v", tc.after, froms, tc.rollup)
+		}
+	}
+}

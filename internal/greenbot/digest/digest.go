@@ -207,6 +207,14 @@ func (r Request) Queries() []string {
 	return []string{days, vms, svc}
 }
 
+// RollupSettled is how long after an hour its rollup_1h bucket is final:
+// setup-influxdb.sh's continuous query runs at the end of each hour over
+// the two hours before (RESAMPLE EVERY 1h FOR 2h), so points of an hour
+// that come late are in its sum two hours after it ends, plus a moment for
+// the query to run. A digest whose period ended more recently reads the
+// raw points.
+const RollupSettled = 2*time.Hour + 5*time.Minute
+
 // Make asks InfluxDB and computes the digest.
 func Make(ctx context.Context, q Querier, r Request) (*Digest, error) {
 	fail := func(err error) error {
