@@ -187,6 +187,32 @@ func BenchmarkRealProc(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(procs), "ns/pid")
 		})
 	}
+	// Every process in one group that ran, as the processes of a service
+	// whose usage moved: those that slept since the previous scan are
+	// told by their schedstat, and their stat is not read.
+	b.Run("groups-ran", func(b *testing.B) {
+		s := NewScanner("/proc", Options{Files: 1 << 20})
+		defer s.Close()
+		pids32 := make([]uint32, len(pids))
+		for i, pid := range pids {
+			pids32[i] = uint32(pid)
+		}
+		groups := []Group{{Key: "/", Read: true, PIDs: pids32}}
+		s.ScanGroups(groups)
+		s.ScanGroups(groups) // every process known, with its run time
+		b.ReportAllocs()
+		procs, read := 0, 0
+		for b.Loop() {
+			r, err := s.ScanGroups(groups)
+			if err != nil {
+				b.Fatal(err)
+			}
+			procs += r.Processes
+			read += r.Read
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(procs), "ns/pid")
+		b.ReportMetric(float64(read)/float64(b.N), "stat-reads/op")
+	})
 	b.Run("floor-open-read-close", func(b *testing.B) { floorOpenReadClose(b, nil, "/proc", pids) })
 	b.Run("floor-read", func(b *testing.B) { floorRead(b, nil, "/proc", pids) })
 }
