@@ -93,7 +93,7 @@ func (w *Walker) readTree(g *group, depth int) {
 	if depth >= MaxDepth {
 		return
 	}
-	if g != nil && g.fresh && g.noSub && !w.noSkip {
+	if g != nil && g.fresh && g.noSub {
 		return // no group made under it since cgroup.stat said none
 	}
 	if g != nil && w.h.V2 {

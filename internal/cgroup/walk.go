@@ -81,8 +81,9 @@ type Walker struct {
 	dir   *kfile.Dir
 	files int
 	kept  int
-	// noSkip lists and reads every group, idle directories too (benchmarks
-	// of the case where every group has run).
+	// noSkip reads every group, those of idle directories too (benchmarks
+	// of the case where every group has run); the watched directories are
+	// not listed again, as when all have run.
 	noSkip bool
 
 	round   uint64
@@ -210,7 +211,7 @@ func (w *Walker) list(dir *group, depth int) (int, error) {
 		dir = &w.root
 	}
 	base := len(w.path)
-	if dir.fresh && !w.noSkip {
+	if dir.fresh {
 		// Nothing made or removed here since the last listing.
 		res.Cached++
 		for i, c := range dir.children {

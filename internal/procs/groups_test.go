@@ -160,9 +160,14 @@ func TestScanGroupsUnmoved(t *testing.T) {
 		{name: "second", bump: func() { bump(11, 1, true) }, want: map[string]int{"worker": 1}, read: 3},
 		{name: "one ran", bump: func() { bump(11, 2, true); bump(10, 7, false); bump(12, 3, false) },
 			want: map[string]int{"worker": 2, "threads": 3}, read: 2, unmoved: 1},
+		// A process that ran is read without asking its schedstat, until
+		// a scan finds it idle; then its schedstat is read again with its
+		// stat, and the scan after tells it by its schedstat alone.
 		{name: "the sleeper's time shows once it moves", bump: func() { bump(10, 1, true) },
-			want: map[string]int{"sleeper": 8}, read: 2, unmoved: 1},
-		{name: "none ran", read: 1, unmoved: 2},
+			want: map[string]int{"sleeper": 8}, read: 3},
+		{name: "none ran", read: 3},
+		{name: "none ran again", read: 2, unmoved: 1},
+		{name: "none ran still", read: 1, unmoved: 2},
 	} {
 		if step.bump != nil {
 			step.bump()

@@ -130,10 +130,12 @@ type entry struct {
 	start uint64
 	cpu   uint64 // ticks
 	h     kfile.Handle
-	// A process of one thread at its last read (one), and its run time in
-	// nanoseconds read from its schedstat, kept in sh, just before that
-	// read (run; 0: not known).
+	// A process of one thread at its last read (one), whether it had run
+	// since the read before (ran), and its run time in nanoseconds read
+	// from its schedstat, kept in sh, just before that read (run; 0: not
+	// known).
 	one bool
+	ran bool
 	run uint64
 	sh  kfile.Handle
 }
@@ -346,7 +348,7 @@ func (s *Scanner) merge(groups []Group, checkIno bool) *Result {
 			delta = st.CPU // started since the previous scan: all its time is new
 		}
 		newest = max(newest, st.Start)
-		e.ino, e.start, e.cpu = l.ino, st.Start, st.CPU
+		e.ino, e.start, e.cpu, e.ran = l.ino, st.Start, st.CPU, delta > 0
 		e.name = s.intern(e.name, st)
 		if delta > 0 {
 			n := &s.names[e.name]
@@ -404,10 +406,15 @@ func (s *Scanner) drop(e *entry) {
 // process that slept in a group that ran. run is 0 where it cannot tell
 // (more threads, another directory, no schedstat, no file left in the
 // budget): the stat is read. It must be read before the stat, so that a
-// run between the two reads shows at the next scan.
+// run between the two reads shows at the next scan. A process that ran
+// since the scan before is likely to run again: its stat is read without
+// asking (run 0), until a scan finds that it did not.
 func (s *Scanner) runTime(e *entry, l listed, known bool) (run uint64, unmoved bool) {
 	if !known || !e.one || s.noSched || e.ino != l.ino {
 		s.files.Drop(&e.sh)
+		return 0, false
+	}
+	if e.ran {
 		return 0, false
 	}
 	n, err := 0, error(nil)
