@@ -1,6 +1,8 @@
 package procs
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -199,4 +201,23 @@ func nilIfEmpty(m map[string]int) map[string]int {
 		return nil
 	}
 	return m
+}
+
+// A schedstat that cannot be read (a security module's refusal, here a
+// directory in its place) turns the check off: every process is read,
+// and no open of a schedstat is tried again.
+func TestScanGroupsUnreadableSchedstat(t *testing.T) {
+	tr := newTree(t)
+	tr.set(t, proc{pid: 10, comm: "sleeper", utime: 5, start: 50})
+	tr.setSched(t, 0, 1e9)
+	require.NoError(t, os.Mkdir(filepath.Join(tr.root, "10", "schedstat"), 0o755))
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
+	defer s.Close()
+	g := Group{Key: "svc", Read: true, PIDs: []uint32{10}}
+	for range 3 {
+		r := scanGroups(t, s, g)
+		require.Equal(t, 1, r.Read)
+		require.Zero(t, r.Unreadable, "a schedstat that cannot be read is no unreadable process")
+	}
+	require.True(t, s.noSched)
 }

@@ -431,6 +431,9 @@ func (s *Scanner) runTime(e *entry, l listed, known bool) (run uint64, unmoved b
 		}
 		name := append(strconv.AppendUint(s.nameBuf[:0], uint64(l.pid), 10), "/schedstat"...)
 		if n, err = s.files.ReadKept(s.dir, &e.sh, name, s.buf[:]); err != nil {
+			// Gone, or not to be read here (then no other will be: the
+			// stat of each process is read, and no open is tried again).
+			s.noSched = s.noSched || !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ESRCH)
 			return 0, false
 		}
 	}
