@@ -226,3 +226,37 @@ func BenchmarkParseStat(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkScanGroupsIdle: 1,000 processes of which 50 in a group that
+// ran, the others in groups that did not: the scan's own work beside the
+// reads of the 50 (their stat files kept, in a test tree in memory).
+func BenchmarkScanGroupsIdle(b *testing.B) {
+	tr := memTree(b)
+	var ran []uint32
+	idle := make([][]uint32, 10)
+	for i := range 1000 {
+		p := proc{pid: 100 + i, comm: fmt.Sprint("p", i%20), start: uint64(i)}
+		tr.set(b, p)
+		if i%20 == 0 {
+			ran = append(ran, uint32(p.pid))
+		} else {
+			idle[i%10] = append(idle[i%10], uint32(p.pid))
+		}
+	}
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
+	defer s.Close()
+	groups := []Group{{Key: "ran", Read: true, PIDs: ran}}
+	for i, pids := range idle {
+		groups = append(groups, Group{Key: fmt.Sprint("idle", i), Read: true, PIDs: pids})
+	}
+	s.ScanGroups(groups)
+	for i := range groups[1:] {
+		groups[1+i].Read = false
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r, err := s.ScanGroups(groups); err != nil || r.Processes != 1000 || r.Read != 50 {
+			b.Fatal(err, r)
+		}
+	}
+}

@@ -221,3 +221,24 @@ func TestScanGroupsUnreadableSchedstat(t *testing.T) {
 	}
 	require.True(t, s.noSched)
 }
+
+func TestMergeListed(t *testing.T) {
+	r := func(pid uint32) listed { return listed{pid: pid, read: true, group: 1} }
+	k := func(pid uint32) listed { return listed{pid: pid, group: 2} }
+	for _, tc := range []struct {
+		name string
+		a, b []listed
+		want []listed
+	}{
+		{"empty", nil, nil, nil},
+		{"read only", []listed{r(1), r(5)}, nil, []listed{r(1), r(5)}},
+		{"kept only", nil, []listed{k(2), k(3)}, []listed{k(2), k(3)}},
+		{"interleaved", []listed{r(1), r(4), r(9)}, []listed{k(2), k(5), k(10)}, []listed{r(1), k(2), r(4), k(5), r(9), k(10)}},
+		// A process that moved from an idle group to one that ran is read.
+		{"moved", []listed{r(3)}, []listed{k(2), k(3)}, []listed{k(2), r(3)}},
+		{"twice in groups that ran", []listed{r(3), r(3), r(4)}, nil, []listed{r(3), r(4)}},
+	} {
+		got := mergeListed(nil, tc.a, tc.b)
+		require.Equal(t, tc.want, got, tc.name)
+	}
+}

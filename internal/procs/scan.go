@@ -101,6 +101,7 @@ type Scanner struct {
 	maxStart uint64 // latest start time ever seen
 	recs     []byte
 	list     []listed
+	merged   []listed // ScanGroups' scratch
 	table    []entry // by PID, ascending
 	spare    []entry
 	buf      [512]byte
@@ -239,22 +240,46 @@ func (s *Scanner) ScanGroups(groups []Group) (*Result, error) {
 			s.list = append(s.list, listed{pid: pid, group: int32(gi), read: true})
 		}
 	}
+	slices.SortFunc(s.list, cmpListed)
+	// The processes of the groups not read, from the table: in PID order
+	// already, so merged with the others rather than sorted again.
+	read := len(s.list)
 	for i := range s.table {
 		e := &s.table[i]
 		if gi, ok := s.groupIdx[e.group]; ok && !groups[gi].Read {
 			s.list = append(s.list, listed{pid: e.pid, group: gi})
 		}
 	}
-	slices.SortFunc(s.list, cmpListed)
-	// A process listed twice (it moved as the groups were read): once.
-	out := s.list[:0]
-	for i, l := range s.list {
-		if i == 0 || l.pid != s.list[i-1].pid {
+	s.merged = mergeListed(s.merged[:0], s.list[:read], s.list[read:])
+	s.list, s.merged = s.merged, s.list
+	return s.merge(groups, false), nil
+}
+
+// mergeListed appends to out the two runs a and b, each in cmpListed
+// order, in that order, and a process listed twice (it moved as the
+// groups were read) once: the one to read.
+func mergeListed(out, a, b []listed) []listed {
+	add := func(l listed) {
+		if n := len(out); n == 0 || out[n-1].pid != l.pid {
 			out = append(out, l)
 		}
 	}
-	s.list = out
-	return s.merge(groups, false), nil
+	for len(a) > 0 && len(b) > 0 {
+		if cmpListed(a[0], b[0]) <= 0 {
+			add(a[0])
+			a = a[1:]
+		} else {
+			add(b[0])
+			b = b[1:]
+		}
+	}
+	for _, l := range a {
+		add(l)
+	}
+	for _, l := range b {
+		add(l)
+	}
+	return out
 }
 
 // Guided reports whether the previous scan was ScanGroups: a ScanGroups
