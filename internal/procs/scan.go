@@ -102,7 +102,7 @@ type Scanner struct {
 	recs     []byte
 	list     []listed
 	merged   []listed // ScanGroups' scratch
-	table    []entry // by PID, ascending
+	table    []entry  // by PID, ascending
 	spare    []entry
 	buf      [512]byte
 	nameBuf  [32]byte
