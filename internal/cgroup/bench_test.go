@@ -128,8 +128,9 @@ func BenchmarkWalkCgroupfs(b *testing.B) {
 	}
 	rels := benchGroups(b, root, mkdir)
 	// "idle": nothing in the groups runs, so the walk reads the top
-	// directory's usage and stops there; "busy": every group is listed and
-	// read, as when all have run.
+	// directory's usage and stops there; "busy": every group is read, as
+	// when all have run: "kept" with its files kept open and the
+	// directories watched (not listed again), "reopen" with neither.
 	for _, mode := range []struct {
 		name   string
 		files  int

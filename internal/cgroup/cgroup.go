@@ -199,12 +199,21 @@ func hexDigit(c byte) (byte, bool) {
 }
 
 // InMemory reports whether the hierarchy Find finds under hostSys is a
-// cgroup file system on a sysfs tree (guard.InMemory): its reads need no
-// deadline.
+// cgroup file system with nothing of another type mounted inside
+// (guard.InMemory): its reads need no deadline. Only the hierarchy's own
+// directory counts: on a hybrid host /sys/fs/cgroup is a tmpfs holding
+// the v1 mounts and v2's "unified", and the walk reads nothing of that
+// tmpfs. Find runs under a deadline, as the statfs of guard.InMemory does:
+// hostSys may be a mount that does not answer.
 func InMemory(hostSys kfile.SysRoot) bool {
-	if !guard.InMemory(hostSys.Path("fs", "cgroup")) {
+	var h Hierarchy
+	err := errors.New("not found")
+	var g guard.Guard
+	if g.Do(time.Now().Add(findTimeout), func() { h, err = Find(hostSys) }) != nil {
 		return false
 	}
-	h, err := Find(hostSys)
 	return err == nil && guard.InMemory(h.Dir)
 }
+
+// findTimeout bounds InMemory's Find.
+const findTimeout = time.Second

@@ -93,14 +93,20 @@ func (w *Walker) readTree(g *group, depth int) {
 	if depth >= MaxDepth {
 		return
 	}
+	if g != nil && g.fresh && g.noSub {
+		return // no group made under it since cgroup.stat said none
+	}
 	if g != nil && w.h.V2 {
+		w.watchDir(g)
 		b, err := w.readKept(&g.stat, "cgroup.stat", w.statBuf, statSize)
 		w.statBuf = b
 		if err == nil {
 			if n, err := ParseDescendants(b); err == nil && n == 0 {
+				g.noSub, g.fresh = true, g.wd > 0
 				return
 			}
 		}
+		g.noSub = false
 	}
 	recs, err := w.dir.ReadDir(w.path, w.recs[depth], 1<<20)
 	w.recs[depth] = recs

@@ -49,8 +49,10 @@ type Workload struct {
 type WalkResult struct {
 	// Workloads found, in the order of the walk; reused by the next walk.
 	Workloads []Workload
-	// Dirs listed.
-	Dirs int
+	// Dirs listed, and Cached of them whose groups were known without
+	// reading the directory: no subdirectory made or removed since its
+	// last listing (see Walker).
+	Dirs, Cached int
 	// Truncated: a limit (MaxDepth, MaxDirs, MaxWorkloads) left groups out.
 	Truncated bool
 	// Unreadable counts workloads whose usage could not be read for
@@ -64,6 +66,13 @@ type WalkResult struct {
 // and files read relative to the hierarchy's root, and up to
 // DefaultFiles usage files stay open.
 //
+// A directory's subdirectories are watched (inotify, kfile.Watch) once it
+// has been listed: while no group is made or removed in it, the groups of
+// its last listing are visited without listing it again, and a workload
+// known to have no group under it is not asked again (cgroup.stat). The
+// watches are counted in the budget of kept files; a directory past it,
+// or where inotify is not to be had, is listed at every walk.
+//
 // A Walker is not safe for concurrent use; Walk may run in another
 // goroutine (internal/guard) as long as nothing else uses it or its
 // result meanwhile.
@@ -72,8 +81,9 @@ type Walker struct {
 	dir   *kfile.Dir
 	files int
 	kept  int
-	// noSkip lists and reads every group, idle directories too (benchmarks
-	// of the case where every group has run).
+	// noSkip reads every group, those of idle directories too (benchmarks
+	// of the case where every group has run); the watched directories are
+	// not listed again, as when all have run.
 	noSkip bool
 
 	round   uint64
@@ -83,6 +93,11 @@ type Walker struct {
 	buf     [statSize]byte
 	res     WalkResult
 	visited []*group // this walk's groups, in order (for Procs)
+
+	watch   *kfile.Watch // nil: none (yet, or noWatch)
+	noWatch bool
+	wds     map[int32]*group
+	watches int
 
 	procsBuf []byte
 	statBuf  []byte
@@ -118,6 +133,13 @@ type group struct {
 	// again while its usage does not move (nothing under it has run).
 	children []*group
 	listed   bool
+
+	// Its watch descriptor (0: not watched); fresh: no subdirectory made
+	// or removed since its children were listed (or, for a workload, since
+	// noSub was read from its cgroup.stat: no group under it).
+	wd    int32
+	fresh bool
+	noSub bool
 }
 
 // NewWalker reads the workloads of h. Nothing is opened before the first
@@ -136,7 +158,10 @@ func (w *Walker) Close() {
 	}
 	clear(w.groups)
 	w.release(&w.root)
+	w.root = group{}
 	w.kept = 0
+	w.watch.Close()
+	w.watch, w.wds, w.watches = nil, nil, 0
 	w.dir.Close()
 	w.dir = nil
 }
@@ -146,7 +171,7 @@ func (w *Walker) Close() {
 func (w *Walker) Walk() (*WalkResult, error) {
 	res := &w.res
 	res.Workloads = res.Workloads[:0]
-	res.Dirs, res.Truncated, res.Unreadable, res.Err = 0, false, 0, nil
+	res.Dirs, res.Cached, res.Truncated, res.Unreadable, res.Err = 0, 0, false, 0, nil
 	if w.dir == nil {
 		d, err := kfile.OpenDir(w.h.Dir)
 		if err != nil {
@@ -154,6 +179,7 @@ func (w *Walker) Walk() (*WalkResult, error) {
 		}
 		w.dir = d
 	}
+	w.changes()
 	w.round++
 	w.visited = w.visited[:0]
 	w.path = w.path[:0]
@@ -181,36 +207,114 @@ func (w *Walker) list(dir *group, depth int) (int, error) {
 		return 0, nil
 	}
 	res.Dirs++
+	if dir == nil {
+		dir = &w.root
+	}
+	base := len(w.path)
+	if dir.fresh {
+		// Nothing made or removed here since the last listing.
+		res.Cached++
+		for i, c := range dir.children {
+			w.path = append(w.path[:0], c.path...) // under w.path
+			dir.children[i] = w.visit(c.ino, depth+1)
+		}
+		w.path = w.path[:base]
+		return len(dir.children), nil
+	}
+	w.watchDir(dir) // before the listing: what changes after it shows next time
 	name := w.path
 	if len(name) == 0 {
 		name = dot
 	}
 	recs, err := w.dir.ReadDir(name, w.recs[depth], 1<<20)
 	w.recs[depth] = recs
+	complete := err == nil
 	if err != nil && !errors.Is(err, kfile.ErrTooLarge) {
 		return 0, err
 	}
-	subdirs := 0
-	base := len(w.path)
-	if dir != nil {
-		dir.children = dir.children[:0]
-	}
+	dir.children = dir.children[:0]
 	for e, rest, ok := kfile.NextEntry(recs); ok; e, rest, ok = kfile.NextEntry(rest) {
 		if !e.IsDir() {
 			continue
 		}
-		subdirs++
 		if base > 0 {
 			w.path = append(w.path, '/')
 		}
 		w.path = append(w.path, e.Name...)
-		g := w.visit(e.Ino, depth+1)
-		if dir != nil {
-			dir.children = append(dir.children, g)
-		}
+		dir.children = append(dir.children, w.visit(e.Ino, depth+1))
 		w.path = w.path[:base]
 	}
-	return subdirs, nil
+	dir.fresh = dir.wd > 0 && complete && !res.Truncated
+	return len(dir.children), nil
+}
+
+// changes takes the watch's news: the directories where a group was made
+// or removed are listed again. Without a watch (inotify refused, or it
+// failed) every directory is listed.
+func (w *Walker) changes() {
+	if w.watch == nil {
+		if w.noWatch {
+			return
+		}
+		wt, err := kfile.NewWatch()
+		if err != nil {
+			w.noWatch = true
+			return
+		}
+		w.watch, w.wds = wt, map[int32]*group{}
+	}
+	err := w.watch.Changes(func(wd int32, gone, overflow bool) {
+		if overflow {
+			for _, g := range w.wds {
+				g.fresh = false
+			}
+			return
+		}
+		if g := w.wds[wd]; g != nil {
+			g.fresh = false
+			if gone {
+				delete(w.wds, wd)
+				g.wd = 0
+				w.watches--
+			}
+		}
+	})
+	if err != nil {
+		for _, g := range w.wds {
+			g.wd, g.fresh = 0, false
+		}
+		w.watch.Close()
+		w.watch, w.wds, w.watches, w.noWatch = nil, nil, 0, true
+	}
+}
+
+// watchDir watches the directory of g (at w.path) while the budget of
+// kept files allows.
+func (w *Walker) watchDir(g *group) {
+	if w.watch == nil || g.wd > 0 || w.kept+w.watches >= w.files {
+		return
+	}
+	wd, err := w.watch.Add(filepath.Join(w.h.Dir, string(w.path)))
+	if err != nil {
+		return
+	}
+	if old := w.wds[wd]; old != nil && old != g {
+		old.wd, old.fresh = 0, false
+		w.watches--
+	}
+	g.wd, g.fresh = wd, false
+	w.wds[wd] = g
+	w.watches++
+}
+
+// unwatch stops watching g's directory.
+func (w *Walker) unwatch(g *group) {
+	if g.wd > 0 && w.watch != nil {
+		w.watch.Remove(g.wd)
+		delete(w.wds, g.wd)
+		w.watches--
+	}
+	g.wd, g.fresh = 0, false
 }
 
 // replay gives again the groups under dir as the last listing found them,
@@ -372,8 +476,9 @@ func (w *Walker) usage(g *group) (time.Duration, error) {
 	return d, nil
 }
 
-// release closes the files kept for g.
+// release closes the files kept for g, and its watch.
 func (w *Walker) release(g *group) {
+	w.unwatch(g)
 	for _, h := range []*kfile.Handle{&g.h, &g.procs, &g.stat} {
 		if h.Valid() {
 			h.Close()

@@ -404,3 +404,84 @@ func TestProcsKeptFilesAndLeaves(t *testing.T) {
 		})
 	}
 }
+
+// A directory listed once is watched: while no group is made or removed
+// in it, its groups are visited without listing it again, and a workload
+// whose cgroup.stat counted no group under it is not asked again; a group
+// made or removed is seen at the next walk.
+func TestWalkerWatchesDirectories(t *testing.T) {
+	c := newCgtree(t, true)
+	write(t, filepath.Join(c.root, "cgroup.procs"), "1\n")
+	c.set(t, "system.slice", 10*time.Second)
+	c.set(t, "system.slice/a.service", 4*time.Second)
+	c.set(t, "system.slice/b.service", 6*time.Second)
+	stat := func(rel, text string) { write(t, filepath.Join(c.root, rel, "cgroup.stat"), text) }
+	stat("system.slice/a.service", "nr_descendants 0\nnr_dying_descendants 0\n")
+	write(t, filepath.Join(c.root, "system.slice/a.service/cgroup.procs"), "10\n")
+	w := NewWalker(Hierarchy{Dir: c.root, V2: true})
+	defer w.Close()
+	if w.changes(); w.watch == nil {
+		t.Skip("no inotify here")
+	}
+	members := func() map[string]string {
+		t.Helper()
+		ms, err := w.Procs(false)
+		require.NoError(t, err)
+		out := map[string]string{}
+		for _, m := range ms {
+			k, _, _ := strings.Cut(m.Key, "#")
+			if m.Read {
+				out[k] = fmt.Sprint(m.PIDs)
+			}
+		}
+		return out
+	}
+	r, err := w.Walk()
+	require.NoError(t, err)
+	require.Equal(t, 2, r.Dirs)
+	require.Zero(t, r.Cached)
+	require.Equal(t, "[10]", members()["system.slice/a.service"])
+
+	// a ran: both directories are known, neither is read.
+	c.set(t, "system.slice", 11*time.Second)
+	c.set(t, "system.slice/a.service", 5*time.Second)
+	write(t, filepath.Join(c.root, "system.slice/a.service/cgroup.procs"), "10\n11\n")
+	r, err = w.Walk()
+	require.NoError(t, err)
+	require.Equal(t, 2, r.Cached)
+	got := map[string]string{}
+	for _, wl := range r.Workloads {
+		got[wl.Name] = wl.Usage.String()
+	}
+	require.Equal(t, map[string]string{"a.service": "5s", "b.service": "6s"}, got)
+	require.Equal(t, "[10 11]", members()["system.slice/a.service"])
+
+	// A service started, another stopped, and a group made under a.
+	c.set(t, "system.slice", 12*time.Second)
+	c.set(t, "system.slice/c.service", time.Second)
+	require.NoError(t, os.RemoveAll(filepath.Join(c.root, "system.slice/b.service")))
+	c.set(t, "system.slice/a.service", 6*time.Second)
+	write(t, filepath.Join(c.root, "system.slice/a.service/cgroup.procs"), "10\n11\n")
+	c.set(t, "system.slice/a.service/sub", time.Second)
+	write(t, filepath.Join(c.root, "system.slice/a.service/sub/cgroup.procs"), "12\n")
+	stat("system.slice/a.service", "nr_descendants 1\nnr_dying_descendants 0\n")
+	r, err = w.Walk()
+	require.NoError(t, err)
+	require.Equal(t, 1, r.Cached, "the root is known; system.slice changed")
+	clear(got)
+	for _, wl := range r.Workloads {
+		got[wl.Name] = wl.Usage.String()
+	}
+	require.Equal(t, map[string]string{"a.service": "6s", "c.service": "1s"}, got)
+	require.Equal(t, "[10 11 12]", members()["system.slice/a.service"])
+
+	// Past the budget nothing is watched, and every directory is listed.
+	w2 := NewWalker(Hierarchy{Dir: c.root, V2: true})
+	w2.files = 0
+	defer w2.Close()
+	for range 2 {
+		r, err = w2.Walk()
+		require.NoError(t, err)
+		require.Zero(t, r.Cached)
+	}
+}

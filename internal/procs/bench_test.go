@@ -187,6 +187,32 @@ func BenchmarkRealProc(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(procs), "ns/pid")
 		})
 	}
+	// Every process in one group that ran, as the processes of a service
+	// whose usage moved: those that slept since the previous scan are
+	// told by their schedstat, and their stat is not read.
+	b.Run("groups-ran", func(b *testing.B) {
+		s := NewScanner("/proc", Options{Files: 1 << 20})
+		defer s.Close()
+		pids32 := make([]uint32, len(pids))
+		for i, pid := range pids {
+			pids32[i] = uint32(pid)
+		}
+		groups := []Group{{Key: "/", Read: true, PIDs: pids32}}
+		s.ScanGroups(groups)
+		s.ScanGroups(groups) // every process known, with its run time
+		b.ReportAllocs()
+		procs, read := 0, 0
+		for b.Loop() {
+			r, err := s.ScanGroups(groups)
+			if err != nil {
+				b.Fatal(err)
+			}
+			procs += r.Processes
+			read += r.Read
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(procs), "ns/pid")
+		b.ReportMetric(float64(read)/float64(b.N), "stat-reads/op")
+	})
 	b.Run("floor-open-read-close", func(b *testing.B) { floorOpenReadClose(b, nil, "/proc", pids) })
 	b.Run("floor-read", func(b *testing.B) { floorRead(b, nil, "/proc", pids) })
 }
@@ -197,6 +223,40 @@ func BenchmarkParseStat(b *testing.B) {
 	for b.Loop() {
 		if _, err := ParseStat(line); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkScanGroupsIdle: 1,000 processes of which 50 in a group that
+// ran, the others in groups that did not: the scan's own work beside the
+// reads of the 50 (their stat files kept, in a test tree in memory).
+func BenchmarkScanGroupsIdle(b *testing.B) {
+	tr := memTree(b)
+	var ran []uint32
+	idle := make([][]uint32, 10)
+	for i := range 1000 {
+		p := proc{pid: 100 + i, comm: fmt.Sprint("p", i%20), start: uint64(i)}
+		tr.set(b, p)
+		if i%20 == 0 {
+			ran = append(ran, uint32(p.pid))
+		} else {
+			idle[i%10] = append(idle[i%10], uint32(p.pid))
+		}
+	}
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
+	defer s.Close()
+	groups := []Group{{Key: "ran", Read: true, PIDs: ran}}
+	for i, pids := range idle {
+		groups = append(groups, Group{Key: fmt.Sprint("idle", i), Read: true, PIDs: pids})
+	}
+	s.ScanGroups(groups)
+	for i := range groups[1:] {
+		groups[1+i].Read = false
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r, err := s.ScanGroups(groups); err != nil || r.Processes != 1000 || r.Read != 50 {
+			b.Fatal(err, r)
 		}
 	}
 }

@@ -16,6 +16,8 @@ type proc struct {
 	utime  uint64 // ticks
 	stime  uint64
 	start  uint64
+	// threads: 1 when 0.
+	threads int
 }
 
 // statLine writes a process's stat as the kernel does (fs/proc/array.c:
@@ -25,8 +27,9 @@ func statLine(p proc) string {
 	if p.kernel {
 		flags |= pfKthread
 	}
-	return fmt.Sprintf("%d (%s) S 1 %d %d 0 -1 %d 120 0 3 0 %d %d 0 0 20 0 1 0 %d 12345678 345 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
-		p.pid, p.comm, p.pid, p.pid, flags, p.utime, p.stime, p.start)
+	threads := max(p.threads, 1)
+	return fmt.Sprintf("%d (%s) S 1 %d %d 0 -1 %d 120 0 3 0 %d %d 0 0 20 0 %d 0 %d 12345678 345 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+		p.pid, p.comm, p.pid, p.pid, flags, p.utime, p.stime, threads, p.start)
 }
 
 // tree is a procfs-like directory of processes.
@@ -93,6 +96,20 @@ func (tr *tree) set(t testing.TB, p proc) {
 		tr.size[p.pid] = len(line)
 	}
 	if _, err := f.WriteAt([]byte(line), 0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setSched writes the process's schedstat as the kernel does
+// (kernel/sched/stats.c: run time and wait time in ns, time slices); pid
+// 0 writes self's.
+func (tr *tree) setSched(t testing.TB, pid int, run uint64) {
+	t.Helper()
+	dir := "self"
+	if pid != 0 {
+		dir = strconv.Itoa(pid)
+	}
+	if err := os.WriteFile(filepath.Join(tr.root, dir, "schedstat"), fmt.Appendf(nil, "%d 1234 56\n", run), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

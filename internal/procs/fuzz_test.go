@@ -46,7 +46,11 @@ func referenceStat(b []byte) (Stat, bool) {
 	if !ok1 || !ok2 || !ok3 || !ok4 || ut > 1<<62 || stt > 1<<62 {
 		return Stat{}, false
 	}
-	return Stat{PID: pid, Comm: b[open+1 : end], Kernel: flags&pfKthread != 0, CPU: ut + stt, Start: start}, true
+	threads, ok5 := num(17)
+	if !ok5 {
+		threads = 0
+	}
+	return Stat{PID: pid, Comm: b[open+1 : end], Kernel: flags&pfKthread != 0, CPU: ut + stt, Start: start, Threads: threads}, true
 }
 
 func FuzzParseStat(f *testing.F) {
@@ -70,8 +74,42 @@ func FuzzParseStat(f *testing.F) {
 			}
 			return
 		}
-		if got.PID != want.PID || !bytes.Equal(got.Comm, want.Comm) || got.Kernel != want.Kernel || got.CPU != want.CPU || got.Start != want.Start {
+		if got.PID != want.PID || !bytes.Equal(got.Comm, want.Comm) || got.Kernel != want.Kernel || got.CPU != want.CPU || got.Start != want.Start || got.Threads != want.Threads {
 			t.Fatalf("ParseStat(%q) = %+v, want %+v", b, got, want)
+		}
+	})
+}
+
+func FuzzParseSchedstat(f *testing.F) {
+	for _, b := range fixtures.Files("schedstat") {
+		f.Add(b)
+	}
+	f.Add([]byte("4620279 2674761 24\n"))
+	f.Add([]byte("0 0 0\n"))
+	f.Add([]byte("18446744073709551615 0 1\n"))
+	f.Add([]byte("18446744073709551616 0 1\n"))
+	f.Add([]byte(" 12\t3"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := ParseSchedstat(b)
+		// The reference: the first field of the first line, split on
+		// spaces and tabs, a decimal number without sign.
+		line, _, _ := strings.Cut(string(b), "\n")
+		fields := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' })
+		var want uint64
+		ok := len(fields) > 0 && fields[0][0] != '+' && len(fields[0]) <= 20
+		if ok {
+			var perr error
+			want, perr = strconv.ParseUint(fields[0], 10, 64)
+			ok = perr == nil
+		}
+		if ok != (err == nil) {
+			t.Fatalf("ParseSchedstat(%q): err %v, reference ok %v", b, err, ok)
+		}
+		if ok && got != want {
+			t.Fatalf("ParseSchedstat(%q) = %d, want %d", b, got, want)
+		}
+		if err != nil && len(b) > 8 && bytes.Contains([]byte(err.Error()), b) {
+			t.Fatalf("error %q holds the input", err)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package procs
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -112,4 +114,131 @@ func TestScanGroupsDoesNotAllocate(t *testing.T) {
 			t.Fatal(err, r)
 		}
 	}))
+}
+
+// In a group that ran, a process of one thread whose schedstat run time
+// has not moved since its last read has not run: its stat is not read.
+// One whose run time moved, or of several threads, or without a usable
+// schedstat, is read, and no tick of its CPU time is lost.
+func TestScanGroupsUnmoved(t *testing.T) {
+	tr := newTree(t)
+	ps := map[int]proc{
+		10: {pid: 10, comm: "sleeper", utime: 5, start: 50},
+		11: {pid: 11, comm: "worker", utime: 5, start: 51},
+		12: {pid: 12, comm: "threads", utime: 5, start: 52, threads: 4},
+	}
+	run := map[int]uint64{10: 1e6, 11: 2e6, 12: 3e6}
+	for pid, p := range ps {
+		tr.set(t, p)
+		tr.setSched(t, pid, run[pid])
+	}
+	tr.setSched(t, 0, 1e9)
+	// bump: the process ran ticks more; moved: its schedstat says so (a
+	// process that ran and whose schedstat did not move is not what the
+	// kernel writes, but shows here whether the stat was read).
+	bump := func(pid int, ticks uint64, moved bool) {
+		p := ps[pid]
+		p.utime += ticks
+		ps[pid] = p
+		tr.set(t, p)
+		if moved {
+			run[pid] += ticks * 1e7
+			tr.setSched(t, pid, run[pid])
+		}
+	}
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
+	defer s.Close()
+	g := Group{Key: "svc", Read: true, PIDs: []uint32{10, 11, 12}}
+	for i, step := range []struct {
+		name    string
+		bump    func()
+		want    map[string]int
+		read    int
+		unmoved int
+	}{
+		{name: "baseline", read: 3},
+		// Known processes: their schedstat is read along with their stat
+		// (nothing to compare it with yet).
+		{name: "second", bump: func() { bump(11, 1, true) }, want: map[string]int{"worker": 1}, read: 3},
+		{name: "one ran", bump: func() { bump(11, 2, true); bump(10, 7, false); bump(12, 3, false) },
+			want: map[string]int{"worker": 2, "threads": 3}, read: 2, unmoved: 1},
+		// A process that ran is read without asking its schedstat, until
+		// a scan finds it idle; then its schedstat is read again with its
+		// stat, and the scan after tells it by its schedstat alone.
+		{name: "the sleeper's time shows once it moves", bump: func() { bump(10, 1, true) },
+			want: map[string]int{"sleeper": 8}, read: 3},
+		{name: "none ran", read: 3},
+		{name: "none ran again", read: 2, unmoved: 1},
+		{name: "none ran still", read: 1, unmoved: 2},
+	} {
+		if step.bump != nil {
+			step.bump()
+		}
+		r := scanGroups(t, s, g)
+		require.Equal(t, i == 0, r.Baseline, step.name)
+		if i > 0 {
+			require.Equal(t, step.want, nilIfEmpty(byName(t, r)), step.name)
+		}
+		require.Equal(t, 3, r.Processes, step.name)
+		require.Equal(t, step.read, r.Read, step.name)
+		require.Equal(t, step.unmoved, r.Unmoved, step.name)
+	}
+
+	// A kernel without scheduler statistics writes "0 0 0": every
+	// process is read.
+	tr.setSched(t, 0, 0)
+	s2 := NewScanner(kfile.ProcRoot(tr.root), Options{})
+	defer s2.Close()
+	for range 3 {
+		r := scanGroups(t, s2, g)
+		require.Equal(t, 3, r.Read)
+		require.Zero(t, r.Unmoved)
+	}
+}
+
+func nilIfEmpty(m map[string]int) map[string]int {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// A schedstat that cannot be read (a security module's refusal, here a
+// directory in its place) turns the check off: every process is read,
+// and no open of a schedstat is tried again.
+func TestScanGroupsUnreadableSchedstat(t *testing.T) {
+	tr := newTree(t)
+	tr.set(t, proc{pid: 10, comm: "sleeper", utime: 5, start: 50})
+	tr.setSched(t, 0, 1e9)
+	require.NoError(t, os.Mkdir(filepath.Join(tr.root, "10", "schedstat"), 0o755))
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
+	defer s.Close()
+	g := Group{Key: "svc", Read: true, PIDs: []uint32{10}}
+	for range 3 {
+		r := scanGroups(t, s, g)
+		require.Equal(t, 1, r.Read)
+		require.Zero(t, r.Unreadable, "a schedstat that cannot be read is no unreadable process")
+	}
+	require.True(t, s.noSched)
+}
+
+func TestMergeListed(t *testing.T) {
+	r := func(pid uint32) listed { return listed{pid: pid, read: true, group: 1} }
+	k := func(pid uint32) listed { return listed{pid: pid, group: 2} }
+	for _, tc := range []struct {
+		name string
+		a, b []listed
+		want []listed
+	}{
+		{"empty", nil, nil, nil},
+		{"read only", []listed{r(1), r(5)}, nil, []listed{r(1), r(5)}},
+		{"kept only", nil, []listed{k(2), k(3)}, []listed{k(2), k(3)}},
+		{"interleaved", []listed{r(1), r(4), r(9)}, []listed{k(2), k(5), k(10)}, []listed{r(1), k(2), r(4), k(5), r(9), k(10)}},
+		// A process that moved from an idle group to one that ran is read.
+		{"moved", []listed{r(3)}, []listed{k(2), k(3)}, []listed{k(2), r(3)}},
+		{"twice in groups that ran", []listed{r(3), r(3), r(4)}, nil, []listed{r(3), r(4)}},
+	} {
+		got := mergeListed(nil, tc.a, tc.b)
+		require.Equal(t, tc.want, got, tc.name)
+	}
 }

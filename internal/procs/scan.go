@@ -59,8 +59,10 @@ type Result struct {
 	// Baseline: the first scan, which has nothing to compare with.
 	Baseline bool
 	// Processes known after the scan, and Read of them whose stat was
-	// read (ScanGroups skips those of groups that have not run).
-	Processes, Read int
+	// read (ScanGroups skips those of groups that have not run). Unmoved
+	// of the others were looked at and had not run: processes of one
+	// thread whose run time in their schedstat had not moved.
+	Processes, Read, Unmoved int
 	// Truncated: more processes than Options.Max; the rest were not read.
 	Truncated bool
 	// Unreadable counts the processes listed but not read for another
@@ -99,7 +101,8 @@ type Scanner struct {
 	maxStart uint64 // latest start time ever seen
 	recs     []byte
 	list     []listed
-	table    []entry // by PID, ascending
+	merged   []listed // ScanGroups' scratch
+	table    []entry  // by PID, ascending
 	spare    []entry
 	buf      [512]byte
 	nameBuf  [32]byte
@@ -107,6 +110,7 @@ type Scanner struct {
 	byName   [2]map[string]int32 // programs, kernel threads
 	touched  []int32
 	res      Result
+	noSched  bool             // no usable /proc/<pid>/schedstat here
 	guided   bool             // the previous scan was ScanGroups
 	groupIdx map[string]int32 // ScanGroups: group key → index
 }
@@ -127,6 +131,14 @@ type entry struct {
 	start uint64
 	cpu   uint64 // ticks
 	h     kfile.Handle
+	// A process of one thread at its last read (one), whether it had run
+	// since the read before (ran), and its run time in nanoseconds read
+	// from its schedstat, kept in sh, just before that read (run; 0: not
+	// known).
+	one bool
+	ran bool
+	run uint64
+	sh  kfile.Handle
 }
 
 type nameAgg struct {
@@ -156,6 +168,7 @@ func (s *Scanner) Kept() int { return s.files.Kept() }
 func (s *Scanner) Close() {
 	for i := range s.table {
 		s.table[i].h.Close()
+		s.table[i].sh.Close()
 	}
 	s.table = s.table[:0]
 	s.files.Reset()
@@ -227,22 +240,46 @@ func (s *Scanner) ScanGroups(groups []Group) (*Result, error) {
 			s.list = append(s.list, listed{pid: pid, group: int32(gi), read: true})
 		}
 	}
+	slices.SortFunc(s.list, cmpListed)
+	// The processes of the groups not read, from the table: in PID order
+	// already, so merged with the others rather than sorted again.
+	read := len(s.list)
 	for i := range s.table {
 		e := &s.table[i]
 		if gi, ok := s.groupIdx[e.group]; ok && !groups[gi].Read {
 			s.list = append(s.list, listed{pid: e.pid, group: gi})
 		}
 	}
-	slices.SortFunc(s.list, cmpListed)
-	// A process listed twice (it moved as the groups were read): once.
-	out := s.list[:0]
-	for i, l := range s.list {
-		if i == 0 || l.pid != s.list[i-1].pid {
+	s.merged = mergeListed(s.merged[:0], s.list[:read], s.list[read:])
+	s.list, s.merged = s.merged, s.list
+	return s.merge(groups, false), nil
+}
+
+// mergeListed appends to out the two runs a and b, each in cmpListed
+// order, in that order, and a process listed twice (it moved as the
+// groups were read) once: the one to read.
+func mergeListed(out, a, b []listed) []listed {
+	add := func(l listed) {
+		if n := len(out); n == 0 || out[n-1].pid != l.pid {
 			out = append(out, l)
 		}
 	}
-	s.list = out
-	return s.merge(groups, false), nil
+	for len(a) > 0 && len(b) > 0 {
+		if cmpListed(a[0], b[0]) <= 0 {
+			add(a[0])
+			a = a[1:]
+		} else {
+			add(b[0])
+			b = b[1:]
+		}
+	}
+	for _, l := range a {
+		add(l)
+	}
+	for _, l := range b {
+		add(l)
+	}
+	return out
 }
 
 // Guided reports whether the previous scan was ScanGroups: a ScanGroups
@@ -258,6 +295,11 @@ func (s *Scanner) open() error {
 		return err
 	}
 	s.dir = d
+	// This process has run: a schedstat that says otherwise is a
+	// kernel's without scheduler statistics ("0 0 0"), or there is none.
+	n, err := d.ReadFile([]byte("self/schedstat"), s.buf[:])
+	run, perr := ParseSchedstat(s.buf[:n])
+	s.noSched = err != nil || perr != nil || run == 0
 	return nil
 }
 
@@ -266,7 +308,7 @@ func (s *Scanner) open() error {
 func (s *Scanner) merge(groups []Group, checkIno bool) *Result {
 	res := &s.res
 	res.Names = res.Names[:0]
-	res.Processes, res.Read, res.Truncated, res.Unreadable, res.Err = 0, 0, false, 0, nil
+	res.Processes, res.Read, res.Unmoved, res.Truncated, res.Unreadable, res.Err = 0, 0, 0, false, 0, nil
 	if len(s.list) > s.opts.Max {
 		s.list = s.list[:s.opts.Max]
 		res.Truncated = true
@@ -307,10 +349,18 @@ func (s *Scanner) merge(groups []Group, checkIno bool) *Result {
 		if !checkIno {
 			l.ino = e.ino
 		}
+		run, unmoved := s.runTime(&e, l, known)
+		if unmoved {
+			res.Processes++
+			res.Unmoved++
+			cur = append(cur, e)
+			continue
+		}
 		st, ok := s.read(&e, l, known)
 		if !ok {
 			continue
 		}
+		e.one, e.run = st.Threads == 1, run
 		res.Processes++
 		res.Read++
 		var delta uint64
@@ -323,7 +373,7 @@ func (s *Scanner) merge(groups []Group, checkIno bool) *Result {
 			delta = st.CPU // started since the previous scan: all its time is new
 		}
 		newest = max(newest, st.Start)
-		e.ino, e.start, e.cpu = l.ino, st.Start, st.CPU
+		e.ino, e.start, e.cpu, e.ran = l.ino, st.Start, st.CPU, delta > 0
 		e.name = s.intern(e.name, st)
 		if delta > 0 {
 			n := &s.names[e.name]
@@ -365,7 +415,60 @@ func cmpListed(a, b listed) int {
 	return 0
 }
 
-func (s *Scanner) drop(e *entry) { s.files.Drop(&e.h) }
+// drop closes the files kept for the process.
+func (s *Scanner) drop(e *entry) {
+	s.files.Drop(&e.h)
+	s.files.Drop(&e.sh)
+}
+
+// runTime reads, for a process of one thread at its last read, the run
+// time of that thread in its schedstat (nanoseconds), and reports whether
+// it has not moved since: then the process has not run, and its stat
+// would say what it said (its CPU time is that thread's run time, and a
+// thread can only be made by a thread that runs). The kernel makes
+// schedstat from three numbers without the locks and the fifty fields of
+// stat: this check costs about half a stat read, and spares one for each
+// process that slept in a group that ran. run is 0 where it cannot tell
+// (more threads, another directory, no schedstat, no file left in the
+// budget): the stat is read. It must be read before the stat, so that a
+// run between the two reads shows at the next scan. A process that ran
+// since the scan before is likely to run again: its stat is read without
+// asking (run 0), until a scan finds that it did not.
+func (s *Scanner) runTime(e *entry, l listed, known bool) (run uint64, unmoved bool) {
+	if !known || !e.one || s.noSched || e.ino != l.ino {
+		s.files.Drop(&e.sh)
+		return 0, false
+	}
+	if e.ran {
+		return 0, false
+	}
+	n, err := 0, error(nil)
+	if e.sh.Valid() {
+		if n, err = e.sh.ReadAt(s.buf[:], 0); err != nil {
+			s.files.Drop(&e.sh) // exited: the stat's read says so
+			return 0, false
+		}
+	} else {
+		// Opened, read and closed at each scan, it would cost more than
+		// the stat it spares.
+		if s.files.Kept() >= s.files.Max() {
+			return 0, false
+		}
+		name := append(strconv.AppendUint(s.nameBuf[:0], uint64(l.pid), 10), "/schedstat"...)
+		if n, err = s.files.ReadKept(s.dir, &e.sh, name, s.buf[:]); err != nil {
+			// Gone, or not to be read here (then no other will be: the
+			// stat of each process is read, and no open is tried again).
+			s.noSched = s.noSched || !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ESRCH)
+			return 0, false
+		}
+	}
+	run, err = ParseSchedstat(s.buf[:n])
+	if err != nil || run == 0 {
+		s.files.Drop(&e.sh)
+		return 0, false
+	}
+	return run, run == e.run
+}
 
 // read reads the stat of the listed process l into s.buf and parses it.
 // A kept file is read again when it is the same directory as before (its

@@ -12,8 +12,8 @@ import (
 	"github.com/greencampus/powerinput/internal/kfile"
 )
 
-// ErrSyntax is wrapped by the errors of ParseStat.
-var ErrSyntax = errors.New("invalid /proc/<pid>/stat")
+// ErrSyntax is wrapped by the errors of ParseStat and ParseSchedstat.
+var ErrSyntax = errors.New("invalid /proc/<pid> file")
 
 // TicksPerSecond is the unit of /proc's times (USER_HZ), 100 on every
 // architecture Linux runs on today, whatever the kernel's own HZ.
@@ -41,6 +41,9 @@ type Stat struct {
 	// Start is when the process started, in ticks after boot: with the
 	// PID, it names one process (a PID is reused, a start time is not).
 	Start uint64
+	// Threads is how many threads the process has (0 when the field is
+	// not a count).
+	Threads uint64
 }
 
 // ParseStat parses the start of a /proc/<pid>/stat: "pid (comm) state ppid
@@ -69,8 +72,8 @@ func ParseStat(b []byte) (Stat, error) {
 	st.PID = pid
 	st.Comm = b[open+1 : end]
 	// The fields after the name, from 0: state 0, flags 6, utime 11,
-	// stime 12, starttime 19. Those between may be negative and are only
-	// skipped.
+	// stime 12, num_threads 17, starttime 19. Those between may be
+	// negative and are only skipped.
 	var vals [20]uint64
 	rest := b[end+1:]
 	i, n := 0, len(rest)
@@ -92,6 +95,9 @@ func ParseStat(b []byte) (Stat, error) {
 			}
 			vals[field] = v
 		}
+		if field == 17 {
+			st.Threads, _ = kfile.Uint(rest[from:i])
+		}
 	}
 	utime, stime := vals[11], vals[12]
 	if utime > 1<<62 || stime > 1<<62 {
@@ -111,4 +117,18 @@ func KernelName(comm []byte) []byte {
 		return comm[:i]
 	}
 	return comm
+}
+
+// ParseSchedstat returns the first number of a /proc/<pid>/schedstat: the
+// time the task (the process's first thread only, not its other threads)
+// has run, in nanoseconds. A kernel without scheduler statistics writes
+// "0 0 0". Errors say what is wrong, never what the file held.
+func ParseSchedstat(b []byte) (uint64, error) {
+	line, _ := kfile.NextLine(b)
+	f, _ := kfile.NextField(line)
+	n, ok := kfile.Uint(f)
+	if !ok {
+		return 0, fmt.Errorf("schedstat: run time is not a decimal counter: %w", ErrSyntax)
+	}
+	return n, nil
 }
