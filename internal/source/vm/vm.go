@@ -15,9 +15,11 @@ package vm
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/guestcounter"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/meter"
 	"github.com/greencampus/powerinput/internal/procstat"
@@ -68,10 +70,12 @@ func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
 	for _, c := range counters {
 		attr := kfile.NewAttr(c.Path, s.env.Open)
 		attr.Reopen = true
+		id := kfile.NewAttr(filepath.Join(filepath.Dir(c.Path), guestcounter.IDFile), s.env.Open)
+		id.Reopen = true
 		ch = append(ch, meter.Channel{
 			Key:        meter.Key{Domain: meter.Package, ID: c.Package, Die: meter.NoDie},
 			Name:       c.Path,
-			Reader:     inOrder{meter.Counter{Attr: attr}},
+			Reader:     &inOrder{Counter: meter.Counter{Attr: attr}, id: id},
 			Limits:     meter.GuestLimits(c.MaxRange, s.vcpus),
 			StaleAfter: s.env.StaleIntervals,
 		})
