@@ -77,3 +77,29 @@ func TestMigrationBetweenWriters(t *testing.T) {
 
 // J is a joule in µJ.
 const J = energy.Energy(1_000_000)
+
+// -doctor says whether the host gives the counter an identity.
+func TestDescribeIdentity(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		id   bool
+		want string
+	}{
+		{"powerinput's writer", true, "with an identity (counter_id)"},
+		{"no counter_id", false, "no counter_id (Scaphandre, or an older powerinput, on the host)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			w := guestcounter.New(dir)
+			defer w.Close()
+			require.Empty(t, w.Apply([]guestcounter.Add{{Domain: "vm", Energy: J}}))
+			if !tt.id {
+				require.NoError(t, os.Remove(filepath.Join(dir, "vm", guestcounter.Zone, guestcounter.IDFile)))
+			}
+			src := New(source.Env{VMPowercapPath: filepath.Join(dir, "vm"), StaleIntervals: 10}).(*Source)
+			require.NoError(t, src.Probe(time.Time{}))
+			defer src.Close()
+			require.Contains(t, src.Describe(), tt.want)
+		})
+	}
+}
