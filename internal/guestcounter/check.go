@@ -86,7 +86,7 @@ func Inspect(dir string, r *Reader) Access {
 		if look >= inspectLook || CheckName(d.Name()) != nil {
 			continue
 		}
-		for _, p := range []string{filepath.Join(dir, d.Name()), filepath.Join(dir, d.Name(), Zone), filepath.Join(dir, d.Name(), Zone, "name"), Path(dir, d.Name())} {
+		for _, p := range []string{filepath.Join(dir, d.Name()), filepath.Join(dir, d.Name(), Zone), filepath.Join(dir, d.Name(), Zone, "name"), Path(dir, d.Name()), filepath.Join(dir, d.Name(), Zone, IDFile)} {
 			look++
 			var st syscall.Stat_t
 			if syscall.Lstat(p, &st) != nil {

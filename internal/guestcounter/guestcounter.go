@@ -5,6 +5,7 @@
 //	<dir>/<domain>/intel-rapl:0/energy_uj             the counter, µJ
 //	<dir>/<domain>/intel-rapl:0/name                  "package-0"
 //	<dir>/<domain>/intel-rapl:0/max_energy_range_uj   where it wraps
+//	<dir>/<domain>/intel-rapl:0/counter_id            its identity (id.go)
 //
 // With dir = /var/lib/libvirt/scaphandre this is the layout Scaphandre's
 // qemu exporter writes, so guests that mount it keep working.
@@ -175,6 +176,9 @@ type counter struct {
 	known bool
 	// written is the value last written: value − written is held.
 	written energy.Energy
+	// id is the counter's identity, given when it is first opened and
+	// kept while the counter is held, as its value is (IDFile).
+	id      ID
 	dirty   bool   // value is not written yet
 	used    uint64 // the last Apply that named it
 	failing uint64 // the first Apply of a run of failed writes, 0: none
@@ -278,7 +282,7 @@ func (w *Writer) write(domain string, c *counter) error {
 			return errLater
 		}
 		w.opens++
-		fd, v, err := w.open(domain)
+		fd, v, err := w.open(domain, c)
 		if err != nil {
 			return err
 		}
@@ -344,7 +348,7 @@ func Format(b *[Width + 1]byte, v energy.Energy) {
 
 // open makes the domain's folders and files, and opens its counter; v is
 // the value its file holds.
-func (w *Writer) open(domain string) (fd int, v energy.Energy, err error) {
+func (w *Writer) open(domain string, c *counter) (fd int, v energy.Energy, err error) {
 	dfd, err := w.subdir(w.root, domain, filepath.Join(w.dir, domain))
 	if err != nil {
 		return -1, 0, err
@@ -362,7 +366,7 @@ func (w *Writer) open(domain string) (fd int, v energy.Energy, err error) {
 	if err := w.ensure(zfd, zdir, "max_energy_range_uj", strconv.FormatUint(uint64(Wrap), 10)+"\n"); err != nil {
 		return -1, 0, err
 	}
-	return w.openCounter(zfd, zdir)
+	return w.openCounter(zfd, zdir, c)
 }
 
 // subdir makes and opens the folder name under the open folder parent,
@@ -451,8 +455,9 @@ func (w *Writer) replace(dfd int, dir, name string, content []byte) error {
 // openCounter opens energy_uj for writing and reads the value to go on
 // from. A file that is not in this package's format (Scaphandre's, or
 // damaged) is replaced, whole, by one that is, holding its value where it
-// has one and 0 otherwise.
-func (w *Writer) openCounter(dfd int, dir string) (int, energy.Energy, error) {
+// has one and 0 otherwise. Before a guest can read the counter's value,
+// counter_id holds its identity (identify).
+func (w *Writer) openCounter(dfd int, dir string, c *counter) (int, energy.Energy, error) {
 	path := filepath.Join(dir, "energy_uj")
 	for attempt := 0; attempt < 2; attempt++ {
 		fd, err := kfile.Retry(func() (int, error) {
@@ -476,10 +481,17 @@ func (w *Writer) openCounter(dfd int, dir string) (int, energy.Energy, error) {
 					}
 				}
 				if whole {
+					if err := w.identify(dfd, dir, c, false); err != nil {
+						syscall.Close(fd)
+						return -1, 0, err
+					}
 					return fd, value, nil
 				}
 			}
 			syscall.Close(fd)
+		}
+		if err := w.identify(dfd, dir, c, true); err != nil {
+			return -1, 0, err
 		}
 		var b [Width + 1]byte
 		Format(&b, value)

@@ -13,7 +13,7 @@ import (
 // The clean-up of folders of VMs gone for long: a folder under dir is
 // removed when it is, in every detail, one this package makes and nothing
 // else (a directory of ours holding only Zone, a directory of ours holding
-// only name, max_energy_range_uj and energy_uj, regular files of ours
+// only name, max_energy_range_uj, energy_uj and counter_id, regular files of ours
 // with no other name, and perhaps a temporary file of replace), when its
 // counter is not one the writer holds, and when energy_uj was last
 // written more than StaleAfter ago. Anything else is left alone.
@@ -32,7 +32,7 @@ const (
 )
 
 // zoneFiles are the files of a Zone folder this package makes.
-var zoneFiles = [...]string{"energy_uj", "name", "max_energy_range_uj", ".energy_uj.powerinput", ".name.powerinput", ".max_energy_range_uj.powerinput"}
+var zoneFiles = [...]string{"energy_uj", "name", "max_energy_range_uj", IDFile, ".energy_uj.powerinput", ".name.powerinput", ".max_energy_range_uj.powerinput", "." + IDFile + ".powerinput"}
 
 // Swept is the domains whose folders the last Apply removed.
 func (w *Writer) Swept() []string { return w.swept }

@@ -113,7 +113,7 @@ const (
 )
 
 func (v Verdict) String() string {
-	names := [...]string{"measured", "unchanged", "reset", "implausible", "ambiguous", "read failed", "stale", "zero interval", "missing"}
+	names := [...]string{"measured", "unchanged", "reset", "implausible", "ambiguous", "read failed", "stale", "zero interval", "missing", "moved"}
 	if int(v) < len(names) {
 		return names[v]
 	}

@@ -30,6 +30,11 @@ func (p Problem) Message() (say.Level, string) {
 		return say.Warn, fmt.Sprintf("%s implies more than %.0f W, its ceiling (a counter reset, or a TDP set too low: the ceilings follow tdp_watts): no value for such an interval", p.Channel, p.Ceiling.Watts())
 	case Ambiguous:
 		return say.Warn, fmt.Sprintf("%s: the interval is long enough for the counter to wrap more than once, so its energy is unknown: no value for it; gather more often", p.Channel)
+	case Moved:
+		if p.Share {
+			return say.Warn, fmt.Sprintf("%s: this VM's counter now comes from another hypervisor, or was made anew: this interval is left out, the next is measured", p.Channel)
+		}
+		return say.Warn, fmt.Sprintf("%s is another counter now (made anew): this interval is left out, the next is measured", p.Channel)
 	case Stale:
 		return say.Warn, fmt.Sprintf("%s has stopped advancing: no value for it until it moves", p.Channel)
 	case Missing:

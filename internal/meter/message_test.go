@@ -18,6 +18,8 @@ func TestProblemMessagesNameNoContent(t *testing.T) {
 		{Kind: Stale, Channel: "/x/energy_uj"},
 		{Kind: ZeroInterval},
 		{Kind: Missing, Channel: "package 1", Err: errors.New("gone")},
+		{Kind: Moved, Channel: "/x/energy_uj", Share: true},
+		{Kind: Moved, Channel: "/x/energy_uj"},
 	} {
 		_, msg := p.Message()
 		require.NotEmpty(t, msg)

@@ -26,6 +26,20 @@ type Reader interface {
 	Read() (energy.Energy, error)
 }
 
+// Identity identifies a counter apart from its value: a hypervisor's
+// writer gives each counter it makes a random one (guestcounter's
+// counter_id), so that a guest tells a counter made anew, or another
+// host's counter (a migration), from energy. The zero Identity is
+// unknown.
+type Identity [16]byte
+
+// Identified is a Reader that knows the identity of the counter its last
+// Read read; the zero Identity when it does not (no such file: an older
+// writer).
+type Identified interface {
+	Identity() Identity
+}
+
 // Channel is one counter.
 type Channel struct {
 	Key Key
@@ -44,6 +58,9 @@ type Channel struct {
 	unchanged int // intervals in a row without advance
 	failed    int // samples in a row held by a failed read
 	stale     bool
+	// id is the identity of the counter prev was read from; the last known
+	// one when later reads did not know it. Zero: unknown.
+	id Identity
 }
 
 // Stale reports whether the channel is stale.
@@ -75,6 +92,10 @@ const (
 	// Missing: a device measured before has no counter any more (its zone
 	// went away); Channel names the device.
 	Missing
+	// Moved: the counter's identity changed (Reader is Identified): it is
+	// another counter, made anew or another hypervisor's, whatever its
+	// value says. The interval is left out; the reading is the baseline.
+	Moved
 )
 
 // Problem is one reason why a sample is incomplete or held.
@@ -134,6 +155,7 @@ type Meter struct {
 	primed bool
 
 	values []energy.Energy
+	ids    []Identity // of the counters read, by channel
 	errs   []error
 	readAt time.Time
 	bad    []Key // devices without a value this interval
@@ -153,6 +175,7 @@ func New(channels []Channel, clock func() time.Time) *Meter {
 		Channels: channels,
 		clock:    clock,
 		values:   make([]energy.Energy, len(channels)),
+		ids:      make([]Identity, len(channels)),
 		errs:     make([]error, len(channels)),
 	}
 }
@@ -176,6 +199,10 @@ func (m *Meter) Read() {
 			v, err = c.Reader.Read()
 		}
 		m.values[i], m.errs[i] = v, err
+		m.ids[i] = Identity{}
+		if r, ok := c.Reader.(Identified); ok && err == nil {
+			m.ids[i] = r.Identity()
+		}
 	}
 	m.readAt = m.clock()
 }
@@ -222,6 +249,7 @@ func (m *Meter) Update() *Result {
 				continue
 			}
 			c.prime(m.values[i])
+			c.know(m.ids[i])
 		}
 		return r
 	}
@@ -309,20 +337,31 @@ func (m *Meter) take(i int, interval time.Duration) {
 	case !c.primed:
 		// Readable again after a failure: this reading is the new baseline.
 		c.prime(v)
+		c.know(m.ids[i])
 		m.lose(c)
 		return
 	case c.stale:
-		if v == c.prev {
+		if v == c.prev && !c.other(m.ids[i]) {
 			if c.required() {
 				m.markBad(c.Key.Device())
 			}
 			return // left out until it moves; a stale DRAM counter is not a part
 		}
 		c.prime(v) // it moves again: a new baseline
+		c.know(m.ids[i])
 		m.lose(c)
+		return
+	case c.other(m.ids[i]):
+		// Another counter, whatever its value: a move within the bound
+		// would otherwise be taken for energy.
+		c.prime(v)
+		c.know(m.ids[i])
+		m.lose(c)
+		r.Problems = append(r.Problems, Problem{Kind: Moved, Channel: c.Name, Share: c.Limits.Share})
 		return
 	}
 	prev := c.prev
+	c.know(m.ids[i])
 	e, verdict, p := Judge(prev, v, interval, c.Limits)
 	// Whatever the verdict, this reading is the next baseline: a value left
 	// out is one interval without a value, never the end of measurement.
@@ -366,6 +405,19 @@ func (m *Meter) lose(c *Channel) {
 
 func (c *Channel) prime(v energy.Energy) {
 	c.prev, c.primed, c.unchanged, c.failed, c.stale = v, true, 0, 0, false
+}
+
+// know takes id as the counter's identity, when it is known: an unknown
+// one (the file missing for a read) keeps the last known.
+func (c *Channel) know(id Identity) {
+	if id != (Identity{}) {
+		c.id = id
+	}
+}
+
+// other says whether id is known and another than the counter's known one.
+func (c *Channel) other(id Identity) bool {
+	return id != (Identity{}) && c.id != (Identity{}) && id != c.id
 }
 
 // StaleRequired reports whether a channel that a device cannot do without
@@ -413,7 +465,7 @@ func (m *Meter) Adopt(old *Meter) {
 			used[j] = true
 			closeReader(c.Reader)
 			c.Reader = o.Reader
-			c.prev, c.primed, c.unchanged, c.failed, c.stale = o.prev, o.primed, o.unchanged, o.failed, o.stale
+			c.prev, c.primed, c.unchanged, c.failed, c.stale, c.id = o.prev, o.primed, o.unchanged, o.failed, o.stale, o.id
 			break
 		}
 	}
@@ -431,6 +483,8 @@ func (m *Meter) Adopt(old *Meter) {
 type Baseline struct {
 	At     time.Time
 	Values map[string]energy.Energy
+	// IDs are the identities of the counters read, where known.
+	IDs map[string]Identity
 }
 
 // Baseline returns the meter's baseline; ok is false before the first
@@ -443,6 +497,12 @@ func (m *Meter) Baseline() (b Baseline, ok bool) {
 	for i := range m.Channels {
 		if c := &m.Channels[i]; c.primed {
 			b.Values[c.Name] = c.prev
+			if c.id != (Identity{}) {
+				if b.IDs == nil {
+					b.IDs = map[string]Identity{}
+				}
+				b.IDs[c.Name] = c.id
+			}
 		}
 	}
 	return b, true
@@ -460,6 +520,7 @@ func (m *Meter) Resume(b Baseline) {
 		c := &m.Channels[i]
 		if v, ok := b.Values[c.Name]; ok {
 			c.prime(v)
+			c.id = b.IDs[c.Name]
 		} else {
 			c.primed = false
 		}

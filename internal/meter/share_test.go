@@ -163,3 +163,84 @@ func TestResumeNewChannel(t *testing.T) {
 	require.True(t, res.Complete)
 	require.Equal(t, 30*J, res.Total())
 }
+
+// identified is a guest counter whose writer gives it an identity.
+type identified struct {
+	counter
+	id Identity
+}
+
+func (c *identified) Identity() Identity { return c.id }
+
+// A change of the counter's identity leaves the interval out whatever the
+// move (a jump within the bound would be taken for energy); an unknown
+// identity (no id file: an older writer, or a read of it that failed) is
+// judged by the move alone, and the last known one is kept.
+func TestShareIdentity(t *testing.T) {
+	a, b := Identity{1}, Identity{2}
+	type step struct {
+		v    energy.Energy
+		id   Identity
+		want energy.Energy
+		kind Verdict // Measured, or the problem's kind
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"same counter", []step{{1300 * J, a, 300 * J, Measured}, {1400 * J, a, 100 * J, Measured}}},
+		{"another host's, within the bound", []step{{1300 * J, a, 300 * J, Measured}, {20_000 * J, b, 0, Moved}, {20_100 * J, b, 100 * J, Measured}}},
+		{"made anew, from 0", []step{{1300 * J, a, 300 * J, Measured}, {5 * J, b, 0, Moved}, {15 * J, b, 10 * J, Measured}}},
+		{"unknown, then known", []step{{1300 * J, Identity{}, 300 * J, Measured}, {1400 * J, a, 100 * J, Measured}, {1500 * J, a, 100 * J, Measured}}},
+		{"unknown for a read", []step{{1300 * J, a, 300 * J, Measured}, {1400 * J, Identity{}, 100 * J, Measured}, {1500 * J, a, 100 * J, Measured}}},
+		{"changed while unknown", []step{{1300 * J, a, 300 * J, Measured}, {1400 * J, Identity{}, 100 * J, Measured}, {9000 * J, b, 0, Moved}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &identified{counter: counter{v: 1000 * J}, id: a}
+			now := time.Unix(1_700_000_000, 0)
+			m := New([]Channel{{Key: Key{Package, 0, NoDie}, Name: "guest", Reader: c,
+				Limits: GuestLimits(guestRange, 2), StaleAfter: 3}}, func() time.Time { return now })
+			m.Sample()
+			for i, st := range tt.steps {
+				c.v, c.id = st.v, st.id
+				now = now.Add(10 * time.Second)
+				res := m.Sample()
+				if st.kind == Measured {
+					require.Empty(t, res.Problems, "step %d", i)
+					require.Equal(t, st.want, res.Total(), "step %d", i)
+					continue
+				}
+				require.Empty(t, res.Parts, "step %d", i)
+				require.Len(t, res.Problems, 1, "step %d", i)
+				p := res.Problems[0]
+				require.Equal(t, st.kind, p.Kind, "step %d", i)
+				_, msg := p.Message()
+				require.Contains(t, msg, "this VM's counter now comes from another hypervisor, or was made anew: this interval is left out")
+			}
+		})
+	}
+}
+
+// The identity goes with the baseline of a stopped meter: a counter that
+// is another's when it moves again is left out, though its move fits.
+func TestResumeIdentity(t *testing.T) {
+	c := &identified{counter: counter{v: 1000 * J}, id: Identity{1}}
+	now := time.Unix(1_700_000_000, 0)
+	mk := func() *Meter {
+		return New([]Channel{{Key: Key{Package, 0, NoDie}, Name: "guest", Reader: c,
+			Limits: GuestLimits(guestRange, 2), StaleAfter: 3}}, func() time.Time { return now })
+	}
+	m := mk()
+	m.Sample()
+	b, ok := m.Baseline()
+	require.True(t, ok)
+	require.Equal(t, map[string]Identity{"guest": {1}}, b.IDs)
+	m = mk()
+	m.Resume(b)
+	c.v, c.id = 1010*J, Identity{2}
+	now = now.Add(40 * time.Second)
+	res := m.Sample()
+	require.Empty(t, res.Parts)
+	require.Equal(t, Moved, res.Problems[0].Kind)
+}

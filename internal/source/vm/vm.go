@@ -15,9 +15,11 @@ package vm
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/energy"
+	"github.com/greencampus/powerinput/internal/guestcounter"
 	"github.com/greencampus/powerinput/internal/kfile"
 	"github.com/greencampus/powerinput/internal/meter"
 	"github.com/greencampus/powerinput/internal/procstat"
@@ -68,10 +70,12 @@ func (s *Source) discover() ([]meter.Channel, energy.Power, error) {
 	for _, c := range counters {
 		attr := kfile.NewAttr(c.Path, s.env.Open)
 		attr.Reopen = true
+		id := kfile.NewAttr(filepath.Join(filepath.Dir(c.Path), guestcounter.IDFile), s.env.Open)
+		id.Reopen = true
 		ch = append(ch, meter.Channel{
 			Key:        meter.Key{Domain: meter.Package, ID: c.Package, Die: meter.NoDie},
 			Name:       c.Path,
-			Reader:     inOrder{meter.Counter{Attr: attr}},
+			Reader:     &inOrder{Counter: meter.Counter{Attr: attr}, id: id},
 			Limits:     meter.GuestLimits(c.MaxRange, s.vcpus),
 			StaleAfter: s.env.StaleIntervals,
 		})
@@ -110,8 +114,23 @@ func (s *Source) Describe() string {
 	if s.vcpus > 0 {
 		vcpus = fmt.Sprintf("%d vCPU(s) online", s.vcpus)
 	}
-	return fmt.Sprintf("%s; bound %.0f W (%s × %.0f W, at least %.0f W)", d, meter.GuestCeiling(s.vcpus).Watts(),
-		vcpus, meter.GuestPerVCPU.Watts(), meter.GuestFloor.Watts())
+	ids := "no counter_id (Scaphandre, or an older powerinput, on the host): a move to another hypervisor is told from energy only by the size of its jump"
+	if s.identified() {
+		ids = "with an identity (counter_id): a move to another hypervisor is one interval left out"
+	}
+	return fmt.Sprintf("%s; bound %.0f W (%s × %.0f W, at least %.0f W); %s", d, meter.GuestCeiling(s.vcpus).Watts(),
+		vcpus, meter.GuestPerVCPU.Watts(), meter.GuestFloor.Watts(), ids)
+}
+
+// identified says whether every counter had an identity at its last read.
+func (s *Source) identified() bool {
+	m := s.counters.Meter()
+	for i := range m.Channels {
+		if r, ok := m.Channels[i].Reader.(*inOrder); !ok || r.Identity() == (meter.Identity{}) {
+			return false
+		}
+	}
+	return len(m.Channels) > 0
 }
 
 func (s *Source) Explain(err error) (why, fix string) {

@@ -70,7 +70,7 @@ func TestWholeLife(t *testing.T) {
 	for name := range w.guests {
 		w.endGuest(name)
 	}
-	t.Logf("seed %d (vm_unused_capacity %q): %d steps, %d host gathers written, %d host restarts, %d VM starts, %d guest lives, %d guest rows, %d guest intervals left out at a reset (a counter gone with its folder while no host held it)",
+	t.Logf("seed %d (vm_unused_capacity %q): %d steps, %d host gathers written, %d host restarts, %d VM starts, %d guest lives, %d guest rows, %d guest intervals left out at a counter made anew (gone with its folder while no host held it)",
 		seed, w.policy, steps, w.n.written, w.n.restarts, w.n.starts, w.n.guests, w.n.guestRows, w.n.leftOut)
 }
 
@@ -123,8 +123,10 @@ type lifeGuest struct {
 	reads   []energy.Energy
 	covered []bool
 	// lost[g]: the counter was gone with its folder before gather g (the
-	// host did not hold it), so it may start again from 0 there: a reset
-	// the guest leaves out.
+	// host did not hold it), so it may start again from 0 there, with a
+	// new counter_id: the guest leaves that interval out, whether the new
+	// counter is below the old (a reset) or above it (its identity says it
+	// is another counter: its advance is no energy).
 	lost map[int]bool
 }
 
@@ -451,18 +453,22 @@ func (w *life) startGuest(name string) {
 // endGuest checks a guest's whole life: every interval in which its
 // counter moved is in one of its rows, except the first advance after the
 // counter was stale (unchanged over vm_stale_intervals of its gathers),
-// which it leaves out unless lifeStaleKept.
+// which it leaves out unless lifeStaleKept, and the move to a counter made
+// anew, which no row may carry.
 func (w *life) endGuest(name string) {
 	g := w.guests[name]
 	delete(w.guests, name)
 	g.p.Stop()
 	stale := g.p.VMStaleIntervals
 	for i := 1; i < len(g.reads); i++ {
+		if g.lost[i] && g.covered[i] && g.reads[i] != g.reads[i-1] {
+			w.fatalf("guest %s: a row carries the move of its counter between its gathers %d and %d, though the counter was made anew; log:\n%s", name, i-1, i, g.log)
+		}
 		if g.covered[i] || g.reads[i] == g.reads[i-1] {
 			continue
 		}
-		if g.lost[i] && g.reads[i] < g.reads[i-1] {
-			w.n.leftOut++ // a reset: the counter was gone with its folder
+		if g.lost[i] {
+			w.n.leftOut++ // the counter was gone with its folder, made anew
 			continue
 		}
 		wasStale := i-1 >= stale
