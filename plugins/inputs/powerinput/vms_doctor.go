@@ -99,7 +99,11 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 	case !exists:
 		fmt.Fprintf(w, "vms    guest counters: %s will be made at the first write; each guest reads <folder>/<domain>/%s/energy_uj\n", dir, guestcounter.Zone)
 	default:
-		fmt.Fprintf(w, "vms    guest counters: %s is writable; each guest reads <folder>/<domain>/%s/energy_uj\n", dir, guestcounter.Zone)
+		if err := guestcounter.CheckOwner(dir); err != nil {
+			fmt.Fprintf(w, "vms    guest counters: none is written: %v\n", err)
+		} else {
+			fmt.Fprintf(w, "vms    guest counters: %s is writable; each guest reads <folder>/<domain>/%s/energy_uj\n", dir, guestcounter.Zone)
+		}
 	}
 	reader, who := counterReader(p.HostEtc, p.VMQemuUser)
 	doctorCounterAccess(w, dir, guestcounter.Inspect(dir, reader), who)
@@ -143,6 +147,10 @@ func doctorCounterAccess(w io.Writer, dir string, a guestcounter.Access, who str
 	}
 	if ok {
 		fmt.Fprintf(w, "vms    guest counters: %s can reach and read them\n", who)
+	}
+	if a.Foreign > 0 {
+		fmt.Fprintf(w, "vms    guest counters: %d VM folder(s) or lock file under %s belong to another user than %s, such as %s (made by a test run as root?): powerinput run as %s cannot write them, and those guests get no counter\n       fix: chown -R %s: %s\n",
+			a.Foreign, dir, a.Owner, a.ForeignExample, a.Owner, a.Owner, dir)
 	}
 	switch {
 	case a.LockPID == 0:
