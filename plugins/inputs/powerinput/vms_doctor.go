@@ -106,7 +106,8 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 		}
 	}
 	reader, who := counterReader(p.HostEtc, p.VMQemuUser)
-	doctorCounterAccess(w, dir, guestcounter.Inspect(dir, reader), who)
+	access := guestcounter.Inspect(dir, reader)
+	doctorCounterAccess(w, dir, access, who)
 	for _, vm := range vms {
 		if err := guestcounter.CheckName(vm.Domain); err != nil {
 			fmt.Fprintf(w, "       no counter for %q: %v\n", vm.Domain, err)
@@ -124,7 +125,9 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
          </filesystem>
        then, in the guest: mount -t 9p -o trans=virtio,version=9p2000.L,ro scaphandre /var/scaphandre
        (the guest's powerinput reads it with its vm source: vm_powercap_path = "/var/scaphandre")
-`, name, filepath.Join(dir, name))
+       libvirt refuses to start a domain whose folder is missing, and powerinput makes it once the VM runs:
+       for a VM that has not run since, make it first: sudo -u %s mkdir -p %s
+`, name, filepath.Join(dir, name), access.Owner, filepath.Join(dir, name))
 }
 
 // doctorCounterAccess says whether the guests' file server (qemu's 9p or
