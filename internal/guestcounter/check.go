@@ -164,8 +164,7 @@ func LockHolder(dir string) int {
 		syscall.Flock(fd, syscall.LOCK_UN)
 		return 0
 	}
-	w := Writer{root: fd}
-	if pid := w.lockPID(); pid > 0 {
+	if pid := lockPID(fd); pid > 0 {
 		return pid
 	}
 	return -1

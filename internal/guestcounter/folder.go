@@ -190,7 +190,7 @@ func (w *Writer) takeLock() error {
 		time.Sleep(lockWait)
 	}
 	if err == syscall.EWOULDBLOCK {
-		return fmt.Errorf("%s: %w (%s), which writes the guests' counters", w.dir, ErrLocked, pidText(w.lockPID()))
+		return fmt.Errorf("%s: %w (%s), which writes the guests' counters", w.dir, ErrLocked, pidText(lockPID(w.root)))
 	}
 	if err != nil {
 		return &fs.PathError{Op: "lock", Path: w.dir, Err: err}
@@ -203,9 +203,10 @@ func (w *Writer) takeLock() error {
 	return nil
 }
 
-// lockPID is the PID the folder's lock file holds, 0 if none.
-func (w *Writer) lockPID() int {
-	fd, err := syscall.Openat(w.root, LockName, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+// lockPID is the PID the lock file of the open folder root holds, 0 if
+// none.
+func lockPID(root int) int {
+	fd, err := syscall.Openat(root, LockName, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return 0
 	}
