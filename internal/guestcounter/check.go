@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
-
-	"github.com/greencampus/powerinput/internal/kfile"
 )
 
 // Check says whether counters can be written under dir: it exists and a
@@ -56,6 +54,14 @@ type Access struct {
 	// LockPID: 0 when no writer holds the folder's lock, the holder's PID
 	// otherwise (-1: held, PID unknown).
 	LockPID int
+	// Foreign: the lock file and VMs' folders under dir that belong to
+	// another user than Owner (of at most inspectLook looked at), and one
+	// of them: a writer run as Owner cannot use them.
+	Foreign        int
+	ForeignExample string
+	// Owner is the user a writer runs as: this process's, or, for root,
+	// the folder's owner (a check run as root of a service's folder).
+	Owner string
 }
 
 // inspectLook bounds the files Inspect looks at.
@@ -63,7 +69,8 @@ const inspectLook = 4096
 
 // Inspect looks, for r (nil: any user, by the bits for "others"), at the
 // modes of dir, of every folder above it and of the counters' folders and
-// files under it, and at who holds its lock. It changes nothing.
+// files under it, at who holds its lock, and at who owns the lock file and
+// the VMs' folders. It changes nothing.
 func Inspect(dir string, r *Reader) Access {
 	var a Access
 	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
@@ -81,6 +88,24 @@ func Inspect(dir string, r *Reader) Access {
 		}
 	}
 	look := 0
+	euid := uint32(os.Geteuid())
+	var dst syscall.Stat_t
+	if euid == 0 && syscall.Lstat(dir, &dst) == nil {
+		euid = dst.Uid
+	}
+	a.Owner = userName(int(euid))
+	foreign := func(p string, st *syscall.Stat_t) {
+		if st.Uid != euid {
+			if a.Foreign == 0 {
+				a.ForeignExample = p
+			}
+			a.Foreign++
+		}
+	}
+	var lst syscall.Stat_t
+	if p := filepath.Join(dir, LockName); syscall.Lstat(p, &lst) == nil {
+		foreign(p, &lst)
+	}
 	domains, _ := os.ReadDir(dir)
 	for _, d := range domains {
 		if look >= inspectLook || CheckName(d.Name()) != nil {
@@ -91,6 +116,9 @@ func Inspect(dir string, r *Reader) Access {
 			var st syscall.Stat_t
 			if syscall.Lstat(p, &st) != nil {
 				break
+			}
+			if p == filepath.Join(dir, d.Name()) {
+				foreign(p, &st)
 			}
 			want := uint32(4)
 			if st.Mode&syscall.S_IFMT == syscall.S_IFDIR {
@@ -124,11 +152,10 @@ func (r *Reader) may(st *syscall.Stat_t, want uint32) bool {
 }
 
 // LockHolder is the PID of the writer that holds dir's lock, 0 if none,
-// -1 if its PID is unknown. It takes a shared lock for a moment to know.
+// -1 if its PID is unknown. It takes the folder's lock shared for a moment
+// to know (a writer starting then tries again).
 func LockHolder(dir string) int {
-	fd, err := kfile.Retry(func() (int, error) {
-		return syscall.Open(filepath.Join(dir, LockName), syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-	})
+	fd, err := openDir(dir)
 	if err != nil {
 		return 0
 	}
@@ -137,8 +164,18 @@ func LockHolder(dir string) int {
 		syscall.Flock(fd, syscall.LOCK_UN)
 		return 0
 	}
-	if pid := readPID(fd); pid > 0 {
+	if pid := lockPID(fd); pid > 0 {
 		return pid
 	}
 	return -1
+}
+
+// CheckOwner says why powerinput, run as this process's user, would write
+// nothing in the existing folder dir (ErrForeign), or nil.
+func CheckOwner(dir string) error {
+	var st syscall.Stat_t
+	if err := syscall.Lstat(dir, &st); err != nil {
+		return nil // missing: made at the first write, ours
+	}
+	return ownFolder(dir, &st, os.Geteuid())
 }

@@ -5,17 +5,18 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"os/user"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/kfile"
 )
 
-// LockName is the lock file in the folder: a writer holds an exclusive
-// flock on it for its life, and writes its PID in it for the message of a
-// second one.
+// LockName is the file in the folder where the writer that holds the
+// folder's lock (an exclusive flock on the folder itself, for its life)
+// writes its PID, for the message of a second one.
 const LockName = ".powerinput.lock"
 
 // linkCheckEvery: every that many applies, each open counter is checked
@@ -72,19 +73,19 @@ func (w *Writer) forget(c *counter) {
 	}
 }
 
-// closeFolder closes the folder and its lock file, which lets the lock go.
+// closeFolder closes the folder, which lets its lock go, and the
+// clean-up's place in it.
 func (w *Writer) closeFolder() {
-	for _, fd := range []*int{&w.root, &w.lock} {
-		if *fd >= 0 {
-			syscall.Close(*fd)
-			*fd = -1
-		}
+	if w.root >= 0 {
+		syscall.Close(w.root)
+		w.root = -1
 	}
+	w.closeCursor()
 	w.held = false
 }
 
 // openFolder opens dir, making it (its last element only) when missing,
-// and takes its lock.
+// checks it is powerinput's own, and takes its lock.
 func (w *Writer) openFolder() error {
 	if w.root < 0 {
 		fd, err := openDir(w.dir)
@@ -100,15 +101,20 @@ func (w *Writer) openFolder() error {
 		if err != nil {
 			return &fs.PathError{Op: "open", Path: w.dir, Err: err}
 		}
+		if made {
+			syscall.Fchmod(fd, 0o755) // whatever the umask
+		}
 		var st syscall.Stat_t
 		if err := syscall.Fstat(fd, &st); err != nil {
 			syscall.Close(fd)
 			return &fs.PathError{Op: "stat", Path: w.dir, Err: err}
 		}
-		if made {
-			syscall.Fchmod(fd, 0o755) // whatever the umask
+		if err := ownFolder(w.dir, &st, w.euid); err != nil {
+			syscall.Close(fd)
+			return err
 		}
 		w.root, w.rootID = fd, [2]uint64{st.Dev, st.Ino}
+		w.made = made && w.remade == ""
 	}
 	if w.held {
 		return nil
@@ -123,42 +129,89 @@ func (w *Writer) openFolder() error {
 				n++
 			}
 		}
-		w.fails = append(w.fails, Failure{Err: fmt.Errorf("%s was %s while powerinput ran: %w, and its %d counter(s) rewritten from the values powerinput holds, so that no guest loses energy", w.dir, w.remade, ErrRemade, n)})
+		w.fails = append(w.fails, Failure{Err: fmt.Errorf("%s was %s while powerinput ran: %w, and the %d counter(s) powerinput held rewritten from their values; counters of VMs not running then start again from 0", w.dir, w.remade, ErrRemade, n)})
 		w.remade = ""
 	}
 	return nil
 }
 
-// takeLock takes the folder's lock, or says who holds it.
-func (w *Writer) takeLock() error {
-	path := filepath.Join(w.dir, LockName)
-	if w.lock < 0 {
-		fd, err := kfile.Retry(func() (int, error) {
-			return syscall.Openat(w.root, LockName, syscall.O_RDWR|syscall.O_CREAT|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0o644)
-		})
-		if err != nil {
-			return &fs.PathError{Op: "open", Path: path, Err: err}
-		}
-		var st syscall.Stat_t
-		if syscall.Fstat(fd, &st) == nil && st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-			syscall.Close(fd)
-			return &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("not a regular file: %w", ErrUnsafe)}
-		}
-		w.lock = fd
+// ownFolder says why the counters' folder, of status st, is not one
+// powerinput may write in as the user euid: another's (a user who owns it
+// could swap the VMs' folders), or writable by its group or others.
+func ownFolder(dir string, st *syscall.Stat_t, euid int) error {
+	switch {
+	case int(st.Uid) != euid && euid == 0:
+		return fmt.Errorf("%s belongs to %s and powerinput runs as root: %w; this looks like a test run as root: run it as the service's user, e.g. sudo -u %s …; no counter is written there meanwhile",
+			dir, userText(int(st.Uid)), ErrForeign, userName(int(st.Uid)))
+	case int(st.Uid) != euid:
+		return fmt.Errorf("%s belongs to %s, not to %s that powerinput runs as: %w; fix: chown -R %s: %s",
+			dir, userText(int(st.Uid)), userText(euid), ErrForeign, userName(euid), dir)
+	case st.Mode&0o022 != 0:
+		return fmt.Errorf("%s has mode %04o, writable by its group or others, who could swap the VMs' folders: %w; fix: chmod go-w %s",
+			dir, st.Mode&0o7777, ErrForeign, dir)
 	}
-	err := kfile.RetryErr(func() error { return syscall.Flock(w.lock, syscall.LOCK_EX|syscall.LOCK_NB) })
+	return nil
+}
+
+// userName is the name of the user uid, or its number.
+func userName(uid int) string {
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+		return u.Username
+	}
+	return strconv.Itoa(uid)
+}
+
+// userText names the user uid for a message: "telegraf (user ID 998)".
+func userText(uid int) string {
+	if name := userName(uid); name != strconv.Itoa(uid) {
+		return fmt.Sprintf("%s (user ID %d)", name, uid)
+	}
+	return fmt.Sprintf("user ID %d", uid)
+}
+
+// Taking the folder's lock is tried lockTries times, lockWait apart: a
+// -doctor looking at who holds it holds it shared for a moment.
+const (
+	lockTries = 5
+	lockWait  = 2 * time.Millisecond
+)
+
+// takeLock takes the lock of the folder itself (its directory: a lock
+// file removed alone would let a second writer in), or says who holds it;
+// then writes our PID in LockName, for a second one's message. LockName is
+// always made anew, never written through (a link, or another's file).
+func (w *Writer) takeLock() error {
+	var err error
+	for try := 1; ; try++ {
+		err = kfile.RetryErr(func() error { return syscall.Flock(w.root, syscall.LOCK_EX|syscall.LOCK_NB) })
+		if err != syscall.EWOULDBLOCK || try == lockTries {
+			break
+		}
+		time.Sleep(lockWait)
+	}
 	if err == syscall.EWOULDBLOCK {
-		return fmt.Errorf("%s: %w (%s), which writes the guests' counters", w.dir, ErrLocked, pidText(readPID(w.lock)))
+		return fmt.Errorf("%s: %w (%s), which writes the guests' counters", w.dir, ErrLocked, pidText(lockPID(w.root)))
 	}
 	if err != nil {
-		return &fs.PathError{Op: "lock", Path: path, Err: err}
+		return &fs.PathError{Op: "lock", Path: w.dir, Err: err}
+	}
+	if err := w.replace(w.root, w.dir, LockName, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
+		syscall.Flock(w.root, syscall.LOCK_UN)
+		return err
 	}
 	w.held = true
-	// Ours now: whatever the umask, and our PID for a second one's message.
-	syscall.Fchmod(w.lock, 0o644)
-	syscall.Ftruncate(w.lock, 0)
-	syscall.Pwrite(w.lock, []byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return nil
+}
+
+// lockPID is the PID the lock file of the open folder root holds, 0 if
+// none.
+func lockPID(root int) int {
+	fd, err := syscall.Openat(root, LockName, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
+	}
+	defer syscall.Close(fd)
+	return readPID(fd)
 }
 
 func pidText(pid int) string {

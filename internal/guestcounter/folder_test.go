@@ -41,7 +41,7 @@ func TestFolderMadeAgain(t *testing.T) {
 			if os.Geteuid() != 0 {
 				t.Skip("skipped: mounting a tmpfs needs root")
 			}
-			if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m"); err != nil {
+			if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=1m,mode=0755"); err != nil {
 				t.Skipf("skipped: cannot mount a tmpfs here: %v", err)
 			}
 			t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })

@@ -33,14 +33,17 @@
 // symbolic link, a hard link, or anything but a regular file owned by that
 // user is replaced, never written through.
 //
-// The folder itself is watched and kept (folder.go): the writer holds an
-// advisory lock on it for the process's life, so that a second instance
-// writes no counter there; it notices, once an Apply, when the folder was
+// The folder itself must be owned by this process's user and not writable
+// by group or others, else nothing is written in it (ErrForeign). It is
+// watched and kept (folder.go): the writer holds an advisory lock on the
+// folder itself for the process's life, so that a second instance writes
+// no counter there; it notices, once an Apply, when the folder was
 // removed or replaced (rm -rf, a file system mounted over it), makes it
 // again and rewrites every counter from the value it holds; a counter that
 // cannot be written keeps its energy for a later Apply. Folders and files
 // get modes 0755 and 0644 whatever the umask, and folders of VMs whose
-// counter has not been written for StaleAfter are removed (sweep.go).
+// counter has not been written for StaleAfter are removed, unless libvirt
+// still defines the VM (sweep.go).
 package guestcounter
 
 import (
@@ -97,6 +100,9 @@ var (
 	// ErrRemade: the folder was removed or replaced while the writer ran,
 	// and made again.
 	ErrRemade = errors.New("made again")
+	// ErrForeign: the counters' folder is not powerinput's own (another
+	// user's, or writable by its group or others): nothing is written in it.
+	ErrForeign = errors.New("not powerinput's own folder")
 	// ErrLocked: another writer holds the folder's lock.
 	ErrLocked = errors.New("held by another powerinput")
 	// errLater: a counter left for the next Apply (MaxOpens).
@@ -151,8 +157,8 @@ type Writer struct {
 	dir      string
 	root     int // -1: not open
 	rootID   [2]uint64
-	lock     int    // the lock file, -1: not open
-	held     bool   // the lock is ours
+	held     bool   // the folder's lock is ours
+	made     bool   // this Apply made the folder, missing at start
 	remade   string // what befell the folder, until it is made again
 	counters map[string]*counter
 	applies  uint64
@@ -160,6 +166,9 @@ type Writer struct {
 	fails    []Failure
 	swept    []string
 	lastPass time.Time // the last clean-up
+	cursor   *os.File  // where the clean-up goes on in the folder
+	unlooked []string  // names read by the clean-up, not looked at yet
+	qemuEtc  string    // libvirt's domain definitions (SetHostEtc)
 	euid     int
 	// pwrite writes a counter: syscall.Pwrite, a seam for tests of
 	// failing writes.
@@ -188,8 +197,17 @@ type counter struct {
 // New returns a writer of counters under dir. Nothing is opened or made
 // before the first Apply.
 func New(dir string) *Writer {
-	return &Writer{dir: dir, root: -1, lock: -1, counters: map[string]*counter{}, euid: os.Geteuid(), pwrite: syscall.Pwrite}
+	return &Writer{dir: dir, root: -1, qemuEtc: filepath.Join("/etc", qemuDefs), counters: map[string]*counter{}, euid: os.Geteuid(), pwrite: syscall.Pwrite}
 }
+
+// SetHostEtc says where the host's /etc is: the clean-up never removes
+// the folder of a domain libvirt defines (<etc>/libvirt/qemu/<domain>.xml),
+// which libvirt would refuse to start without it.
+func (w *Writer) SetHostEtc(etc string) { w.qemuEtc = filepath.Join(etc, qemuDefs) }
+
+// Made says whether the last Apply made the folder, missing when the
+// writer started: every counter starts at 0 there.
+func (w *Writer) Made() bool { return w.made }
 
 // Dir is the folder the counters are written under.
 func (w *Writer) Dir() string { return w.dir }
@@ -202,7 +220,7 @@ func (w *Writer) Dir() string { return w.dir }
 // cannot be a folder name, or one beyond MaxCounters, loses it.
 func (w *Writer) Apply(batch []Add) []Failure {
 	w.applies++
-	w.fails, w.swept, w.opens = w.fails[:0], w.swept[:0], 0
+	w.fails, w.swept, w.opens, w.made = w.fails[:0], w.swept[:0], 0, false
 	w.checkFolder()
 	for _, a := range batch {
 		c, ok := w.counters[a.Domain]
@@ -393,7 +411,7 @@ func (w *Writer) subdir(parent int, name, path string) (int, error) {
 	}
 	if int(st.Uid) != w.euid {
 		syscall.Close(fd)
-		return -1, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("owned by uid %d, not by uid %d that powerinput runs as (chown it): %w", st.Uid, w.euid, ErrUnsafe)}
+		return -1, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("belongs to %s, not to %s that powerinput runs as: %w; fix: chown -R %s: %s", userText(int(st.Uid)), userText(w.euid), ErrUnsafe, userName(w.euid), w.dir)}
 	}
 	if made {
 		syscall.Fchmod(fd, 0o755) // whatever the umask: the guests' file server reads it

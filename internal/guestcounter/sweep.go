@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"syscall"
 	"time"
 
@@ -15,8 +16,10 @@ import (
 // else (a directory of ours holding only Zone, a directory of ours holding
 // only name, max_energy_range_uj, energy_uj and counter_id, regular files of ours
 // with no other name, and perhaps a temporary file of replace), when its
-// counter is not one the writer holds, and when energy_uj was last
-// written more than StaleAfter ago. Anything else is left alone.
+// counter is not one the writer holds, when energy_uj was last written
+// more than StaleAfter ago, and when libvirt does not define the domain
+// (a VM powered off for long: libvirt refuses to start a domain whose
+// shared folder is missing). Anything else is left alone.
 const (
 	// StaleAfter: a counter not written for that long belongs to a VM that
 	// is gone (a VM that comes back later starts again from 0, which its
@@ -26,9 +29,14 @@ const (
 	// folder, then at most once in that time.
 	sweepEvery = time.Hour
 	// sweepLook bounds the names looked at in one clean-up, sweepRemove
-	// the folders removed.
+	// the folders removed; each clean-up goes on from where the last one
+	// stopped. 24 clean-ups a day remove more than the 2048 names a day
+	// vmhost lists at most (twice MaxCounters).
 	sweepLook   = 4096
-	sweepRemove = 64
+	sweepRemove = 256
+	// qemuDefs is where, under the host's /etc, libvirt keeps its qemu
+	// domains' definitions.
+	qemuDefs = "libvirt/qemu"
 )
 
 // zoneFiles are the files of a Zone folder this package makes.
@@ -43,17 +51,14 @@ func (w *Writer) sweep(now time.Time) {
 		return
 	}
 	w.lastPass = now
-	fd, err := syscall.Openat(w.root, ".", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return
-	}
-	f := os.NewFile(uintptr(fd), w.dir)
-	names, _ := f.Readdirnames(sweepLook)
-	f.Close()
-	for _, name := range names {
-		if len(w.swept) >= sweepRemove {
-			return
+	for looked := 0; looked < sweepLook && len(w.swept) < sweepRemove; looked++ {
+		if len(w.unlooked) == 0 {
+			if w.unlooked = w.readNames(sweepLook - looked); len(w.unlooked) == 0 {
+				return // the end of the folder: the next clean-up starts again
+			}
 		}
+		name := w.unlooked[0]
+		w.unlooked = w.unlooked[1:]
 		if _, held := w.counters[name]; held || CheckName(name) != nil {
 			continue
 		}
@@ -61,6 +66,39 @@ func (w *Writer) sweep(now time.Time) {
 			w.swept = append(w.swept, name)
 		}
 	}
+}
+
+// readNames reads at most n names of the folder, from where the last read
+// stopped; none at its end, and the next read starts again.
+func (w *Writer) readNames(n int) []string {
+	if w.cursor == nil {
+		fd, err := syscall.Openat(w.root, ".", syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			return nil
+		}
+		w.cursor = os.NewFile(uintptr(fd), w.dir)
+	}
+	names, _ := w.cursor.Readdirnames(n)
+	if len(names) == 0 {
+		w.closeCursor()
+	}
+	return names
+}
+
+// closeCursor lets go of the clean-up's place in the folder.
+func (w *Writer) closeCursor() {
+	if w.cursor != nil {
+		w.cursor.Close()
+		w.cursor = nil
+	}
+	w.unlooked = nil
+}
+
+// defined says whether libvirt defines the domain name (or whether that
+// cannot be known: then it is kept).
+func (w *Writer) defined(name string) bool {
+	var st syscall.Stat_t
+	return syscall.Stat(filepath.Join(w.qemuEtc, name+".xml"), &st) != syscall.ENOENT
 }
 
 // removeStale removes the domain folder name if it is one of ours, in our
@@ -101,7 +139,7 @@ func (w *Writer) removeStale(name string, now time.Time) bool {
 			counter = true
 		}
 	}
-	if !counter {
+	if !counter || w.defined(name) {
 		return false
 	}
 	for _, e := range entries {

@@ -118,6 +118,9 @@ func (p *PowerInput) Init() error {
 		p.vms = newVMsCollector(p.roots, p.VMCounterDir, p.VMUnusedCapacity, p.clock, parts, p.say)
 		p.vms.afterWrite = p.commitAfterWrite
 		p.vms.finder.QemuUsers(p.HostEtc, p.VMQemuUser)
+		if p.vms.counters != nil {
+			p.vms.counters.SetHostEtc(p.HostEtc)
+		}
 	}
 	if !needCPU {
 		p.cpu = nil

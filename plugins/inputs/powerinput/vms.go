@@ -342,6 +342,9 @@ func (c *vmsCollector) flush(deadline time.Time) {
 		return
 	}
 	c.say.Say("vms:counters", say.Info, "")
+	if c.counters.Made() {
+		c.say.Say("vms:made", say.Info, fmt.Sprintf("made %s: the guests' counters start at 0 there", c.counters.Dir()))
+	}
 	for _, f := range c.fails {
 		c.failed.Say("vms:counter:"+f.Domain, say.Warn, counterFailure(f))
 	}

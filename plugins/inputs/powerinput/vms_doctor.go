@@ -99,10 +99,15 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 	case !exists:
 		fmt.Fprintf(w, "vms    guest counters: %s will be made at the first write; each guest reads <folder>/<domain>/%s/energy_uj\n", dir, guestcounter.Zone)
 	default:
-		fmt.Fprintf(w, "vms    guest counters: %s is writable; each guest reads <folder>/<domain>/%s/energy_uj\n", dir, guestcounter.Zone)
+		if err := guestcounter.CheckOwner(dir); err != nil {
+			fmt.Fprintf(w, "vms    guest counters: none is written: %v\n", err)
+		} else {
+			fmt.Fprintf(w, "vms    guest counters: %s is writable; each guest reads <folder>/<domain>/%s/energy_uj\n", dir, guestcounter.Zone)
+		}
 	}
 	reader, who := counterReader(p.HostEtc, p.VMQemuUser)
-	doctorCounterAccess(w, dir, guestcounter.Inspect(dir, reader), who)
+	access := guestcounter.Inspect(dir, reader)
+	doctorCounterAccess(w, dir, access, who)
 	for _, vm := range vms {
 		if err := guestcounter.CheckName(vm.Domain); err != nil {
 			fmt.Fprintf(w, "       no counter for %q: %v\n", vm.Domain, err)
@@ -120,7 +125,9 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
          </filesystem>
        then, in the guest: mount -t 9p -o trans=virtio,version=9p2000.L,ro scaphandre /var/scaphandre
        (the guest's powerinput reads it with its vm source: vm_powercap_path = "/var/scaphandre")
-`, name, filepath.Join(dir, name))
+       libvirt refuses to start a domain whose folder is missing, and powerinput makes it once the VM runs:
+       for a VM that has not run since, make it first: sudo -u %s mkdir -p %s
+`, name, filepath.Join(dir, name), access.Owner, filepath.Join(dir, name))
 }
 
 // doctorCounterAccess says whether the guests' file server (qemu's 9p or
@@ -143,6 +150,10 @@ func doctorCounterAccess(w io.Writer, dir string, a guestcounter.Access, who str
 	}
 	if ok {
 		fmt.Fprintf(w, "vms    guest counters: %s can reach and read them\n", who)
+	}
+	if a.Foreign > 0 {
+		fmt.Fprintf(w, "vms    guest counters: %d VM folder(s) or lock file under %s belong to another user than %s, such as %s (made by a test run as root?): powerinput run as %s cannot write them, and those guests get no counter\n       fix: chown -R %s: %s\n",
+			a.Foreign, dir, a.Owner, a.ForeignExample, a.Owner, a.Owner, dir)
 	}
 	switch {
 	case a.LockPID == 0:
