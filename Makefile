@@ -30,7 +30,7 @@ install:
 # The main job: which sources work here, then a few seconds' measurement in
 # everyday terms.
 run: build
-	@./bin/powerinput -config sample.conf -doctor || echo "(-doctor exit $$?: 1 = only the estimate works here, 2 = nothing works)"
+	@./bin/powerinput -config sample.conf -doctor || echo "(-doctor exit $$?: 1 = only the estimate works here, 2 = nothing works, 3 = wrong option or config)"
 	@echo
 	./bin/powerinput -config sample.conf -summary
 
