@@ -110,9 +110,13 @@ func (s *Source) Describe() string {
 	if s.vcpus > 0 {
 		vcpus = fmt.Sprintf("%d vCPU(s) online", s.vcpus)
 	}
-	return fmt.Sprintf("%s; bound %.0f W (%s × %.0f W, at least %.0f W)", d, meter.GuestCeiling(s.vcpus).Watts(),
+	return fmt.Sprintf("%s; bound %.0f W (%s × %.0f W, at least %.0f W)", d, s.Bound().Watts(),
 		vcpus, meter.GuestPerVCPU.Watts(), meter.GuestFloor.Watts())
 }
+
+// Bound is the most this guest may draw: a reading above it over an
+// interval is left out as impossible.
+func (s *Source) Bound() energy.Power { return meter.GuestCeiling(s.vcpus) }
 
 func (s *Source) Explain(err error) (why, fix string) {
 	switch {
