@@ -82,10 +82,10 @@ func ServersFR() Dashboard {
 		aboutName: "À propos de ces chiffres",
 		about: `Choisissez le serveur sous **Variables**, en haut à droite. La puissance est en watts (W), en moyenne sur chaque intervalle entre deux mesures.
 
-- **Processeurs, mémoire et cartes graphiques** : mesurés par leurs propres compteurs d'énergie, sur chaque serveur ici.
-- **Toute la machine à la prise** : mesurée par le compteur du serveur, là où il en a un (les cases restent vides sinon). C'est plus que les composants : la différence, ce sont les ventilateurs, les disques, les cartes réseau et les pertes de l'alimentation.
-- **En ce moment**, ce sont les 3 dernières minutes : un serveur muet depuis plus longtemps n'affiche rien ; le tableau dit quand chacun a donné des nouvelles pour la dernière fois.
+- **Processeurs, mémoire et cartes graphiques** : mesurés par leurs propres compteurs d’énergie, sur chaque serveur ici.
+- **Toute la machine à la prise** : mesurée par le compteur du serveur, là où il en a un (les cases restent vides sinon). C’est plus que les composants : la différence, ce sont les ventilateurs, les disques, les cartes réseau et les pertes de l’alimentation.
+- **En ce moment**, ce sont les 3 dernières minutes : un serveur muet depuis plus longtemps n’affiche rien ; le tableau dit quand chacun a donné des nouvelles pour la dernière fois.
 
-Les machines virtuelles et les serveurs dont la consommation est estimée ont leur propre tableau de bord. Les compteurs, leurs sources et les limites des processeurs sont sur le tableau de bord d'administration. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
+Les machines virtuelles et les serveurs dont la consommation est estimée ont leur propre tableau de bord. Les compteurs, leurs sources et les limites des processeurs sont sur le tableau de bord d’administration. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
 	})
 }

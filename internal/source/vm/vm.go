@@ -133,7 +133,7 @@ func (s *Source) Explain(err error) (why, fix string) {
 
 func (s *Source) Label(lang string) string {
 	if lang == "fr" {
-		return "compteur fourni par l'hyperviseur à cette VM (vm)"
+		return "compteur fourni par l’hyperviseur à cette VM (vm)"
 	}
 	return "counter provided to this VM by the hypervisor (vm)"
 }
