@@ -6,6 +6,7 @@ package summary
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,7 +109,9 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 	num := func(format string, v float64) string { return localize(fmt.Sprintf(format, v), t.comma) }
 	line := func(m metaphor.Metaphor, count float64) {
 		v, unit := m.Unit()
-		fmt.Fprintf(w, "  %9s  %s (1 = %s %s)\n", num(countFormat(count), count), m.LabelIn(lang), num("%g", v), unit)
+		shown := fmt.Sprintf(countFormat(count), count)
+		n, _ := strconv.ParseFloat(shown, 64) // the count as written decides the noun's number
+		fmt.Fprintf(w, "  %9s  %s (1 = %s %s)\n", localize(shown, t.comma), m.LabelFor(lang, n), num("%g", v), unit)
 	}
 	title := t.title
 	if r.Estimate {
