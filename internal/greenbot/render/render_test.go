@@ -438,10 +438,10 @@ func TestEquivalentsNumber(t *testing.T) {
 		count float64
 		want  string
 	}{
-		{french, bulbs, 0.78, "0,8 ampoule LED en marche toute la journée"},
-		{french, bulbs, 1.1, "1,1 ampoule LED en marche toute la journée"},
-		{french, bulbs, 1.96, "2,0 ampoules LED en marche toute la journée"}, // written 2,0: plural
-		{french, bulbs, 14, "14 ampoules LED en marche toute la journée"},
+		{french, bulbs, 0.78, "0,8 ampoule LED pendant toute la journée"},
+		{french, bulbs, 1.1, "1,1 ampoule LED pendant toute la journée"},
+		{french, bulbs, 1.96, "2,0 ampoules LED pendant toute la journée"}, // written 2,0: plural
+		{french, bulbs, 14, "14 ampoules LED pendant toute la journée"},
 		{french, charges, 1.5, "1,5 recharge complète d’une batterie de Galaxy S4"},
 		{french, charges, 3, "3,0 recharges complètes d’une batterie de Galaxy S4"},
 		{english, charges, 1.5, "1.5 full charges of a Galaxy S4 battery"},

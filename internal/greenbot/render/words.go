@@ -185,9 +185,9 @@ var french = words{
 	asMuchAs: "C’est à peu près autant que" + nnbsp + ":",
 	powerAll: func(l string, weekly bool) string {
 		if weekly {
-			return l + " en marche toute la semaine"
+			return l + " pendant toute la semaine"
 		}
-		return l + " en marche toute la journée"
+		return l + " pendant toute la journée"
 	},
 	more: "de plus", less: "de moins", same: "autant que",
 	vsPrevDay: func(pct, dir, prev string) string {
