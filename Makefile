@@ -19,18 +19,20 @@ build:
 	$(GO) build -buildvcs=auto -o bin/greenbot ./cmd/greenbot
 
 # The binary built by make build into $(DESTDIR)$(PREFIX)/bin (as root for
-# /usr/local). It does not build: root's PATH may have no Go.
+# /usr/local), and docs/ into share/doc/powerinput, where the bot's unit
+# files' Documentation= points. It does not build: root's PATH may have no Go.
 PREFIX ?= /usr/local
 install:
 	@test -x bin/powerinput || { echo "bin/powerinput is missing: run make build first (as yourself)"; exit 1; }
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/doc/powerinput
 	install -m 0755 bin/powerinput $(DESTDIR)$(PREFIX)/bin/powerinput
 	@if test -x bin/greenbot; then install -m 0755 bin/greenbot $(DESTDIR)$(PREFIX)/bin/greenbot; fi
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/powerinput/
 
 # The main job: which sources work here, then a few seconds' measurement in
 # everyday terms.
 run: build
-	@./bin/powerinput -config sample.conf -doctor || echo "(-doctor exit $$?: 1 = only the estimate works here, 2 = nothing works)"
+	@./bin/powerinput -config sample.conf -doctor || echo "(-doctor exit $$?: 1 = only the estimate works here, 2 = nothing works, 3 = wrong option or config)"
 	@echo
 	./bin/powerinput -config sample.conf -summary
 

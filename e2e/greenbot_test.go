@@ -169,7 +169,7 @@ to = ["console"]
 		if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		for run, want := range []string{"Green Campus\u202F: l'énergie du", ""} {
+		for run, want := range []string{"Green Campus\u202F: l’énergie du", ""} {
 			// The digest of yesterday, which holds no point of the run:
 			// kvm-0, seen in the look-back, is named as sending nothing.
 			out, err := exec.Command(bin, "-config", conf, "-once").CombinedOutput()

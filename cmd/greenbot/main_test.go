@@ -80,7 +80,7 @@ to = ["console"]
 		{"unknown digest", options{config: good, preview: true, format: "text", digest: "nope"}, 2, "", "nope"},
 		{"preview text", options{config: good, preview: true, format: "text"}, 0, "Vos 2 machines ont consommé", ""},
 		{"preview html", options{config: good, preview: true, format: "html"}, 0, `src="data:image/png;base64,`, ""},
-		{"once", options{config: good, once: true, format: "text"}, 0, "Green Campus\u202F: l'énergie du", ""},
+		{"once", options{config: good, once: true, format: "text"}, 0, "Green Campus\u202F: l’énergie du", ""},
 		{"once again: nothing", options{config: good, once: true, format: "text"}, 0, "", ""},
 		{"check", options{config: good, check: true, format: "text"}, 0, "destination console: test message sent", ""},
 	} {

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -37,23 +38,44 @@ type options struct {
 	version      bool
 }
 
+// exitConfig is the exit status when the command line or the configuration
+// is wrong (an unknown option, a missing or unreadable config file, a value
+// Init refuses): distinct from -doctor's 0, 1 and 2 (measured, estimate
+// only, nothing works), so `make run` and scripts do not read a typo as
+// "only the estimate works here".
+const exitConfig = 3
+
 func main() {
-	var o options
-	flag.StringVar(&o.config, "config", "", "path to the plugin's configuration (sample.conf); none: defaults")
-	flag.DurationVar(&o.poll, "poll_interval", 10*time.Second, "how often to gather without a prompt on stdin")
-	flag.BoolVar(&o.pollDisabled, "poll_interval_disabled", false, "gather only when prompted on stdin or by a signal (use with execd's signal = \"STDIN\")")
-	flag.BoolVar(&o.debug, "debug", false, "log debug messages")
-	flag.BoolVar(&o.summary, "summary", false, "measure for a few seconds and print what this machine draws in everyday terms")
-	flag.DurationVar(&o.summaryFor, "summary_duration", 3*time.Second, "how long -summary measures")
-	flag.StringVar(&o.lang, "lang", "en", "language of -summary: en or fr")
-	flag.BoolVar(&o.doctor, "doctor", false, "say which power sources work here, and how to fix the others")
-	flag.BoolVar(&o.version, "version", false, "print which build this is (module version, VCS revision) and exit")
-	flag.Parse()
+	o, err := parseOptions(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		os.Exit(exitConfig) // the flag package has said what was wrong
+	}
 	code := run(o, os.Stdin, os.Stdout, os.Stderr)
 	if !o.version && !o.doctor && !o.summary {
 		settle(os.Stdout, os.Stderr)
 	}
 	os.Exit(code)
+}
+
+// parseOptions reads the command line; errors (printed to stderr with the
+// usage) are flag.ErrHelp for -h or an unknown or malformed option.
+func parseOptions(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("powerinput", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.config, "config", "", "path to the plugin's configuration (sample.conf); none: defaults")
+	fs.DurationVar(&o.poll, "poll_interval", 10*time.Second, "how often to gather without a prompt on stdin")
+	fs.BoolVar(&o.pollDisabled, "poll_interval_disabled", false, "gather only when prompted on stdin or by a signal (use with execd's signal = \"STDIN\")")
+	fs.BoolVar(&o.debug, "debug", false, "log debug messages")
+	fs.BoolVar(&o.summary, "summary", false, "measure for a few seconds and print what this machine draws in everyday terms")
+	fs.DurationVar(&o.summaryFor, "summary_duration", 3*time.Second, "how long -summary measures")
+	fs.StringVar(&o.lang, "lang", "en", "language of -summary: en or fr")
+	fs.BoolVar(&o.doctor, "doctor", false, "say which power sources work here, and how to fix the others")
+	fs.BoolVar(&o.version, "version", false, "print which build this is (module version, VCS revision) and exit")
+	return o, fs.Parse(args)
 }
 
 // settleTime is how long an ending process waits after closing its output.
@@ -73,16 +95,18 @@ func settle(out ...*os.File) {
 }
 
 func run(o options, stdin io.Reader, stdout, stderr io.Writer) int {
-	fail := func(err error) int {
+	failWith := func(code int, err error) int {
 		fmt.Fprintf(stderr, "E! %v\n", err)
-		return 1
+		return code
 	}
+	fail := func(err error) int { return failWith(1, err) }
+	misconfigured := func(err error) int { return failWith(exitConfig, err) }
 	if o.version {
 		fmt.Fprintln(stdout, version())
 		return 0
 	}
 	if !o.pollDisabled && o.poll <= 0 {
-		return fail(fmt.Errorf("-poll_interval %s: want a positive duration, or -poll_interval_disabled", o.poll))
+		return misconfigured(fmt.Errorf("-poll_interval %s: want a positive duration, or -poll_interval_disabled", o.poll))
 	}
 	level := telegraf.Info
 	switch {
@@ -98,10 +122,12 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	p, err := powerinput.LoadConfig(o.config)
 	if err != nil {
-		return fail(err)
+		return misconfigured(err)
 	}
 	p.Log = log
-	if err := p.Init(); err != nil {
+	if err := p.Init(); errors.Is(err, powerinput.ErrConfig) {
+		return misconfigured(err)
+	} else if err != nil {
 		return fail(err)
 	}
 	switch {

@@ -3,6 +3,7 @@ package metaphor
 import (
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,5 +135,41 @@ func BenchmarkMerge(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Merge(true, user)
+	}
+}
+
+// TestLabelFor: French puts the noun in the singular below 2, whatever
+// the sign; English and entries without a singular keep their label.
+func TestLabelFor(t *testing.T) {
+	bulb := Defaults()[0]
+	custom := Metaphor{Field: "kettles", Label: "kettles", LabelFR: "bouilloires"}
+	for _, c := range []struct {
+		m     Metaphor
+		lang  string
+		shown float64
+		want  string
+	}{
+		{bulb, "fr", 0, "ampoule LED"},
+		{bulb, "fr", 0.78, "ampoule LED"},
+		{bulb, "fr", 1, "ampoule LED"},
+		{bulb, "fr", 1.99, "ampoule LED"},
+		{bulb, "fr", -1.5, "ampoule LED"},
+		{bulb, "fr", 2, "ampoules LED"},
+		{bulb, "fr", 14, "ampoules LED"},
+		{bulb, "fr", -2, "ampoules LED"},
+		{bulb, "en", 1.5, "LED bulbs"},
+		{bulb, "en", 14, "LED bulbs"},
+		{custom, "fr", 1.5, "bouilloires"}, // no label_fr_one: unchanged
+		{custom, "en", 1.5, "kettles"},
+	} {
+		if got := c.m.LabelFor(c.lang, c.shown); got != c.want {
+			t.Errorf("%s %s %g: %q, want %q", c.m.Field, c.lang, c.shown, got, c.want)
+		}
+	}
+	// Every built-in with a French plural in -s has its singular.
+	for _, m := range Defaults() {
+		if strings.HasSuffix(strings.Fields(m.LabelFR)[0], "s") && m.LabelFROne == "" {
+			t.Errorf("%s: French label %q has no singular", m.Field, m.LabelFR)
+		}
 	}
 }

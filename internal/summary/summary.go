@@ -6,6 +6,7 @@ package summary
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -63,11 +64,11 @@ var languages = map[string]words{
 	},
 	"fr": {
 		title:      "Cette machine, mesurée sur %s s",
-		estimated:  "Cette machine, ESTIMÉE sur %s s d'après l'utilisation de son processeur (pas une mesure)",
+		estimated:  "Cette machine, ESTIMÉE sur %s s d’après l’utilisation de son processeur (pas une mesure)",
 		draws:      "Puissance\u202f: %s W",
 		drawsWall:  "Puissance\u202f: %s W, toute la machine à la prise murale (%s)",
 		parts:      " (processeurs et mémoire %s W, cartes graphiques %s W)",
-		partial:    "Une carte graphique n'avait pas de valeur sur l'intervalle\u202f: elle manque à cette puissance.",
+		partial:    "Une carte graphique n’avait pas de valeur sur l’intervalle\u202f: elle manque à cette puissance.",
 		source:     "Origine\u202f: %s",
 		beside:     "Les processeurs et la mémoire consomment %s W\u202f; la prise murale fournit %s W (%s).",
 		besideGPU:  "Les processeurs et la mémoire consomment %s W, les cartes graphiques %s W\u202f; la prise murale fournit %s W (%s).",
@@ -75,7 +76,7 @@ var languages = map[string]words{
 		coversGPU:  "Ces parties font %s\u202f%% de la machine.",
 		basisWall:  "Les équivalences ci-dessous comptent les %s W de la prise murale.",
 		basisParts: "Les équivalences ci-dessous comptent les %s W mesurés partie par partie.",
-		noBasis:    "Pas d'équivalences\u202f: metaphor_basis = \"wall\" et la prise murale n'a pas de valeur.",
+		noBasis:    "Pas d’équivalences\u202f: metaphor_basis = \"wall\" et la prise murale n’a pas de valeur.",
 		rightNow:   "En ce moment, cela équivaut à\u202f:",
 		perHour:    "À ce rythme, par heure (%s kWh)\u202f:",
 		perDay:     "À ce rythme, par jour (%s kWh)\u202f:",
@@ -108,7 +109,9 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 	num := func(format string, v float64) string { return localize(fmt.Sprintf(format, v), t.comma) }
 	line := func(m metaphor.Metaphor, count float64) {
 		v, unit := m.Unit()
-		fmt.Fprintf(w, "  %9s  %s (1 = %s %s)\n", num(countFormat(count), count), m.LabelIn(lang), num("%g", v), unit)
+		shown := fmt.Sprintf(countFormat(count), count)
+		n, _ := strconv.ParseFloat(shown, 64) // the count as written decides the noun's number
+		fmt.Fprintf(w, "  %9s  %s (1 = %s %s)\n", localize(shown, t.comma), m.LabelFor(lang, n), num("%g", v), unit)
 	}
 	title := t.title
 	if r.Estimate {

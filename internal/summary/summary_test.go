@@ -16,9 +16,9 @@ var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestGolden(t *testing.T) {
 	labels := map[string]map[string]string{
-		"rapl": {"en": "measured by the CPU's RAPL energy counters (rapl)", "fr": "mesurée par les compteurs d'énergie RAPL du processeur (rapl)"},
+		"rapl": {"en": "measured by the CPU's RAPL energy counters (rapl)", "fr": "mesurée par les compteurs d’énergie RAPL du processeur (rapl)"},
 		"model": {"en": "vcpu model from CPU utilisation (model) — ESTIMATE, not a measurement",
-			"fr": "modèle vcpu à partir de l'utilisation du processeur (model) — ESTIMATION, pas une mesure"},
+			"fr": "modèle vcpu à partir de l’utilisation du processeur (model) — ESTIMATION, pas une mesure"},
 	}
 	power := map[string]float64{"rapl": 84, "model": 2.1}
 	readings := map[string]func(label string) Reading{}

@@ -111,22 +111,22 @@ func AdminEN() Dashboard {
 // AdminFR is AdminEN's French twin.
 func AdminFR() Dashboard {
 	return admin(adminWords{
-		id: 900124, prefix: "pi-admin-fr", name: "Green Campus (FR) - admin : compteurs et sources", hostVar: "Machine",
+		id: 900124, prefix: "pi-admin-fr", name: "Green Campus (FR) - admin : compteurs et sources", hostVar: "Machine",
 		pkgTitle: "puissance par processeur (package), avec son TDP", dramTitle: "puissance de la mémoire (DRAM) par processeur",
 		tableTitle: "par processeur, dernier intervalle", colPkg: "Processeur", colPkgW: "Processeur W", colDRAMW: "DRAM W", colTDPW: "TDP W",
-		tableNote: "Les puces (dies) d'un processeur qui en a plusieurs sont additionnées.",
-		allTitle:  "Chaque machine, par source : puissance", sourcesTitle: "Chaque machine : d'où viennent ses chiffres",
+		tableNote: "Les puces (dies) d’un processeur qui en a plusieurs sont additionnées.",
+		allTitle:  "Chaque machine, par source : puissance", sourcesTitle: "Chaque machine : d’où viennent ses chiffres",
 		colHost: "Machine", colSource: "Source", colModel: "Estimation", colW: "Dernier W",
 		gpuTitle: "puissance par carte graphique", coverageTitle: "part mesurée de la prise",
-		coverNote: "Part de la puissance à la prise qu'expliquent les processeurs, leur mémoire et les cartes graphiques, sur le dernier intervalle où tout a été mesuré.",
+		coverNote: "Part de la puissance à la prise qu’expliquent les processeurs, leur mémoire et les cartes graphiques, sur le dernier intervalle où tout a été mesuré.",
 		cpuTitle:  "utilisation des processeurs", netTitle: "débit réseau", recv: "reçu", sent: "envoyé",
 		aboutName: "Les mots de ce tableau de bord",
 		about: `Choisissez la machine sous **Variables**, en haut à droite. La puissance est la moyenne sur chaque intervalle entre deux mesures, en watts (W).
 
-- **Source** dit d'où viennent les chiffres d'une machine : ` + "`rapl`" + ` : mesurés par les compteurs d'énergie du processeur (RAPL, lus par les fichiers powercap du noyau) ; ` + "`msr`" + ` : les mêmes compteurs lus directement ; ` + "`vm`" + ` : un compteur que l'hyperviseur donne à une machine virtuelle ; ` + "`model`" + ` : une **estimation** d'après l'utilisation du processeur (**Estimation** ` + "`tdp_curve`" + ` : d'après le TDP du processeur ; ` + "`vcpu`" + ` : d'après le nombre de processeurs virtuels).
-- La puissance d'une machine est celle de ses processeurs plus leur mémoire (DRAM), plus ses cartes graphiques. Le **TDP** (enveloppe thermique) est la limite de puissance d'un processeur dans la durée : une référence, pas une mesure.
-- La prise, c'est toute la machine, vue par le compteur du serveur : plus que ce que voient les compteurs, de la consommation des ventilateurs, des disques, des cartes réseau et des pertes de l'alimentation. Les machines sans compteur à la prise ou sans carte graphique laissent ces cases vides.
-- Un processeur fait de plusieurs puces est montré comme un seul : ses puces sont additionnées.
+- **Source** dit d’où viennent les chiffres d’une machine : ` + "`rapl`" + ` : mesurés par les compteurs d’énergie du processeur (RAPL, lus par les fichiers powercap du noyau) ; ` + "`msr`" + ` : les mêmes compteurs lus directement ; ` + "`vm`" + ` : un compteur que l’hyperviseur donne à une machine virtuelle ; ` + "`model`" + ` : une **estimation** d’après l’utilisation du processeur (**Estimation** ` + "`tdp_curve`" + ` : d’après le TDP du processeur ; ` + "`vcpu`" + ` : d’après le nombre de processeurs virtuels).
+- La puissance d’une machine est celle de ses processeurs plus leur mémoire (DRAM), plus ses cartes graphiques. Le **TDP** (enveloppe thermique) est la limite de puissance d’un processeur dans la durée : une référence, pas une mesure.
+- La prise, c’est toute la machine, vue par le compteur du serveur : plus que ce que voient les compteurs, de la consommation des ventilateurs, des disques, des cartes réseau et des pertes de l’alimentation. Les machines sans compteur à la prise ou sans carte graphique laissent ces cases vides.
+- Un processeur fait de plusieurs puces est montré comme un seul : ses puces sont additionnées.
 - Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
 	})
 }

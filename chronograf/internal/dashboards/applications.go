@@ -121,20 +121,20 @@ func ApplicationsFR() Dashboard {
 	return applications(applicationsWords{
 		lang: "fr", id: 900112, prefix: "pi-apps-fr", name: "Green Campus (FR) - applications", hostLabel: "Serveur",
 		services: "Services de", programs: "Programmes de",
-		power: " : puissance, empilée", top: " : les 10 premiers sur la période", everyday: " : les 10 qui consomment le plus, au quotidien",
+		power: " : puissance, empilée", top: " : les 10 premiers sur la période", everyday: " : les 10 qui consomment le plus, au quotidien",
 		service: "service", program: "programme", wh: "Wh",
 		others:       "autres, hors des 10 premiers",
-		unattributed: "travail du système qu'aucun service n'explique",
+		unattributed: "travail du système qu’aucun service n’explique",
 		unused:       "capacité utilisée par personne, partagée par tous",
 		aboutName:    "Ce que veulent dire les chiffres des applications",
 		about: `Choisissez le serveur sous **Variables** et la période en haut à droite.
 
-À chaque intervalle, powerinput partage l'énergie que mesurent les processeurs, la mémoire et les cartes graphiques du serveur entre ses services (services systemd, utilisateurs, conteneurs, pods, machines virtuelles) et, à part, entre ses programmes, selon le temps de processeur de chacun. Les parts d'un intervalle font exactement l'énergie du serveur, et les graphiques les empilent : le haut est celle des processeurs, de la mémoire et des cartes graphiques. Trois parts ne sont à aucun programme :
+À chaque intervalle, powerinput partage l’énergie que mesurent les processeurs, la mémoire et les cartes graphiques du serveur entre ses services (services systemd, utilisateurs, conteneurs, pods, machines virtuelles) et, à part, entre ses programmes, selon le temps de processeur de chacun. Les parts d’un intervalle font exactement l’énergie du serveur, et les graphiques les empilent : le haut est celle des processeurs, de la mémoire et des cartes graphiques. Trois parts ne sont à aucun programme :
 
-- **autres, hors des 10 premiers** : les services ou programmes qui ne sont pas parmi les 10 plus actifs de l'intervalle ;
-- **travail du système qu'aucun service n'explique** : le travail du noyau, et les programmes terminés entre deux mesures ;
-- **capacité utilisée par personne, partagée par tous** : le temps de processeur que personne n'a utilisé. Ce n'est pas un gaspillage à reprocher à quelqu'un : un serveur consomme même au repos.
+- **autres, hors des 10 premiers** : les services ou programmes qui ne sont pas parmi les 10 plus actifs de l’intervalle ;
+- **travail du système qu’aucun service n’explique** : le travail du noyau, et les programmes terminés entre deux mesures ;
+- **capacité utilisée par personne, partagée par tous** : le temps de processeur que personne n’a utilisé. Ce n’est pas un gaspillage à reprocher à quelqu’un : un serveur consomme même au repos.
 
-Les tableaux donnent les 10 services ou programmes qui ont consommé le plus sur la période, du plus gros au plus petit ; les parts ci-dessus n'y figurent pas. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal. Sur la période, cette énergie rechargerait autant de téléphones ou ferait rouler un vélo électrique aussi loin :`,
+Les tableaux donnent les 10 services ou programmes qui ont consommé le plus sur la période, du plus gros au plus petit ; les parts ci-dessus n’y figurent pas. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal. Sur la période, cette énergie rechargerait autant de téléphones ou ferait rouler un vélo électrique aussi loin :`,
 	})
 }

@@ -172,17 +172,17 @@ func CampusFR() Dashboard {
 		day: "dernières 24 heures", month: "30 derniers jours", year: "12 derniers mois", week: "7 derniers jours",
 		energy: "Énergie du campus", co2: "CO₂ du campus", powerNow: "Puissance du campus en ce moment",
 		kWh: "kWh", kg: "kg de CO₂", w: "W", pct: "%",
-		trend:   "Énergie, 7 derniers jours vs les 7 d'avant",
+		trend:   "Énergie, 7 derniers jours vs les 7 d’avant",
 		servers: "Serveurs qui consomment le plus, dernières 24 heures", vms: "Machines virtuelles qui consomment le plus, dernières 24 heures",
 		services:  "Services qui consomment le plus, dernières 24 heures",
 		colServer: "Serveur", colVM: "Machine virtuelle", colSvc: "Service", colHost: "sur le serveur", colKWh: "kWh",
-		byServer: "Puissance du campus par serveur (empilée : le haut est le campus)", byServerAxis: "W",
-		hourly:    "Lu dans le résumé horaire des mesures (rollup_1h), qui additionne une année en une fraction de seconde. Il ne compte que des heures entières : l'heure en cours s'ajoute au chiffre quand elle se termine, et la période commence à la première heure entière qu'elle contient.",
+		byServer: "Puissance du campus par serveur (empilée : le haut est le campus)", byServerAxis: "W",
+		hourly:    "Lu dans le résumé horaire des mesures (rollup_1h), qui additionne une année en une fraction de seconde. Il ne compte que des heures entières : l’heure en cours s’ajoute au chiffre quand elle se termine, et la période commence à la première heure entière qu’elle contient.",
 		aboutName: "Ce que compte cet écran",
-		about: `Le campus, ce sont tous les serveurs qui mesurent leur propre énergie. Un serveur équipé d'un compteur à la prise compte toute la machine à la prise (ventilateurs et alimentation compris) ; les autres comptent leurs processeurs, leur mémoire et leurs cartes graphiques. Les machines virtuelles ne sont pas ajoutées une seconde fois : leur énergie fait partie de celle de leur serveur. Les estimations sont laissées de côté.
+		about: `Le campus, ce sont tous les serveurs qui mesurent leur propre énergie. Un serveur équipé d’un compteur à la prise compte toute la machine à la prise (ventilateurs et alimentation compris) ; les autres comptent leurs processeurs, leur mémoire et leurs cartes graphiques. Les machines virtuelles ne sont pas ajoutées une seconde fois : leur énergie fait partie de celle de leur serveur. Les estimations sont laissées de côté.
 
-Les classements des machines virtuelles et des services donnent leur part des processeurs, de la mémoire et des cartes graphiques de leur serveur, partagée selon le temps de processeur de chacun. Le CO₂ est l'énergie multipliée par l'intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.
+Les classements des machines virtuelles et des services donnent leur part des processeurs, de la mémoire et des cartes graphiques de leur serveur, partagée selon le temps de processeur de chacun. Le CO₂ est l’énergie multipliée par l’intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.
 
-Chaque chiffre porte sur la période qu'il nomme (24 heures, 7 jours, 30 jours, 12 mois), jusqu'à maintenant, arrondi à deux chiffres significatifs ; les 30 jours et les 12 mois comptent des heures entières, jusqu'à la dernière terminée. « En ce moment », ce sont les 3 dernières minutes : un serveur muet depuis plus longtemps ne compte pas. Les grands chiffres suivent la langue du navigateur (virgule décimale en français) ; Chronograf écrit ceux des tableaux avec un point.`,
+Chaque chiffre porte sur la période qu’il nomme (24 heures, 7 jours, 30 jours, 12 mois), jusqu’à maintenant, arrondi à deux chiffres significatifs ; les 30 jours et les 12 mois comptent des heures entières, jusqu’à la dernière terminée. « En ce moment », ce sont les 3 dernières minutes : un serveur muet depuis plus longtemps ne compte pas. Les grands chiffres suivent la langue du navigateur (virgule décimale en français) ; Chronograf écrit ceux des tableaux avec un point.`,
 	})
 }

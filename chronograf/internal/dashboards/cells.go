@@ -84,7 +84,7 @@ func (s spec) whenEmpty(text string) spec { s.empty = text; return s }
 // silence is what a "right now" cell says without data, in lang.
 func silence(lang string) string {
 	if lang == "fr" {
-		return "Rien depuis 3 minutes : la machine est muette (voir ses dernières nouvelles), ou elle n'a pas cette mesure."
+		return "Rien depuis 3 minutes : la machine est muette (voir ses dernières nouvelles), ou elle n’a pas cette mesure."
 	}
 	return "Nothing in the last 3 minutes: the machine has gone silent (see when it was last heard from), or it has no such measurement."
 }
@@ -273,7 +273,7 @@ func detailTemplate(id, lang string) Template {
 // :detail:.
 func detailAbout(lang string) string {
 	if lang == "fr" {
-		return "**Détail** (sous **Variables**) choisit ce que lisent les graphiques et les totaux de la période : chaque mesure, ou un résumé gardé par 5 minutes ou par heure, qui répond en une fraction de seconde sur des mois là où chaque mesure prend plusieurs secondes. Un total lu dans un résumé compte des 5 minutes ou des heures entières : celle en cours s'y ajoute quand elle se termine. Pour quelques heures, prenez chaque mesure (un résumé n'y montre que quelques points) ; pour des semaines ou plus, le résumé par heure. Les chiffres « en ce moment » et les dernières nouvelles lisent toujours chaque mesure."
+		return "**Détail** (sous **Variables**) choisit ce que lisent les graphiques et les totaux de la période : chaque mesure, ou un résumé gardé par 5 minutes ou par heure, qui répond en une fraction de seconde sur des mois là où chaque mesure prend plusieurs secondes. Un total lu dans un résumé compte des 5 minutes ou des heures entières : celle en cours s’y ajoute quand elle se termine. Pour quelques heures, prenez chaque mesure (un résumé n’y montre que quelques points) ; pour des semaines ou plus, le résumé par heure. Les chiffres « en ce moment » et les dernières nouvelles lisent toujours chaque mesure."
 	}
 	return "**Detail** (under **Variables**) chooses what the charts and the totals over the range read: every measurement, or a summary kept per 5 minutes or per hour, which answers in a fraction of a second over months where every measurement takes several seconds. A total read from a summary counts whole 5 minutes or hours: the one under way joins it when it ends. For a few hours, choose every measurement (a summary shows only a few points there); for weeks or more, the hourly summary. The \"right now\" figures and when each server was last heard from always read every measurement."
 }

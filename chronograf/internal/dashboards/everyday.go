@@ -122,16 +122,16 @@ func EverydayFR() Dashboard {
 		now: "en ce moment", overRange: "sur la période", servers: "Tous les serveurs",
 		socket: "à la prise, maintenant", parts: "composants, maintenant",
 		kWh: "kWh", co2: "g de CO₂", w: "W",
-		co2Note:  "Le CO₂ est l'énergie multipliée par l'intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",
-		lastSeen: "Chaque serveur : dernières nouvelles", colServer: "Serveur", colLast: "Dernières nouvelles", colW: "W alors",
+		co2Note:  "Le CO₂ est l’énergie multipliée par l’intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",
+		lastSeen: "Chaque serveur : dernières nouvelles", colServer: "Serveur", colLast: "Dernières nouvelles", colW: "W alors",
 		perHost: "Ampoules LED allumées par chaque serveur", perHostAxis: "ampoules LED",
 		aboutName: "Ce que veulent dire les comparaisons",
 		about: `Choisissez le serveur sous **Variables** et la période en haut à droite.
 
-**En ce moment**, ce sont les 3 dernières minutes : un serveur qui n'a rien envoyé depuis plus longtemps n'affiche rien (le tableau dit quand il a donné des nouvelles pour la dernière fois). **Sur la période** additionne l'énergie consommée pendant la période choisie en haut à droite.
+**En ce moment**, ce sont les 3 dernières minutes : un serveur qui n’a rien envoyé depuis plus longtemps n’affiche rien (le tableau dit quand il a donné des nouvelles pour la dernière fois). **Sur la période** additionne l’énergie consommée pendant la période choisie en haut à droite.
 
-Là où un serveur a un compteur à la prise, ses kWh, son CO₂ et ses comparaisons comptent **toute la machine à la prise** (ventilateurs, disques et alimentation compris) ; ailleurs, ils comptent ses **composants** : processeurs, mémoire et cartes graphiques, que leurs propres compteurs mesurent. **Tous les serveurs** additionne les serveurs qui mesurent leur propre énergie ; les machines virtuelles ne sont pas ajoutées une seconde fois (leur énergie fait partie de celle de leur serveur) et les estimations sont laissées de côté : voir le tableau de bord des machines virtuelles.
+Là où un serveur a un compteur à la prise, ses kWh, son CO₂ et ses comparaisons comptent **toute la machine à la prise** (ventilateurs, disques et alimentation compris) ; ailleurs, ils comptent ses **composants** : processeurs, mémoire et cartes graphiques, que leurs propres compteurs mesurent. **Tous les serveurs** additionne les serveurs qui mesurent leur propre énergie ; les machines virtuelles ne sont pas ajoutées une seconde fois (leur énergie fait partie de celle de leur serveur) et les estimations sont laissées de côté : voir le tableau de bord des machines virtuelles.
 
-Un serveur consomme autant que ce nombre d'objets allumés ; sur la période, son énergie rechargerait autant de téléphones, ou ferait rouler un vélo électrique aussi loin. Les grands chiffres suivent la langue du navigateur (virgule décimale en français) ; Chronograf écrit ceux des tableaux et des graphiques avec un point :`,
+Un serveur consomme autant que ce nombre d’objets allumés ; sur la période, son énergie rechargerait autant de téléphones, ou ferait rouler un vélo électrique aussi loin. Les grands chiffres suivent la langue du navigateur (virgule décimale en français) ; Chronograf écrit ceux des tableaux et des graphiques avec un point :`,
 	})
 }

@@ -133,22 +133,22 @@ Where the server has a power meter at the socket, the top band is **the rest of 
 func HypervisorsFR() Dashboard {
 	return hypervisors(hypervisorWords{
 		lang: "fr", id: 900106, prefix: "pi-hv-fr", name: "Green Campus (FR) - part de chaque VM dans son serveur", hostLabel: "Serveur", vmLabel: "VM",
-		stackTitle: "puissance, empilée : VM, travail propre du serveur, capacité qu'aucune VM n'a utilisée, et à la prise le reste de la machine", stackAxis: "W",
+		stackTitle: "puissance, empilée : VM, travail propre du serveur, capacité qu’aucune VM n’a utilisée, et à la prise le reste de la machine", stackAxis: "W",
 		vmSeries: "VM", system: "travail propre du serveur, hors VM", unused: "capacité utilisée par aucune VM, partagée par toutes",
 		outside:    "reste de la machine à la prise (ventilateurs, disques, alimentation)",
 		tableTitle: "chaque VM sur la période",
 		colVM:      "VM", colMean: "W en moyenne", colRange: "Wh sur la période",
 		vmNow: ":vm: sur :host:, en ce moment", vmRange: ":vm: sur :host:, sur la période", share: "sa part des processeurs, de la mémoire et des cartes graphiques",
 		wh: "Wh", co2: "g de CO₂",
-		co2Note:   "Le CO₂ est l'énergie multipliée par l'intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",
-		aboutName: "Comment l'énergie d'un serveur est partagée",
-		about: `Choisissez le serveur et l'une de ses machines virtuelles (VM) sous **Variables**, en haut à droite.
+		co2Note:   "Le CO₂ est l’énergie multipliée par l’intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",
+		aboutName: "Comment l’énergie d’un serveur est partagée",
+		about: `Choisissez le serveur et l’une de ses machines virtuelles (VM) sous **Variables**, en haut à droite.
 
-À chaque intervalle, l'énergie que mesurent les processeurs, la mémoire et les cartes graphiques du serveur est partagée exactement entre ses VM selon le temps de processeur : chaque VM reçoit la part de la capacité du serveur qu'elle a utilisée. Deux parts ne sont à aucune VM :
+À chaque intervalle, l’énergie que mesurent les processeurs, la mémoire et les cartes graphiques du serveur est partagée exactement entre ses VM selon le temps de processeur : chaque VM reçoit la part de la capacité du serveur qu’elle a utilisée. Deux parts ne sont à aucune VM :
 
-- **le travail propre du serveur, hors VM** : son système, ses agents, et une VM dans l'intervalle où elle démarre ou s'arrête ;
-- **la capacité utilisée par aucune VM, partagée par toutes** : le temps de processeur que personne n'a utilisé. Ce n'est pas un gaspillage à reprocher à quelqu'un : un serveur consomme même au repos, et chaque VM profite de la marge qu'elle laisse.
+- **le travail propre du serveur, hors VM** : son système, ses agents, et une VM dans l’intervalle où elle démarre ou s’arrête ;
+- **la capacité utilisée par aucune VM, partagée par toutes** : le temps de processeur que personne n’a utilisé. Ce n’est pas un gaspillage à reprocher à quelqu’un : un serveur consomme même au repos, et chaque VM profite de la marge qu’elle laisse.
 
-Là où le serveur a un compteur à la prise, la bande du haut est **le reste de la machine** (ventilateurs, disques, cartes réseau, pertes de l'alimentation) : le haut de la pile est alors toute la machine. Les chiffres d'une VM ci-dessous comptent sa part des processeurs, de la mémoire et des cartes graphiques. Une VM gourmande en mémoire coûte au serveur plus que sa part de temps de processeur ne le dit ; là où la consommation d'un serveur est estimée, chaque part l'est aussi. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
+Là où le serveur a un compteur à la prise, la bande du haut est **le reste de la machine** (ventilateurs, disques, cartes réseau, pertes de l’alimentation) : le haut de la pile est alors toute la machine. Les chiffres d’une VM ci-dessous comptent sa part des processeurs, de la mémoire et des cartes graphiques. Une VM gourmande en mémoire coûte au serveur plus que sa part de temps de processeur ne le dit ; là où la consommation d’un serveur est estimée, chaque part l’est aussi. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
 	})
 }

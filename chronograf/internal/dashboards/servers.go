@@ -75,17 +75,17 @@ func ServersFR() Dashboard {
 	return servers(serversWords{
 		lang: "fr", id: 900121, prefix: "pi-servers-fr", name: "Green Campus (FR) - serveurs", hostVar: "Serveur",
 		socket: "toute la machine à la prise", parts: "processeurs, mémoire et cartes graphiques", now: "en ce moment",
-		power: "puissance : toute la machine à côté de ses composants", partsTitle: "ce que consomment les composants, empilés",
-		all:        "Chaque serveur : processeurs, mémoire et cartes graphiques",
+		power: "puissance : toute la machine à côté de ses composants", partsTitle: "ce que consomment les composants, empilés",
+		all:        "Chaque serveur : processeurs, mémoire et cartes graphiques",
 		processors: "processeurs", memory: "mémoire", gpus: "cartes graphiques",
-		lastSeen: "Chaque serveur : dernières nouvelles", colServer: "Serveur", colLast: "Dernières nouvelles", colW: "W alors",
+		lastSeen: "Chaque serveur : dernières nouvelles", colServer: "Serveur", colLast: "Dernières nouvelles", colW: "W alors",
 		aboutName: "À propos de ces chiffres",
 		about: `Choisissez le serveur sous **Variables**, en haut à droite. La puissance est en watts (W), en moyenne sur chaque intervalle entre deux mesures.
 
-- **Processeurs, mémoire et cartes graphiques** : mesurés par leurs propres compteurs d'énergie, sur chaque serveur ici.
-- **Toute la machine à la prise** : mesurée par le compteur du serveur, là où il en a un (les cases restent vides sinon). C'est plus que les composants : la différence, ce sont les ventilateurs, les disques, les cartes réseau et les pertes de l'alimentation.
-- **En ce moment**, ce sont les 3 dernières minutes : un serveur muet depuis plus longtemps n'affiche rien ; le tableau dit quand chacun a donné des nouvelles pour la dernière fois.
+- **Processeurs, mémoire et cartes graphiques** : mesurés par leurs propres compteurs d’énergie, sur chaque serveur ici.
+- **Toute la machine à la prise** : mesurée par le compteur du serveur, là où il en a un (les cases restent vides sinon). C’est plus que les composants : la différence, ce sont les ventilateurs, les disques, les cartes réseau et les pertes de l’alimentation.
+- **En ce moment**, ce sont les 3 dernières minutes : un serveur muet depuis plus longtemps n’affiche rien ; le tableau dit quand chacun a donné des nouvelles pour la dernière fois.
 
-Les machines virtuelles et les serveurs dont la consommation est estimée ont leur propre tableau de bord. Les compteurs, leurs sources et les limites des processeurs sont sur le tableau de bord d'administration. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
+Les machines virtuelles et les serveurs dont la consommation est estimée ont leur propre tableau de bord. Les compteurs, leurs sources et les limites des processeurs sont sur le tableau de bord d’administration. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
 	})
 }

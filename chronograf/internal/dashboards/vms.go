@@ -98,21 +98,21 @@ func VMsFR() Dashboard {
 		lang: "fr", id: 900122,
 		notMeasured:  "Pas mesurée par un hyperviseur : sa puissance est estimée (en ambre, à côté).",
 		notEstimated: "Pas une estimation : son hyperviseur la mesure (à côté).",
-		user:         "programmes", system: "système", steal: "attente de l'hyperviseur", prefix: "pi-vms-fr", name: "Green Campus (FR) - machines virtuelles et estimations", hostVar: "VM ou machine estimée",
-		measuredAll:  "Machines virtuelles mesurées par leur hyperviseur : puissance",
-		estimateAll:  "ESTIMATIONS d'après l'utilisation du processeur : puissance",
+		user:         "programmes", system: "système", steal: "attente de l’hyperviseur", prefix: "pi-vms-fr", name: "Green Campus (FR) - machines virtuelles et estimations", hostVar: "VM ou machine estimée",
+		measuredAll:  "Machines virtuelles mesurées par leur hyperviseur : puissance",
+		estimateAll:  "ESTIMATIONS d’après l’utilisation du processeur : puissance",
 		measuredAxis: "W", estimateAxis: "W (estimation)",
 		now: "en ce moment", overRange: "sur la période",
 		measured: "mesurée", estimate: "ESTIMATION",
 		w: "W", wh: "Wh",
-		lastSeen: "Chacune : dernières nouvelles", colHost: "VM ou machine", colLast: "Dernières nouvelles", colW: "W alors",
+		lastSeen: "Chacune : dernières nouvelles", colHost: "VM ou machine", colLast: "Dernières nouvelles", colW: "W alors",
 		cpuTitle:  "utilisation du processeur (ce que lit une estimation)",
 		aboutName: "Mesuré ou estimé",
-		about: `Choisissez la machine virtuelle ou la machine sous **Variables**, en haut à droite. Une machine virtuelle n'a pas de compteur d'énergie à elle ; son chiffre vient de l'une de deux façons, jamais mélangées :
+		about: `Choisissez la machine virtuelle ou la machine sous **Variables**, en haut à droite. Une machine virtuelle n’a pas de compteur d’énergie à elle ; son chiffre vient de l’une de deux façons, jamais mélangées :
 
-- **Mesurée par son hyperviseur** (bleu et vert) : le serveur qui l'héberge mesure sa propre énergie et donne à chaque machine virtuelle un compteur de sa part. Une mesure, partagée.
-- **Estimation** (ambre) : rien ne mesure cette machine ; powerinput estime sa puissance d'après l'activité de ses processeurs, avec des moyennes publiées pour ce genre de processeur (ou 0,74 W à 3,5 W par processeur virtuel, d'après Cloud Carbon Footprint). Ces estimations peuvent se tromper de plusieurs dizaines de pour cent, davantage pour une seule machine virtuelle : lisez-les comme des ordres de grandeur.
+- **Mesurée par son hyperviseur** (bleu et vert) : le serveur qui l’héberge mesure sa propre énergie et donne à chaque machine virtuelle un compteur de sa part. Une mesure, partagée.
+- **Estimation** (ambre) : rien ne mesure cette machine ; powerinput estime sa puissance d’après l’activité de ses processeurs, avec des moyennes publiées pour ce genre de processeur (ou 0,74 W à 3,5 W par processeur virtuel, d’après Cloud Carbon Footprint). Ces estimations peuvent se tromper de plusieurs dizaines de pour cent, davantage pour une seule machine virtuelle : lisez-les comme des ordres de grandeur.
 
-L'une des deux cases de chaque paire reste vide. **En ce moment**, ce sont les 3 dernières minutes : une machine muette depuis plus longtemps n'affiche rien. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
+L’une des deux cases de chaque paire reste vide. **En ce moment**, ce sont les 3 dernières minutes : une machine muette depuis plus longtemps n’affiche rien. Chronograf écrit les nombres des graphiques et des tableaux avec un point décimal.`,
 	})
 }

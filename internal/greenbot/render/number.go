@@ -33,6 +33,14 @@ func count(lang string, v float64) string {
 	return num(lang, v, 1)
 }
 
+// shownCount is v as count writes it, which decides a label's number.
+func shownCount(v float64) float64 {
+	if v >= 10 {
+		return math.Round(v)
+	}
+	return math.Round(v*10) / 10
+}
+
 // percent writes a share 0 … 1 as a whole percentage ("<1" where it
 // rounds to 0 but is not).
 func percent(lang string, share float64) string {

@@ -206,7 +206,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 func equivalents(wd words, eqs []digest.Equivalent, weekly bool) string {
 	var parts []string
 	for _, e := range eqs {
-		label := e.Metaphor.LabelIn(wd.lang)
+		label := e.Metaphor.LabelFor(wd.lang, shownCount(e.Count))
 		s := count(wd.lang, e.Count) + " " + label
 		if e.Metaphor.WattHours == nil {
 			s = count(wd.lang, e.Count) + " " + wd.powerAll(label, weekly)

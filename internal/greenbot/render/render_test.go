@@ -425,3 +425,30 @@ func TestDigestCountsGuestsOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestEquivalentsNumber: a digest's French equivalents are singular below
+// 2 as written (0,78 ampoule LED, 1,5 recharge), plural from 2; English
+// keeps its plural labels.
+func TestEquivalentsNumber(t *testing.T) {
+	table := metaphor.Defaults()
+	bulbs, charges := table[0], table[1]
+	for _, c := range []struct {
+		wd    words
+		m     metaphor.Metaphor
+		count float64
+		want  string
+	}{
+		{french, bulbs, 0.78, "0,8 ampoule LED pendant toute la journée"},
+		{french, bulbs, 1.1, "1,1 ampoule LED pendant toute la journée"},
+		{french, bulbs, 1.96, "2,0 ampoules LED pendant toute la journée"}, // written 2,0: plural
+		{french, bulbs, 14, "14 ampoules LED pendant toute la journée"},
+		{french, charges, 1.5, "1,5 recharge complète d’une batterie de Galaxy S4"},
+		{french, charges, 3, "3,0 recharges complètes d’une batterie de Galaxy S4"},
+		{english, charges, 1.5, "1.5 full charges of a Galaxy S4 battery"},
+	} {
+		got := equivalents(c.wd, []digest.Equivalent{{Metaphor: c.m, Count: c.count}}, false)
+		if got != c.want {
+			t.Errorf("%s %s %g: %q, want %q", c.wd.lang, c.m.Field, c.count, got, c.want)
+		}
+	}
+}

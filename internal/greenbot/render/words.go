@@ -177,17 +177,17 @@ var french = words{
 	lang:    "fr",
 	weekday: []string{"dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"},
 	month:   []string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
-	title:   func(p string) string { return "Green Campus" + nnbsp + ": l'énergie " + p },
+	title:   func(p string) string { return "Green Campus" + nnbsp + ": l’énergie " + p },
 	total: func(n int, e string) string {
 		return fmt.Sprintf("Vos %d %s ont consommé %s au total", n, plural(n, "machine", "machines"), e)
 	},
 	co2:      func(g string) string { return ", soit environ " + g + " de CO₂ émis" },
-	asMuchAs: "C'est à peu près autant que" + nnbsp + ":",
+	asMuchAs: "C’est à peu près autant que" + nnbsp + ":",
 	powerAll: func(l string, weekly bool) string {
 		if weekly {
-			return l + " en marche toute la semaine"
+			return l + " pendant toute la semaine"
 		}
-		return l + " en marche toute la journée"
+		return l + " pendant toute la journée"
 	},
 	more: "de plus", less: "de moins", same: "autant que",
 	vsPrevDay: func(pct, dir, prev string) string {
@@ -239,15 +239,15 @@ var french = words{
 		if weekly {
 			per = "de la semaine"
 		}
-		return fmt.Sprintf("Les capteurs ont mesuré %s %s sur l'ensemble des %d %s.", p, per, n, plural(n, "machine", "machines"))
+		return fmt.Sprintf("Les capteurs ont mesuré %s %s sur l’ensemble des %d %s.", p, per, n, plural(n, "machine", "machines"))
 	},
 	estimated: func(names, p string) string {
 		return "Estimé, non mesuré (aucun capteur lisible, un modèle a servi)" + nnbsp + ": " + names + " — " + p + " du temps."
 	},
-	silent:    "N'ont rien envoyé pendant une partie de la période" + nnbsp + ":",
+	silent:    "N’ont rien envoyé pendant une partie de la période" + nnbsp + ":",
 	silentFor: func(p string) string { return "muette " + p + " du temps" },
 	noData:    "aucune donnée",
-	basis:     "L'énergie est comptée à la prise là où un compteur la mesure" + nnbsp + "; ailleurs, c'est la somme des processeurs, de la mémoire et des cartes graphiques, sans les ventilateurs, les disques ni les pertes de l'alimentation.",
+	basis:     "L’énergie est comptée à la prise là où un compteur la mesure" + nnbsp + "; ailleurs, c’est la somme des processeurs, de la mémoire et des cartes graphiques, sans les ventilateurs, les disques ni les pertes de l’alimentation.",
 	late: func(p string) string {
 		return "Ce résumé arrive en retard" + nnbsp + ": il était prévu " + p + "."
 	},
@@ -258,8 +258,8 @@ var french = words{
 	chartTitle: "Énergie par jour (kWh)",
 	chartY:     "kWh",
 	thisWeek:   "ces 7 jours",
-	prevWeek:   "les 7 jours d'avant",
-	chartAlt:   "Histogramme de l'énergie consommée chaque jour des sept derniers jours, à côté du même jour de la semaine précédente.",
+	prevWeek:   "les 7 jours d’avant",
+	chartAlt:   "Histogramme de l’énergie consommée chaque jour des sept derniers jours, à côté du même jour de la semaine précédente.",
 	footer:     "Envoyé par le Green Campus Bot à partir des mesures powerinput du laboratoire.",
 }
 

@@ -124,7 +124,7 @@ func (s *Source) Explain(err error) (why, fix string) {
 
 func (s *Source) Label(lang string) string {
 	if lang == "fr" {
-		return fmt.Sprintf("modèle %s à partir de l'utilisation du processeur (model) — ESTIMATION, pas une mesure", s.Model())
+		return fmt.Sprintf("modèle %s à partir de l’utilisation du processeur (model) — ESTIMATION, pas une mesure", s.Model())
 	}
 	return fmt.Sprintf("%s model from CPU utilisation (model) — ESTIMATE, not a measurement", s.Model())
 }

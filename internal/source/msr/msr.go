@@ -222,7 +222,7 @@ func (s *Source) Explain(err error) (why, fix string) {
 // Label says where the numbers come from.
 func (s *Source) Label(lang string) string {
 	if lang == "fr" {
-		return "mesurée par les registres d'énergie RAPL du processeur, lus directement (msr)"
+		return "mesurée par les registres d’énergie RAPL du processeur, lus directement (msr)"
 	}
 	return "measured by the CPU's RAPL energy registers, read directly (msr)"
 }

@@ -221,7 +221,7 @@ func (s *Source) Explain(err error) (why, fix string) {
 // Label says where the numbers come from.
 func (s *Source) Label(lang string) string {
 	if lang == "fr" {
-		return "mesurée par les compteurs d'énergie RAPL du processeur (rapl)"
+		return "mesurée par les compteurs d’énergie RAPL du processeur (rapl)"
 	}
 	return "measured by the CPU's RAPL energy counters (rapl)"
 }

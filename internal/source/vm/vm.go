@@ -118,7 +118,7 @@ func (s *Source) Describe() string {
 	if s.identified() {
 		ids = "with an identity (counter_id): a move to another hypervisor is one interval left out"
 	}
-	return fmt.Sprintf("%s; bound %.0f W (%s × %.0f W, at least %.0f W); %s", d, meter.GuestCeiling(s.vcpus).Watts(),
+	return fmt.Sprintf("%s; bound %.0f W (%s × %.0f W, at least %.0f W); %s", d, s.Bound().Watts(),
 		vcpus, meter.GuestPerVCPU.Watts(), meter.GuestFloor.Watts(), ids)
 }
 
@@ -132,6 +132,10 @@ func (s *Source) identified() bool {
 	}
 	return len(m.Channels) > 0
 }
+
+// Bound is the most this guest may draw: a reading above it over an
+// interval is left out as impossible.
+func (s *Source) Bound() energy.Power { return meter.GuestCeiling(s.vcpus) }
 
 func (s *Source) Explain(err error) (why, fix string) {
 	switch {
@@ -148,7 +152,7 @@ func (s *Source) Explain(err error) (why, fix string) {
 
 func (s *Source) Label(lang string) string {
 	if lang == "fr" {
-		return "compteur fourni par l'hyperviseur à cette VM (vm)"
+		return "compteur fourni par l’hyperviseur à cette VM (vm)"
 	}
 	return "counter provided to this VM by the hypervisor (vm)"
 }

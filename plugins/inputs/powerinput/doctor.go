@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/sensors"
 	"github.com/greencampus/powerinput/internal/source/vm"
 )
@@ -36,6 +37,9 @@ func (p *PowerInput) Doctor(w io.Writer) int {
 			describe += "; " + line
 		}
 		fmt.Fprintf(w, "%-6s works: %s\n", s.Name(), describe)
+		if g, ok := s.(interface{ Bound() energy.Power }); ok && s.Name() == vm.Name {
+			fmt.Fprintf(w, "%-6s that is: your hypervisor gives this VM an energy counter, which powerinput reads as a measurement; a value above %.0f W over one interval is left out as impossible\n", "", g.Bound().Watts())
+		}
 		if chosen == "" {
 			chosen, estimate = s.Name(), s.Model() != ""
 		}

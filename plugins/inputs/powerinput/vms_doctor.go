@@ -123,11 +123,17 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
            <target dir='scaphandre'/>
            <readonly/>
          </filesystem>
-       then, in the guest: mount -t 9p -o trans=virtio,version=9p2000.L,ro scaphandre /var/scaphandre
-       (the guest's powerinput reads it with its vm source: vm_powercap_path = "/var/scaphandre")
        libvirt refuses to start a domain whose folder is missing, and powerinput makes it once the VM runs:
-       for a VM that has not run since, make it first: sudo -u %s mkdir -p %s
-`, name, filepath.Join(dir, name), access.Owner, filepath.Join(dir, name))
+       for a VM that has not run since powerinput started, make it first: sudo -u %s mkdir -p %s
+       then stop the VM and start it again from the host, so that qemu adds the folder (a reboot
+       from inside the guest keeps the old devices): virsh shutdown %s, wait until virsh list
+       no longer shows it running, then virsh start %s
+       then, in the guest: sudo mkdir -p /var/scaphandre
+                           sudo mount -t 9p -o trans=virtio,version=9p2000.L,ro scaphandre /var/scaphandre
+       to mount it at every boot, add this line to the guest's /etc/fstab:
+         scaphandre /var/scaphandre 9p trans=virtio,version=9p2000.L,ro,nofail 0 0
+       (the guest's powerinput reads it with its vm source: vm_powercap_path = "/var/scaphandre")
+`, name, filepath.Join(dir, name), access.Owner, filepath.Join(dir, name), name, name)
 }
 
 // doctorCounterAccess says whether the guests' file server (qemu's 9p or
