@@ -147,7 +147,7 @@ func ownFolder(dir string, st *syscall.Stat_t, euid int) error {
 		return fmt.Errorf("%s belongs to %s, not to %s that powerinput runs as: %w; fix: chown -R %s: %s",
 			dir, userText(int(st.Uid)), userText(euid), ErrForeign, userName(euid), dir)
 	case st.Mode&0o022 != 0:
-		return fmt.Errorf("%s has mode %04o, writable by its group or others, who could swap the VMs' folders: %w; fix: chmod go-w %s",
+		return fmt.Errorf("%s has mode %04o, writable by its group or others, who could swap the VMs' folders: %w; fix: chmod -R go-w %s",
 			dir, st.Mode&0o7777, ErrForeign, dir)
 	}
 	return nil

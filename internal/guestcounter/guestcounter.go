@@ -413,8 +413,13 @@ func (w *Writer) subdir(parent int, name, path string) (int, error) {
 		syscall.Close(fd)
 		return -1, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("belongs to %s, not to %s that powerinput runs as: %w; fix: chown -R %s: %s", userText(int(st.Uid)), userText(w.euid), ErrUnsafe, userName(w.euid), w.dir)}
 	}
-	if made {
+	switch {
+	case made:
 		syscall.Fchmod(fd, 0o755) // whatever the umask: the guests' file server reads it
+	case st.Mode&0o022 != 0:
+		// Ours, but another user could rename what is in it and give a
+		// guest a counter of their own: no longer writable but by us.
+		syscall.Fchmod(fd, st.Mode&0o7777&^0o022)
 	}
 	return fd, nil
 }
@@ -436,10 +441,17 @@ func (w *Writer) ensure(dfd int, dir, name, content string) error {
 	return w.replace(dfd, dir, name, []byte(content))
 }
 
-// ours says whether fd is a regular file of ours with no other name.
+// ours says whether fd is a regular file of ours with no other name. One
+// that its group or others may write is made writable by us alone.
 func (w *Writer) ours(fd int) bool {
 	var st syscall.Stat_t
-	return syscall.Fstat(fd, &st) == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG && st.Nlink == 1 && int(st.Uid) == w.euid
+	if syscall.Fstat(fd, &st) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG || st.Nlink != 1 || int(st.Uid) != w.euid {
+		return false
+	}
+	if st.Mode&0o022 != 0 {
+		syscall.Fchmod(fd, st.Mode&0o7777&^0o022)
+	}
+	return true
 }
 
 // replace makes name hold content, whole from the start: the file is
@@ -510,6 +522,13 @@ func (w *Writer) openCounter(dfd int, dir string, c *counter) (int, energy.Energ
 		}
 		if err := w.identify(dfd, dir, c, true); err != nil {
 			return -1, 0, err
+		}
+		if c.known {
+			// Made again around a value held in memory (the folder was
+			// removed): the file holds that value from its first byte, or
+			// a guest reading in between would see 0 under the same
+			// counter_id, a drop and then a rise it would count twice.
+			value = c.value
 		}
 		var b [Width + 1]byte
 		Format(&b, value)

@@ -90,7 +90,7 @@ func TestForeignFolder(t *testing.T) {
 		{"root's, powerinput run as a service's user", func(dir string) error { return nil }, 4321,
 			[]string{"not to user ID 4321 that powerinput runs as", "fix: chown -R 4321: "}},
 		{"writable by its group", func(dir string) error { return os.Chmod(dir, 0o775) }, 0,
-			[]string{"mode 0775", "fix: chmod go-w "}},
+			[]string{"mode 0775", "fix: chmod -R go-w "}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -82,7 +82,8 @@ func TestInitErrors(t *testing.T) {
 		{"qemu user with a colon", func(p *PowerInput) { p.VMQemuUser = Users{"qemu:x"} }, `"qemu:x" is no user name`},
 		{"negative qemu uid", func(p *PowerInput) { p.VMQemuUser = Users{"-1"} }, "user ID -1 is out of range"},
 		{"huge qemu uid", func(p *PowerInput) { p.VMQemuUser = Users{"4294967295"} }, "out of range"},
-		{"no host_etc", func(p *PowerInput) { p.HostEtc = "" }, "host_etc is empty"},
+		{"no host_etc", func(p *PowerInput) { p.HostEtc = "" }, "host_etc = \"\": want an absolute path"},
+		{"relative host_etc", func(p *PowerInput) { p.HostEtc = "etc" }, "host_etc = \"etc\": want an absolute path"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package powerinput
 
 import (
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -56,8 +57,11 @@ func checkQemuUsers(users Users, etc string) error {
 			return fmt.Errorf("vm_qemu_user = %s: user ID %d is out of range: %w", users, id, ErrConfig)
 		}
 	}
-	if etc == "" {
-		return fmt.Errorf("host_etc is empty: %w", ErrConfig)
+	if !filepath.IsAbs(etc) {
+		// Relative, it would be read from the working directory: the
+		// clean-up would find no libvirt domain there and take the
+		// folders of VMs that are only powered off.
+		return fmt.Errorf("host_etc = %q: want an absolute path (the host's /etc): %w", etc, ErrConfig)
 	}
 	return nil
 }
