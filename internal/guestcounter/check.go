@@ -151,25 +151,6 @@ func (r *Reader) may(st *syscall.Stat_t, want uint32) bool {
 	return bits&want == want
 }
 
-// LockHolder is the PID of the writer that holds dir's lock, 0 if none,
-// -1 if its PID is unknown. It takes the folder's lock shared for a moment
-// to know (a writer starting then tries again).
-func LockHolder(dir string) int {
-	fd, err := openDir(dir)
-	if err != nil {
-		return 0
-	}
-	defer syscall.Close(fd)
-	if syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB) == nil {
-		syscall.Flock(fd, syscall.LOCK_UN)
-		return 0
-	}
-	if pid := lockPID(fd); pid > 0 {
-		return pid
-	}
-	return -1
-}
-
 // CheckOwner says why powerinput, run as this process's user, would write
 // nothing in the existing folder dir (ErrForeign), or nil.
 func CheckOwner(dir string) error {
