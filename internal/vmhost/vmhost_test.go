@@ -329,6 +329,40 @@ func TestNamedBeforeQemuStarted(t *testing.T) {
 	require.Equal(t, "my_vm", s.VMs[0].Domain)
 }
 
+// A VM whose emulator's command line cannot be read (a /proc that hides
+// it) keeps its machine name after nameKeep rounds, NameFromMachineKept,
+// and is still named by qemu's command line once it can be read.
+func TestMachineNameKept(t *testing.T) {
+	tr := newTree(t)
+	tr.write(v2+"cgroup.controllers", "cpu\n")
+	tr.write(v2+"cpu.stat", "usage_usec 30000000\n")
+	dir := v2 + `machine.slice/machine-qemu\x2d1\x2dmyvm.scope/`
+	tr.write(dir+"cpu.stat", "usage_usec 1000\n")
+	tr.write(dir+"cgroup.procs", "4242\n") // no /proc/4242
+	f := tr.finder()
+	var s Sample
+	rounds := 0
+	for ; rounds < 2*nameKeep; rounds++ {
+		require.NoError(t, f.Sample(&s))
+		require.Len(t, s.VMs, 1)
+		require.Equal(t, "myvm", s.VMs[0].Domain)
+		if s.VMs[0].NameFrom != NameFromMachine {
+			break
+		}
+	}
+	require.Equal(t, NameFromMachineKept, s.VMs[0].NameFrom)
+	require.Equal(t, nameKeep-1, rounds, "kept at the lookup nameKeep-1 rounds after it was found, not before")
+	require.True(t, s.VMs[0].NameFrom.Fallback())
+
+	tr.write("proc/4242/cmdline", "/usr/bin/qemu-system-x86_64\n-name\nguest=my_vm\n")
+	for i := 0; s.VMs[0].NameFrom != NameFromEmulator; i++ {
+		require.Less(t, i, 2*nameKeep, "still looked up")
+		require.NoError(t, f.Sample(&s))
+	}
+	require.Equal(t, "my_vm", s.VMs[0].Domain)
+	require.Equal(t, []Rename{{ID: s.VMs[0].ID, From: "myvm", To: "my_vm"}}, s.Renamed)
+}
+
 // In the "qemu processes" mode, a process seen before it became qemu
 // (libvirt's child) is looked at again within a few rounds when it is
 // young; an old one only after vcpuRecount rounds (the cost of a host

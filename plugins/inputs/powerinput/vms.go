@@ -83,6 +83,7 @@ type vmsCollector struct {
 	parts   []energy.Energy
 	extra   []energy.Energy
 	skipped *say.Conditions // VMs that could not be read
+	unnamed *say.Conditions // VMs named from their machine name
 }
 
 // vmRow is one VM of a gather, by tag.
@@ -93,6 +94,10 @@ type vmRow struct {
 	cpu    time.Duration
 	// counted: the VM has a CPU time for the interval (it is not new).
 	counted bool
+	// kept: named from its cgroup's machine name, kept (qemu's command
+	// line could not be read for long): no counter, and no row when a VM
+	// named from a command line has its tag.
+	kept bool
 }
 
 func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() time.Time, m metaphors, tell *say.Once) *vmsCollector {
@@ -101,6 +106,7 @@ func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() 
 		finder:  vmhost.NewFinder(roots.Sys, roots.Proc, clock),
 		pending: map[string]energy.Energy{}, gathered: map[string]energy.Energy{},
 		failed: say.NewConditions(tell.Say), skipped: say.NewConditions(tell.Say),
+		unnamed: say.NewConditions(tell.Say),
 	}
 	c.read = func() { c.readErr = c.finder.SampleFrom(&c.sample, c.busyTicks, c.cpus) }
 	// Not inline: naming a VM reads its emulator's /proc/<pid>/cmdline,
@@ -154,9 +160,22 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, t *tick) {
 	busy, busyOK := c.tracker.Observe("\x00busy from "+s.BusyFrom, s.Busy)
 	c.rows = c.rows[:0]
 	for _, vm := range s.VMs {
+		// Followed by its ID even while its name is a fallback, so that
+		// its first interval under its name is counted whole.
 		d, ok := c.tracker.Observe(vm.ID, vm.Usage)
-		c.rows = append(c.rows, vmRow{tag: vmhost.TagName(vm.Domain), domain: vm.Domain, vcpus: vm.VCPUs, cpu: d, counted: ok})
+		if vm.NameFrom == vmhost.NameFromMachine {
+			// A machine name may be another VM's name (or none's): its CPU
+			// time is the host's own work until qemu's names it.
+			c.unnamed.Say("vms:unnamed:"+vm.ID, say.Warn, fmt.Sprintf("VM %s: its name could not be read from qemu's command line yet; its CPU time counts as %s until it can", vm.Domain, vmhost.Hypervisor))
+			continue
+		}
+		if vm.NameFrom == vmhost.NameFromMachineKept {
+			c.unnamed.Say("vms:unnamed:"+vm.ID, say.Warn, fmt.Sprintf("VM %s: its name could not be read from qemu's command line for long (a /proc that hides qemu?); it is written under its cgroup's machine name, domain=%s, with no guest counter, or counts as %s when a VM named from its command line has that name", vm.Domain, vmhost.TagName(vm.Domain), vmhost.Hypervisor))
+		}
+		c.rows = append(c.rows, vmRow{tag: vmhost.TagName(vm.Domain), domain: vm.Domain, vcpus: vm.VCPUs, cpu: d, counted: ok,
+			kept: vm.NameFrom == vmhost.NameFromMachineKept})
 	}
+	c.unnamed.End()
 	c.tracker.End()
 	c.mergeRows()
 	interval := s.At.Sub(c.at)
@@ -231,13 +250,29 @@ func (c *vmsCollector) divide(acc telegraf.Accumulator, ts time.Time, host hostR
 
 // mergeRows sorts the rows by tag and adds up VMs that share one (two runs
 // of a domain a moment apart, or, in practice never, two names that make
-// the same tag).
+// the same tag). A kept machine name's row is dropped when a VM named from
+// its command line has its tag (its CPU time then counts as the
+// hypervisor's): it is never added to another VM's.
 func (c *vmsCollector) mergeRows() {
-	slices.SortFunc(c.rows, func(a, b vmRow) int { return cmp.Compare(a.tag, b.tag) })
+	slices.SortFunc(c.rows, func(a, b vmRow) int {
+		if n := cmp.Compare(a.tag, b.tag); n != 0 {
+			return n
+		}
+		switch {
+		case a.kept == b.kept:
+			return 0
+		case b.kept: // named from a command line first
+			return -1
+		}
+		return 1
+	})
 	out := c.rows[:0]
 	for _, r := range c.rows {
 		if n := len(out); n > 0 && out[n-1].tag == r.tag {
 			last := &out[n-1]
+			if r.kept && !last.kept {
+				continue
+			}
 			if last.domain != r.domain {
 				last.domain = ""
 			}
@@ -249,7 +284,7 @@ func (c *vmsCollector) mergeRows() {
 			continue
 		}
 		out = append(out, r)
-		if r.tag != r.domain {
+		if r.tag != r.domain && !r.kept {
 			c.say.Say("vms:tag:"+r.domain, say.Info, fmt.Sprintf("VM %q is written as domain=%q (a name that begins with '_', or that line protocol cannot carry as it is)", r.domain, r.tag))
 		}
 	}
@@ -300,7 +335,7 @@ func (c *vmsCollector) count(measured bool, parts []energy.Energy, deadline time
 			e = parts[i] + c.extra[i]
 			i++
 		}
-		if r.domain != "" {
+		if r.domain != "" && !r.kept {
 			c.gathered[r.domain] += e
 		}
 	}

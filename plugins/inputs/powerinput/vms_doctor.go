@@ -108,11 +108,16 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 			fmt.Fprintf(w, "       no counter for %q: %v\n", vm.Domain, err)
 		}
 	}
-	name := "DOMAIN"
-	if len(vms) > 0 && guestcounter.CheckName(vms[0].Domain) == nil {
-		name = vms[0].Domain
+	// An example for one VM named from its command line (a machine name
+	// gets no counter, and may not be the domain's).
+	name, other := "DOMAIN", "each VM"
+	for _, vm := range vms {
+		if !vm.NameFrom.Fallback() && guestcounter.CheckName(vm.Domain) == nil {
+			name, other = vm.Domain, "each other VM"
+			break
+		}
 	}
-	fmt.Fprintf(w, `vms    to share a VM's folder with its guest, add to its domain XML (virsh edit %s), inside <devices>:
+	fmt.Fprintf(w, `vms    to share a VM's folder with its guest, for VM %[1]s (the same for %[3]s, with its own folder), add to its domain XML (virsh edit %[1]s), inside <devices>:
          <filesystem type='mount' accessmode='passthrough'>
            <source dir='%s'/>
            <target dir='scaphandre'/>
@@ -120,7 +125,7 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
          </filesystem>
        then, in the guest: mount -t 9p -o trans=virtio,version=9p2000.L,ro scaphandre /var/scaphandre
        (the guest's powerinput reads it with its vm source: vm_powercap_path = "/var/scaphandre")
-`, name, filepath.Join(dir, name))
+`, name, filepath.Join(dir, name), other)
 }
 
 // doctorCounterAccess says whether the guests' file server (qemu's 9p or
@@ -184,7 +189,10 @@ func nameFrom(vm vmhost.VM, user string) string {
 		}
 		return fmt.Sprintf("a qemu process (%d) run by %s; name from its command line", vm.PID, who)
 	}
-	return "name from its cgroup's machine name (libvirt's, which may drop or change characters of the domain's), until qemu's command line can be read"
+	if vm.NameFrom == vmhost.NameFromMachineKept {
+		return "name from its cgroup's machine name (libvirt's, which may drop or change characters of the domain's): qemu's command line could not be read for long, so it is written under it with no guest counter, or counted as " + vmhost.Hypervisor + " when a VM named from its command line has that name"
+	}
+	return "name from its cgroup's machine name (libvirt's, which may drop or change characters of the domain's): counted as " + vmhost.Hypervisor + " until qemu's command line can be read (a moment after libvirt starts a VM), or, if it never can, for about 63 gathers, after which it is written under that name with no guest counter"
 }
 
 // uidList writes user IDs as "0, 65534".

@@ -34,18 +34,25 @@ func powerVM(t *testing.T, acc *testutil.Accumulator) (map[string]float64, float
 	return out, sum
 }
 
+// startStopTwoGathers runs the first two gathers of vms-start-stop (a
+// baseline, then a and b's shares) with read_timeout 50ms.
+func startStopTwoGathers(t *testing.T) *scenario {
+	s := loadScenario(t, filepath.Join("testdata", "scenarios", "vms-start-stop.txtar"))
+	s.plugin.ReadTimeout = Duration(50 * time.Millisecond)
+	steps := s.steps
+	s.steps = steps[:strings.Index(steps, "gather\nset sys/class/powercap/intel-rapl:0/energy_uj 1400000000")+len("gather\n")]
+	s.run(t)
+	return s
+}
+
 // A read of the VMs' CPU times that hangs (a hung /proc or cgroup mount)
 // gives no VM a value for the interval: the interval's energy is written
 // whole as _unattributed (so that power_vm still adds up to power_host),
 // the gather is not held beyond read_timeout, and the next reading is a
 // baseline.
 func TestVMsHungRead(t *testing.T) {
-	s := loadScenario(t, filepath.Join("testdata", "scenarios", "vms-start-stop.txtar"))
-	s.plugin.ReadTimeout = Duration(50 * time.Millisecond)
+	s := startStopTwoGathers(t)
 	rapl := "set sys/class/powercap/intel-rapl:0/energy_uj "
-	steps := s.steps
-	s.steps = steps[:strings.Index(steps, "gather\nset sys/class/powercap/intel-rapl:0/energy_uj 1400000000")+len("gather\n")]
-	s.run(t)
 	got, sum := powerVM(t, s.acc)
 	if sum != 200 || got["a"] != 20 || got["b"] != 20 {
 		t.Fatalf("before the hang: %v (sum %v)", got, sum)
@@ -114,7 +121,7 @@ func BenchmarkAttribute100(b *testing.B) {
 			c := s.plugin.vms
 			vms := make([]vmhost.VM, 100)
 			for i := range vms {
-				vms[i] = vmhost.VM{ID: fmt.Sprintf("scope %d", i), Domain: fmt.Sprintf("vm%03d", i), VCPUs: 2}
+				vms[i] = vmhost.VM{ID: fmt.Sprintf("scope %d", i), Domain: fmt.Sprintf("vm%03d", i), NameFrom: vmhost.NameFromEmulator, VCPUs: 2}
 			}
 			at := time.Unix(1_700_000_000, 0)
 			c.read = func() {
