@@ -68,8 +68,11 @@ type vmsCollector struct {
 	pending    map[string]energy.Energy
 	batch      []guestcounter.Add
 	fails      []guestcounter.Failure
-	apply      func()
-	failed     *say.Conditions // counters that could not be made
+	// late: a write timed out; once it returns, its failures (fails) are
+	// said at the next flush.
+	late   bool
+	apply  func()
+	failed *say.Conditions // counters that could not be made
 
 	tracker attribute.Tracker
 	split   attribute.Split
@@ -360,10 +363,16 @@ func (c *vmsCollector) commit(deadline time.Time) {
 // counter folder on a mount that hangs must not hold the gather. While an
 // earlier write has not returned, energy stays pending.
 func (c *vmsCollector) flush(deadline time.Time) {
-	if len(c.pending) == 0 && (c.wg.Busy() || !c.counters.Active()) {
+	busy := c.wg.Busy()
+	if c.late && !busy {
+		// The write that timed out has returned since: what befell it.
+		c.late = false
+		c.reportWrite()
+	}
+	if len(c.pending) == 0 && (busy || !c.counters.Active()) {
 		return
 	}
-	if c.wg.Busy() {
+	if busy {
 		c.say.Say("vms:counters", say.Warn, fmt.Sprintf("writing the guests' counters under %s has not returned (a hung mount?): their energy is kept until it does", c.counters.Dir()))
 		return
 	}
@@ -374,8 +383,15 @@ func (c *vmsCollector) flush(deadline time.Time) {
 	clear(c.pending)
 	if err := c.wg.Do(deadline, c.apply); err != nil {
 		c.say.Say("vms:counters", say.Warn, fmt.Sprintf("writing the guests' counters under %s did not return in time: %v", c.counters.Dir(), err))
+		c.late = true
 		return
 	}
+	c.reportWrite()
+}
+
+// reportWrite says what befell the last write of the counters, once it
+// has returned.
+func (c *vmsCollector) reportWrite() {
 	c.say.Say("vms:counters", say.Info, "")
 	for _, f := range c.fails {
 		c.failed.Say("vms:counter:"+f.Domain, say.Warn, counterFailure(f))

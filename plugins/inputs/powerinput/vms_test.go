@@ -99,6 +99,38 @@ func TestVMsHungRead(t *testing.T) {
 	}
 }
 
+// A write of the guests' counters that returns after its deadline (a
+// mount that hung for a while) has its failures said at the next flush,
+// not dropped with it.
+func TestVMCountersLateFailuresSaid(t *testing.T) {
+	s := startStopTwoGathers(t)
+	rapl := "set sys/class/powercap/intel-rapl:0/energy_uj "
+	c := s.plugin.vms
+	block := make(chan struct{})
+	apply := c.apply
+	c.apply = func() {
+		<-block
+		apply()
+		c.fails = append(c.fails, guestcounter.Failure{Domain: "a", Err: fmt.Errorf("write: %w", syscall.ENOSPC), Kept: true})
+	}
+	s.steps = rapl + "1400000000\ngather\n"
+	s.run(t)
+	if !strings.Contains(s.log.String(), "did not return in time") {
+		t.Fatalf("no timeout said:\n%s", s.log)
+	}
+	close(block)
+	for c.wg.Busy() {
+		time.Sleep(time.Millisecond)
+	}
+	c.apply = apply
+	s.steps = rapl + "1600000000\ngather\n"
+	s.run(t)
+	want := `W! VM "a": its guest's counter could not be written: write: no space left on device`
+	if n := strings.Count(s.log.String(), want); n != 1 {
+		t.Fatalf("the late write's failure said %d times, want once:\n%s", n, s.log)
+	}
+}
+
 // BenchmarkAttribute100 is the attribution step of a gather on a
 // hypervisor with 100 VMs: their CPU times (given without I/O) turned into
 // intervals, the exact split of the host's energy, and 102 power_vm points
