@@ -5,7 +5,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -270,6 +272,52 @@ func TestQemuImpostors(t *testing.T) {
 	require.NoError(t, f.Sample(&s))
 	require.ElementsMatch(t, []string{"web", "evil"}, []string{s.VMs[0].Domain, s.VMs[1].Domain})
 	require.Equal(t, 4, s.Refused)
+}
+
+// Root's qemu from a system emulator owned by root is a VM. The exe link
+// names a path of the host, and admit follows it there: the test makes
+// that file in a mount namespace of its own, on a tmpfs over
+// /usr/libexec that only its own thread sees (made private first, so
+// nothing reaches the host's mounts). It needs root, and skips without.
+func TestRootSystemEmulatorAdmitted(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, for a mount namespace of its own")
+	}
+	tr := newTree(t)
+	tr.write("etc/passwd", passwd)
+	tr.write("proc/800/stat", "800 (qemu-kvm) S 1 1 1 0 -1 0 0 0 0 0 100 0 0 0 20 0 1 0 8000 0 0\n")
+	tr.write("proc/800/cmdline", "/usr/libexec/qemu-kvm\n-name\nguest=rootvm\n")
+	tr.write("proc/800/status", status(0))
+	require.NoError(t, os.Symlink("/usr/libexec/qemu-kvm", filepath.Join(tr.root, "proc/800/exe")))
+	var s Sample
+	var err, skip error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Never unlocked: the thread, and its namespace, end with the
+		// goroutine.
+		runtime.LockOSThread()
+		if skip = syscall.Unshare(syscall.CLONE_NEWNS); skip != nil {
+			return
+		}
+		if skip = syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); skip != nil {
+			return
+		}
+		if skip = syscall.Mount("tmpfs", "/usr/libexec", "tmpfs", 0, "size=1m"); skip != nil {
+			return
+		}
+		if err = os.WriteFile("/usr/libexec/qemu-kvm", nil, 0o755); err != nil {
+			return
+		}
+		err = tr.finder().Sample(&s)
+	}()
+	<-done
+	if skip != nil {
+		t.Skipf("no mount namespace of its own here: %v", skip)
+	}
+	require.NoError(t, err)
+	require.Equal(t, []VM{{ID: "pid 800 started at tick 8000", Domain: "rootvm", NameFrom: NameFromProcess, PID: 800, UID: 0, VCPUs: 1, Usage: time.Second}}, s.VMs)
+	require.Zero(t, s.Refused)
 }
 
 func TestSystemEmulator(t *testing.T) {
