@@ -56,6 +56,11 @@ func addHypervisor(t *testing.T, f *fixture) string {
 			f.write(t, fmt.Sprintf("%s%slibvirt/vcpu%d/cpu.stat", cg, scope, v), usage(0))
 		}
 		files[scope] = vmPlan[name].cpu
+		// Its qemu, whose command line names it (a machine name alone
+		// counts as the hypervisor's own).
+		pid := 4000 + i
+		f.write(t, cg+scope+"cgroup.procs", fmt.Sprintf("%d\n", pid))
+		f.write(t, fmt.Sprintf("proc/%d/cmdline", pid), "/usr/bin/qemu-system-x86_64\x00-name\x00guest="+name+"\x00")
 		// A previous run's counter.
 		var b [guestcounter.Width + 1]byte
 		guestcounter.Format(&b, counterStart)

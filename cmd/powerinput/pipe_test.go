@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,11 @@ func TestBrokenStdoutEndsWithOneMessage(t *testing.T) {
 	ar, err := txtar.ParseFile(filepath.Join("..", "..", "plugins", "inputs", "powerinput", "testdata", "scenarios", "vms-start-stop.txtar"))
 	require.NoError(t, err)
 	tree := func(name string) bool { return strings.HasPrefix(name, "sys/") || strings.HasPrefix(name, "proc/") }
+	for i, f := range ar.Files {
+		if filepath.Base(f.Name) == "cmdline" { // NUL-separated, one a line in the archive
+			ar.Files[i].Data = bytes.ReplaceAll(f.Data, []byte("\n"), []byte{0})
+		}
+	}
 	require.NoError(t, fixtures.Unpack(ar, root, tree))
 	counters := filepath.Join(root, "counters")
 	config := filepath.Join(root, "powerinput.conf")

@@ -255,8 +255,11 @@ func Invisible(r rune) bool {
 	return r >= 0x80 && r <= 0x9f || r == 0x2028 || r == 0x2029 || unicode.Is(unicode.Cf, r)
 }
 
-// HasInvisible says whether s holds an Invisible character; a name that
-// does is no folder name either (guestcounter.CheckName).
+// HasInvisible says whether s holds an Invisible character. A tag made of
+// such a name is rewritten (vmhost.TagName, and CleanName here), but a
+// guest counter's folder is not: guestcounter.CheckName accepts these
+// characters (it refuses '/', control characters below U+0020 and U+007F,
+// and invalid UTF-8), so the folder keeps the domain's own name.
 func HasInvisible(s string) bool {
 	return strings.IndexFunc(s, Invisible) >= 0
 }

@@ -11,7 +11,8 @@ import (
 // not a VM's. A VM's own tag never takes one of them (TagName).
 const (
 	// Hypervisor is the host's own work: busy CPU time outside every VM
-	// (kernel, libvirt, agents, and VMs in the interval they start or stop).
+	// (kernel, libvirt, agents, and VMs in the interval they start or stop,
+	// or while their name is only their cgroup's machine name).
 	Hypervisor = "_hypervisor"
 	// Unused is the energy of the CPU capacity nobody used in the interval:
 	// not the machine's idle (static) power, which every part contains.

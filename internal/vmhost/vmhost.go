@@ -17,7 +17,11 @@
 // (each round, then less and less often) until qemu's command line gives
 // the name. The group exists before qemu does: libvirt's child process
 // is put in it before it becomes qemu, and its command line is then
-// libvirt's, which names no VM.
+// libvirt's, which names no VM. A machine name is no VM's name (it may be
+// another VM's): the caller counts such a VM's CPU time as the
+// hypervisor's own (NameFromMachine) until qemu's command line names it,
+// or, when it has not for nameKeep rounds (a /proc that hides qemu), as
+// the machine name's (NameFromMachineKept), with no guest counter.
 //
 // In the "qemu processes" mode a process is a VM only when it is run by
 // one of the users libvirt runs qemu as, or by root from a system
@@ -103,7 +107,14 @@ const (
 	// NameFromProcess is the command line of a qemu process found as such
 	// (the "qemu processes" mode), run by a user of QemuUsers or by root.
 	NameFromProcess
+	// NameFromMachineKept is the cgroup's machine name, kept because
+	// qemu's command line could not be read for nameKeep rounds (it is
+	// still looked up now and then).
+	NameFromMachineKept
 )
+
+// Fallback says whether the name is the cgroup's machine name.
+func (n NameSource) Fallback() bool { return n == NameFromMachine || n == NameFromMachineKept }
 
 // Rename is a VM whose name was read again, from qemu's command line,
 // after a fallback: the same VM (ID) under another name from now on.
@@ -174,6 +185,11 @@ const vcpuRecount = 60
 // that a VM whose emulator cannot be read (no libvirt sub-tree, a procfs
 // that hides it) costs a dozen lookups in a day, not some every round.
 const maxNameWait = 4096
+
+// nameKeep: rounds after which a VM whose name is still its machine name
+// keeps it (NameFromMachineKept): its name is looked up at rounds 1, 3,
+// 7, … 63 after it was found, about ten minutes at a 10 s interval.
+const nameKeep = 64
 
 // youngTicks: a process started less than this long ago (in ticks) when
 // it was first seen may be libvirt's child before it becomes qemu: it is
@@ -491,6 +507,9 @@ func (f *Finder) nameAgain(sc *scope, s *Sample) {
 	if !ok {
 		sc.nameWait = min(2*sc.nameWait, maxNameWait)
 		sc.nameAt = f.round + sc.nameWait
+		if sc.nameWait >= nameKeep {
+			sc.vm.NameFrom = NameFromMachineKept
+		}
 		return
 	}
 	if a.Name != sc.vm.Domain {
@@ -510,7 +529,7 @@ func (f *Finder) readScope(sc *scope, s *Sample) {
 		s.Skipped = append(s.Skipped, err)
 		return
 	}
-	if sc.vm.NameFrom == NameFromMachine && f.round >= sc.nameAt {
+	if sc.vm.NameFrom.Fallback() && f.round >= sc.nameAt {
 		f.nameAgain(sc, s)
 	}
 	if sc.vcpuAt == 0 || f.round-sc.vcpuAt >= vcpuRecount {

@@ -5,7 +5,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -272,6 +274,52 @@ func TestQemuImpostors(t *testing.T) {
 	require.Equal(t, 4, s.Refused)
 }
 
+// Root's qemu from a system emulator owned by root is a VM. The exe link
+// names a path of the host, and admit follows it there: the test makes
+// that file in a mount namespace of its own, on a tmpfs over
+// /usr/libexec that only its own thread sees (made private first, so
+// nothing reaches the host's mounts). It needs root, and skips without.
+func TestRootSystemEmulatorAdmitted(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root, for a mount namespace of its own")
+	}
+	tr := newTree(t)
+	tr.write("etc/passwd", passwd)
+	tr.write("proc/800/stat", "800 (qemu-kvm) S 1 1 1 0 -1 0 0 0 0 0 100 0 0 0 20 0 1 0 8000 0 0\n")
+	tr.write("proc/800/cmdline", "/usr/libexec/qemu-kvm\n-name\nguest=rootvm\n")
+	tr.write("proc/800/status", status(0))
+	require.NoError(t, os.Symlink("/usr/libexec/qemu-kvm", filepath.Join(tr.root, "proc/800/exe")))
+	var s Sample
+	var err, skip error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Never unlocked: the thread, and its namespace, end with the
+		// goroutine.
+		runtime.LockOSThread()
+		if skip = syscall.Unshare(syscall.CLONE_NEWNS); skip != nil {
+			return
+		}
+		if skip = syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); skip != nil {
+			return
+		}
+		if skip = syscall.Mount("tmpfs", "/usr/libexec", "tmpfs", 0, "size=1m"); skip != nil {
+			return
+		}
+		if err = os.WriteFile("/usr/libexec/qemu-kvm", nil, 0o755); err != nil {
+			return
+		}
+		err = tr.finder().Sample(&s)
+	}()
+	<-done
+	if skip != nil {
+		t.Skipf("no mount namespace of its own here: %v", skip)
+	}
+	require.NoError(t, err)
+	require.Equal(t, []VM{{ID: "pid 800 started at tick 8000", Domain: "rootvm", NameFrom: NameFromProcess, PID: 800, UID: 0, VCPUs: 1, Usage: time.Second}}, s.VMs)
+	require.Zero(t, s.Refused)
+}
+
 func TestSystemEmulator(t *testing.T) {
 	for path, want := range map[string]bool{
 		"/usr/bin/qemu-system-x86_64":            true,
@@ -327,6 +375,40 @@ func TestNamedBeforeQemuStarted(t *testing.T) {
 	require.NoError(t, f.Sample(&s))
 	require.Empty(t, s.Renamed, "said once")
 	require.Equal(t, "my_vm", s.VMs[0].Domain)
+}
+
+// A VM whose emulator's command line cannot be read (a /proc that hides
+// it) keeps its machine name after nameKeep rounds, NameFromMachineKept,
+// and is still named by qemu's command line once it can be read.
+func TestMachineNameKept(t *testing.T) {
+	tr := newTree(t)
+	tr.write(v2+"cgroup.controllers", "cpu\n")
+	tr.write(v2+"cpu.stat", "usage_usec 30000000\n")
+	dir := v2 + `machine.slice/machine-qemu\x2d1\x2dmyvm.scope/`
+	tr.write(dir+"cpu.stat", "usage_usec 1000\n")
+	tr.write(dir+"cgroup.procs", "4242\n") // no /proc/4242
+	f := tr.finder()
+	var s Sample
+	rounds := 0
+	for ; rounds < 2*nameKeep; rounds++ {
+		require.NoError(t, f.Sample(&s))
+		require.Len(t, s.VMs, 1)
+		require.Equal(t, "myvm", s.VMs[0].Domain)
+		if s.VMs[0].NameFrom != NameFromMachine {
+			break
+		}
+	}
+	require.Equal(t, NameFromMachineKept, s.VMs[0].NameFrom)
+	require.Equal(t, nameKeep-1, rounds, "kept at the lookup nameKeep-1 rounds after it was found, not before")
+	require.True(t, s.VMs[0].NameFrom.Fallback())
+
+	tr.write("proc/4242/cmdline", "/usr/bin/qemu-system-x86_64\n-name\nguest=my_vm\n")
+	for i := 0; s.VMs[0].NameFrom != NameFromEmulator; i++ {
+		require.Less(t, i, 2*nameKeep, "still looked up")
+		require.NoError(t, f.Sample(&s))
+	}
+	require.Equal(t, "my_vm", s.VMs[0].Domain)
+	require.Equal(t, []Rename{{ID: s.VMs[0].ID, From: "myvm", To: "my_vm"}}, s.Renamed)
 }
 
 // In the "qemu processes" mode, a process seen before it became qemu

@@ -249,6 +249,11 @@ func (w *life) startVM() {
 	w.vms[name] = vm
 	w.n.starts++
 	w.write(scopeOf(name, vm.id)+"/cpu.stat", cpuStat(vm.usage))
+	// Its qemu, which names it (an -smp it cannot read: the vCPUs are
+	// the groups'); PIDs as IDs, never reused.
+	pid := 10000 + vm.id
+	w.write(scopeOf(name, vm.id)+"/cgroup.procs", strconv.Itoa(pid))
+	w.write(fmt.Sprintf("proc/%d/cmdline", pid), "/usr/bin/qemu-system-x86_64\x00-name\x00guest="+name+"\x00-smp\x00cpus=unknown")
 	for i := range w.rng.Intn(5) { // 0: vCPUs unknown, no share of the unused
 		w.write(fmt.Sprintf("%s/libvirt/vcpu%d/cpu.stat", scopeOf(name, vm.id), i), cpuStat(0))
 	}

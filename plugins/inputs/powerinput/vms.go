@@ -68,8 +68,11 @@ type vmsCollector struct {
 	pending    map[string]energy.Energy
 	batch      []guestcounter.Add
 	fails      []guestcounter.Failure
-	apply      func()
-	failed     *say.Conditions // counters that could not be made
+	// late: a write timed out; once it returns, its failures (fails) are
+	// said at the next flush.
+	late   bool
+	apply  func()
+	failed *say.Conditions // counters that could not be made
 
 	tracker attribute.Tracker
 	split   attribute.Split
@@ -83,6 +86,7 @@ type vmsCollector struct {
 	parts   []energy.Energy
 	extra   []energy.Energy
 	skipped *say.Conditions // VMs that could not be read
+	unnamed *say.Conditions // VMs named from their machine name
 }
 
 // vmRow is one VM of a gather, by tag.
@@ -93,6 +97,10 @@ type vmRow struct {
 	cpu    time.Duration
 	// counted: the VM has a CPU time for the interval (it is not new).
 	counted bool
+	// kept: named from its cgroup's machine name, kept (qemu's command
+	// line could not be read for long): no counter, and no row when a VM
+	// named from a command line has its tag.
+	kept bool
 }
 
 func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() time.Time, m metaphors, tell *say.Once) *vmsCollector {
@@ -101,6 +109,7 @@ func newVMsCollector(roots kfile.Roots, counterDir, policy string, clock func() 
 		finder:  vmhost.NewFinder(roots.Sys, roots.Proc, clock),
 		pending: map[string]energy.Energy{}, gathered: map[string]energy.Energy{},
 		failed: say.NewConditions(tell.Say), skipped: say.NewConditions(tell.Say),
+		unnamed: say.NewConditions(tell.Say),
 	}
 	c.read = func() { c.readErr = c.finder.SampleFrom(&c.sample, c.busyTicks, c.cpus) }
 	// Not inline: naming a VM reads its emulator's /proc/<pid>/cmdline,
@@ -154,9 +163,22 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, t *tick) {
 	busy, busyOK := c.tracker.Observe("\x00busy from "+s.BusyFrom, s.Busy)
 	c.rows = c.rows[:0]
 	for _, vm := range s.VMs {
+		// Followed by its ID even while its name is a fallback, so that
+		// its first interval under its name is counted whole.
 		d, ok := c.tracker.Observe(vm.ID, vm.Usage)
-		c.rows = append(c.rows, vmRow{tag: vmhost.TagName(vm.Domain), domain: vm.Domain, vcpus: vm.VCPUs, cpu: d, counted: ok})
+		if vm.NameFrom == vmhost.NameFromMachine {
+			// A machine name may be another VM's name (or none's): its CPU
+			// time is the host's own work until qemu's names it.
+			c.unnamed.Say("vms:unnamed:"+vm.ID, say.Warn, fmt.Sprintf("VM %s: its name could not be read from qemu's command line yet; its CPU time counts as %s until it can", vm.Domain, vmhost.Hypervisor))
+			continue
+		}
+		if vm.NameFrom == vmhost.NameFromMachineKept {
+			c.unnamed.Say("vms:unnamed:"+vm.ID, say.Warn, fmt.Sprintf("VM %s: its name could not be read from qemu's command line for long (a /proc that hides qemu?); it is written under its cgroup's machine name, domain=%s, with no guest counter, or counts as %s when a VM named from its command line has that name", vm.Domain, vmhost.TagName(vm.Domain), vmhost.Hypervisor))
+		}
+		c.rows = append(c.rows, vmRow{tag: vmhost.TagName(vm.Domain), domain: vm.Domain, vcpus: vm.VCPUs, cpu: d, counted: ok,
+			kept: vm.NameFrom == vmhost.NameFromMachineKept})
 	}
+	c.unnamed.End()
 	c.tracker.End()
 	c.mergeRows()
 	interval := s.At.Sub(c.at)
@@ -231,13 +253,29 @@ func (c *vmsCollector) divide(acc telegraf.Accumulator, ts time.Time, host hostR
 
 // mergeRows sorts the rows by tag and adds up VMs that share one (two runs
 // of a domain a moment apart, or, in practice never, two names that make
-// the same tag).
+// the same tag). A kept machine name's row is dropped when a VM named from
+// its command line has its tag (its CPU time then counts as the
+// hypervisor's): it is never added to another VM's.
 func (c *vmsCollector) mergeRows() {
-	slices.SortFunc(c.rows, func(a, b vmRow) int { return cmp.Compare(a.tag, b.tag) })
+	slices.SortFunc(c.rows, func(a, b vmRow) int {
+		if n := cmp.Compare(a.tag, b.tag); n != 0 {
+			return n
+		}
+		switch {
+		case a.kept == b.kept:
+			return 0
+		case b.kept: // named from a command line first
+			return -1
+		}
+		return 1
+	})
 	out := c.rows[:0]
 	for _, r := range c.rows {
 		if n := len(out); n > 0 && out[n-1].tag == r.tag {
 			last := &out[n-1]
+			if r.kept && !last.kept {
+				continue
+			}
 			if last.domain != r.domain {
 				last.domain = ""
 			}
@@ -249,7 +287,7 @@ func (c *vmsCollector) mergeRows() {
 			continue
 		}
 		out = append(out, r)
-		if r.tag != r.domain {
+		if r.tag != r.domain && !r.kept {
 			c.say.Say("vms:tag:"+r.domain, say.Info, fmt.Sprintf("VM %q is written as domain=%q (a name that begins with '_', or that line protocol cannot carry as it is)", r.domain, r.tag))
 		}
 	}
@@ -300,7 +338,7 @@ func (c *vmsCollector) count(measured bool, parts []energy.Energy, deadline time
 			e = parts[i] + c.extra[i]
 			i++
 		}
-		if r.domain != "" {
+		if r.domain != "" && !r.kept {
 			c.gathered[r.domain] += e
 		}
 	}
@@ -325,10 +363,16 @@ func (c *vmsCollector) commit(deadline time.Time) {
 // counter folder on a mount that hangs must not hold the gather. While an
 // earlier write has not returned, energy stays pending.
 func (c *vmsCollector) flush(deadline time.Time) {
-	if len(c.pending) == 0 && (c.wg.Busy() || !c.counters.Active()) {
+	busy := c.wg.Busy()
+	if c.late && !busy {
+		// The write that timed out has returned since: what befell it.
+		c.late = false
+		c.reportWrite()
+	}
+	if len(c.pending) == 0 && (busy || !c.counters.Active()) {
 		return
 	}
-	if c.wg.Busy() {
+	if busy {
 		c.say.Say("vms:counters", say.Warn, fmt.Sprintf("writing the guests' counters under %s has not returned (a hung mount?): their energy is kept until it does", c.counters.Dir()))
 		return
 	}
@@ -339,8 +383,15 @@ func (c *vmsCollector) flush(deadline time.Time) {
 	clear(c.pending)
 	if err := c.wg.Do(deadline, c.apply); err != nil {
 		c.say.Say("vms:counters", say.Warn, fmt.Sprintf("writing the guests' counters under %s did not return in time: %v", c.counters.Dir(), err))
+		c.late = true
 		return
 	}
+	c.reportWrite()
+}
+
+// reportWrite says what befell the last write of the counters, once it
+// has returned.
+func (c *vmsCollector) reportWrite() {
 	c.say.Say("vms:counters", say.Info, "")
 	if c.counters.Made() {
 		c.say.Say("vms:made", say.Info, fmt.Sprintf("made %s: the guests' counters start at 0 there", c.counters.Dir()))

@@ -113,27 +113,32 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 			fmt.Fprintf(w, "       no counter for %q: %v\n", vm.Domain, err)
 		}
 	}
-	name := "DOMAIN"
-	if len(vms) > 0 && guestcounter.CheckName(vms[0].Domain) == nil {
-		name = vms[0].Domain
+	// An example for one VM named from its command line (a machine name
+	// gets no counter, and may not be the domain's).
+	name, other := "DOMAIN", "each VM"
+	for _, vm := range vms {
+		if !vm.NameFrom.Fallback() && guestcounter.CheckName(vm.Domain) == nil {
+			name, other = vm.Domain, "each other VM"
+			break
+		}
 	}
-	fmt.Fprintf(w, `vms    to share a VM's folder with its guest, add to its domain XML (virsh edit %s), inside <devices>:
+	fmt.Fprintf(w, `vms    to share a VM's folder with its guest, for VM %[1]s (the same for %[3]s, with its own folder), add to its domain XML (virsh edit %[1]s), inside <devices>:
          <filesystem type='mount' accessmode='passthrough'>
-           <source dir='%s'/>
+           <source dir='%[2]s'/>
            <target dir='scaphandre'/>
            <readonly/>
          </filesystem>
        libvirt refuses to start a domain whose folder is missing, and powerinput makes it once the VM runs:
-       for a VM that has not run since powerinput started, make it first: sudo -u %s mkdir -p %s
+       for a VM that has not run since powerinput started, make it first: sudo -u %[4]s mkdir -p %[2]s
        then stop the VM and start it again from the host, so that qemu adds the folder (a reboot
-       from inside the guest keeps the old devices): virsh shutdown %s, wait until virsh list
-       no longer shows it running, then virsh start %s
+       from inside the guest keeps the old devices): virsh shutdown %[1]s, wait until virsh list
+       no longer shows it running, then virsh start %[1]s
        then, in the guest: sudo mkdir -p /var/scaphandre
                            sudo mount -t 9p -o trans=virtio,version=9p2000.L,ro scaphandre /var/scaphandre
        to mount it at every boot, add this line to the guest's /etc/fstab:
          scaphandre /var/scaphandre 9p trans=virtio,version=9p2000.L,ro,nofail 0 0
        (the guest's powerinput reads it with its vm source: vm_powercap_path = "/var/scaphandre")
-`, name, filepath.Join(dir, name), access.Owner, filepath.Join(dir, name), name, name)
+`, name, filepath.Join(dir, name), other, access.Owner)
 }
 
 // doctorCounterAccess says whether the guests' file server (qemu's 9p or
@@ -201,7 +206,10 @@ func nameFrom(vm vmhost.VM, user string) string {
 		}
 		return fmt.Sprintf("a qemu process (%d) run by %s; name from its command line", vm.PID, who)
 	}
-	return "name from its cgroup's machine name (libvirt's, which may drop or change characters of the domain's), until qemu's command line can be read"
+	if vm.NameFrom == vmhost.NameFromMachineKept {
+		return "name from its cgroup's machine name (libvirt's, which may drop or change characters of the domain's): qemu's command line could not be read for long, so it is written under it with no guest counter, or counted as " + vmhost.Hypervisor + " when a VM named from its command line has that name"
+	}
+	return "name from its cgroup's machine name (libvirt's, which may drop or change characters of the domain's): counted as " + vmhost.Hypervisor + " until qemu's command line can be read (a moment after libvirt starts a VM), or, if it never can, for about 63 gathers, after which it is written under that name with no guest counter"
 }
 
 // uidList writes user IDs as "0, 65534".

@@ -2,6 +2,7 @@ package powerinput
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -34,18 +35,25 @@ func powerVM(t *testing.T, acc *testutil.Accumulator) (map[string]float64, float
 	return out, sum
 }
 
+// startStopTwoGathers runs the first two gathers of vms-start-stop (a
+// baseline, then a and b's shares) with read_timeout 50ms.
+func startStopTwoGathers(t *testing.T) *scenario {
+	s := loadScenario(t, filepath.Join("testdata", "scenarios", "vms-start-stop.txtar"))
+	s.plugin.ReadTimeout = Duration(50 * time.Millisecond)
+	steps := s.steps
+	s.steps = steps[:strings.Index(steps, "gather\nset sys/class/powercap/intel-rapl:0/energy_uj 1400000000")+len("gather\n")]
+	s.run(t)
+	return s
+}
+
 // A read of the VMs' CPU times that hangs (a hung /proc or cgroup mount)
 // gives no VM a value for the interval: the interval's energy is written
 // whole as _unattributed (so that power_vm still adds up to power_host),
 // the gather is not held beyond read_timeout, and the next reading is a
 // baseline.
 func TestVMsHungRead(t *testing.T) {
-	s := loadScenario(t, filepath.Join("testdata", "scenarios", "vms-start-stop.txtar"))
-	s.plugin.ReadTimeout = Duration(50 * time.Millisecond)
+	s := startStopTwoGathers(t)
 	rapl := "set sys/class/powercap/intel-rapl:0/energy_uj "
-	steps := s.steps
-	s.steps = steps[:strings.Index(steps, "gather\nset sys/class/powercap/intel-rapl:0/energy_uj 1400000000")+len("gather\n")]
-	s.run(t)
 	got, sum := powerVM(t, s.acc)
 	if sum != 200 || got["a"] != 20 || got["b"] != 20 {
 		t.Fatalf("before the hang: %v (sum %v)", got, sum)
@@ -92,6 +100,106 @@ func TestVMsHungRead(t *testing.T) {
 	}
 }
 
+// A write of the guests' counters that returns after its deadline (a
+// mount that hung for a while) has its failures said at the next flush,
+// not dropped with it.
+func TestVMCountersLateFailuresSaid(t *testing.T) {
+	s := startStopTwoGathers(t)
+	rapl := "set sys/class/powercap/intel-rapl:0/energy_uj "
+	c := s.plugin.vms
+	block := make(chan struct{})
+	apply := c.apply
+	c.apply = func() {
+		<-block
+		apply()
+		c.fails = append(c.fails, guestcounter.Failure{Domain: "a", Err: fmt.Errorf("write: %w", syscall.ENOSPC), Kept: true})
+	}
+	s.steps = rapl + "1400000000\ngather\n"
+	s.run(t)
+	if !strings.Contains(s.log.String(), "did not return in time") {
+		t.Fatalf("no timeout said:\n%s", s.log)
+	}
+	close(block)
+	for c.wg.Busy() {
+		time.Sleep(time.Millisecond)
+	}
+	c.apply = apply
+	s.steps = rapl + "1600000000\ngather\n"
+	s.run(t)
+	want := `W! VM "a": its guest's counter could not be written: write: no space left on device`
+	if n := strings.Count(s.log.String(), want); n != 1 {
+		t.Fatalf("the late write's failure said %d times, want once:\n%s", n, s.log)
+	}
+}
+
+// fakeVMs makes c read vms (their CPU times moved on by step(i) at each
+// reading) on cpus CPUs whose busy time moves on by busy, 10 s apart,
+// without I/O.
+func fakeVMs(c *vmsCollector, vms []vmhost.VM, cpus int, busy time.Duration, step func(i int) time.Duration) {
+	at := time.Unix(1_700_000_000, 0)
+	c.read = func() {
+		smp := &c.sample
+		smp.Method, smp.CPUs, smp.BusyFrom = vmhost.CgroupV2, cpus, vmhost.BusyCgroupRoot
+		smp.VMs = smp.VMs[:0]
+		for i := range vms {
+			vms[i].Usage += step(i)
+			smp.VMs = append(smp.VMs, vms[i])
+		}
+		smp.Busy += busy
+		at = at.Add(10 * time.Second)
+		smp.At = at
+		c.readErr = nil
+	}
+}
+
+// A VM whose command line could never be read keeps its machine name
+// (NameFromMachineKept): it is written under it with no guest counter,
+// unless a VM named from its command line has that tag: then it is left
+// in _hypervisor, never added to that VM's row or counter. A VM named
+// from its machine name only for now has neither row nor counter.
+func TestVMsMachineNamesKeptApart(t *testing.T) {
+	s := loadScenario(t, filepath.Join("testdata", "scenarios", "vms-split.txtar"))
+	s.plugin.Log = testutil.Logger{Quiet: true}
+	s.start(t)
+	c := s.plugin.vms
+	vms := []vmhost.VM{
+		{ID: "scope 1", Domain: "myvm", NameFrom: vmhost.NameFromEmulator},
+		{ID: "scope 2", Domain: "myvm", NameFrom: vmhost.NameFromMachineKept},  // my_vm's machine name
+		{ID: "scope 3", Domain: "other", NameFrom: vmhost.NameFromMachineKept}, // alone with its tag
+		{ID: "scope 4", Domain: "young", NameFrom: vmhost.NameFromMachine},
+	}
+	per := []time.Duration{2 * time.Second, 3 * time.Second, time.Second, 2 * time.Second}
+	fakeVMs(c, vms, 2, 10*time.Second, func(i int) time.Duration { return per[i] })
+	tk := tick{ts: time.Now(), cpu: cpuTotal{ok: true, cpus: 2},
+		host: hostReading{Energy: 200_000_000, Interval: 10 * time.Second, Source: "rapl"}}
+	acc := &testutil.Accumulator{}
+	c.gather(acc, &tk) // the baseline
+	acc.ClearMetrics()
+	c.gather(acc, &tk)
+	got, sum := powerVM(t, acc)
+	// 20 s of capacity for 200 J: 10 J a CPU-second. The hypervisor has
+	// the 3 s of the second "myvm", the 2 s of "young" and the 2 s left.
+	want := map[string]float64{"myvm": 20, "other": 10, vmhost.Hypervisor: 70, vmhost.Unused: 100}
+	if sum != 200 || len(got) != len(want) {
+		t.Fatalf("power_vm %v (sum %v), want %v", got, sum, want)
+	}
+	for d, e := range want {
+		if got[d] != e {
+			t.Errorf("domain=%s: %v J, want %v J (all: %v)", d, got[d], e, got)
+		}
+	}
+	dir := s.plugin.VMCounterDir
+	b, err := os.ReadFile(guestcounter.Path(dir, "myvm"))
+	if err != nil || strings.TrimSpace(string(b)) != "20000000" {
+		t.Errorf("myvm's counter: %q, %v; want 20 J, its own row's", b, err)
+	}
+	for _, d := range []string{"other", "young"} {
+		if _, err := os.Stat(filepath.Join(dir, d)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("a counter folder for %s, named from its machine name: %v", d, err)
+		}
+	}
+}
+
 // BenchmarkAttribute100 is the attribution step of a gather on a
 // hypervisor with 100 VMs: their CPU times (given without I/O) turned into
 // intervals, the exact split of the host's energy, and 102 power_vm points
@@ -114,22 +222,9 @@ func BenchmarkAttribute100(b *testing.B) {
 			c := s.plugin.vms
 			vms := make([]vmhost.VM, 100)
 			for i := range vms {
-				vms[i] = vmhost.VM{ID: fmt.Sprintf("scope %d", i), Domain: fmt.Sprintf("vm%03d", i), VCPUs: 2}
+				vms[i] = vmhost.VM{ID: fmt.Sprintf("scope %d", i), Domain: fmt.Sprintf("vm%03d", i), NameFrom: vmhost.NameFromEmulator, VCPUs: 2}
 			}
-			at := time.Unix(1_700_000_000, 0)
-			c.read = func() {
-				smp := &c.sample
-				smp.Method, smp.CPUs, smp.BusyFrom = vmhost.CgroupV2, 64, vmhost.BusyCgroupRoot
-				smp.VMs = smp.VMs[:0]
-				for i := range vms {
-					vms[i].Usage += time.Duration(i+1) * 20 * time.Millisecond
-					smp.VMs = append(smp.VMs, vms[i])
-				}
-				smp.Busy += 150 * time.Second
-				at = at.Add(10 * time.Second)
-				smp.At = at
-				c.readErr = nil
-			}
+			fakeVMs(c, vms, 64, 150*time.Second, func(i int) time.Duration { return time.Duration(i+1) * 20 * time.Millisecond })
 			// The gather's /proc/stat and power_host readings, passed to the
 			// VMs as values; no read timeout (a zero deadline).
 			t := tick{ts: time.Now(), cpu: cpuTotal{ok: true, cpus: 64},

@@ -70,7 +70,7 @@ func checkQemuUsers(users Users, etc string) error {
 // not VMs, and the VMs left out for the day's names.
 func (c *vmsCollector) reportNames(s *vmhost.Sample) {
 	for _, r := range s.Renamed {
-		c.say.Say("vms:rename:"+r.ID, say.Info, fmt.Sprintf("VM %q is %q from now on: its name was read from its cgroup (libvirt's machine name) before qemu started, and qemu's command line gives it now; its power_vm rows and its guest's counter follow the new name, its CPU time goes on", r.From, r.To))
+		c.say.Say("vms:rename:"+r.ID, say.Info, fmt.Sprintf("VM %q is %q from now on: its name was read from its cgroup (libvirt's machine name) before qemu started, and qemu's command line gives it now; its power_vm rows and its guest's counter are under the new name from its next interval on, counted whole", r.From, r.To))
 	}
 	msg := ""
 	if s.Refused > 0 {
