@@ -99,7 +99,7 @@ func TestPromptThenEOFAtStartIsGathered(t *testing.T) {
 func TestPlainInputIsNotStarted(t *testing.T) {
 	in := &input{}
 	out := &writes{}
-	err := Run(context.Background(), Config{Input: in, Stdin: strings.NewReader("\n"), Stdout: out, Log: testutil.Logger{Quiet: true}})
+	err := Run(context.Background(), Config{Input: in, Stdin: strings.NewReader("\n"), Stdout: out, Log: testutil.Logger{Quiet: true}, Grace: 10 * time.Second})
 	require.NoError(t, err)
 	calls, _ := out.snapshot()
 	require.Equal(t, 1, calls)
