@@ -21,7 +21,7 @@ import (
 )
 
 // dashboard is a chronograf/*.dashboard file, as internal/dashfile reads it.
-type dashboard = dashfile.File
+type dashboard = dashfile.Dashboard
 
 // For "Past 1h", as Chronograf's browser fills them in (format notes 4.2,
 // 4.3): the range is now() - 1h to now(), and :interval: is 1 h / 360.

@@ -32,7 +32,7 @@ import (
 )
 
 // dashboard is a chronograf/*.dashboard file, as internal/dashfile reads it.
-type dashboard = dashfile.File
+type dashboard = dashfile.Dashboard
 
 type vars map[string]string
 
