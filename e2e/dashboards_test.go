@@ -16,34 +16,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/greencampus/powerinput/internal/dashfile"
 )
 
-type dashboard struct {
-	Name  string `json:"name"`
-	Cells []struct {
-		I       string `json:"i"`
-		Name    string `json:"name"`
-		Type    string `json:"type"`
-		Queries []struct {
-			Query string `json:"query"`
-		} `json:"queries"`
-	} `json:"cells"`
-	Templates []struct {
-		TempVar string `json:"tempVar"`
-		Type    string `json:"type"`
-		Values  []struct {
-			Key      string `json:"key"`
-			Value    string `json:"value"`
-			Selected bool   `json:"selected"`
-		} `json:"values"`
-		Query struct {
-			InfluxQL    string `json:"influxql"`
-			DB          string `json:"db"`
-			Measurement string `json:"measurement"`
-			TagKey      string `json:"tagKey"`
-		} `json:"query"`
-	} `json:"templates"`
-}
+// dashboard is a chronograf/*.dashboard file, as internal/dashfile reads it.
+type dashboard = dashfile.Dashboard
 
 // For "Past 1h", as Chronograf's browser fills them in (format notes 4.2,
 // 4.3): the range is now() - 1h to now(), and :interval: is 1 h / 360.

@@ -48,19 +48,26 @@ func writeConf(t *testing.T, text string) string {
 	return p
 }
 
-func TestRun(t *testing.T) {
-	url := fakeInflux(t)
-	good := writeConf(t, `time_zone = "UTC"
-state_dir = "`+t.TempDir()+`"
+// consoleConf writes a config with state in state, InfluxDB at influxURL
+// and one daily digest "d" sent to the console; more is appended as is:
+// keys of that digest first, then any further tables.
+func consoleConf(t *testing.T, state, influxURL, more string) string {
+	t.Helper()
+	return writeConf(t, `time_zone = "UTC"
+state_dir = "`+state+`"
 [influxdb]
-url = "`+url+`"
+url = "`+influxURL+`"
 attempts = 1
 [destinations.console.stdout]
 [[digest]]
 name = "d"
 schedule = "daily 08:00"
-lang = "fr"
 to = ["console"]
+`+more)
+}
+
+func TestRun(t *testing.T) {
+	good := consoleConf(t, t.TempDir(), fakeInflux(t), `lang = "fr"
 [[alert]]
 name = "silent"
 silent_for = "10m"
@@ -102,17 +109,7 @@ to = ["console"]
 // state; it must refuse, naming the other process.
 func TestOnceRefusesWhileAnotherSends(t *testing.T) {
 	state := t.TempDir()
-	conf := writeConf(t, `time_zone = "UTC"
-state_dir = "`+state+`"
-[influxdb]
-url = "`+fakeInflux(t)+`"
-attempts = 1
-[destinations.console.stdout]
-[[digest]]
-name = "d"
-schedule = "daily 08:00"
-to = ["console"]
-`)
+	conf := consoleConf(t, state, fakeInflux(t), "")
 	daemon, err := atomicfile.TakeLock(state, "greenbot.lock")
 	if err != nil {
 		t.Fatal(err)

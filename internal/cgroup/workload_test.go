@@ -143,6 +143,24 @@ func walk(t *testing.T, w *Walker) map[string]string {
 	return out
 }
 
+// procsOf calls w.Procs(all) and gives each group's PIDs by its path (the
+// key without its "#inode"), or "idle" for a group not read.
+func procsOf(t *testing.T, w *Walker, all bool) map[string]string {
+	t.Helper()
+	ms, err := w.Procs(all)
+	require.NoError(t, err)
+	out := map[string]string{}
+	for _, m := range ms {
+		k, _, _ := strings.Cut(m.Key, "#")
+		if m.Read {
+			out[k] = fmt.Sprint(m.PIDs)
+		} else {
+			out[k] = "idle"
+		}
+	}
+	return out
+}
+
 func TestWalker(t *testing.T) {
 	for _, v2 := range []bool{true, false} {
 		t.Run(map[bool]string{true: "v2", false: "v1"}[v2], func(t *testing.T) {
@@ -278,21 +296,7 @@ func TestProcs(t *testing.T) {
 		t.Helper()
 		_, err := w.Walk()
 		require.NoError(t, err)
-		ms, err := w.Procs(all)
-		require.NoError(t, err)
-		out := map[string]string{}
-		for _, m := range ms {
-			k := m.Key
-			if i := strings.IndexByte(k, '#'); i > 0 {
-				k = k[:i]
-			}
-			if m.Read {
-				out[k] = fmt.Sprint(m.PIDs)
-			} else {
-				out[k] = "idle"
-			}
-		}
-		return out
+		return procsOf(t, w, all)
 	}
 	// The first walk: every group is new, so read.
 	want := map[string]string{
@@ -375,14 +379,7 @@ func TestProcsKeptFilesAndLeaves(t *testing.T) {
 				t.Helper()
 				_, err := w.Walk()
 				require.NoError(t, err)
-				ms, err := w.Procs(all)
-				require.NoError(t, err)
-				out := map[string]string{}
-				for _, m := range ms {
-					k, _, _ := strings.Cut(m.Key, "#")
-					out[k] = fmt.Sprint(m.PIDs)
-				}
-				return out
+				return procsOf(t, w, all)
 			}
 			for i, step := range []struct {
 				nginx, podStat string
@@ -425,16 +422,7 @@ func TestWalkerWatchesDirectories(t *testing.T) {
 	}
 	members := func() map[string]string {
 		t.Helper()
-		ms, err := w.Procs(false)
-		require.NoError(t, err)
-		out := map[string]string{}
-		for _, m := range ms {
-			k, _, _ := strings.Cut(m.Key, "#")
-			if m.Read {
-				out[k] = fmt.Sprint(m.PIDs)
-			}
-		}
-		return out
+		return procsOf(t, w, false)
 	}
 	r, err := w.Walk()
 	require.NoError(t, err)

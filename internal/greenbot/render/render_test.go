@@ -69,6 +69,31 @@ func sample(t testing.TB, hosts int, weekly bool) *digest.Digest {
 	return d
 }
 
+// dailyWithSource computes the daily digest of 6 December 2026 for
+// `hosts` synthetic hosts, where every point of host number `which`
+// carries source=`source` and no basis (model: estimated; vm: a guest).
+func dailyWithSource(t testing.TB, hosts, which int, source string) *digest.Digest {
+	t.Helper()
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Skipf("no zone data: %v", err)
+	}
+	r := digest.Request{Start: time.Date(2026, 12, 6, 0, 0, 0, 0, loc), End: time.Date(2026, 12, 7, 0, 0, 0, 0, loc),
+		Loc: loc, Table: metaphor.Defaults()}
+	days := synth.Days(hosts, time.Date(2026, 11, 1, 0, 0, 0, 0, loc), r.End, loc)
+	for i := range days {
+		if days[i].Tags["host"] == synth.Host(which) {
+			days[i].Tags["source"] = source
+			days[i].Tags["basis"] = ""
+		}
+	}
+	d, err := digest.Compute(r, days, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func TestDigestForms(t *testing.T) {
 	for _, tc := range []struct {
 		lang   string
@@ -170,23 +195,7 @@ func TestDigestSaysEstimates(t *testing.T) {
 		{"en", "(ESTIMATED by a model, not measured)", "of which ", "processors, memory and graphics cards only", "kWh (partly estimated)"},
 		{"fr", "(ESTIMÉ par un modèle, non mesuré)", "dont ", "processeurs, mémoire et cartes graphiques seulement", "kWh (en partie estimé)"},
 	} {
-		loc, err := time.LoadLocation("Europe/Paris")
-		if err != nil {
-			t.Skipf("no zone data: %v", err)
-		}
-		r := digest.Request{Start: time.Date(2026, 12, 6, 0, 0, 0, 0, loc), End: time.Date(2026, 12, 7, 0, 0, 0, 0, loc),
-			Loc: loc, Table: metaphor.Defaults()}
-		days := synth.Days(2, time.Date(2026, 11, 1, 0, 0, 0, 0, loc), r.End, loc)
-		for i := range days {
-			if days[i].Tags["host"] == synth.Host(1) {
-				days[i].Tags["source"] = "model"
-				days[i].Tags["basis"] = ""
-			}
-		}
-		d, err := digest.Compute(r, days, nil, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := dailyWithSource(t, 2, 1, "model")
 		var est, all float64
 		for _, h := range d.Hosts {
 			all += h.Joules
@@ -374,23 +383,7 @@ func TestSubjectMark(t *testing.T) {
 // is a share of the hypervisor's, so the total, the machine count and the
 // chart leave it out, and its line says why.
 func TestDigestCountsGuestsOnce(t *testing.T) {
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		t.Skipf("no zone data: %v", err)
-	}
-	r := digest.Request{Start: time.Date(2026, 12, 6, 0, 0, 0, 0, loc), End: time.Date(2026, 12, 7, 0, 0, 0, 0, loc),
-		Loc: loc, Table: metaphor.Defaults()}
-	days := synth.Days(3, time.Date(2026, 11, 1, 0, 0, 0, 0, loc), r.End, loc)
-	for i := range days {
-		if days[i].Tags["host"] == synth.Host(2) {
-			days[i].Tags["source"] = "vm"
-			days[i].Tags["basis"] = ""
-		}
-	}
-	d, err := digest.Compute(r, days, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := dailyWithSource(t, 3, 2, "vm")
 	var hosts, guest float64
 	for _, h := range d.Hosts {
 		if h.Guest != (h.Name == synth.Host(2)) {

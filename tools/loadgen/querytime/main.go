@@ -27,31 +27,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/greencampus/powerinput/internal/dashfile"
 )
 
-type dashboard struct {
-	Name  string `json:"name"`
-	Cells []struct {
-		Name    string `json:"name"`
-		Queries []struct {
-			Query string `json:"query"`
-		} `json:"queries"`
-	} `json:"cells"`
-	Templates []struct {
-		TempVar string `json:"tempVar"`
-		Type    string `json:"type"`
-		Values  []struct {
-			Value    string `json:"value"`
-			Selected bool   `json:"selected"`
-		} `json:"values"`
-		Query struct {
-			InfluxQL    string `json:"influxql"`
-			DB          string `json:"db"`
-			Measurement string `json:"measurement"`
-			TagKey      string `json:"tagKey"`
-		} `json:"query"`
-	} `json:"templates"`
-}
+// dashboard is a chronograf/*.dashboard file, as internal/dashfile reads it.
+type dashboard = dashfile.Dashboard
 
 type vars map[string]string
 
