@@ -245,6 +245,7 @@ func TestInspect(t *testing.T) {
 func TestSweep(t *testing.T) {
 	dir := t.TempDir()
 	w := New(dir)
+	w.SetHostEtc(libvirtEtc(t))
 	defer w.Close()
 	require.Empty(t, w.Apply([]Add{{"old", 1}, {"fresh", 1}, {"extra", 1}, {"held", 1}}))
 	for i := 0; i < idleApplies; i++ {
@@ -266,6 +267,31 @@ func TestSweep(t *testing.T) {
 	for _, d := range []string{"fresh", "extra", "held", "other"} {
 		require.DirExists(t, filepath.Join(dir, d))
 	}
+}
+
+// libvirtEtc is a host's /etc holding libvirt's (empty) folder of qemu
+// domain definitions: the clean-up runs only where it exists.
+func libvirtEtc(t *testing.T) string {
+	etc := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(etc, qemuDefs), 0o755))
+	return etc
+}
+
+// TestSweepNeedsDefinitions: without libvirt's folder of definitions a VM
+// powered off cannot be told from one gone: nothing is removed, and the
+// writer says so.
+func TestSweepNeedsDefinitions(t *testing.T) {
+	dir := t.TempDir()
+	w := New(dir)
+	w.SetHostEtc(t.TempDir())
+	defer w.Close()
+	require.Empty(t, w.Apply([]Add{{"held", 1}}))
+	staleFolder(t, dir, "old", time.Now().Add(-StaleAfter-time.Hour))
+	w.lastPass = time.Time{}
+	w.Apply([]Add{{"held", 1}})
+	require.Empty(t, w.Swept())
+	require.True(t, w.NoDefinitions())
+	require.DirExists(t, filepath.Join(dir, "old"))
 }
 
 // A flood of new names: at most MaxOpens counters made an Apply (the

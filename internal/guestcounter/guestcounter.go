@@ -154,22 +154,24 @@ type Failure struct {
 
 // Writer keeps the counters of one folder open.
 type Writer struct {
-	dir      string
-	root     int // -1: not open
-	rootID   [2]uint64
-	held     bool   // the folder's lock is ours
-	made     bool   // this Apply made the folder, missing at start
-	remade   string // what befell the folder, until it is made again
-	counters map[string]*counter
-	applies  uint64
-	opens    int // counters opened this Apply
-	fails    []Failure
-	swept    []string
-	lastPass time.Time // the last clean-up
-	cursor   *os.File  // where the clean-up goes on in the folder
-	unlooked []string  // names read by the clean-up, not looked at yet
-	qemuEtc  string    // libvirt's domain definitions (SetHostEtc)
-	euid     int
+	dir         string
+	root        int // -1: not open
+	rootID      [2]uint64
+	held        bool   // the folder's lock is ours
+	made        bool   // this Apply made the folder, missing at start
+	remade      string // what befell the folder, until it is made again
+	counters    map[string]*counter
+	applies     uint64
+	opens       int // counters opened this Apply
+	fails       []Failure
+	swept       []string
+	lastPass    time.Time     // the last clean-up
+	cursor      *os.File      // where the clean-up goes on in the folder
+	unlooked    []string      // names read by the clean-up, not looked at yet
+	noDefs      bool          // the last clean-up found no libvirt definitions: it removes nothing
+	qemuEtc     string        // libvirt's domain definitions (SetHostEtc)
+	sweepBudget time.Duration // the most one clean-up takes
+	euid        int
 	// pwrite writes a counter: syscall.Pwrite, a seam for tests of
 	// failing writes.
 	pwrite func(fd int, b []byte, off int64) (int, error)
@@ -197,7 +199,7 @@ type counter struct {
 // New returns a writer of counters under dir. Nothing is opened or made
 // before the first Apply.
 func New(dir string) *Writer {
-	return &Writer{dir: dir, root: -1, qemuEtc: filepath.Join("/etc", qemuDefs), counters: map[string]*counter{}, euid: os.Geteuid(), pwrite: syscall.Pwrite}
+	return &Writer{dir: dir, root: -1, qemuEtc: filepath.Join("/etc", qemuDefs), sweepBudget: sweepTime, counters: map[string]*counter{}, euid: os.Geteuid(), pwrite: syscall.Pwrite}
 }
 
 // SetHostEtc says where the host's /etc is: the clean-up never removes

@@ -34,6 +34,9 @@ const (
 	// vmhost lists at most (twice MaxCounters).
 	sweepLook   = 4096
 	sweepRemove = 256
+	// sweepTime bounds the time of one clean-up, so that it never makes
+	// the counters' writes late (read_timeout is 1 s by default).
+	sweepTime = 200 * time.Millisecond
 	// qemuDefs is where, under the host's /etc, libvirt keeps its qemu
 	// domains' definitions.
 	qemuDefs = "libvirt/qemu"
@@ -45,13 +48,35 @@ var zoneFiles = [...]string{"energy_uj", "name", "max_energy_range_uj", IDFile, 
 // Swept is the domains whose folders the last Apply removed.
 func (w *Writer) Swept() []string { return w.swept }
 
+// NoDefinitions says whether the last clean-up found no folder of
+// libvirt's domain definitions under host_etc, and so removed nothing.
+func (w *Writer) NoDefinitions() bool { return w.noDefs }
+
+// Definitions is the folder of libvirt's domain definitions the clean-up
+// asks (SetHostEtc).
+func (w *Writer) Definitions() string { return w.qemuEtc }
+
 // sweep runs the clean-up when it is due.
 func (w *Writer) sweep(now time.Time) {
 	if !w.held || now.Sub(w.lastPass) < sweepEvery {
 		return
 	}
 	w.lastPass = now
+	var st syscall.Stat_t
+	if err := syscall.Stat(w.qemuEtc, &st); err != nil || st.Mode&syscall.S_IFMT != syscall.S_IFDIR {
+		// No folder of libvirt's definitions here (host_etc not the
+		// host's, or VMs not libvirt's): a VM that is only powered off
+		// cannot be told from one gone, and libvirt would refuse to start
+		// one whose folder is missing. Nothing is removed.
+		w.noDefs = true
+		return
+	}
+	w.noDefs = false
+	start := time.Now()
 	for looked := 0; looked < sweepLook && len(w.swept) < sweepRemove; looked++ {
+		if looked%64 == 63 && time.Since(start) > w.sweepBudget {
+			return // a slow disk: the rest at the next clean-up, not in the writes' time
+		}
 		if len(w.unlooked) == 0 {
 			if w.unlooked = w.readNames(sweepLook - looked); len(w.unlooked) == 0 {
 				return // the end of the folder: the next clean-up starts again

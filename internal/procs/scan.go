@@ -458,7 +458,7 @@ func (s *Scanner) runTime(e *entry, l listed, known bool) (run uint64, unmoved b
 		if n, err = s.files.ReadKept(s.dir, &e.sh, name, s.buf[:]); err != nil {
 			// Gone, or not to be read here (then no other will be: the
 			// stat of each process is read, and no open is tried again).
-			s.noSched = s.noSched || !errors.Is(err, syscall.ENOENT) && !errors.Is(err, syscall.ESRCH)
+			s.noSched = s.noSched || !passing(err)
 			return 0, false
 		}
 	}
@@ -568,3 +568,16 @@ func (s *Scanner) compact() {
 
 // Path is the procfs root.
 func (s *Scanner) Path() string { return s.root }
+
+// passing says whether a failed read of a process's file says nothing of
+// the files of others: the process is gone, or this process is short of
+// descriptors or memory for a moment. Anything else (a refusal, a file
+// that is no file) holds for every process.
+func passing(err error) bool {
+	for _, e := range []syscall.Errno{syscall.ENOENT, syscall.ESRCH, syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EINTR, syscall.EAGAIN} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}

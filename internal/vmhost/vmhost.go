@@ -41,6 +41,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/greencampus/powerinput/internal/attribute"
@@ -526,7 +527,9 @@ func (f *Finder) readScope(sc *scope, s *Sample) {
 	d, file, err := f.usage(sc.usage, sc.dir)
 	sc.usage = file
 	if err != nil {
-		s.Skipped = append(s.Skipped, err)
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENODEV) {
+			s.Skipped = append(s.Skipped, err)
+		} // else the VM stopped between the listing and the read: gone, not skipped
 		return
 	}
 	if sc.vm.NameFrom.Fallback() && f.round >= sc.nameAt {

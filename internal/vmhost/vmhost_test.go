@@ -543,3 +543,19 @@ func TestParseCmdlineRejectsNonQemu(t *testing.T) {
 		require.ErrorIs(t, err, ErrSyntax, "%q", cmd)
 	}
 }
+
+// TestStoppedVMIsNotSkipped: a VM whose group goes away between the
+// listing and the read (a shutdown) is gone, not "could not be read"; a
+// group whose CPU time cannot be parsed is skipped and said.
+func TestStoppedVMIsNotSkipped(t *testing.T) {
+	tr := newTree(t)
+	tr.write(v2+"cgroup.controllers", "cpu io memory\n")
+	tr.write(v2+"cpu.stat", "usage_usec 30000000\n")
+	tr.mkdir(v2 + `machine.slice/machine-qemu\x2d1\x2dstopping.scope`) // its files gone already
+	tr.write(v2+`machine.slice/machine-qemu\x2d2\x2dbroken.scope/cpu.stat`, "usage_usec lots\n")
+	var s Sample
+	require.NoError(t, tr.finder().Sample(&s))
+	require.Empty(t, s.VMs)
+	require.Len(t, s.Skipped, 1)
+	require.Contains(t, s.Skipped[0].Error(), "broken")
+}

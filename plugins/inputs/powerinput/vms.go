@@ -169,11 +169,11 @@ func (c *vmsCollector) gather(acc telegraf.Accumulator, t *tick) {
 		if vm.NameFrom == vmhost.NameFromMachine {
 			// A machine name may be another VM's name (or none's): its CPU
 			// time is the host's own work until qemu's names it.
-			c.unnamed.Say("vms:unnamed:"+vm.ID, say.Warn, fmt.Sprintf("VM %s: its name could not be read from qemu's command line yet; its CPU time counts as %s until it can", vm.Domain, vmhost.Hypervisor))
+			c.unnamed.Say("vms:unnamed:"+vm.ID, say.Warn, fmt.Sprintf("VM %q: its name could not be read from qemu's command line yet; its CPU time counts as %s until it can", vm.Domain, vmhost.Hypervisor))
 			continue
 		}
 		if vm.NameFrom == vmhost.NameFromMachineKept {
-			c.unnamed.Say("vms:unnamed:"+vm.ID, say.Warn, fmt.Sprintf("VM %s: its name could not be read from qemu's command line for long (a /proc that hides qemu?); it is written under its cgroup's machine name, domain=%s, with no guest counter, or counts as %s when a VM named from its command line has that name", vm.Domain, vmhost.TagName(vm.Domain), vmhost.Hypervisor))
+			c.unnamed.Say("vms:unnamed:"+vm.ID, say.Warn, fmt.Sprintf("VM %q: its name could not be read from qemu's command line for long (a /proc that hides qemu?); it is written under its cgroup's machine name, domain=%s, with no guest counter, or counts as %s when a VM named from its command line has that name", vm.Domain, vmhost.TagName(vm.Domain), vmhost.Hypervisor))
 		}
 		c.rows = append(c.rows, vmRow{tag: vmhost.TagName(vm.Domain), domain: vm.Domain, vcpus: vm.VCPUs, cpu: d, counted: ok,
 			kept: vm.NameFrom == vmhost.NameFromMachineKept})
@@ -299,9 +299,10 @@ func (c *vmsCollector) reportSkipped(s *vmhost.Sample) {
 		msg := fmt.Sprintf("a VM could not be read this time: %v; its CPU time counts as domain=%s until it can", err, vmhost.Hypervisor)
 		c.skipped.Say("vms:skip:"+msg, say.Warn, msg)
 	}
-	if len(s.Skipped) == 0 {
-		c.skipped.Clear() // said again if it comes back after a clean reading
-	}
+	// A VM no longer skipped is let go (its key holds its group's path:
+	// kept, they would pile up while another VM stays unreadable), and
+	// said again if it comes back.
+	c.skipped.End()
 }
 
 // writeVM writes one VM's point.
@@ -400,6 +401,9 @@ func (c *vmsCollector) reportWrite() {
 		c.failed.Say("vms:counter:"+f.Domain, say.Warn, counterFailure(f))
 	}
 	c.failed.End()
+	if c.counters.NoDefinitions() {
+		c.say.Say("vms:sweep", say.Info, fmt.Sprintf("the counter folders of VMs gone are not cleaned up: there is no folder of libvirt's definitions %s to tell a VM gone from one powered off (set host_etc to the host's /etc)", c.counters.Definitions()))
+	}
 	if swept := c.counters.Swept(); len(swept) > 0 {
 		c.say.Say("vms:swept", say.Info, fmt.Sprintf("removed the counter folders of %d VM(s) under %s not written for %d days (VMs gone): %q", len(swept), c.counters.Dir(), guestcounter.StaleAfter/(24*time.Hour), swept))
 	}

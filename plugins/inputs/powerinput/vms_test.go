@@ -334,8 +334,22 @@ func TestVMCountersUmask(t *testing.T) {
 // at the first write (then at most once an hour), said once; a folder not
 // in the counters' layout, or recent, stays.
 func TestVMCountersSweep(t *testing.T) {
+	for _, defs := range []bool{true, false} {
+		t.Run(fmt.Sprintf("libvirt definitions %v", defs), func(t *testing.T) { testVMCountersSweep(t, defs) })
+	}
+}
+
+// testVMCountersSweep: with libvirt's definitions (none for "gone"), the
+// folder of a VM gone for long is removed; without them, none is, and the
+// log says why once.
+func testVMCountersSweep(t *testing.T, defs bool) {
 	s := loadScenario(t, filepath.Join("testdata", "scenarios", "vms-start-stop.txtar"))
 	dir := filepath.Join(s.root, "counters")
+	if defs {
+		if err := os.MkdirAll(filepath.Join(s.root, "etc", "libvirt", "qemu"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	long := time.Now().Add(-guestcounter.StaleAfter - time.Hour)
 	var b [guestcounter.Width + 1]byte
 	guestcounter.Format(&b, 123)
@@ -356,6 +370,15 @@ func TestVMCountersSweep(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.run(t)
+	if !defs {
+		if _, err := os.Stat(filepath.Join(dir, "gone")); err != nil {
+			t.Errorf("without libvirt's definitions, a folder was removed: %v", err)
+		}
+		if n := strings.Count(s.log.String(), "are not cleaned up: there is no folder of libvirt's definitions"); n != 1 {
+			t.Errorf("the log says %d times why nothing is cleaned up:\n%s", n, s.log)
+		}
+		return
+	}
 	if _, err := os.Stat(filepath.Join(dir, "gone")); !os.IsNotExist(err) {
 		t.Errorf("the folder of a VM gone for long is still there (%v)", err)
 	}
