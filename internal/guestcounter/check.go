@@ -70,8 +70,9 @@ const inspectLook = 4096
 // Inspect looks, for r (nil: any user, by the bits for "others"), at the
 // modes of dir, of every folder above it and of the counters' folders and
 // files under it, at who holds its lock, and at who owns the lock file and
-// the VMs' folders. It changes nothing.
-func Inspect(dir string, r *Reader) Access {
+// the VMs' folders (the kernel's table of locks at locks, see
+// LockHolder). It changes nothing.
+func Inspect(dir, locks string, r *Reader) Access {
 	var a Access
 	for p := filepath.Clean(dir); ; p = filepath.Dir(p) {
 		var st syscall.Stat_t
@@ -132,7 +133,7 @@ func Inspect(dir string, r *Reader) Access {
 			}
 		}
 	}
-	a.LockPID = LockHolder(dir)
+	a.LockPID = LockHolder(locks, dir)
 	return a
 }
 

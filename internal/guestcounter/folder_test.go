@@ -171,10 +171,10 @@ func TestLock(t *testing.T) {
 	}
 	require.NoDirExists(t, filepath.Join(dir, "b"))
 	require.Equal(t, "100", counterOf(t, dir, "a"))
-	require.Equal(t, os.Getpid(), Inspect(dir, nil).LockPID)
+	require.Equal(t, os.Getpid(), Inspect(dir, procLocks, nil).LockPID)
 
 	first.Close()
-	require.Zero(t, Inspect(dir, nil).LockPID)
+	require.Zero(t, Inspect(dir, procLocks, nil).LockPID)
 	require.Empty(t, second.Apply([]Add{{"a", 5}}))
 	require.Equal(t, "105", counterOf(t, dir, "a"), "the second goes on from the file")
 }
@@ -209,8 +209,8 @@ func TestModesWhateverTheUmask(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, st.Mode().Perm(), path)
 	}
-	require.Empty(t, Inspect(dir, nil).Closed)
-	require.Zero(t, Inspect(dir, nil).Unreadable)
+	require.Empty(t, Inspect(dir, procLocks, nil).Closed)
+	require.Zero(t, Inspect(dir, procLocks, nil).Unreadable)
 }
 
 // Inspect names what a reader cannot pass or read, and who holds the lock.
@@ -223,7 +223,7 @@ func TestInspect(t *testing.T) {
 	require.Empty(t, w.Apply([]Add{{"a", 1}, {"b", 1}}))
 	require.NoError(t, os.Chmod(filepath.Join(base, "closed"), 0o700))
 	require.NoError(t, os.Chmod(filepath.Join(dir, "b"), 0o700))
-	a := Inspect(dir, nil)
+	a := Inspect(dir, procLocks, nil)
 	require.Equal(t, []string{filepath.Join(base, "closed")}, a.Closed)
 	require.Equal(t, 1, a.Unreadable)
 	require.Equal(t, filepath.Join(dir, "b"), a.Example)
@@ -233,11 +233,11 @@ func TestInspect(t *testing.T) {
 	st, _ := os.Stat(dir)
 	owner := st.Sys().(*syscall.Stat_t)
 	if owner.Uid != 0 {
-		require.Empty(t, Inspect(dir, &Reader{UID: owner.Uid, GID: owner.Gid}).Closed)
+		require.Empty(t, Inspect(dir, procLocks, &Reader{UID: owner.Uid, GID: owner.Gid}).Closed)
 	}
 	require.NoError(t, os.Chmod(filepath.Join(base, "closed"), 0o710))
-	require.Empty(t, Inspect(dir, &Reader{UID: 4321, GID: owner.Gid}).Closed, "its group's bits: x")
-	require.Len(t, Inspect(dir, &Reader{UID: 4321, GID: 4321}).Closed, 1, "others' bits: none")
+	require.Empty(t, Inspect(dir, procLocks, &Reader{UID: 4321, GID: owner.Gid}).Closed, "its group's bits: x")
+	require.Len(t, Inspect(dir, procLocks, &Reader{UID: 4321, GID: 4321}).Closed, 1, "others' bits: none")
 }
 
 // Folders of VMs gone for longer than StaleAfter are removed, only in the

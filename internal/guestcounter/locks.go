@@ -17,17 +17,18 @@ import (
 const maxLocksSize = 8 << 20
 
 // LockHolder is the PID of the writer that holds dir's lock, 0 if none,
-// -1 if its PID is unknown. It reads the kernel's table of locks
-// (/proc/locks) and never takes the lock itself, so it cannot make a
+// -1 if its PID is unknown. It reads the kernel's table of locks at locks
+// (<host_proc>/locks; its PIDs are as the reader's PID namespace numbers
+// them) and never takes the lock itself, so it cannot make a
 // writer that starts at that moment think another holds the folder. Where
 // that table cannot be read, it takes the lock shared for a moment (a
 // writer starting then tries again).
-func LockHolder(dir string) int {
+func LockHolder(locks, dir string) int {
 	var st syscall.Stat_t
 	if syscall.Stat(dir, &st) != nil {
 		return 0
 	}
-	if f, err := os.Open("/proc/locks"); err == nil {
+	if f, err := os.Open(locks); err == nil {
 		defer f.Close()
 		pid, held, err := ParseLocks(io.LimitReader(f, maxLocksSize), unix.Major(uint64(st.Dev)), unix.Minor(uint64(st.Dev)), st.Ino)
 		if err == nil {

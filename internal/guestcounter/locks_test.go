@@ -1,6 +1,7 @@
 package guestcounter
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
 )
 
 func TestParseLocks(t *testing.T) {
@@ -44,13 +46,30 @@ garbage
 func TestLockHolderReadsTheKernelTable(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "counters")
 	require.NoError(t, os.Mkdir(dir, 0o755))
-	require.Equal(t, 0, LockHolder(dir))
+	require.Equal(t, 0, LockHolder(procLocks, dir))
 	w := New(dir)
 	require.Empty(t, w.Apply([]Add{{"vm", 1}}))
 	require.NoError(t, os.Remove(filepath.Join(dir, LockName)))
-	require.Equal(t, os.Getpid(), LockHolder(dir))
+	require.Equal(t, os.Getpid(), LockHolder(procLocks, dir))
 	w.Close()
-	require.Equal(t, 0, LockHolder(dir))
+	require.Equal(t, 0, LockHolder(procLocks, dir))
+}
+
+// procLocks is the kernel's table of locks of the machine the tests run on.
+const procLocks = "/proc/locks"
+
+// TestLockHolderReadsTheTableGiven: the table is read where host_proc
+// puts it, not always at /proc/locks.
+func TestLockHolderReadsTheTableGiven(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "counters")
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	var st syscall.Stat_t
+	require.NoError(t, syscall.Stat(dir, &st))
+	table := filepath.Join(t.TempDir(), "locks")
+	line := fmt.Sprintf("7: FLOCK  ADVISORY  WRITE 4242 %02x:%02x:%d 0 EOF\n", unix.Major(uint64(st.Dev)), unix.Minor(uint64(st.Dev)), st.Ino)
+	require.NoError(t, os.WriteFile(table, []byte(line), 0o644))
+	require.Equal(t, 4242, LockHolder(table, dir), "the holder named by the table given")
+	require.Equal(t, 0, LockHolder(procLocks, dir), "the machine's own table: nobody holds it")
 }
 
 func FuzzParseLocks(f *testing.F) {

@@ -28,7 +28,7 @@ func TestLockFileRemovedAlone(t *testing.T) {
 	require.Len(t, f, 1)
 	require.ErrorIs(t, f[0].Err, ErrLocked)
 	require.Contains(t, f[0].Err.Error(), "PID unknown")
-	require.Equal(t, os.Getpid(), LockHolder(dir)) // from the kernel's table, the PID file gone
+	require.Equal(t, os.Getpid(), LockHolder(procLocks, dir)) // from the kernel's table, the PID file gone
 	require.Empty(t, first.Apply([]Add{{"vm", 10}}))
 	require.Equal(t, "110", counterOf(t, dir, "vm"))
 
@@ -41,7 +41,7 @@ func TestLockFileRemovedAlone(t *testing.T) {
 	require.Len(t, f, 1)
 	require.ErrorIs(t, f[0].Err, ErrLocked)
 	require.Equal(t, "120", counterOf(t, dir, "vm"))
-	require.Equal(t, os.Getpid(), LockHolder(dir))
+	require.Equal(t, os.Getpid(), LockHolder(procLocks, dir))
 }
 
 // -doctor looking at the lock (a shared lock for a moment) while a writer
@@ -59,7 +59,7 @@ func TestLockHolderDoesNotStopAWriter(t *testing.T) {
 			case <-stop:
 				return
 			default:
-				LockHolder(dir)
+				LockHolder(procLocks, dir)
 			}
 		}
 	}()
@@ -148,7 +148,7 @@ func TestLockFileReplaced(t *testing.T) {
 
 	require.NoError(t, os.Chown(lock, 65534, 65534))
 	require.NoError(t, os.Chmod(lock, 0o600))
-	a := Inspect(dir, nil)
+	a := Inspect(dir, procLocks, nil)
 	require.Equal(t, 1, a.Foreign, "-doctor sees the lock file of another user")
 	require.Equal(t, lock, a.ForeignExample)
 	w = New(dir)
@@ -161,7 +161,7 @@ func TestLockFileReplaced(t *testing.T) {
 	require.Equal(t, "101", counterOf(t, dir, "vm"))
 
 	require.NoError(t, os.Chown(filepath.Join(dir, "vm"), 65534, 65534))
-	a = Inspect(dir, nil)
+	a = Inspect(dir, procLocks, nil)
 	require.Equal(t, 1, a.Foreign, "-doctor sees a VM folder of another user")
 	require.Equal(t, filepath.Join(dir, "vm"), a.ForeignExample)
 }

@@ -17,7 +17,16 @@ import (
 type Watch struct {
 	fd  int
 	buf [4096]byte
+	// maxReads bounds the reads of one Changes (0: maxChangeReads).
+	maxReads int
 }
+
+// maxChangeReads bounds the reads of one Changes: 1 MiB of events, more
+// than a default queue (fs.inotify.max_queued_events, 16384 events)
+// holds. Groups made and removed faster than they are read would
+// otherwise keep a gather reading; past the bound Changes reports an
+// overflow (every directory is listed again) and returns.
+const maxChangeReads = 256
 
 // Watched events: a subdirectory made, removed or renamed, or the
 // directory itself removed or renamed.
@@ -56,9 +65,18 @@ func (w *Watch) Remove(wd int32) {
 // itself), gone when the watch ended (the directory was removed), and
 // overflow when events were lost (the queue was full: every directory
 // may have changed; wd is then -1). The instance is non-blocking: its
-// reads are made raw (they cannot wait).
+// reads are made raw (they cannot wait). A queue still not empty after
+// maxChangeReads reads is reported as an overflow.
 func (w *Watch) Changes(f func(wd int32, gone, overflow bool)) error {
-	for {
+	limit := w.maxReads
+	if limit <= 0 {
+		limit = maxChangeReads
+	}
+	for reads := 0; ; reads++ {
+		if reads == limit {
+			f(-1, false, true)
+			return nil
+		}
 		r, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(w.fd), uintptr(unsafe.Pointer(&w.buf[0])), uintptr(len(w.buf)))
 		switch {
 		case e == syscall.EINTR:

@@ -2,6 +2,7 @@ package kfile
 
 import (
 	"encoding/binary"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -59,6 +60,46 @@ func TestWatch(t *testing.T) {
 	require.NoError(t, os.Remove(filepath.Join(a, "sub")))
 	require.NoError(t, os.RemoveAll(b))
 	require.Equal(t, []ev{{wd: wa}, {wd: wb}, {wd: wb, gone: true}}, changes())
+}
+
+// A queue that does not empty within the reads allowed ends the call with
+// an overflow: the caller lists every directory again, and the gather goes
+// on instead of reading events for as long as they come.
+func TestWatchChangesBounded(t *testing.T) {
+	dir := t.TempDir()
+	w, err := NewWatch()
+	if err != nil {
+		t.Skipf("no inotify: %v", err)
+	}
+	defer w.Close()
+	wd, err := w.Add(dir)
+	require.NoError(t, err)
+	// 400 events of 32 bytes: about three reads of the 4 KiB buffer.
+	for i := range 400 {
+		require.NoError(t, os.Mkdir(filepath.Join(dir, fmt.Sprintf("g%03d", i)), 0o755))
+	}
+	w.maxReads = 2
+	var dirs, overflows int
+	require.NoError(t, w.Changes(func(got int32, gone, overflow bool) {
+		switch {
+		case overflow:
+			overflows++
+		case got == wd && !gone:
+			dirs++
+		}
+	}))
+	require.Equal(t, 1, overflows, "a queue not drained within the bound is an overflow")
+	require.Less(t, dirs, 400, "the call stopped before the end of the queue")
+	require.Positive(t, dirs)
+	// The next call takes what was left, within the default bound.
+	w.maxReads = 0
+	overflows = 0
+	require.NoError(t, w.Changes(func(_ int32, _, overflow bool) {
+		if overflow {
+			overflows++
+		}
+	}))
+	require.Zero(t, overflows)
 }
 
 func FuzzNextEvent(f *testing.F) {

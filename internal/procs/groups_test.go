@@ -3,6 +3,7 @@ package procs
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -241,4 +242,42 @@ func TestMergeListed(t *testing.T) {
 		got := mergeListed(nil, tc.a, tc.b)
 		require.Equal(t, tc.want, got, tc.name)
 	}
+}
+
+// A schedstat that cannot be opened for a moment (this process out of
+// file descriptors: EMFILE) does not turn the check off for good: once
+// descriptors are to be had again, a process that sleeps is told by its
+// schedstat alone.
+func TestScanGroupsSchedstatEMFILE(t *testing.T) {
+	tr := newTree(t)
+	tr.set(t, proc{pid: 10, comm: "sleeper", utime: 5, start: 50})
+	tr.setSched(t, 10, 1e6)
+	tr.setSched(t, 0, 1e9)
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
+	defer s.Close()
+	g := Group{Key: "svc", Read: true, PIDs: []uint32{10}}
+	scanGroups(t, s, g) // baseline: the stat is read and kept open
+
+	// No descriptor below the limit is free: every open fails (EMFILE),
+	// the kept stat is still read.
+	var old syscall.Rlimit
+	require.NoError(t, syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old))
+	free, err := syscall.Dup(0)
+	require.NoError(t, err)
+	require.NoError(t, syscall.Close(free))
+	lim := syscall.Rlimit{Cur: uint64(free), Max: old.Max}
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim))
+	r, err := s.ScanGroups([]Group{g})
+	_, openErr := os.Open(filepath.Join(tr.root, "10", "schedstat"))
+	require.NoError(t, syscall.Setrlimit(syscall.RLIMIT_NOFILE, &old))
+	require.NoError(t, err)
+	require.ErrorIs(t, openErr, syscall.EMFILE, "the test's premise: no open succeeds")
+	require.Equal(t, 1, r.Read)
+	require.False(t, s.noSched, "a passing EMFILE keeps the schedstat check")
+
+	var unmoved int
+	for range 3 {
+		unmoved += scanGroups(t, s, g).Unmoved
+	}
+	require.Positive(t, unmoved, "the sleeper is told by its schedstat again")
 }

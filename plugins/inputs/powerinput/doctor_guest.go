@@ -57,8 +57,8 @@ func (p *PowerInput) guestCounterMoves() (bool, time.Duration) {
 // minute (an older powerinput, or Scaphandre): a writer with vms = true
 // already runs on this host (under Telegraf, with its own configuration),
 // whatever the configuration -doctor read.
-func runningCounters(dir string, now time.Time) bool {
-	if guestcounter.LockHolder(dir) != 0 {
+func runningCounters(locks, dir string, now time.Time) bool {
+	if guestcounter.LockHolder(locks, dir) != 0 {
 		return true
 	}
 	var newest time.Time

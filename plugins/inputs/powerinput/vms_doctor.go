@@ -35,7 +35,7 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 			// Telegraf's powerinput may divide them already: -doctor then
 			// read another configuration (or none). File times are the
 			// wall clock's.
-			if runningCounters(p.VMCounterDir, time.Now()) {
+			if runningCounters(p.Roots().Proc.Path("locks"), p.VMCounterDir, time.Now()) {
 				fmt.Fprintf(w, "vms    %d VM(s) found by %s; a running powerinput wrote their counters under %s less than a minute ago: this check read a configuration without vms = true (give it the one Telegraf runs with -config)\n",
 					len(s.VMs), s.Method, p.VMCounterDir)
 				return
@@ -106,7 +106,7 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
 		}
 	}
 	reader, who := counterReader(p.HostEtc, p.VMQemuUser)
-	access := guestcounter.Inspect(dir, reader)
+	access := guestcounter.Inspect(dir, p.Roots().Proc.Path("locks"), reader)
 	doctorCounterAccess(w, dir, access, who)
 	for _, vm := range vms {
 		if err := guestcounter.CheckName(vm.Domain); err != nil {

@@ -404,11 +404,11 @@ func TestRunningCountersByLock(t *testing.T) {
 	}
 	long := time.Now().Add(-time.Hour)
 	filepath.WalkDir(dir, func(p string, _ fs.DirEntry, _ error) error { return os.Chtimes(p, long, long) })
-	if !runningCounters(dir, time.Now()) {
+	if !runningCounters("/proc/locks", dir, time.Now()) {
 		t.Error("a held lock is not taken for a running writer")
 	}
 	w.Close()
-	if runningCounters(dir, time.Now()) {
+	if runningCounters("/proc/locks", dir, time.Now()) {
 		t.Error("a free lock and an old counter are taken for a running writer")
 	}
 }
