@@ -59,6 +59,7 @@ func newProcessesCollector(c Config, m metaphors, clock func() time.Time, tell *
 		pc.services = services
 		services.procs = true
 		services.procsAll.Store(true)
+		services.lastPID = procs.NewLastPID(c.Roots().Proc)
 	}
 	return pc
 }
