@@ -29,9 +29,9 @@ const procsLimit = 32 << 20
 
 // RefreshWalks bounds how long Procs gives a group's processes from
 // memory: a group's membership read at one Procs is read again, at the
-// latest, RefreshWalks calls later, and at that call even if the group has
-// not run since, once its remembered list has been given out (see
-// ProcsSince). A process moved between groups by a write to a cgroup.procs
+// latest, RefreshWalks calls later (staggered by group, see refreshAt),
+// and at that call even if the group has not run since, once its
+// remembered list has been given out (see ProcsSince). A process moved between groups by a write to a cgroup.procs
 // (nothing else tells) is found in its new group within that many walks.
 const RefreshWalks = 32
 
@@ -149,7 +149,7 @@ func (w *Walker) Count() ProcsCount { return w.memo.count }
 // complete, no PID allocated since, less than RefreshWalks calls ago.
 func (w *Walker) recall(g *group) bool {
 	gm := &g.memo
-	if !gm.ok || gm.epoch != w.memo.epoch || w.memo.calls-gm.at >= RefreshWalks {
+	if !gm.ok || gm.epoch != w.memo.epoch || w.memo.calls >= refreshAt(gm.at, g.ino) {
 		return false
 	}
 	w.pids = append(w.pids, gm.pids...)
@@ -165,11 +165,20 @@ func (w *Walker) remember(g *group, from int, ok bool) {
 	gm.ok, gm.epoch, gm.at, gm.owed = ok, w.memo.epoch, w.memo.calls, false
 }
 
-// due: g's processes were given from memory and that memory is as old as
-// RefreshWalks: g is read now, run or not, so that a process moved into it
+// due: g's processes were given from memory and that memory has reached
+// its refresh: g is read now, run or not, so that a process moved into it
 // is found.
 func (w *Walker) due(g *group) bool {
-	return g.memo.owed && w.memo.calls-g.memo.at >= RefreshWalks
+	return g.memo.owed && w.memo.calls >= refreshAt(g.memo.at, g.ino)
+}
+
+// refreshAt is the call at which a list read at call at is read again:
+// the next whose number plus the group's inode is a multiple of
+// RefreshWalks, 1 to RefreshWalks calls later. Groups read at one call
+// (all of them at the first) are so read again at different calls, a
+// few at each, rather than all together.
+func refreshAt(at, ino uint64) uint64 {
+	return at + RefreshWalks - (at+ino)%RefreshWalks
 }
 
 func (w *Walker) addMembers(key string, read bool) {

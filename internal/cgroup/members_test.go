@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/greencampus/powerinput/internal/fixtures"
 )
 
 // procsSince walks, calls ProcsSince and gives each group's PIDs by its
@@ -192,4 +194,28 @@ func TestProcsSinceDoesNotAllocate(t *testing.T) {
 			t.Fatal(err, w.Count())
 		}
 	}))
+}
+
+// Lists read together (all at the first call) are read again a few at a
+// time, each within RefreshWalks calls, not all at one call.
+func TestProcsSinceStaggersRefreshes(t *testing.T) {
+	c := newCgtree(t, true)
+	rels := fixtures.ServiceGroups()
+	for _, rel := range rels {
+		c.set(t, rel, time.Second)
+	}
+	w := NewWalker(Hierarchy{Dir: c.root, V2: true})
+	defer w.Close()
+	_, n := procsSince(t, w, true, 500)
+	groups := n.Files
+	require.Greater(t, groups, len(rels))
+	reads, most := 0, 0
+	for range RefreshWalks {
+		_, n = procsSince(t, w, true, 500)
+		reads += n.Files
+		most = max(most, n.Files)
+		require.Equal(t, groups, n.Files+n.Reused)
+	}
+	require.GreaterOrEqual(t, reads, groups, "every list read again within RefreshWalks calls")
+	require.Less(t, most, groups/4, "the reads spread over the calls")
 }
