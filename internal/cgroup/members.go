@@ -58,7 +58,8 @@ type groupMemo struct {
 	ok    bool   // pids is complete (its reads and listings succeeded)
 	epoch uint64 // walkMemo.epoch at the read
 	at    uint64 // walkMemo.calls at the read
-	owed  bool   // given from memory since: to be read again by at+RefreshWalks
+	owed  bool   // given from memory since: to be read again by refreshAt
+	tree  bool   // read as a workload's (with the groups under it)
 }
 
 // Procs is ProcsSince without a last PID: every list is read.
@@ -149,7 +150,7 @@ func (w *Walker) Count() ProcsCount { return w.memo.count }
 // complete, no PID allocated since, less than RefreshWalks calls ago.
 func (w *Walker) recall(g *group) bool {
 	gm := &g.memo
-	if !gm.ok || gm.epoch != w.memo.epoch || w.memo.calls >= refreshAt(gm.at, g.ino) {
+	if !gm.ok || gm.tree != g.workload || gm.epoch != w.memo.epoch || w.memo.calls >= refreshAt(gm.at, g.ino) {
 		return false
 	}
 	w.pids = append(w.pids, gm.pids...)
@@ -162,7 +163,7 @@ func (w *Walker) recall(g *group) bool {
 func (w *Walker) remember(g *group, from int, ok bool) {
 	gm := &g.memo
 	gm.pids = append(gm.pids[:0], w.pids[from:]...)
-	gm.ok, gm.epoch, gm.at, gm.owed = ok, w.memo.epoch, w.memo.calls, false
+	gm.ok, gm.epoch, gm.at, gm.owed, gm.tree = ok, w.memo.epoch, w.memo.calls, false, g.workload
 }
 
 // due: g's processes were given from memory and that memory has reached

@@ -219,3 +219,22 @@ func TestProcsSinceStaggersRefreshes(t *testing.T) {
 	require.GreaterOrEqual(t, reads, groups, "every list read again within RefreshWalks calls")
 	require.Less(t, most, groups/4, "the reads spread over the calls")
 }
+
+// A workload that gets a group under it becomes a directory: its list
+// held its subtree's processes, and is read again as its own.
+func TestProcsSinceWorkloadBecomesADirectory(t *testing.T) {
+	c := newCgtree(t, true)
+	c.set(t, "custom", time.Second)
+	write(t, filepath.Join(c.root, "custom", "cgroup.procs"), "40\n41\n")
+	w := NewWalker(Hierarchy{Dir: c.root, V2: true})
+	defer w.Close()
+	got, _ := procsSince(t, w, true, 500)
+	require.Equal(t, "[40 41]", got["custom"])
+	c.set(t, "custom/sub", time.Second) // made, and 41 moved into it
+	write(t, filepath.Join(c.root, "custom", "sub", "cgroup.procs"), "41\n")
+	write(t, filepath.Join(c.root, "custom", "cgroup.procs"), "40\n")
+	c.ran(t, "custom", 2*time.Second)
+	got, _ = procsSince(t, w, true, 500)
+	require.Equal(t, "[40]", got["custom"])
+	require.Equal(t, "[41]", got["custom/sub"])
+}
