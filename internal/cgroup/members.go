@@ -27,39 +27,112 @@ const rootKey = "/"
 // procsLimit bounds a cgroup.procs file (some 4 million PIDs).
 const procsLimit = 32 << 20
 
-// Procs lists, after a Walk, which processes may have used CPU time since
-// the previous walk: those of the workloads whose usage moved (or is new,
-// or could not be read), with the processes outside a workload (in the
-// root, or in a slice whose usage moved). A process that runs makes its group's usage move,
-// so one that is in no listed group has not run since the previous walk
-// (a process that moved between groups is listed where it runs). A
-// process scan reads those and skips the others. The result is reused by
-// the next call; PIDs are as this process's PID namespace numbers them.
-// With all, every group is read, whether it ran or not (a process scan
-// that has no table of the idle groups' processes yet).
-func (w *Walker) Procs(all bool) ([]Members, error) {
+// RefreshWalks bounds how long Procs gives a group's processes from
+// memory: a group's membership read at one Procs is read again, at the
+// latest, RefreshWalks calls later (staggered by group, see refreshAt),
+// and at that call even if the group has not run since, once its
+// remembered list has been given out (see ProcsSince). A process moved between groups by a write to a cgroup.procs
+// (nothing else tells) is found in its new group within that many walks.
+const RefreshWalks = 32
+
+// ProcsCount says how a Procs call got its lists.
+type ProcsCount struct {
+	// Files: cgroup.procs files read. Listings: directories listed under
+	// workloads (their groups below). Reused: groups (the root included)
+	// whose processes were given from memory, without a read.
+	Files, Listings, Reused int
+}
+
+// walkMemo is what Procs remembers from call to call.
+type walkMemo struct {
+	calls   uint64 // Procs calls so far
+	lastPID uint32 // as given to the previous call; 0: not known
+	epoch   uint64 // moves whenever lastPID did (or was not known)
+	count   ProcsCount
+}
+
+// groupMemo is a group's processes as Procs last read them: its
+// cgroup.procs, and for a workload those of every group under it.
+type groupMemo struct {
+	pids  []uint32
+	ok    bool   // pids is complete (its reads and listings succeeded)
+	epoch uint64 // walkMemo.epoch at the read
+	at    uint64 // walkMemo.calls at the read
+	owed  bool   // given from memory since: to be read again by refreshAt
+	tree  bool   // read as a workload's (with the groups under it)
+}
+
+// Procs is ProcsSince without a last PID: every list is read.
+func (w *Walker) Procs(all bool) ([]Members, error) { return w.ProcsSince(all, 0) }
+
+// ProcsSince lists, after a Walk, which processes may have used CPU time
+// since the previous walk: those of the workloads whose usage moved (or is
+// new, or could not be read), with the processes outside a workload (in
+// the root, or in a slice whose usage moved). A process that runs makes
+// its group's usage move, so one that is in no listed group has not run
+// since the previous walk (a process that moved between groups is listed
+// where it runs, see below). A process scan reads those and skips the
+// others. The result is reused by the next call; PIDs are as this
+// process's PID namespace numbers them. With all, every group is listed,
+// whether it ran or not (a process scan that has no table of the idle
+// groups' processes yet).
+//
+// lastPID is the last PID this process's namespace allocated (the fifth
+// field of /proc/loadavg), read before the walk; 0 if not known. A
+// group's processes change when one is made (a PID is allocated, in this
+// namespace too for a process of a namespace below), when one exits, and
+// when one is moved by a write to a cgroup.procs. While lastPID has not
+// moved since a group's cgroup.procs was read, its processes are given
+// from that read, the root's and a workload's subtree's too, without
+// reading or listing anything: no process has been made since, and
+// without a new PID none taken by another process. One that has exited is
+// still listed (the scan finds it gone). One that was moved, which nothing
+// tells, is missed until the group is read again: at most RefreshWalks
+// calls after its last read, and a group given from memory is then read
+// even if it has not run. Meanwhile such a process, if it runs, keeps its
+// CPU time in its own counters: it is counted, late, when it is read
+// next, unless it exits before (then, as for any process's last moments
+// before its exit, its time stays in the machine's unattributed part).
+func (w *Walker) ProcsSince(all bool, lastPID uint32) ([]Members, error) {
 	w.members = w.members[:0]
 	w.pids = w.pids[:0]
 	w.spans = w.spans[:0]
 	if w.dir == nil {
 		return nil, errors.New("no walk")
 	}
+	m := &w.memo
+	m.calls++
+	if lastPID == 0 || lastPID != m.lastPID {
+		m.epoch++
+	}
+	m.lastPID = lastPID
+	m.count = ProcsCount{}
 	w.path = w.path[:0]
-	if err := w.readProcs(&w.root.procs); err != nil && !gone(err) {
-		return nil, w.dir.Err("read", []byte("cgroup.procs"), err)
+	if !w.recall(&w.root) {
+		from := len(w.pids)
+		err := w.readProcs(&w.root.procs)
+		if err != nil && !gone(err) {
+			w.root.memo.ok = false
+			return nil, w.dir.Err("read", []byte("cgroup.procs"), err)
+		}
+		w.remember(&w.root, from, err == nil)
 	}
 	w.addMembers(rootKey, true)
 	for _, g := range w.visited {
 		// A directory is changed unless its usage did not move (the walk
 		// then gave its groups again, unchanged).
-		read := all || g.changed
-		if read {
+		read := all || g.changed || w.due(g)
+		if read && !w.recall(g) {
+			from := len(w.pids)
 			w.path = append(w.path[:0], g.path...)
+			ok := true
 			if g.workload {
-				w.readTree(g, 0)
+				ok = w.readTree(g, 0)
 			} else if err := w.readProcs(&g.procs); err != nil && !gone(err) {
 				w.unreadable(err)
+				ok = false
 			}
+			w.remember(g, from, ok)
 		}
 		w.addMembers(g.key, read)
 	}
@@ -68,6 +141,45 @@ func (w *Walker) Procs(all bool) ([]Members, error) {
 		w.members[i].PIDs = w.pids[sp[0]:sp[1]]
 	}
 	return w.members, nil
+}
+
+// Count says how the last Procs got its lists.
+func (w *Walker) Count() ProcsCount { return w.memo.count }
+
+// recall appends g's processes from memory when they may be: read
+// complete, no PID allocated since, less than RefreshWalks calls ago.
+func (w *Walker) recall(g *group) bool {
+	gm := &g.memo
+	if !gm.ok || gm.tree != g.workload || gm.epoch != w.memo.epoch || w.memo.calls >= refreshAt(gm.at, g.ino) {
+		return false
+	}
+	w.pids = append(w.pids, gm.pids...)
+	gm.owed = true
+	w.memo.count.Reused++
+	return true
+}
+
+// remember keeps g's processes just read (w.pids from from on).
+func (w *Walker) remember(g *group, from int, ok bool) {
+	gm := &g.memo
+	gm.pids = append(gm.pids[:0], w.pids[from:]...)
+	gm.ok, gm.epoch, gm.at, gm.owed, gm.tree = ok, w.memo.epoch, w.memo.calls, false, g.workload
+}
+
+// due: g's processes were given from memory and that memory has reached
+// its refresh: g is read now, run or not, so that a process moved into it
+// is found.
+func (w *Walker) due(g *group) bool {
+	return g.memo.owed && w.memo.calls >= refreshAt(g.memo.at, g.ino)
+}
+
+// refreshAt is the call at which a list read at call at is read again:
+// the next whose number plus the group's inode is a multiple of
+// RefreshWalks, 1 to RefreshWalks calls later. Groups read at one call
+// (all of them at the first) are so read again at different calls, a
+// few at each, rather than all together.
+func refreshAt(at, ino uint64) uint64 {
+	return at + RefreshWalks - (at+ino)%RefreshWalks
 }
 
 func (w *Walker) addMembers(key string, read bool) {
@@ -82,19 +194,22 @@ func (w *Walker) addMembers(key string, read bool) {
 // readTree appends the processes of the group at w.path and of every
 // group under it; g is the group at depth 0 (its files are kept), nil
 // below. A group with no group under it (cgroup.stat, v2) is not listed.
-func (w *Walker) readTree(g *group, depth int) {
+// It reports whether every read and listing succeeded.
+func (w *Walker) readTree(g *group, depth int) bool {
 	var procs *kfile.Handle
 	if g != nil {
 		procs = &g.procs
 	}
+	ok := true
 	if err := w.readProcs(procs); err != nil && !gone(err) {
 		w.unreadable(err)
+		ok = false
 	}
 	if depth >= MaxDepth {
-		return
+		return ok
 	}
 	if g != nil && g.fresh && g.noSub {
-		return // no group made under it since cgroup.stat said none
+		return ok // no group made under it since cgroup.stat said none
 	}
 	if g != nil && w.h.V2 {
 		w.watchDir(g)
@@ -103,15 +218,16 @@ func (w *Walker) readTree(g *group, depth int) {
 		if err == nil {
 			if n, err := ParseDescendants(b); err == nil && n == 0 {
 				g.noSub, g.fresh = true, g.wd > 0
-				return
+				return ok
 			}
 		}
 		g.noSub = false
 	}
+	w.memo.count.Listings++
 	recs, err := w.dir.ReadDir(w.path, w.recs[depth], 1<<20)
 	w.recs[depth] = recs
 	if err != nil {
-		return
+		return ok && gone(err)
 	}
 	base := len(w.path)
 	for e, rest, ok := kfile.NextEntry(recs); ok; e, rest, ok = kfile.NextEntry(rest) {
@@ -119,14 +235,16 @@ func (w *Walker) readTree(g *group, depth int) {
 			continue
 		}
 		w.path = append(append(w.path, '/'), e.Name...)
-		w.readTree(nil, depth+1)
+		ok = w.readTree(nil, depth+1) && ok
 		w.path = w.path[:base]
 	}
+	return ok
 }
 
 // readProcs appends the PIDs of w.path's cgroup.procs to w.pids, read
 // through h, kept (nil: opened, read and closed).
 func (w *Walker) readProcs(h *kfile.Handle) error {
+	w.memo.count.Files++
 	var b []byte
 	var err error
 	if h != nil {

@@ -105,6 +105,7 @@ type Walker struct {
 	pids     []uint32
 	members  []Members
 	spans    [][2]int
+	memo     walkMemo // what Procs remembers between walks (members.go)
 }
 
 // group is what the walker remembers of a directory.
@@ -140,6 +141,8 @@ type group struct {
 	wd    int32
 	fresh bool
 	noSub bool
+
+	memo groupMemo // its processes as Procs last read them (members.go)
 }
 
 // NewWalker reads the workloads of h. Nothing is opened before the first

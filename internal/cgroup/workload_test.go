@@ -149,16 +149,7 @@ func procsOf(t *testing.T, w *Walker, all bool) map[string]string {
 	t.Helper()
 	ms, err := w.Procs(all)
 	require.NoError(t, err)
-	out := map[string]string{}
-	for _, m := range ms {
-		k, _, _ := strings.Cut(m.Key, "#")
-		if m.Read {
-			out[k] = fmt.Sprint(m.PIDs)
-		} else {
-			out[k] = "idle"
-		}
-	}
-	return out
+	return byPath(ms)
 }
 
 func TestWalker(t *testing.T) {

@@ -113,3 +113,50 @@ func FuzzParseSchedstat(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseLastPID(f *testing.F) {
+	for _, b := range fixtures.Files("loadavg") {
+		f.Add(b)
+	}
+	f.Add([]byte("2.07 0.99 0.88 1/219 12003\n"))
+	f.Add([]byte("0.00 0.00 0.00 1/1 1\n"))
+	f.Add([]byte("0.00 0.00 0.00 1/1 4194304\n"))
+	f.Add([]byte("0.00 0.00 0.00 1/1 4194305\n"))
+	f.Add([]byte("0.00 0.00 0.00 1/1 0\n"))
+	f.Add([]byte("0.00 0.00 0.00 1-1 5\n"))
+	f.Add([]byte("0.00 0.00 0.00 1/1\n12\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, err := ParseLastPID(b)
+		// The reference: the first line split on spaces and tabs; the
+		// fourth field two decimal numbers around a '/', the fifth a
+		// decimal PID.
+		line, _, _ := strings.Cut(string(b), "\n")
+		fields := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' })
+		dec := func(s string) (uint64, bool) {
+			if s == "" || s[0] == '+' || len(s) > 20 {
+				return 0, false
+			}
+			v, err := strconv.ParseUint(s, 10, 64)
+			return v, err == nil
+		}
+		var want uint64
+		ok := len(fields) >= 5
+		if ok {
+			run, total, cut := strings.Cut(fields[3], "/")
+			_, ok1 := dec(run)
+			_, ok2 := dec(total)
+			var ok3 bool
+			want, ok3 = dec(fields[4])
+			ok = cut && ok1 && ok2 && ok3 && want > 0 && want <= 1<<22
+		}
+		if ok != (err == nil) {
+			t.Fatalf("ParseLastPID(%q): err %v, reference ok %v", b, err, ok)
+		}
+		if ok && uint64(got) != want {
+			t.Fatalf("ParseLastPID(%q) = %d, want %d", b, got, want)
+		}
+		if err != nil && len(b) > 8 && bytes.Contains([]byte(err.Error()), b) {
+			t.Fatalf("error %q holds the input", err)
+		}
+	})
+}

@@ -2,7 +2,9 @@ package procs
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 
@@ -280,4 +282,42 @@ func TestScanGroupsSchedstatEMFILE(t *testing.T) {
 		unmoved += scanGroups(t, s, g).Unmoved
 	}
 	require.Positive(t, unmoved, "the sleeper is told by its schedstat again")
+}
+
+// A group's list given from memory (no PID allocated since it was read)
+// may still name a process that has exited: on procfs its kept files
+// answer ESRCH and its directory is gone, so it is forgotten, scan after
+// scan, without a spike (and without a PID reused, since none was
+// allocated). Real processes on this machine's /proc.
+func TestScanGroupsExitedInAKeptList(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc here")
+	}
+	var cmds []*exec.Cmd
+	var pids []uint32
+	for range 2 {
+		cmd := exec.Command("sleep", "60")
+		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		cmds = append(cmds, cmd)
+		pids = append(pids, uint32(cmd.Process.Pid))
+	}
+	slices.Sort(pids)
+	s := NewScanner("/proc", Options{})
+	defer s.Close()
+	list := Group{Key: "sleepers", Read: true, PIDs: pids}
+	r := scanGroups(t, s, list)
+	require.True(t, r.Baseline)
+	require.Equal(t, 2, r.Read)
+	r = scanGroups(t, s, list) // the kept files of both, schedstat first
+	require.Equal(t, 2, r.Processes)
+
+	require.NoError(t, cmds[0].Process.Kill())
+	cmds[0].Wait()
+	for i := range 3 {
+		r = scanGroups(t, s, list)
+		require.Equal(t, 1, r.Processes, "scan %d: the exited process is forgotten", i)
+		require.Empty(t, r.Names, "scan %d: nothing ran, no spike", i)
+		require.Zero(t, r.Unreadable, "scan %d: an exit is not an error", i)
+	}
 }

@@ -12,7 +12,8 @@ import (
 	"github.com/greencampus/powerinput/internal/kfile"
 )
 
-// ErrSyntax is wrapped by the errors of ParseStat and ParseSchedstat.
+// ErrSyntax is wrapped by the errors of ParseStat, ParseSchedstat and
+// ParseLastPID.
 var ErrSyntax = errors.New("invalid /proc/<pid> file")
 
 // TicksPerSecond is the unit of /proc's times (USER_HZ), 100 on every

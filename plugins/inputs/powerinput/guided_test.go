@@ -14,8 +14,11 @@ import (
 
 // A process scan guided by control groups writes what a scan of every
 // process writes, reading only the processes whose group ran and those
-// outside any workload. Two trees get the same steps: the first's procfs
-// says it is this process's ("self"), so its scan is guided.
+// outside any workload. Three trees get the same steps: the first's and
+// the third's procfs say they are this process's ("self"), so their scans
+// are guided; the first's loadavg says no PID was allocated (none is in
+// these steps), so its groups' lists are read once and then given from
+// memory, the third has none, so they are read at every gather.
 func TestGuidedScanWritesTheSame(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "tree.txtar")
@@ -26,14 +29,17 @@ func TestGuidedScanWritesTheSame(t *testing.T) {
 	if err := os.WriteFile(file, []byte(tree), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var runs [2]*scenario
+	var runs [3]*scenario
 	for i := range runs {
 		runs[i] = loadScenarioIn(t, file, filepath.Join(dir, strconv.Itoa(i)))
 		runs[i].plugin.Log = testutil.Logger{Quiet: true}
 	}
-	if err := os.Symlink(strconv.Itoa(os.Getpid()), filepath.Join(runs[0].root, "proc", "self")); err != nil {
-		t.Fatal(err)
+	for _, i := range []int{0, 2} {
+		if err := os.Symlink(strconv.Itoa(os.Getpid()), filepath.Join(runs[i].root, "proc", "self")); err != nil {
+			t.Fatal(err)
+		}
 	}
+	writeFile(t, filepath.Join(runs[0].root, "proc", "loadavg"), "0.10 0.20 0.30 1/80 4000\n")
 
 	type proc struct {
 		pid    int
@@ -64,7 +70,8 @@ func TestGuidedScanWritesTheSame(t *testing.T) {
 		writeFile(t, filepath.Join(root, "proc", "stat"), fmt.Sprintf("cpu  %d 0 0 %d 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\ncpu1 0 0 0 0 0 0 0 0 0 0\n", busy, 2000*gathers-busy))
 		writeFile(t, filepath.Join(root, "sys", "class", "powercap", "intel-rapl:0", "energy_uj"), strconv.FormatUint(1_000_000_000+energy, 10))
 	}
-	var reads [2]int
+	var reads [3]int
+	var listsRead, listsReused [3]int
 	for n := range 8 {
 		// The root's processes and nginx run at every gather; postgres at
 		// gather 3 only, the user's processes at gather 5.
@@ -90,19 +97,30 @@ func TestGuidedScanWritesTheSame(t *testing.T) {
 			}
 			if n > 0 {
 				reads[i] += s.plugin.processes.res.Read
+				if w := s.plugin.services.walker; w != nil {
+					listsRead[i] += w.Count().Files
+					listsReused[i] += w.Count().Reused
+				}
 			}
 		}
 	}
-	if !runs[0].plugin.processes.guided || runs[1].plugin.processes.guided {
-		t.Fatalf("guided: %v and %v, want the first tree's scan only", runs[0].plugin.processes.guided, runs[1].plugin.processes.guided)
+	if !runs[0].plugin.processes.guided || runs[1].plugin.processes.guided || !runs[2].plugin.processes.guided {
+		t.Fatalf("guided: %v, %v and %v, want the first and third trees' scans only", runs[0].plugin.processes.guided, runs[1].plugin.processes.guided, runs[2].plugin.processes.guided)
 	}
-	got, want := runs[0].acc.GetTelegrafMetrics(), runs[1].acc.GetTelegrafMetrics()
+	want := runs[1].acc.GetTelegrafMetrics()
 	if len(onlyMeasurements(want, "power_process")) < 7*4 {
 		t.Fatalf("%d power_process points", len(onlyMeasurements(want, "power_process")))
 	}
-	testutil.RequireMetricsEqual(t, want, got, testutil.IgnoreTime(), testutil.SortMetrics(), cmpopts.EquateApprox(0, 1e-9))
-	t.Logf("stat files read over 7 gathers: %d guided, %d listing every process", reads[0], reads[1])
-	if reads[0] >= reads[1]*3/4 {
-		t.Errorf("a guided scan read %d stat files, a full one %d", reads[0], reads[1])
+	for _, i := range []int{0, 2} {
+		testutil.RequireMetricsEqual(t, want, runs[i].acc.GetTelegrafMetrics(), testutil.IgnoreTime(), testutil.SortMetrics(), cmpopts.EquateApprox(0, 1e-9))
+	}
+	t.Logf("stat files read over 7 gathers: %d and %d guided, %d listing every process", reads[0], reads[2], reads[1])
+	if reads[0] >= reads[1]*3/4 || reads[2] >= reads[1]*3/4 {
+		t.Errorf("guided scans read %d and %d stat files, a full one %d", reads[0], reads[2], reads[1])
+	}
+	t.Logf("cgroup.procs read over 7 gathers: %d with loadavg (%d lists from memory), %d without (%d)", listsRead[0], listsReused[0], listsRead[2], listsReused[2])
+	// With loadavg, a list is read again only at its staggered refresh.
+	if listsReused[0] == 0 || listsRead[0]*4 > listsRead[2] || listsReused[2] != 0 {
+		t.Errorf("cgroup.procs read %d times with loadavg (%d from memory), %d without (%d): want few read with it, none from memory without", listsRead[0], listsReused[0], listsRead[2], listsReused[2])
 	}
 }

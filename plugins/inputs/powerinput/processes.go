@@ -59,6 +59,12 @@ func newProcessesCollector(c Config, m metaphors, clock func() time.Time, tell *
 		pc.services = services
 		services.procs = true
 		services.procsAll.Store(true)
+		// loadavg is read in the walk's step: inline only where it is
+		// procfs's own (lxcfs puts a FUSE file there in LXC containers,
+		// which could hang), else not at all (each list read every gather).
+		if !services.g.Inline || guard.InMemory(c.Roots().Proc.Path("loadavg")) {
+			services.lastPID = procs.NewLastPID(c.Roots().Proc)
+		}
 	}
 	return pc
 }

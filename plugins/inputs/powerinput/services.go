@@ -12,6 +12,7 @@ import (
 	"github.com/greencampus/powerinput/internal/cgroup"
 	"github.com/greencampus/powerinput/internal/guard"
 	"github.com/greencampus/powerinput/internal/kfile"
+	"github.com/greencampus/powerinput/internal/procs"
 	"github.com/greencampus/powerinput/internal/say"
 )
 
@@ -37,11 +38,15 @@ type servicesCollector struct {
 
 	// For the process scan (see processes.go): with procs, each walk also
 	// lists the processes that may have run, every one with procsAll.
+	// lastPID (nil: none) tells the walk whether a process was made since
+	// the previous one: if not, the groups' lists are not read again.
 	procs      bool
 	procsAll   atomic.Bool
 	members    []cgroup.Members
 	membersErr error
 	membersOK  bool // this gather's walk and list succeeded
+	lastPID    *procs.LastPID
+	lastPIDErr error
 }
 
 func newServicesCollector(c Config, m metaphors, clock func() time.Time, tell *say.Once) *servicesCollector {
@@ -62,10 +67,16 @@ func (c *servicesCollector) read() {
 		}
 		c.walker = cgroup.NewWalker(h)
 	}
+	// The last PID is read before the walk: a process made while the
+	// groups are read shows at the next gather.
+	var last uint32
+	if c.procs && c.lastPID != nil {
+		last, c.lastPIDErr = c.lastPID.Read()
+	}
 	c.res, c.err = c.walker.Walk()
 	c.members, c.membersErr = nil, nil
 	if c.err == nil && c.procs {
-		c.members, c.membersErr = c.walker.Procs(c.procsAll.Load())
+		c.members, c.membersErr = c.walker.ProcsSince(c.procsAll.Load(), last)
 	}
 }
 
@@ -78,6 +89,9 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, t *tick) {
 		return
 	}
 	err := c.g.Do(t.deadline(), c.read)
+	if err == nil && c.lastPIDErr != nil {
+		c.say.Say("lastpid", say.Info, fmt.Sprintf("processes: cannot tell when processes are made (%v): the control groups' process lists are read at every gather, which costs more", c.lastPIDErr))
+	}
 	if !c.points { // walked for the process scan only, silently
 		c.membersOK = err == nil && c.err == nil && c.procs && c.membersErr == nil
 		return
@@ -126,6 +140,9 @@ func (c *servicesCollector) close(deadline time.Time) {
 		if c.walker != nil {
 			c.walker.Close()
 			c.walker = nil
+		}
+		if c.lastPID != nil {
+			c.lastPID.Close()
 		}
 	})
 }
