@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/greencampus/powerinput/internal/energy"
 	"github.com/greencampus/powerinput/internal/fixtures"
+	"github.com/greencampus/powerinput/internal/guestcounter"
 	"github.com/greencampus/powerinput/plugins/common/gatherloop"
 )
 
@@ -45,13 +47,14 @@ const (
 // counter has advanced by exactly the energy of its written power_vm rows
 // (µJ); each guest row equals its counter's advance over the row's
 // interval, and the guest leaves out only the intervals it documents
-// (the first advance of a stale counter).
+// (the move to a counter made anew, with a new counter_id, and the first
+// advance of a stale counter unless lifeStaleKept).
 func TestWholeLife(t *testing.T) {
 	// A fixed seed by default, so that make test and CI are repeatable;
-	// POWERINPUT_LIFE_SEED=random explores. Known to fail, not yet
-	// understood: seed 1796519938617498778, where a guest leaves out the
-	// first move of a counter whose counter_id changed after the folder
-	// was replaced and made again (energy left out, none invented).
+	// POWERINPUT_LIFE_SEED=random explores (a failure lists the last
+	// events). No seed is known to fail. Seed 1796519938617498778 did,
+	// by the model's fault: it expected a guest to keep the move of a
+	// counter at 0 made anew (TestLifeZeroCounterMadeAnew).
 	seed := int64(1)
 	if s := os.Getenv("POWERINPUT_LIFE_SEED"); s == "random" {
 		seed = time.Now().UnixNano()
@@ -68,7 +71,7 @@ func TestWholeLife(t *testing.T) {
 	w := newLife(t, seed)
 	defer func() {
 		if t.Failed() {
-			t.Logf("seed %d (POWERINPUT_LIFE_SEED=%d replays it); host log:\n%s", seed, seed, w.hostLog)
+			t.Logf("seed %d (POWERINPUT_LIFE_SEED=%d replays it); its last events:\n%s\nhost log:\n%s", seed, seed, w.lastEvents(), w.hostLog)
 		}
 	}()
 	for w.step = 1; w.step <= steps && !t.Failed(); w.step++ {
@@ -79,6 +82,59 @@ func TestWholeLife(t *testing.T) {
 	}
 	t.Logf("seed %d (vm_unused_capacity %q): %d steps, %d host gathers written, %d host restarts, %d VM starts, %d guest lives, %d guest rows, %d guest intervals left out at a counter made anew (gone with its folder while no host held it)",
 		seed, w.policy, steps, w.n.written, w.n.restarts, w.n.starts, w.n.guests, w.n.guestRows, w.n.leftOut)
+}
+
+// A counter at 0 made anew: its VM started and the host agent, killed
+// after the gather that made the counter (at 0: a new VM has no CPU time
+// yet), started again; the counter folder is removed before the agent's
+// first write. The agent does not hold that counter, so it makes it anew,
+// from 0 with a new counter_id, and the guest, which knew the old one,
+// leaves out the interval of the move: nothing tells it the new counter
+// started at 0. The whole-life model once expected that interval kept
+// because the old counter held no energy (seed 1796519938617498778).
+func TestLifeZeroCounterMadeAnew(t *testing.T) {
+	for _, again := range []bool{false, true} {
+		t.Run(fmt.Sprintf("made again %v", again), func(t *testing.T) {
+			w := newLife(t, 1)
+			defer func() {
+				if t.Failed() {
+					t.Logf("events:\n%s\nhost log:\n%s", w.lastEvents(), w.hostLog)
+				}
+			}()
+			dir := filepath.Join(w.root, "counters")
+			var first string
+			for w.step = 1; w.step <= 4; w.step++ {
+				w.advance()
+				switch w.step {
+				case 1:
+					w.startVMNamed("d")
+					w.stopHostAt(stopAfterCommit, true, 0)
+					first = counterID(t, dir, "d")
+				case 2:
+					w.removeFolderAgain(again)
+					w.hostGather(true)
+					if id := counterID(t, dir, "d"); id == first {
+						t.Fatalf("the counter made anew kept its counter_id %s", id)
+					}
+				default:
+					w.hostGather(true)
+				}
+				w.checkCounters()
+				w.guestsGather()
+			}
+			if w.guests["d"] == nil || len(w.guests["d"].reads) != 4 {
+				t.Fatalf("want a guest in d from step 1, gathering at steps 2 to 4")
+			}
+			log := w.guests["d"].log
+			w.endGuest("d")
+			if w.n.leftOut != 1 || w.n.guestRows != 2 {
+				t.Errorf("%d interval(s) left out and %d row(s), want 1 (the move to the counter made anew) and 2", w.n.leftOut, w.n.guestRows)
+			}
+			if !strings.Contains(log.String(), "made anew: this interval is left out") {
+				t.Errorf("the guest did not say it left out the move to a counter made anew; log:\n%s", log)
+			}
+		})
+	}
 }
 
 // vmNames are the VMs' names; a name comes back when its VM restarts.
@@ -114,7 +170,21 @@ type life struct {
 	guests map[string]*lifeGuest
 
 	n struct{ written, restarts, starts, guests, guestRows, leftOut int }
+	// events are the last lifeEvents things that happened, for a failure.
+	events []string
 }
+
+const lifeEvents = 60
+
+// event notes what happened at this step.
+func (w *life) event(format string, args ...any) {
+	if len(w.events) == lifeEvents {
+		w.events = append(w.events[:0], w.events[1:]...)
+	}
+	w.events = append(w.events, fmt.Sprintf("step %d: %s", w.step, fmt.Sprintf(format, args...)))
+}
+
+func (w *life) lastEvents() string { return strings.Join(w.events, "\n") }
 
 type lifeVM struct {
 	id    int
@@ -208,10 +278,12 @@ func (w *life) advance() {
 	watts := 20 + w.rng.Intn(281)
 	w.rapl = (w.rapl + uint64(watts)*uint64(lifeStep/time.Microsecond) + uint64(w.rng.Intn(1_000_000))) % raplRange
 	w.busy += uint64(w.rng.Intn(2_000_001))
-	for _, vm := range w.vms {
-		d := 1000 + uint64(w.rng.Intn(3_000_000))
-		vm.usage += d
-		w.busy += d
+	for _, name := range vmNames { // in order: a seed replays exactly
+		if vm := w.vms[name]; vm != nil {
+			d := 1000 + uint64(w.rng.Intn(3_000_000))
+			vm.usage += d
+			w.busy += d
+		}
 	}
 	w.files()
 }
@@ -250,7 +322,11 @@ func (w *life) startVM() {
 			free = append(free, n)
 		}
 	}
-	name := free[w.rng.Intn(len(free))]
+	w.startVMNamed(free[w.rng.Intn(len(free))])
+}
+
+func (w *life) startVMNamed(name string) {
+	w.event("VM %s starts", name)
 	w.nextID++
 	vm := &lifeVM{id: w.nextID, usage: uint64(w.rng.Intn(5_000_000))}
 	w.vms[name] = vm
@@ -273,6 +349,7 @@ func (w *life) stopVM() {
 	}
 	slices.Sort(names)
 	name := names[w.rng.Intn(len(names))]
+	w.event("VM %s stops", name)
 	if err := os.RemoveAll(filepath.Join(w.root, scopeOf(name, w.vms[name].id))); err != nil {
 		w.fatalf("%v", err)
 	}
@@ -285,23 +362,33 @@ func (w *life) stopVM() {
 // removeFolder removes the counter folder, as rm -rf does, and sometimes
 // makes it again, empty. The host goes on with the counters it holds
 // from the energy it holds, exactly; a counter it does not hold (a VM
-// stopped, or started since its last gather, after the host restarted)
-// is gone with the folder, and its VM's next run starts it from 0.
-func (w *life) removeFolder() {
+// stopped, or running since before the host restarted and not yet
+// written by it) is gone with the folder: the host makes it anew, from 0
+// and with a new counter_id, and its guest leaves out the interval of
+// that move, even when the old counter held 0 (nothing tells the host
+// what it held, nor the guest that the new one started at 0).
+func (w *life) removeFolder() { w.removeFolderAgain(w.rng.Intn(2) == 0) }
+
+// removeFolderAgain removes the counter folder, and makes it again, empty,
+// when again.
+func (w *life) removeFolderAgain(again bool) {
+	w.event("counter folder removed")
 	for _, name := range vmNames {
-		if _, held := w.host.vms.counters.Value(name); !held && w.written[name] != 0 {
-			w.gone[name] += w.written[name]
-			w.written[name] = 0
-			if g := w.guests[name]; g != nil {
-				g.lost[len(g.reads)] = true
-			}
+		if _, held := w.host.vms.counters.Value(name); held {
+			continue
+		}
+		w.gone[name] += w.written[name]
+		w.written[name] = 0
+		if g := w.guests[name]; g != nil {
+			g.lost[len(g.reads)] = true
 		}
 	}
 	dir := filepath.Join(w.root, "counters")
 	if err := os.RemoveAll(dir); err != nil {
 		w.fatalf("%v", err)
 	}
-	if w.rng.Intn(2) == 0 {
+	if again {
+		w.event("counter folder made again, empty")
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			w.fatalf("%v", err)
 		}
@@ -309,6 +396,7 @@ func (w *life) removeFolder() {
 }
 
 func (w *life) startHost() {
+	w.event("host agent starts")
 	p, err := ParseConfig(fmt.Sprintf("[[inputs.powerinput]]\nhost_sys = %q\nhost_proc = %q\nsources = [\"rapl\"]\ncpu = false\nnet = false\ndefault_metaphors = false\nvms = true\nvm_counter_dir = %q\nvm_unused_capacity = %q\n",
 		filepath.Join(w.root, "sys"), filepath.Join(w.root, "proc"), filepath.Join(w.root, "counters"), w.policy))
 	if err != nil {
@@ -332,13 +420,36 @@ func (w *life) startHost() {
 // written, nothing committed), or after its write and commit. The agent
 // stays down for 0 to 5 steps.
 func (w *life) stopHost() {
-	switch w.rng.Intn(3) {
-	case 1:
+	at := lifeStop(w.rng.Intn(3))
+	killed := w.rng.Intn(2) != 0
+	w.stopHostAt(at, killed, w.rng.Intn(6))
+}
+
+// lifeStop is where in its gather the host agent is stopped.
+type lifeStop int
+
+const (
+	stopBeforeGather lifeStop = iota
+	stopBeforeWrite           // gathered, nothing written
+	stopAfterCommit           // written and committed
+)
+
+// stopHostAt stops the host agent at, killed (its files closed by the
+// kernel, nothing more) or stopped by its loop; it starts again after
+// down steps (0: at once, at the end of this step).
+func (w *life) stopHostAt(at lifeStop, killed bool, down int) {
+	how := "stopped by its loop"
+	if killed {
+		how = "killed"
+	}
+	w.event("host agent %s %s, down for %d steps", how, [...]string{"before its gather", "before its write", "after its commit"}[at], down)
+	switch at {
+	case stopBeforeWrite:
 		w.hostGather(false)
-	case 2:
+	case stopAfterCommit:
 		w.hostGather(true)
 	}
-	if w.rng.Intn(2) == 0 {
+	if !killed {
 		w.host.Stop() // a loop that ends in time stops its input
 	} else if c := w.host.vms.counters; c != nil {
 		// Killed: the kernel closes its files, so the counter folder's
@@ -347,7 +458,7 @@ func (w *life) stopHost() {
 	}
 	w.host = nil
 	w.n.restarts++
-	if w.down = w.rng.Intn(6); w.down == 0 {
+	if w.down = down; w.down == 0 {
 		w.startHost()
 	}
 }
@@ -406,6 +517,7 @@ func (w *life) guestsGather() {
 		}
 		g.reads = append(g.reads, counterValue(w.t, dir, name))
 		g.covered = append(g.covered, false)
+		w.event("guest %s gathers (its gather %d): its counter %s at %d µJ", name, len(g.reads)-1, counterID(w.t, dir, name), g.reads[len(g.reads)-1])
 		pts, err := fixtures.ParsePoints(acc.Bytes())
 		if err != nil {
 			w.fatalf("guest %s: %v", name, err)
@@ -458,7 +570,10 @@ func (w *life) startGuest(name string) {
 	if err := p.Start(nil); err != nil {
 		w.fatalf("guest %s: Start: %v", name, err)
 	}
-	w.guests[name] = &lifeGuest{p: p, log: log, reads: []energy.Energy{counterValue(w.t, filepath.Join(w.root, "counters"), name)}, covered: []bool{true}, lost: map[int]bool{}}
+	dir := filepath.Join(w.root, "counters")
+	v := counterValue(w.t, dir, name)
+	w.event("guest %s starts: its counter %s at %d µJ", name, counterID(w.t, dir, name), v)
+	w.guests[name] = &lifeGuest{p: p, log: log, reads: []energy.Energy{v}, covered: []bool{true}, lost: map[int]bool{}}
 	w.n.guests++
 }
 
@@ -492,4 +607,17 @@ func (w *life) endGuest(name string) {
 		}
 		w.n.leftOut++
 	}
+}
+
+// counterID is the first digits of a counter's counter_id, for an event.
+func counterID(t testing.TB, dir, domain string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, domain, guestcounter.Zone, guestcounter.IDFile))
+	switch {
+	case os.IsNotExist(err):
+		return "(no counter_id)"
+	case err != nil:
+		t.Fatalf("counter_id of %s: %v", domain, err)
+	}
+	return "id " + string(b[:min(len(b), 8)])
 }
