@@ -223,3 +223,26 @@ func TestMetaphorsAreThePlugin(t *testing.T) {
 		}
 	}
 }
+
+// Chronograf cuts a cell's title that is wider than the cell ("Campus
+// energy, past 30…"), and the cut part is often what the number covers.
+// Budget on a 1366 px wide laptop screen, as measured on screenshots at
+// 1440 px: a grid column is about 98 px there, the title's padding 30 px,
+// the note icon 22 px, and a character of the title's font 7.5 px on
+// average (French accents included). A host or VM name counts 10
+// characters (kvm-0, pau-hv-03).
+func TestTitlesFit(t *testing.T) {
+	vars := strings.NewReplacer(":host:", "1234567890", ":vm:", "1234567890")
+	for file, d := range readDashboards(t) {
+		for _, c := range d.Cells {
+			px := c.W*98 - 30
+			if c.Note != "" && c.NoteVisibility != "showWhenNoData" {
+				px -= 22
+			}
+			title := vars.Replace(c.Name)
+			if n := len([]rune(title)); n*15 > px*2 {
+				t.Errorf("%s, cell %s: the title %q is %d characters, %d fit in %d columns", file, c.I, c.Name, n, px*2/15, c.W)
+			}
+		}
+	}
+}

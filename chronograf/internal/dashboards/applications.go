@@ -97,7 +97,7 @@ func ApplicationsEN() Dashboard {
 	return applications(applicationsWords{
 		lang: "en", id: 900111, prefix: "pi-apps-en", name: "Green Campus (EN) - applications", hostLabel: "Server",
 		services: "Services on", programs: "Programs on",
-		power: ": power, stacked", top: ": top 10 over the time range", everyday: ": the 10 using the most, in everyday terms",
+		power: ": power, stacked", top: ": top 10 over the range", everyday: ": the 10 using the most, in everyday terms",
 		service: "service", program: "program", wh: "Wh",
 		others:       "others, outside the top 10",
 		unattributed: "system work no service accounts for",
@@ -121,7 +121,7 @@ func ApplicationsFR() Dashboard {
 	return applications(applicationsWords{
 		lang: "fr", id: 900112, prefix: "pi-apps-fr", name: "Green Campus (FR) - applications", hostLabel: "Serveur",
 		services: "Services de", programs: "Programmes de",
-		power: " : puissance, empilée", top: " : les 10 premiers sur la période", everyday: " : les 10 qui consomment le plus, au quotidien",
+		power: " : puissance, empilée", top: " : top 10 sur la période", everyday: " : les 10 qui consomment le plus, au quotidien",
 		service: "service", program: "programme", wh: "Wh",
 		others:       "autres, hors des 10 premiers",
 		unattributed: "travail du système qu’aucun service n’explique",

@@ -119,7 +119,7 @@ A server draws as much power as that many things switched on; over the range, it
 func EverydayFR() Dashboard {
 	return everyday(everydayWords{
 		lang: "fr", id: 900103, prefix: "pi-everyday-fr", name: "Green Campus (FR) - au quotidien", hostVar: "Serveur",
-		now: "en ce moment", overRange: "sur la période", servers: "Tous les serveurs",
+		now: "en ce moment", overRange: "sur la période", servers: "Tous serveurs",
 		socket: "à la prise, maintenant", parts: "composants, maintenant",
 		kWh: "kWh", co2: "g de CO₂", w: "W",
 		co2Note:  "Le CO₂ est l’énergie multipliée par l’intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",
