@@ -246,3 +246,58 @@ func TestTitlesFit(t *testing.T) {
 		}
 	}
 }
+
+// A table of watts or energy that can hold both measured hosts and
+// estimated ones (a condition on "source" other than the measured ones)
+// shows each row's source: an estimate's number must not pass for a
+// measurement among measured ones.
+func TestTablesSayWhatIsEstimated(t *testing.T) {
+	measuredOnly := `("source" = 'rapl' OR "source" = 'msr')`
+	for file, d := range readDashboards(t) {
+		for _, c := range d.Cells {
+			if c.Type != "table" {
+				continue
+			}
+			mixed := false
+			for _, q := range c.Queries {
+				mixed = mixed || strings.Contains(q.Query, `"power_host"`) && !strings.Contains(q.Query, measuredOnly) &&
+					!strings.Contains(q.Query, `"source" = 'vm'`) && !strings.Contains(q.Query, `"source" = 'model'`) &&
+					!strings.Contains(q.Query, `= ':host:'`)
+			}
+			if !mixed {
+				continue
+			}
+			shown := false
+			for _, f := range c.FieldOptions {
+				shown = shown || f.InternalName == "source" && f.Visible
+			}
+			if !shown {
+				t.Errorf("%s, cell %s: %q mixes measured and estimated hosts without a source column", file, c.I, c.Name)
+			}
+		}
+	}
+}
+
+// Chronograf sizes a table's columns by their longest value and scrolls
+// sideways past the cell's edge: a service named by a container's id
+// (8f14e45f-ceea-467f-9d6b-3d2a1c0b9e8d) pushed the kWh off a laptop's
+// screen. Names of unbounded length (services, programs, VMs) are the last
+// column, so that only they run off.
+func TestLongNamesLast(t *testing.T) {
+	long := set("unit", "process", "domain")
+	for file, d := range readDashboards(t) {
+		for _, c := range d.Cells {
+			var visible []string
+			for _, f := range c.FieldOptions {
+				if f.Visible {
+					visible = append(visible, f.InternalName[strings.LastIndex(f.InternalName, ".")+1:])
+				}
+			}
+			for i, name := range visible {
+				if long[name] && i != len(visible)-1 {
+					t.Errorf("%s, cell %s: the column %s, whose values can be long, is not the last (%v)", file, c.I, name, visible)
+				}
+			}
+		}
+	}
+}

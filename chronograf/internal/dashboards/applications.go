@@ -50,18 +50,20 @@ func applications(w applicationsWords) Dashboard {
 			kind("other", w.others), kind("unattributed", w.unattributed), kind("unused_capacity", w.unused))
 	}
 	topTable := func(id, title, m, tag, label string) spec {
+		// The name last, here and below: a long one (a container's id)
+		// then runs off the table's edge, not the numbers.
 		return table(id, title, 4, Sig, topBy(m, tag, host),
-			col(m+"."+tag, label),
-			col(m+".Wh", w.wh))
+			col(m+".Wh", w.wh),
+			col(m+"."+tag, label))
 	}
 	everydayTable := func(id, title, m, tag, label string) spec {
 		inner := fmt.Sprintf(`SELECT %s AS "charges", %s AS "km" %s %s GROUP BY "%s"`,
 			twoDigits(`sum("smartphone_charges")`), twoDigits(`sum("ebike_km")`), fromRP(Detail, m), where(append(host, isWorkload)...), tag)
 		return table(id, title, 6, Sig,
 			fmt.Sprintf(`SELECT top("charges", "%s", 10) AS "charges", "km" FROM (%s) WHERE "charges" > 0`, tag, inner),
-			col(m+"."+tag, label),
 			col(m+".charges", charges),
-			col(m+".km", km))
+			col(m+".km", km),
+			col(m+"."+tag, label))
 	}
 	cite := func(f string) string { return "- " + metaphorOf(f).cites(w.lang) + "\n" }
 	return Dashboard{

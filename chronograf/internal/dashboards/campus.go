@@ -127,8 +127,10 @@ func campus(w campusWords) Dashboard {
 			),
 			row(
 				table("servers", w.servers, 4, Sig, servers, col("power_host.host", w.colServer), col("power_host.kWh", w.colKWh)).tall(4),
-				table("vms", w.vms, 4, Sig, vms, col("power_vm.domain", w.colVM), col("power_vm.host", w.colHost), col("power_vm.kWh", w.colKWh)).tall(4),
-				table("services", w.services, 4, Sig, svcs, col("power_service.unit", w.colSvc), col("power_service.host", w.colHost), col("power_service.kWh", w.colKWh)).tall(4),
+				// The names last: a long one (a container's id) runs off
+				// the table's edge, not the figures.
+				table("vms", w.vms, 4, Sig, vms, col("power_vm.kWh", w.colKWh), col("power_vm.host", w.colHost), col("power_vm.domain", w.colVM)).tall(4),
+				table("services", w.services, 4, Sig, svcs, col("power_service.kWh", w.colKWh), col("power_service.host", w.colHost), col("power_service.unit", w.colSvc)).tall(4),
 			),
 			row(
 				stacked("by-server", w.byServer, 12, "W", w.byServerAxis,
@@ -153,7 +155,7 @@ func CampusEN() Dashboard {
 		trend:   "Energy change, 7 days vs 7 before",
 		servers: "Servers using the most, past 24 hours", vms: "Virtual machines using the most, past 24 hours",
 		services:  "Services using the most, past 24 hours",
-		colServer: "Server", colVM: "Virtual machine", colSvc: "Service", colHost: "on server", colKWh: "kWh",
+		colServer: "Server", colVM: "Virtual machine", colSvc: "Service", colHost: "Server", colKWh: "kWh",
 		byServer: "Campus power by server (stacked: the top is the campus)", byServerAxis: "W",
 		hourly:    "Read from the hourly summary of the measurements (rollup_1h), which adds up a year in a fraction of a second. It counts whole hours only: the hour under way joins the figure when it ends, and the window starts at the first whole hour inside it.",
 		aboutName: "What this screen counts",
@@ -175,7 +177,7 @@ func CampusFR() Dashboard {
 		trend:   "Évolution de l’énergie sur 7 jours",
 		servers: "Serveurs qui consomment le plus", vms: "Machines virtuelles qui consomment le plus",
 		services:  "Services qui consomment le plus",
-		colServer: "Serveur", colVM: "Machine virtuelle", colSvc: "Service", colHost: "sur le serveur", colKWh: "kWh sur 24 heures",
+		colServer: "Serveur", colVM: "Machine virtuelle", colSvc: "Service", colHost: "Serveur", colKWh: "kWh sur 24 heures",
 		byServer: "Puissance du campus par serveur (empilée : le haut est le campus)", byServerAxis: "W",
 		hourly:    "Lu dans le résumé horaire des mesures (rollup_1h), qui additionne une année en une fraction de seconde. Il ne compte que des heures entières : l’heure en cours s’ajoute au chiffre quand elle se termine, et la période commence à la première heure entière qu’elle contient.",
 		aboutName: "Ce que compte cet écran",

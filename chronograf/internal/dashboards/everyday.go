@@ -87,6 +87,17 @@ func lastSeenTable(id, title string, w int, cond, colHost, colTime, colW string)
 	return s
 }
 
+// lastSeenBySource is lastSeenTable for hosts of more than one source,
+// with a column of each host's source: where an estimate (model) sits
+// beside a measurement, its watts must not pass for measured ones.
+func lastSeenBySource(id, title string, w int, cond, colHost, colSource, colTime, colW string) spec {
+	s := table(id, title, w, "W",
+		simple("power_host", []sel{{"last", "power_watts", "W"}}, []string{during, cond}, false, "host", "source"),
+		col("host", colHost), col("source", colSource), col("power_host.W", colW))
+	s.showTime = colTime
+	return s
+}
+
 // sentence capitalises the first letter and ends with a full stop.
 func sentence(s string) string {
 	r := []rune(s)

@@ -75,9 +75,9 @@ func hypervisors(w hypervisorWords) Dashboard {
 					// measured: exact on a rollup too (a mean of means
 					// is not).
 					`SELECT `+twoDigits(`sum("energy_joules") / sum("interval_seconds")`)+` AS "mean", `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+fromRP(Detail, pv)+" "+where(append(host, notPart)...)+groupBy(false, "domain"),
-					col("domain", w.colVM),
 					col(pv+".mean", w.colMean),
-					col(pv+".Wh", w.colRange)),
+					col(pv+".Wh", w.colRange),
+					col("domain", w.colVM)), // last: see TestLongNamesLast
 			),
 			// Three to a row: a title naming the VM, its server and the
 			// window needs four columns (TestTitlesFit).

@@ -21,7 +21,7 @@ type vmsWords struct {
 	measured, estimate         string
 	w, wh                      string
 	lastSeen, colHost, colLast string
-	colW, cpuTitle             string
+	colW, colSource, cpuTitle  string
 	aboutName, about           string
 }
 
@@ -54,8 +54,8 @@ func vms(w vmsWords) Dashboard {
 				stat("estimate-wh", ":host: "+w.overRange+", "+w.estimate, 3, Sig, w.wh, energy(estimated)).withTone(estimateHex).whenEmpty(w.notEstimated),
 			),
 			row(
-				lastSeenTable("last-seen", w.lastSeen, 4, notMeasured, w.colHost, w.colLast, w.colW),
-				graph("cpu", ":host: "+w.cpuTitle, 8, "%", "%",
+				lastSeenBySource("last-seen", w.lastSeen, 5, notMeasured, w.colHost, w.colSource, w.colLast, w.colW),
+				graph("cpu", ":host: "+w.cpuTitle, 7, "%", "%",
 					simple("cpu", []sel{
 						{"mean", "usage_user", w.user},
 						{"mean", "usage_system", w.system},
@@ -80,7 +80,7 @@ func VMsEN() Dashboard {
 		now: "right now", overRange: "over the range",
 		measured: "measured", estimate: "ESTIMATE",
 		w: "W", wh: "Wh",
-		lastSeen: "Each: when last heard from", colHost: "VM or host", colLast: "Last heard from", colW: "W then",
+		lastSeen: "Each: when last heard from (source model: ESTIMATE)", colHost: "VM or host", colSource: "Source", colLast: "Last heard from", colW: "W then",
 		cpuTitle:  "processor use (what an estimate reads)",
 		aboutName: "Measured or estimated",
 		about: `Choose the virtual machine or host under **Variables**, at the top right. A virtual machine has no energy counters of its own; its number comes one of two ways, never mixed:
@@ -105,7 +105,7 @@ func VMsFR() Dashboard {
 		now: "en ce moment", overRange: "cumul",
 		measured: "mesurée", estimate: "ESTIMATION",
 		w: "W", wh: "Wh",
-		lastSeen: "Chacune : dernières nouvelles", colHost: "VM ou machine", colLast: "Dernières nouvelles", colW: "W alors",
+		lastSeen: "Chacune : dernières nouvelles (source model : ESTIMATION)", colHost: "VM ou machine", colSource: "Source", colLast: "Dernières nouvelles", colW: "W alors",
 		cpuTitle:  "utilisation du processeur (ce que lit une estimation)",
 		aboutName: "Mesuré ou estimé",
 		about: `Choisissez la machine virtuelle ou la machine sous **Variables**, en haut à droite. Une machine virtuelle n’a pas de compteur d’énergie à elle ; son chiffre vient de l’une de deux façons, jamais mélangées :
