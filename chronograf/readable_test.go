@@ -301,3 +301,57 @@ func TestLongNamesLast(t *testing.T) {
 		}
 	}
 }
+
+// French texts follow French typography (the typography pass was checked
+// in the JSON only, and a plain space before a colon wraps the colon to
+// the next line on screen): a narrow no-break space (U+202F) before : ; ! ?
+// and inside « », the apostrophe ’. Checked on everything a reader sees:
+// titles, notes, column names, menu words, units and series names.
+func TestFrenchTypography(t *testing.T) {
+	placeholder := regexp.MustCompile(`:[a-zA-Z]+:`)
+	rules := []struct {
+		bad  *regexp.Regexp
+		what string
+	}{
+		{regexp.MustCompile(`[ \x{a0}][:;!?]`), "a plain space before : ; ! ? (want U+202F)"},
+		{regexp.MustCompile(`[\p{L}\d)*][;!?]|[\p{L}\d)*]:(\s|$)`), "no space before : ; ! ? (want U+202F)"},
+		{regexp.MustCompile(`\p{L}'\p{L}`), "a typewriter apostrophe (want ’)"},
+		{regexp.MustCompile(`«[^\x{202f}]|[^\x{202f}]»`), "« » without U+202F inside"},
+		{regexp.MustCompile(`(^|\s)"\p{L}`), "English quotes (want « »)"},
+		{regexp.MustCompile(`\d\.\d`), "a decimal point (want a comma)"},
+		{regexp.MustCompile(`\d,\d{3}\b`), "a comma between thousands (want U+202F)"},
+	}
+	for file, d := range readDashboards(t) {
+		if !strings.HasSuffix(file, "-fr.dashboard") {
+			continue
+		}
+		var texts []string
+		for _, tp := range d.Templates {
+			texts = append(texts, tp.Label)
+			for _, v := range tp.Values {
+				texts = append(texts, v.Key)
+			}
+		}
+		for _, c := range d.Cells {
+			texts = append(texts, c.Name, c.Note, c.Axes["y"].Label, c.Axes["y"].Suffix)
+			for _, f := range c.FieldOptions {
+				texts = append(texts, f.DisplayName)
+			}
+			for _, q := range c.Queries {
+				for _, m := range regexp.MustCompile(`AS "([^"]*)"`).FindAllStringSubmatch(q.Query, -1) {
+					texts = append(texts, m[1])
+				}
+			}
+		}
+		for _, text := range texts {
+			text = placeholder.ReplaceAllString(text, "X")
+			text = regexp.MustCompile(`https?://\S+`).ReplaceAllString(text, "")
+			for _, r := range rules {
+				if loc := r.bad.FindStringIndex(text); loc != nil {
+					from, to := max(0, loc[0]-30), min(len(text), loc[1]+30)
+					t.Errorf("%s: %s in %q", file, r.what, text[from:to])
+				}
+			}
+		}
+	}
+}

@@ -10,19 +10,22 @@ const (
 
 // vmsWords is the text of the virtual machines dashboards in one language.
 type vmsWords struct {
-	lang                       string
-	notMeasured, notEstimated  string // what an empty cell of a pair says
-	user, system, steal        string // CPU use, in the legend
-	id                         int
-	prefix, name, hostVar      string
-	measuredAll, estimateAll   string
-	measuredAxis, estimateAxis string
-	now, overRange             string
-	measured, estimate         string
-	w, wh                      string
-	lastSeen, colHost, colLast string
-	colW, colSource, cpuTitle  string
-	aboutName, about           string
+	lang                      string
+	notMeasured, notEstimated string // what an empty cell of a pair says
+	// What an empty "right now" cell of a pair says: either of two
+	// reasons, neither asserted (the other cell tells which).
+	notMeasuredNow, notEstimatedNow string
+	user, system, steal             string // CPU use, in the legend
+	id                              int
+	prefix, name, hostVar           string
+	measuredAll, estimateAll        string
+	measuredAxis, estimateAxis      string
+	now, overRange                  string
+	measured, estimate              string
+	w, wh                           string
+	lastSeen, colHost, colLast      string
+	colW, colSource, cpuTitle       string
+	aboutName, about                string
 }
 
 // vms is the view of the hosts not measured by their own counters: the
@@ -47,9 +50,9 @@ func vms(w vmsWords) Dashboard {
 			),
 			row(
 				stat("measured-now", ":host: "+w.now+", "+w.measured, 3, "W", w.w,
-					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, fromHypervisor), false)).whenEmpty(w.notMeasured+" "+silence(w.lang)),
+					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, fromHypervisor), false)).whenEmpty(w.notMeasuredNow),
 				stat("estimate-now", ":host: "+w.now+", "+w.estimate, 3, "W", w.w,
-					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, estimated), false)).withTone(estimateHex).whenEmpty(w.notEstimated+" "+silence(w.lang)),
+					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, estimated), false)).withTone(estimateHex).whenEmpty(w.notEstimatedNow),
 				stat("measured-wh", ":host: "+w.overRange+", "+w.measured, 3, Sig, w.wh, energy(fromHypervisor)).whenEmpty(w.notMeasured),
 				stat("estimate-wh", ":host: "+w.overRange+", "+w.estimate, 3, Sig, w.wh, energy(estimated)).withTone(estimateHex).whenEmpty(w.notEstimated),
 			),
@@ -71,9 +74,11 @@ func vms(w vmsWords) Dashboard {
 func VMsEN() Dashboard {
 	return vms(vmsWords{
 		lang: "en", id: 900104,
-		notMeasured:  "Not measured by a hypervisor: its power is an estimate (amber, beside).",
-		notEstimated: "Not an estimate: its hypervisor measures it (beside).",
-		user:         "programs", system: "system", steal: "waiting for the hypervisor", prefix: "pi-vms-en", name: "Green Campus (EN) - virtual machines and estimates", hostVar: "VM or estimated host",
+		notMeasured:     "Not measured by a hypervisor: its power is an estimate (amber, beside).",
+		notEstimated:    "Not an estimate: its hypervisor measures it (beside).",
+		notMeasuredNow:  "Empty: either nothing measures it (its estimate is beside), or it has sent nothing in the last 3 minutes (see when it was last heard from).",
+		notEstimatedNow: "Empty: either its hypervisor measures it (beside), or it has sent nothing in the last 3 minutes (see when it was last heard from).",
+		user:            "programs", system: "system", steal: "waiting for the hypervisor", prefix: "pi-vms-en", name: "Green Campus (EN) - virtual machines and estimates", hostVar: "VM or estimated host",
 		measuredAll:  "Virtual machines measured by their hypervisor: power",
 		estimateAll:  "ESTIMATES from processor use: power",
 		measuredAxis: "W", estimateAxis: "W (estimate)",
@@ -96,9 +101,11 @@ One of the two cells of each pair stays empty. **Right now** is the last 3 minut
 func VMsFR() Dashboard {
 	return vms(vmsWords{
 		lang: "fr", id: 900122,
-		notMeasured:  "Pas mesurée par un hyperviseur : sa puissance est estimée (en ambre, à côté).",
-		notEstimated: "Pas une estimation : son hyperviseur la mesure (à côté).",
-		user:         "programmes", system: "système", steal: "attente de l’hyperviseur", prefix: "pi-vms-fr", name: "Green Campus (FR) - machines virtuelles et estimations", hostVar: "VM ou machine estimée",
+		notMeasured:     "Pas mesurée par un hyperviseur : sa puissance est estimée (en ambre, à côté).",
+		notEstimated:    "Pas une estimation : son hyperviseur la mesure (à côté).",
+		notMeasuredNow:  "Vide : soit rien ne la mesure (son estimation est à côté), soit elle n’a rien envoyé depuis 3 minutes (voir ses dernières nouvelles).",
+		notEstimatedNow: "Vide : soit son hyperviseur la mesure (à côté), soit elle n’a rien envoyé depuis 3 minutes (voir ses dernières nouvelles).",
+		user:            "programmes", system: "système", steal: "attente de l’hyperviseur", prefix: "pi-vms-fr", name: "Green Campus (FR) - machines virtuelles et estimations", hostVar: "VM ou machine estimée",
 		measuredAll:  "Machines virtuelles mesurées par leur hyperviseur : puissance",
 		estimateAll:  "ESTIMATIONS d’après l’utilisation du processeur : puissance",
 		measuredAxis: "W", estimateAxis: "W (estimation)",
