@@ -355,3 +355,20 @@ func TestFrenchTypography(t *testing.T) {
 		}
 	}
 }
+
+// The campus screen hangs on a wall, 1920×1080 in present mode, where
+// nobody scrolls: every cell but the closing note fits in the screen's
+// height, 12 grid rows of 83.5 px and a 4 px margin (1050 px). At 14 rows
+// the graph of the campus's power was cut in half at the bottom edge.
+func TestCampusFitsAWall(t *testing.T) {
+	for file, d := range readDashboards(t) {
+		if !strings.HasPrefix(file, "campus-") {
+			continue
+		}
+		for _, c := range d.Cells {
+			if c.Type != "note" && c.Y+c.H > 12 {
+				t.Errorf("%s, cell %s: ends at row %d, below a 1080p screen's 12", file, c.I, c.Y+c.H)
+			}
+		}
+	}
+}
