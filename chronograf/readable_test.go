@@ -179,12 +179,7 @@ func sources(text string) string {
 // cell that shows it and in the dashboard's note cell.
 func TestMetaphorsCiteTheirSource(t *testing.T) {
 	for file, d := range readDashboards(t) {
-		notes := ""
-		for _, c := range d.Cells {
-			if c.Type == "note" {
-				notes += c.Note
-			}
-		}
+		notes := noteCells(d)
 		for _, c := range d.Cells {
 			for _, q := range c.Queries {
 				for _, m := range dashboards.Metaphors() {
@@ -371,4 +366,36 @@ func TestCampusFitsAWall(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Chronograf 1.10's Variables bar shows each menu under its variable's
+// name (:host:, :detail:), not its label, in a box about 14 characters
+// wide that breaks a longer choice mid-word ("résumé par heu / re"). So
+// the dashboard's note names each menu as the bar does, and the choices
+// of a fixed menu are short.
+func TestMenusFit(t *testing.T) {
+	for file, d := range readDashboards(t) {
+		notes := noteCells(d)
+		for _, tv := range d.Templates {
+			if !strings.Contains(notes, "**"+tv.TempVar+"**") {
+				t.Errorf("%s: the note does not name the menu **%s**, as the Variables bar shows it", file, tv.TempVar)
+			}
+			for _, v := range tv.Values {
+				if n := len([]rune(v.Key)); n > 14 {
+					t.Errorf("%s: %s's choice %q is %d characters, the menu shows 14 a line", file, tv.TempVar, v.Key, n)
+				}
+			}
+		}
+	}
+}
+
+// noteCells is the text of a dashboard's note cells.
+func noteCells(d Dashboard) string {
+	notes := ""
+	for _, c := range d.Cells {
+		if c.Type == "note" {
+			notes += c.Note
+		}
+	}
+	return notes
 }

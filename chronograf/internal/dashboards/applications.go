@@ -105,7 +105,7 @@ func ApplicationsEN() Dashboard {
 		unattributed: "system work no service accounts for",
 		unused:       "capacity not used by anyone, shared by all",
 		aboutName:    "What the applications' numbers mean",
-		about: `Choose the server under **Variables** and the time range at the top right.
+		about: `Choose the server in the **:host:** menu under **Variables** and the time range at the top right.
 
 Each interval, powerinput divides the energy the server's processors, memory and graphics cards measure among its services (systemd services, users, containers, pods, virtual machines) and, separately, among its programs, by the processor time each used. The parts of an interval add up to the server's energy exactly, and the graphs stack them: the top is the server's processors, memory and graphics cards. Three parts are no one program's:
 
@@ -129,7 +129,7 @@ func ApplicationsFR() Dashboard {
 		unattributed: "travail du système qu’aucun service n’explique",
 		unused:       "capacité utilisée par personne, partagée par tous",
 		aboutName:    "Ce que veulent dire les chiffres des applications",
-		about: `Choisissez le serveur sous **Variables** et la période en haut à droite.
+		about: `Choisissez le serveur dans le menu **:host:** sous **Variables** et la période en haut à droite.
 
 À chaque intervalle, powerinput partage l’énergie que mesurent les processeurs, la mémoire et les cartes graphiques du serveur entre ses services (services systemd, utilisateurs, conteneurs, pods, machines virtuelles) et, à part, entre ses programmes, selon le temps de processeur de chacun. Les parts d’un intervalle font exactement l’énergie du serveur, et les graphiques les empilent : le haut est celle des processeurs, de la mémoire et des cartes graphiques. Trois parts ne sont à aucun programme :
 

@@ -116,7 +116,7 @@ func EverydayEN() Dashboard {
 		lastSeen: "Each server: when last heard from", colServer: "Server", colLast: "Last heard from", colW: "W then",
 		perHost: "LED bulbs lit by each server", perHostAxis: "LED bulbs",
 		aboutName: "What the comparisons mean",
-		about: `Choose the server under **Variables** and the time range at the top right.
+		about: `Choose the server in the **:host:** menu under **Variables** and the time range at the top right.
 
 **Right now** is the last 3 minutes: a server that has sent nothing for longer shows no value (see when it was last heard from in the table). **Over the time range** adds up the energy used during the range chosen at the top right.
 
@@ -137,7 +137,7 @@ func EverydayFR() Dashboard {
 		lastSeen: "Chaque serveur : dernières nouvelles", colServer: "Serveur", colLast: "Dernières nouvelles", colW: "W alors",
 		perHost: "Ampoules LED allumées par chaque serveur", perHostAxis: "ampoules LED",
 		aboutName: "Ce que veulent dire les comparaisons",
-		about: `Choisissez le serveur sous **Variables** et la période en haut à droite.
+		about: `Choisissez le serveur dans le menu **:host:** sous **Variables** et la période en haut à droite.
 
 **En ce moment**, ce sont les 3 dernières minutes : un serveur qui n’a rien envoyé depuis plus longtemps n’affiche rien (le tableau dit quand il a donné des nouvelles pour la dernière fois). **Sur la période** additionne l’énergie consommée pendant la période choisie en haut à droite.
 

@@ -120,7 +120,7 @@ func HypervisorsEN() Dashboard {
 		wh: "Wh", co2: "g of CO₂",
 		co2Note:   "CO₂ is the energy times the grid's average carbon intensity set in powerinput: an average, not a measurement.",
 		aboutName: "How a server's energy is divided",
-		about: `Choose the server and one of its virtual machines (VMs) under **Variables**, at the top right.
+		about: `Choose the server in the **:host:** menu and one of its virtual machines (VMs) in **:vm:**, under **Variables**, at the top right.
 
 Every interval, the energy the server's processors, memory and graphics cards measure is divided exactly among its VMs by processor time: each VM gets the share of the server's processor capacity it used. Two parts are no VM's:
 
@@ -144,7 +144,7 @@ func HypervisorsFR() Dashboard {
 		wh: "Wh", co2: "g de CO₂",
 		co2Note:   "Le CO₂ est l’énergie multipliée par l’intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",
 		aboutName: "Comment l’énergie d’un serveur est partagée",
-		about: `Choisissez le serveur et l’une de ses machines virtuelles (VM) sous **Variables**, en haut à droite.
+		about: `Choisissez le serveur dans le menu **:host:** et l’une de ses machines virtuelles (VM) dans **:vm:**, sous **Variables**, en haut à droite.
 
 À chaque intervalle, l’énergie que mesurent les processeurs, la mémoire et les cartes graphiques du serveur est partagée exactement entre ses VM selon le temps de processeur : chaque VM reçoit la part de la capacité du serveur qu’elle a utilisée. Deux parts ne sont à aucune VM :
 

@@ -61,7 +61,7 @@ func ServersEN() Dashboard {
 		processors: "processors", memory: "memory", gpus: "graphics cards",
 		lastSeen: "Each server: when last heard from", colServer: "Server", colLast: "Last heard from", colW: "W then",
 		aboutName: "About these numbers",
-		about: `Choose the server under **Variables**, at the top right. Power is in watts (W), averaged over each interval between two measurements.
+		about: `Choose the server in the **:host:** menu under **Variables**, at the top right. Power is in watts (W), averaged over each interval between two measurements.
 
 - **Processors, memory and GPUs** are measured by their own energy counters, on every server here.
 - **The whole machine at the socket** is measured by the server's own power meter, where it has one (the cells stay empty where it has not). It is more than the parts: the difference is the fans, disks, network cards and the power supply's loss.
@@ -81,7 +81,7 @@ func ServersFR() Dashboard {
 		processors: "processeurs", memory: "mémoire", gpus: "cartes graphiques",
 		lastSeen: "Chaque serveur : dernières nouvelles", colServer: "Serveur", colLast: "Dernières nouvelles", colW: "W alors",
 		aboutName: "À propos de ces chiffres",
-		about: `Choisissez le serveur sous **Variables**, en haut à droite. La puissance est en watts (W), en moyenne sur chaque intervalle entre deux mesures.
+		about: `Choisissez le serveur dans le menu **:host:** sous **Variables**, en haut à droite. La puissance est en watts (W), en moyenne sur chaque intervalle entre deux mesures.
 
 - **Processeurs, mémoire et cartes graphiques** : mesurés par leurs propres compteurs d’énergie, sur chaque serveur ici.
 - **Toute la machine à la prise** : mesurée par le compteur du serveur, là où il en a un (les cases restent vides sinon). C’est plus que les composants : la différence, ce sont les ventilateurs, les disques, les cartes réseau et les pertes de l’alimentation.

@@ -88,7 +88,7 @@ func VMsEN() Dashboard {
 		lastSeen: "Each: when last heard from (source model: ESTIMATE)", colHost: "VM or host", colSource: "Source", colLast: "Last heard from", colW: "W then",
 		cpuTitle:  "processor use (what an estimate reads)",
 		aboutName: "Measured or estimated",
-		about: `Choose the virtual machine or host under **Variables**, at the top right. A virtual machine has no energy counters of its own; its number comes one of two ways, never mixed:
+		about: `Choose the virtual machine or host in the **:host:** menu under **Variables**, at the top right. A virtual machine has no energy counters of its own; its number comes one of two ways, never mixed:
 
 - **Measured by its hypervisor** (blue and green): the server it runs on measures its own energy and gives each virtual machine a counter of its share. A measurement, shared out.
 - **Estimate** (amber): nothing measures this machine; powerinput estimates its power from how busy its processors are, with published averages for the kind of processor (or 0.74 W to 3.5 W per virtual processor, after Cloud Carbon Footprint). Such estimates can be off by tens of percent, more for a single virtual machine: read them as orders of magnitude.
@@ -115,7 +115,7 @@ func VMsFR() Dashboard {
 		lastSeen: "Chacune : dernières nouvelles (source model : ESTIMATION)", colHost: "VM ou machine", colSource: "Source", colLast: "Dernières nouvelles", colW: "W alors",
 		cpuTitle:  "utilisation du processeur (ce que lit une estimation)",
 		aboutName: "Mesuré ou estimé",
-		about: `Choisissez la machine virtuelle ou la machine sous **Variables**, en haut à droite. Une machine virtuelle n’a pas de compteur d’énergie à elle ; son chiffre vient de l’une de deux façons, jamais mélangées :
+		about: `Choisissez la machine virtuelle ou la machine dans le menu **:host:** sous **Variables**, en haut à droite. Une machine virtuelle n’a pas de compteur d’énergie à elle ; son chiffre vient de l’une de deux façons, jamais mélangées :
 
 - **Mesurée par son hyperviseur** (bleu et vert) : le serveur qui l’héberge mesure sa propre énergie et donne à chaque machine virtuelle un compteur de sa part. Une mesure, partagée.
 - **Estimation** (ambre) : rien ne mesure cette machine ; powerinput estime sa puissance d’après l’activité de ses processeurs, avec des moyennes publiées pour ce genre de processeur (ou 0,74 W à 3,5 W par processeur virtuel, d’après Cloud Carbon Footprint). Ces estimations peuvent se tromper de plusieurs dizaines de pour cent, davantage pour une seule machine virtuelle : lisez-les comme des ordres de grandeur.
