@@ -399,3 +399,22 @@ func noteCells(d Dashboard) string {
 	}
 	return notes
 }
+
+// A cell that reads only the last 3 minutes says "right now" ("en ce
+// moment"), the words its dashboard's note defines, not "now" or
+// "maintenant" on one screen and "right now" on the next.
+func TestRightNowSaysSo(t *testing.T) {
+	words := map[string]string{"-en.dashboard": "right now", "-fr.dashboard": "en ce moment"}
+	for file, d := range readDashboards(t) {
+		want := words[file[strings.LastIndex(file, "-"):]]
+		for _, c := range d.Cells {
+			recent := len(c.Queries) > 0
+			for _, q := range c.Queries {
+				recent = recent && strings.Contains(q.Query, "time > now() - 3m") && !strings.Contains(q.Query, ":dashboardTime:")
+			}
+			if recent && !strings.Contains(strings.ToLower(c.Name), want) {
+				t.Errorf("%s, cell %s: %q reads the last 3 minutes without saying %q", file, c.I, c.Name, want)
+			}
+		}
+	}
+}

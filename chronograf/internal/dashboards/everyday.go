@@ -110,7 +110,7 @@ func EverydayEN() Dashboard {
 	return everyday(everydayWords{
 		lang: "en", id: 900102, prefix: "pi-everyday-en", name: "Green Campus (EN) - in everyday terms", hostVar: "Server",
 		now: "right now", overRange: "over the time range", servers: "All servers",
-		socket: "at the socket, now", parts: "its parts, now",
+		socket: "at the socket, right now", parts: "its parts, right now",
 		kWh: "kWh", co2: "g of CO₂", w: "W",
 		co2Note:  "CO₂ is the energy times the grid's average carbon intensity set in powerinput: an average, not a measurement.",
 		lastSeen: "Each server: when last heard from", colServer: "Server", colLast: "Last heard from", colW: "W then",
@@ -131,7 +131,7 @@ func EverydayFR() Dashboard {
 	return everyday(everydayWords{
 		lang: "fr", id: 900103, prefix: "pi-everyday-fr", name: "Green Campus (FR) - au quotidien", hostVar: "Serveur",
 		now: "en ce moment", overRange: "sur la période", servers: "Tous serveurs",
-		socket: "à la prise, maintenant", parts: "composants, maintenant",
+		socket: "à la prise, en ce moment", parts: "composants, en ce moment",
 		kWh: "kWh", co2: "g de CO₂", w: "W",
 		co2Note:  "Le CO₂ est l’énergie multipliée par l’intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",
 		lastSeen: "Chaque serveur : dernières nouvelles", colServer: "Serveur", colLast: "Dernières nouvelles", colW: "W alors",
