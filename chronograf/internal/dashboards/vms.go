@@ -109,7 +109,7 @@ func VMsFR() Dashboard {
 		measuredAll:  "Machines virtuelles mesurées par leur hyperviseur : puissance",
 		estimateAll:  "ESTIMATIONS d’après l’utilisation du processeur : puissance",
 		measuredAxis: "W", estimateAxis: "W (estimation)",
-		now: "en ce moment", overRange: "cumul",
+		now: "en ce moment", overRange: "énergie",
 		measured: "mesurée", estimate: "ESTIMATION",
 		w: "W", wh: "Wh",
 		lastSeen: "Chacune : dernières nouvelles (source model : ESTIMATION)", colHost: "VM ou machine", colSource: "Source", colLast: "Dernières nouvelles", colW: "W alors",
