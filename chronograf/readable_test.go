@@ -179,12 +179,7 @@ func sources(text string) string {
 // cell that shows it and in the dashboard's note cell.
 func TestMetaphorsCiteTheirSource(t *testing.T) {
 	for file, d := range readDashboards(t) {
-		notes := ""
-		for _, c := range d.Cells {
-			if c.Type == "note" {
-				notes += c.Note
-			}
-		}
+		notes := noteCells(d)
 		for _, c := range d.Cells {
 			for _, q := range c.Queries {
 				for _, m := range dashboards.Metaphors() {
@@ -220,6 +215,206 @@ func TestMetaphorsAreThePlugin(t *testing.T) {
 		}
 		if m.Site() == "" || m.Site() == m.Source {
 			t.Errorf("%s: source %q does not start with its site", m.Field, m.Source)
+		}
+	}
+}
+
+// Chronograf cuts a cell's title that is wider than the cell ("Campus
+// energy, past 30…"), and the cut part is often what the number covers.
+// Budget on a 1366 px wide laptop screen, as measured on screenshots at
+// 1440 px: a grid column is about 98 px there, the title's padding 30 px,
+// the note icon 22 px, and a character of the title's font 7.5 px on
+// average (French accents included). A host or VM name counts 10
+// characters (kvm-0, pau-hv-03).
+func TestTitlesFit(t *testing.T) {
+	vars := strings.NewReplacer(":host:", "1234567890", ":vm:", "1234567890")
+	for file, d := range readDashboards(t) {
+		for _, c := range d.Cells {
+			px := c.W*98 - 30
+			if c.Note != "" && c.NoteVisibility != "showWhenNoData" {
+				px -= 22
+			}
+			title := vars.Replace(c.Name)
+			if n := len([]rune(title)); n*15 > px*2 {
+				t.Errorf("%s, cell %s: the title %q is %d characters, %d fit in %d columns", file, c.I, c.Name, n, px*2/15, c.W)
+			}
+		}
+	}
+}
+
+// A table of watts or energy that can hold both measured hosts and
+// estimated ones (a condition on "source" other than the measured ones)
+// shows each row's source: an estimate's number must not pass for a
+// measurement among measured ones.
+func TestTablesSayWhatIsEstimated(t *testing.T) {
+	measuredOnly := `("source" = 'rapl' OR "source" = 'msr')`
+	for file, d := range readDashboards(t) {
+		for _, c := range d.Cells {
+			if c.Type != "table" {
+				continue
+			}
+			mixed := false
+			for _, q := range c.Queries {
+				mixed = mixed || strings.Contains(q.Query, `"power_host"`) && !strings.Contains(q.Query, measuredOnly) &&
+					!strings.Contains(q.Query, `"source" = 'vm'`) && !strings.Contains(q.Query, `"source" = 'model'`) &&
+					!strings.Contains(q.Query, `= ':host:'`)
+			}
+			if !mixed {
+				continue
+			}
+			shown := false
+			for _, f := range c.FieldOptions {
+				shown = shown || f.InternalName == "source" && f.Visible
+			}
+			if !shown {
+				t.Errorf("%s, cell %s: %q mixes measured and estimated hosts without a source column", file, c.I, c.Name)
+			}
+		}
+	}
+}
+
+// Chronograf sizes a table's columns by their longest value and scrolls
+// sideways past the cell's edge: a service named by a container's id
+// (8f14e45f-ceea-467f-9d6b-3d2a1c0b9e8d) pushed the kWh off a laptop's
+// screen. Names of unbounded length (services, programs, VMs) are the last
+// column, so that only they run off.
+func TestLongNamesLast(t *testing.T) {
+	long := set("unit", "process", "domain")
+	for file, d := range readDashboards(t) {
+		for _, c := range d.Cells {
+			var visible []string
+			for _, f := range c.FieldOptions {
+				if f.Visible {
+					visible = append(visible, f.InternalName[strings.LastIndex(f.InternalName, ".")+1:])
+				}
+			}
+			for i, name := range visible {
+				if long[name] && i != len(visible)-1 {
+					t.Errorf("%s, cell %s: the column %s, whose values can be long, is not the last (%v)", file, c.I, name, visible)
+				}
+			}
+		}
+	}
+}
+
+// French texts follow French typography (the typography pass was checked
+// in the JSON only, and a plain space before a colon wraps the colon to
+// the next line on screen): a narrow no-break space (U+202F) before : ; ! ?
+// and inside « », the apostrophe ’. Checked on everything a reader sees:
+// titles, notes, column names, menu words, units and series names.
+func TestFrenchTypography(t *testing.T) {
+	placeholder := regexp.MustCompile(`:[a-zA-Z]+:`)
+	rules := []struct {
+		bad  *regexp.Regexp
+		what string
+	}{
+		{regexp.MustCompile(`[ \x{a0}][:;!?]`), "a plain space before : ; ! ? (want U+202F)"},
+		{regexp.MustCompile(`[\p{L}\d)*][;!?]|[\p{L}\d)*]:(\s|$)`), "no space before : ; ! ? (want U+202F)"},
+		{regexp.MustCompile(`\p{L}'\p{L}`), "a typewriter apostrophe (want ’)"},
+		{regexp.MustCompile(`«[^\x{202f}]|[^\x{202f}]»`), "« » without U+202F inside"},
+		{regexp.MustCompile(`(^|\s)"\p{L}`), "English quotes (want « »)"},
+		{regexp.MustCompile(`\d\.\d`), "a decimal point (want a comma)"},
+		{regexp.MustCompile(`\d,\d{3}\b`), "a comma between thousands (want U+202F)"},
+	}
+	for file, d := range readDashboards(t) {
+		if !strings.HasSuffix(file, "-fr.dashboard") {
+			continue
+		}
+		var texts []string
+		for _, tp := range d.Templates {
+			texts = append(texts, tp.Label)
+			for _, v := range tp.Values {
+				texts = append(texts, v.Key)
+			}
+		}
+		for _, c := range d.Cells {
+			texts = append(texts, c.Name, c.Note, c.Axes["y"].Label, c.Axes["y"].Suffix)
+			for _, f := range c.FieldOptions {
+				texts = append(texts, f.DisplayName)
+			}
+			for _, q := range c.Queries {
+				for _, m := range regexp.MustCompile(`AS "([^"]*)"`).FindAllStringSubmatch(q.Query, -1) {
+					texts = append(texts, m[1])
+				}
+			}
+		}
+		for _, text := range texts {
+			text = placeholder.ReplaceAllString(text, "X")
+			text = regexp.MustCompile(`https?://\S+`).ReplaceAllString(text, "")
+			for _, r := range rules {
+				if loc := r.bad.FindStringIndex(text); loc != nil {
+					from, to := max(0, loc[0]-30), min(len(text), loc[1]+30)
+					t.Errorf("%s: %s in %q", file, r.what, text[from:to])
+				}
+			}
+		}
+	}
+}
+
+// The campus screen hangs on a wall, 1920×1080 in present mode, where
+// nobody scrolls: every cell but the closing note fits in the screen's
+// height, 12 grid rows of 83.5 px and a 4 px margin (1050 px). At 14 rows
+// the graph of the campus's power was cut in half at the bottom edge.
+func TestCampusFitsAWall(t *testing.T) {
+	for file, d := range readDashboards(t) {
+		if !strings.HasPrefix(file, "campus-") {
+			continue
+		}
+		for _, c := range d.Cells {
+			if c.Type != "note" && c.Y+c.H > 12 {
+				t.Errorf("%s, cell %s: ends at row %d, below a 1080p screen's 12", file, c.I, c.Y+c.H)
+			}
+		}
+	}
+}
+
+// Chronograf 1.10's Variables bar shows each menu under its variable's
+// name (:host:, :detail:), not its label, in a box about 14 characters
+// wide that breaks a longer choice mid-word ("résumé par heu / re"). So
+// the dashboard's note names each menu as the bar does, and the choices
+// of a fixed menu are short.
+func TestMenusFit(t *testing.T) {
+	for file, d := range readDashboards(t) {
+		notes := noteCells(d)
+		for _, tv := range d.Templates {
+			if !strings.Contains(notes, "**"+tv.TempVar+"**") {
+				t.Errorf("%s: the note does not name the menu **%s**, as the Variables bar shows it", file, tv.TempVar)
+			}
+			for _, v := range tv.Values {
+				if n := len([]rune(v.Key)); n > 14 {
+					t.Errorf("%s: %s's choice %q is %d characters, the menu shows 14 a line", file, tv.TempVar, v.Key, n)
+				}
+			}
+		}
+	}
+}
+
+// noteCells is the text of a dashboard's note cells.
+func noteCells(d Dashboard) string {
+	notes := ""
+	for _, c := range d.Cells {
+		if c.Type == "note" {
+			notes += c.Note
+		}
+	}
+	return notes
+}
+
+// A cell that reads only the last 3 minutes says "right now" ("en ce
+// moment"), the words its dashboard's note defines, not "now" or
+// "maintenant" on one screen and "right now" on the next.
+func TestRightNowSaysSo(t *testing.T) {
+	words := map[string]string{"-en.dashboard": "right now", "-fr.dashboard": "en ce moment"}
+	for file, d := range readDashboards(t) {
+		want := words[file[strings.LastIndex(file, "-"):]]
+		for _, c := range d.Cells {
+			recent := len(c.Queries) > 0
+			for _, q := range c.Queries {
+				recent = recent && strings.Contains(q.Query, "time > now() - 3m") && !strings.Contains(q.Query, ":dashboardTime:")
+			}
+			if recent && !strings.Contains(strings.ToLower(c.Name), want) {
+				t.Errorf("%s, cell %s: %q reads the last 3 minutes without saying %q", file, c.I, c.Name, want)
+			}
 		}
 	}
 }

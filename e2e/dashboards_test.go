@@ -552,6 +552,14 @@ func checkCampus(t *testing.T, srv *influxServer, repo string, filled time.Time)
 				t.Errorf("%s, %s: the screen shows %v, the points add up to %v", d.Name, c.id, got, c.want)
 			}
 		}
+		// The trend compares weeks measured alike only: eight days back,
+		// the week before falls in the seed's gap (20 to 15 days ago) and
+		// holds two of its seven days, so the cell shows nothing rather
+		// than a rise of hundreds of percent.
+		early := strings.ReplaceAll(cell("trend"), "now()", "now() - 8d")
+		if res := srv.query(t, render(early, nil, nil)); len(res) != 0 {
+			t.Errorf("%s: trend eight days back, the week before holding 2 days: %v, want nothing", d.Name, res)
+		}
 		// Right now: the last point of each live server in the last
 		// 3 minutes, at the socket where it has a meter.
 		last := map[string]hostPoint{}

@@ -95,11 +95,11 @@ func AdminEN() Dashboard {
 		tableNote: "A package's dies, if its CPU has several, are added up.",
 		allTitle:  "Every host, by source: power", sourcesTitle: "Every host: where its numbers come from",
 		colHost: "Host", colSource: "Source", colModel: "Estimate", colW: "Last W",
-		gpuTitle: "GPU power, per GPU", coverageTitle: "share of the socket measured",
+		gpuTitle: "GPU power, per GPU", coverageTitle: "counters vs socket",
 		coverNote: "How much of the socket's power the CPU packages, their memory and the GPUs account for, over the last interval where all were measured.",
 		cpuTitle:  "CPU usage, all CPUs", netTitle: "network throughput", recv: "received", sent: "sent",
 		aboutName: "The words on this dashboard",
-		about: `Choose the host under **Variables**, at the top right. Power is the average over each interval between two measurements, in watts (W).
+		about: `Choose the host in the **:host:** menu under **Variables**, at the top right. Power is the average over each interval between two measurements, in watts (W).
 
 - **Source** says where a host's numbers come from: ` + "`rapl`" + ` is measured by the CPU's own energy counters (RAPL, read through the kernel's powercap files); ` + "`msr`" + ` by the same counters read directly; ` + "`vm`" + ` is a counter the hypervisor gives a virtual machine; ` + "`model`" + ` is an **estimate** from CPU use (**Estimate** ` + "`tdp_curve`" + `: from the CPU's TDP; ` + "`vcpu`" + `: from the number of virtual CPUs).
 - A host's power is its CPU packages plus their memory (DRAM), plus its GPUs. **TDP** (thermal design power) is a package's long-term power limit: a reference, not a measurement.
@@ -117,11 +117,11 @@ func AdminFR() Dashboard {
 		tableNote: "Les puces (dies) d’un processeur qui en a plusieurs sont additionnées.",
 		allTitle:  "Chaque machine, par source : puissance", sourcesTitle: "Chaque machine : d’où viennent ses chiffres",
 		colHost: "Machine", colSource: "Source", colModel: "Estimation", colW: "Dernier W",
-		gpuTitle: "puissance par carte graphique", coverageTitle: "part mesurée de la prise",
+		gpuTitle: "puissance par carte graphique", coverageTitle: "compteurs vs prise",
 		coverNote: "Part de la puissance à la prise qu’expliquent les processeurs, leur mémoire et les cartes graphiques, sur le dernier intervalle où tout a été mesuré.",
 		cpuTitle:  "utilisation des processeurs", netTitle: "débit réseau", recv: "reçu", sent: "envoyé",
 		aboutName: "Les mots de ce tableau de bord",
-		about: `Choisissez la machine sous **Variables**, en haut à droite. La puissance est la moyenne sur chaque intervalle entre deux mesures, en watts (W).
+		about: `Choisissez la machine dans le menu **:host:** sous **Variables**, en haut à droite. La puissance est la moyenne sur chaque intervalle entre deux mesures, en watts (W).
 
 - **Source** dit d’où viennent les chiffres d’une machine : ` + "`rapl`" + ` : mesurés par les compteurs d’énergie du processeur (RAPL, lus par les fichiers powercap du noyau) ; ` + "`msr`" + ` : les mêmes compteurs lus directement ; ` + "`vm`" + ` : un compteur que l’hyperviseur donne à une machine virtuelle ; ` + "`model`" + ` : une **estimation** d’après l’utilisation du processeur (**Estimation** ` + "`tdp_curve`" + ` : d’après le TDP du processeur ; ` + "`vcpu`" + ` : d’après le nombre de processeurs virtuels).
 - La puissance d’une machine est celle de ses processeurs plus leur mémoire (DRAM), plus ses cartes graphiques. Le **TDP** (enveloppe thermique) est la limite de puissance d’un processeur dans la durée : une référence, pas une mesure.

@@ -50,18 +50,20 @@ func applications(w applicationsWords) Dashboard {
 			kind("other", w.others), kind("unattributed", w.unattributed), kind("unused_capacity", w.unused))
 	}
 	topTable := func(id, title, m, tag, label string) spec {
+		// The name last, here and below: a long one (a container's id)
+		// then runs off the table's edge, not the numbers.
 		return table(id, title, 4, Sig, topBy(m, tag, host),
-			col(m+"."+tag, label),
-			col(m+".Wh", w.wh))
+			col(m+".Wh", w.wh),
+			col(m+"."+tag, label))
 	}
 	everydayTable := func(id, title, m, tag, label string) spec {
 		inner := fmt.Sprintf(`SELECT %s AS "charges", %s AS "km" %s %s GROUP BY "%s"`,
 			twoDigits(`sum("smartphone_charges")`), twoDigits(`sum("ebike_km")`), fromRP(Detail, m), where(append(host, isWorkload)...), tag)
 		return table(id, title, 6, Sig,
 			fmt.Sprintf(`SELECT top("charges", "%s", 10) AS "charges", "km" FROM (%s) WHERE "charges" > 0`, tag, inner),
-			col(m+"."+tag, label),
 			col(m+".charges", charges),
-			col(m+".km", km))
+			col(m+".km", km),
+			col(m+"."+tag, label))
 	}
 	cite := func(f string) string { return "- " + metaphorOf(f).cites(w.lang) + "\n" }
 	return Dashboard{
@@ -97,13 +99,13 @@ func ApplicationsEN() Dashboard {
 	return applications(applicationsWords{
 		lang: "en", id: 900111, prefix: "pi-apps-en", name: "Green Campus (EN) - applications", hostLabel: "Server",
 		services: "Services on", programs: "Programs on",
-		power: ": power, stacked", top: ": top 10 over the time range", everyday: ": the 10 using the most, in everyday terms",
+		power: ": power, stacked", top: ": top 10 over the range", everyday: ": the 10 using the most, in everyday terms",
 		service: "service", program: "program", wh: "Wh",
 		others:       "others, outside the top 10",
 		unattributed: "system work no service accounts for",
 		unused:       "capacity not used by anyone, shared by all",
 		aboutName:    "What the applications' numbers mean",
-		about: `Choose the server under **Variables** and the time range at the top right.
+		about: `Choose the server in the **:host:** menu under **Variables** and the time range at the top right.
 
 Each interval, powerinput divides the energy the server's processors, memory and graphics cards measure among its services (systemd services, users, containers, pods, virtual machines) and, separately, among its programs, by the processor time each used. The parts of an interval add up to the server's energy exactly, and the graphs stack them: the top is the server's processors, memory and graphics cards. Three parts are no one program's:
 
@@ -121,13 +123,13 @@ func ApplicationsFR() Dashboard {
 	return applications(applicationsWords{
 		lang: "fr", id: 900112, prefix: "pi-apps-fr", name: "Green Campus (FR) - applications", hostLabel: "Serveur",
 		services: "Services de", programs: "Programmes de",
-		power: " : puissance, empilée", top: " : les 10 premiers sur la période", everyday: " : les 10 qui consomment le plus, au quotidien",
+		power: " : puissance, empilée", top: " : top 10 sur la période", everyday: " : les 10 qui consomment le plus, au quotidien",
 		service: "service", program: "programme", wh: "Wh",
 		others:       "autres, hors des 10 premiers",
 		unattributed: "travail du système qu’aucun service n’explique",
 		unused:       "capacité utilisée par personne, partagée par tous",
 		aboutName:    "Ce que veulent dire les chiffres des applications",
-		about: `Choisissez le serveur sous **Variables** et la période en haut à droite.
+		about: `Choisissez le serveur dans le menu **:host:** sous **Variables** et la période en haut à droite.
 
 À chaque intervalle, powerinput partage l’énergie que mesurent les processeurs, la mémoire et les cartes graphiques du serveur entre ses services (services systemd, utilisateurs, conteneurs, pods, machines virtuelles) et, à part, entre ses programmes, selon le temps de processeur de chacun. Les parts d’un intervalle font exactement l’énergie du serveur, et les graphiques les empilent : le haut est celle des processeurs, de la mémoire et des cartes graphiques. Trois parts ne sont à aucun programme :
 

@@ -13,7 +13,7 @@ type campusWords struct {
 	day, month, year, week   string // "past 24 hours", …: after a cell's subject
 	energy, co2, powerNow    string // cell subjects
 	kWh, kg, w, pct          string // after the numbers
-	trend                    string
+	trend, trendEmpty        string
 	servers, vms, services   string // ranking titles
 	colServer, colVM, colSvc string
 	colHost, colKWh          string
@@ -44,14 +44,26 @@ func campusCO2Kg(rp, window string) string {
 }
 
 // campusTrend is the energy of the past 7 days against the 7 days before,
-// in percent (+10: a tenth more).
+// in percent (+10: a tenth more). Only where the servers were measured in
+// the 7 days before for at least trendCoverage of the seconds they were in
+// the past 7 days: in a campus's first two weeks, or the week after
+// servers were added, the week before holds less and the change would be
+// theirs (it showed +600 % on the eighth day), so the cell stays empty.
 func campusTrend() string {
 	this := []string{"time > now() - 7d", measuredOnly}
 	before := []string{"time > now() - 14d", "time <= now() - 7d", measuredOnly}
-	return `SELECT round((sum("now") / sum("before") - 1) * 100) AS "%" FROM ` +
+	seconds := func(as string, conds []string) string {
+		return `(SELECT sum("interval_seconds") AS "` + as + `" ` + from("power_host") + " " + where(conds...) + ")"
+	}
+	return `SELECT "pct" AS "%" FROM (SELECT round((sum("now") / sum("before") - 1) * 100) AS "pct", sum("sn") AS "sn", sum("sb") AS "sb" FROM ` +
 		basis("sum", "wall_joules", "energy_joules", "now", this, false) + ", " +
-		basis("sum", "wall_joules", "energy_joules", "before", before, false)
+		basis("sum", "wall_joules", "energy_joules", "before", before, false) + ", " +
+		seconds("sn", this) + ", " + seconds("sb", before) + `) WHERE "sb" >= ` + trendCoverage + ` * "sn"`
 }
+
+// trendCoverage is the least share of the past 7 days' measured seconds
+// the 7 days before must hold for campusTrend to compare them.
+const trendCoverage = "0.9"
 
 // campusSum is the sum over the measured servers of a metaphor field (or
 // co2_grams) over a window, two significant digits.
@@ -106,12 +118,14 @@ func campus(w campusWords) Dashboard {
 	cite := func(f string) string { return "- " + metaphorOf(f).cites(w.lang) + "\n" }
 	return Dashboard{
 		ID: w.id, Name: w.name, Organization: "default", Templates: []Template{},
+		// Everything but the note fits a 1080p screen in present mode
+		// (TestCampusFitsAWall): a wall cannot scroll.
 		Cells: layout(w.prefix,
 			row(
 				energy("kwh-day", w.day, pastDay),
 				co2("co2-day", w.day, pastDay),
 				stat("w-now", w.powerNow, 3, "W", w.w, `SELECT sum("w") AS "W" `+basisPowerNow([]string{recent, measuredOnly})).whenEmpty(silence(w.lang)),
-				stat("trend", w.trend, 3, "%", w.pct, campusTrend()),
+				stat("trend", w.trend, 3, "%", w.pct, campusTrend()).whenEmpty(w.trendEmpty),
 			),
 			row(
 				energyLong("kwh-month", w.month, pastMonth),
@@ -126,14 +140,16 @@ func campus(w campusWords) Dashboard {
 				energy("kwh-week", w.week, "time > now() - 7d"),
 			),
 			row(
-				table("servers", w.servers, 4, Sig, servers, col("power_host.host", w.colServer), col("power_host.kWh", w.colKWh)).tall(4),
-				table("vms", w.vms, 4, Sig, vms, col("power_vm.domain", w.colVM), col("power_vm.host", w.colHost), col("power_vm.kWh", w.colKWh)).tall(4),
-				table("services", w.services, 4, Sig, svcs, col("power_service.unit", w.colSvc), col("power_service.host", w.colHost), col("power_service.kWh", w.colKWh)).tall(4),
+				table("servers", w.servers, 4, Sig, servers, col("power_host.host", w.colServer), col("power_host.kWh", w.colKWh)).tall(3),
+				// The names last: a long one (a container's id) runs off
+				// the table's edge, not the figures.
+				table("vms", w.vms, 4, Sig, vms, col("power_vm.kWh", w.colKWh), col("power_vm.host", w.colHost), col("power_vm.domain", w.colVM)).tall(3),
+				table("services", w.services, 4, Sig, svcs, col("power_service.kWh", w.colKWh), col("power_service.host", w.colHost), col("power_service.unit", w.colSvc)).tall(3),
 			),
 			row(
 				stacked("by-server", w.byServer, 12, "W", w.byServerAxis,
 					`SELECT sum("w") AS "W" FROM `+basis("mean", "wall_watts", "power_watts", "w", []string{during, measuredOnly}, true, "host")+
-						" "+where(during)+groupBy(true, "host")),
+						" "+where(during)+groupBy(true, "host")).tall(3),
 			),
 			row(note("about", w.aboutName, strings.TrimSpace(w.about)+"\n\n"+
 				cite("smartphone_charges")+cite("ebike_km")+cite("led_bulbs"))),
@@ -150,10 +166,11 @@ func CampusEN() Dashboard {
 		day: "past 24 hours", month: "past 30 days", year: "past 12 months", week: "past 7 days",
 		energy: "Campus energy", co2: "Campus CO₂", powerNow: "Campus power right now",
 		kWh: "kWh", kg: "kg CO₂", w: "W", pct: "%",
-		trend:   "Energy, past 7 days vs the 7 days before",
-		servers: "Servers using the most, past 24 hours", vms: "Virtual machines using the most, past 24 hours",
+		trend:      "Energy change, 7 days vs 7 before",
+		trendEmpty: "Not enough measurements in the 7 days before to compare: the servers measured then for less than 90 % of the time they measured in the past 7 days (the first two weeks, or servers added).",
+		servers:    "Servers using the most, past 24 hours", vms: "Virtual machines using the most, past 24 hours",
 		services:  "Services using the most, past 24 hours",
-		colServer: "Server", colVM: "Virtual machine", colSvc: "Service", colHost: "on server", colKWh: "kWh",
+		colServer: "Server", colVM: "Virtual machine", colSvc: "Service", colHost: "Server", colKWh: "kWh",
 		byServer: "Campus power by server (stacked: the top is the campus)", byServerAxis: "W",
 		hourly:    "Read from the hourly summary of the measurements (rollup_1h), which adds up a year in a fraction of a second. It counts whole hours only: the hour under way joins the figure when it ends, and the window starts at the first whole hour inside it.",
 		aboutName: "What this screen counts",
@@ -170,12 +187,13 @@ func CampusFR() Dashboard {
 	return campus(campusWords{
 		lang: "fr", id: 900126, prefix: "pi-campus-fr", name: "Green Campus (FR) - écran du campus",
 		day: "dernières 24 heures", month: "30 derniers jours", year: "12 derniers mois", week: "7 derniers jours",
-		energy: "Énergie du campus", co2: "CO₂ du campus", powerNow: "Puissance du campus en ce moment",
+		energy: "Énergie", co2: "CO₂", powerNow: "Puissance du campus en ce moment",
 		kWh: "kWh", kg: "kg de CO₂", w: "W", pct: "%",
-		trend:   "Énergie, 7 derniers jours vs les 7 d’avant",
-		servers: "Serveurs qui consomment le plus, dernières 24 heures", vms: "Machines virtuelles qui consomment le plus, dernières 24 heures",
-		services:  "Services qui consomment le plus, dernières 24 heures",
-		colServer: "Serveur", colVM: "Machine virtuelle", colSvc: "Service", colHost: "sur le serveur", colKWh: "kWh",
+		trend:      "Évolution de l’énergie sur 7 jours",
+		trendEmpty: "Pas assez de mesures les 7 jours d’avant pour comparer : les serveurs y ont mesuré moins de 90 % du temps mesuré ces 7 derniers jours (les deux premières semaines, ou des serveurs ajoutés).",
+		servers:    "Serveurs qui consomment le plus", vms: "Machines virtuelles qui consomment le plus",
+		services:  "Services qui consomment le plus",
+		colServer: "Serveur", colVM: "Machine virtuelle", colSvc: "Service", colHost: "Serveur", colKWh: "kWh sur 24 heures",
 		byServer: "Puissance du campus par serveur (empilée : le haut est le campus)", byServerAxis: "W",
 		hourly:    "Lu dans le résumé horaire des mesures (rollup_1h), qui additionne une année en une fraction de seconde. Il ne compte que des heures entières : l’heure en cours s’ajoute au chiffre quand elle se termine, et la période commence à la première heure entière qu’elle contient.",
 		aboutName: "Ce que compte cet écran",

@@ -249,10 +249,12 @@ func hostTemplate(id, label, measurement, cond string) Template {
 }
 
 // detailWords is the :detail: menu in one language: the label, then what
-// each choice is called, raw points first.
+// each choice is called, raw points first. Chronograf's menu is about 14
+// characters wide and breaks longer words mid-word (TestMenusFit); it
+// shows the variable's name, :detail:, not the label.
 var detailWords = map[string][4]string{
-	"en": {"Detail", "10 s: every measurement", "5 min summary", "1 hour summary"},
-	"fr": {"Détail", "10 s\u202f: chaque mesure", "résumé par 5 min", "résumé par heure"},
+	"en": {"Detail", "every reading", "5 min summary", "1 h summary"},
+	"fr": {"Détail", "chaque mesure", "résumé 5 min", "résumé 1 h"},
 }
 
 // detailTemplate is the :detail: variable: which retention policy the
@@ -273,7 +275,7 @@ func detailTemplate(id, lang string) Template {
 // :detail:.
 func detailAbout(lang string) string {
 	if lang == "fr" {
-		return "**Détail** (sous **Variables**) choisit ce que lisent les graphiques et les totaux de la période : chaque mesure, ou un résumé gardé par 5 minutes ou par heure, qui répond en une fraction de seconde sur des mois là où chaque mesure prend plusieurs secondes. Un total lu dans un résumé compte des 5 minutes ou des heures entières : celle en cours s’y ajoute quand elle se termine. Pour quelques heures, prenez chaque mesure (un résumé n’y montre que quelques points) ; pour des semaines ou plus, le résumé par heure. Les chiffres « en ce moment » et les dernières nouvelles lisent toujours chaque mesure."
+		return "Le menu **:detail:** (sous **Variables**) choisit ce que lisent les graphiques et les totaux de la période : *chaque mesure*, ou un résumé gardé par 5 minutes ou par heure, qui répond en une fraction de seconde sur des mois là où chaque mesure prend plusieurs secondes. Un total lu dans un résumé compte des 5 minutes ou des heures entières : celle en cours s’y ajoute quand elle se termine. Pour quelques heures, prenez *chaque mesure* (un résumé n’y montre que quelques points) ; pour des semaines ou plus, *résumé 1 h*. Les chiffres « en ce moment » et les dernières nouvelles lisent toujours chaque mesure."
 	}
-	return "**Detail** (under **Variables**) chooses what the charts and the totals over the range read: every measurement, or a summary kept per 5 minutes or per hour, which answers in a fraction of a second over months where every measurement takes several seconds. A total read from a summary counts whole 5 minutes or hours: the one under way joins it when it ends. For a few hours, choose every measurement (a summary shows only a few points there); for weeks or more, the hourly summary. The \"right now\" figures and when each server was last heard from always read every measurement."
+	return "The **:detail:** menu (under **Variables**) chooses what the charts and the totals over the range read: *every reading*, or a summary kept per 5 minutes or per hour, which answers in a fraction of a second over months where every measurement takes several seconds. A total read from a summary counts whole 5 minutes or hours: the one under way joins it when it ends. For a few hours, choose *every reading* (a summary shows only a few points there); for weeks or more, *1 h summary*. The \"right now\" figures and when each server was last heard from always read every measurement."
 }

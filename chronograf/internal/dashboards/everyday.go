@@ -87,6 +87,17 @@ func lastSeenTable(id, title string, w int, cond, colHost, colTime, colW string)
 	return s
 }
 
+// lastSeenBySource is lastSeenTable for hosts of more than one source,
+// with a column of each host's source: where an estimate (model) sits
+// beside a measurement, its watts must not pass for measured ones.
+func lastSeenBySource(id, title string, w int, cond, colHost, colSource, colTime, colW string) spec {
+	s := table(id, title, w, "W",
+		simple("power_host", []sel{{"last", "power_watts", "W"}}, []string{during, cond}, false, "host", "source"),
+		col("host", colHost), col("source", colSource), col("power_host.W", colW))
+	s.showTime = colTime
+	return s
+}
+
 // sentence capitalises the first letter and ends with a full stop.
 func sentence(s string) string {
 	r := []rune(s)
@@ -99,13 +110,13 @@ func EverydayEN() Dashboard {
 	return everyday(everydayWords{
 		lang: "en", id: 900102, prefix: "pi-everyday-en", name: "Green Campus (EN) - in everyday terms", hostVar: "Server",
 		now: "right now", overRange: "over the time range", servers: "All servers",
-		socket: "at the socket, now", parts: "its parts, now",
+		socket: "at the socket, right now", parts: "its parts, right now",
 		kWh: "kWh", co2: "g of CO₂", w: "W",
 		co2Note:  "CO₂ is the energy times the grid's average carbon intensity set in powerinput: an average, not a measurement.",
 		lastSeen: "Each server: when last heard from", colServer: "Server", colLast: "Last heard from", colW: "W then",
 		perHost: "LED bulbs lit by each server", perHostAxis: "LED bulbs",
 		aboutName: "What the comparisons mean",
-		about: `Choose the server under **Variables** and the time range at the top right.
+		about: `Choose the server in the **:host:** menu under **Variables** and the time range at the top right.
 
 **Right now** is the last 3 minutes: a server that has sent nothing for longer shows no value (see when it was last heard from in the table). **Over the time range** adds up the energy used during the range chosen at the top right.
 
@@ -119,14 +130,14 @@ A server draws as much power as that many things switched on; over the range, it
 func EverydayFR() Dashboard {
 	return everyday(everydayWords{
 		lang: "fr", id: 900103, prefix: "pi-everyday-fr", name: "Green Campus (FR) - au quotidien", hostVar: "Serveur",
-		now: "en ce moment", overRange: "sur la période", servers: "Tous les serveurs",
-		socket: "à la prise, maintenant", parts: "composants, maintenant",
+		now: "en ce moment", overRange: "sur la période", servers: "Tous serveurs",
+		socket: "à la prise, en ce moment", parts: "composants, en ce moment",
 		kWh: "kWh", co2: "g de CO₂", w: "W",
 		co2Note:  "Le CO₂ est l’énergie multipliée par l’intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",
 		lastSeen: "Chaque serveur : dernières nouvelles", colServer: "Serveur", colLast: "Dernières nouvelles", colW: "W alors",
 		perHost: "Ampoules LED allumées par chaque serveur", perHostAxis: "ampoules LED",
 		aboutName: "Ce que veulent dire les comparaisons",
-		about: `Choisissez le serveur sous **Variables** et la période en haut à droite.
+		about: `Choisissez le serveur dans le menu **:host:** sous **Variables** et la période en haut à droite.
 
 **En ce moment**, ce sont les 3 dernières minutes : un serveur qui n’a rien envoyé depuis plus longtemps n’affiche rien (le tableau dit quand il a donné des nouvelles pour la dernière fois). **Sur la période** additionne l’énergie consommée pendant la période choisie en haut à droite.
 

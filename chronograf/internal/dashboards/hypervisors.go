@@ -43,7 +43,7 @@ func hypervisors(w hypervisorWords) Dashboard {
 			q = `SELECT ` + twoDigits(`sum("`+field+`")`) + ` AS "` + field + `" ` + fromRP(Detail, pv) + " " + where(conds...)
 			unit = Sig
 		}
-		return stat(id, title, 3, unit, mt.Words(w.lang).Unit, q).withNote(sentence(mt.cites(w.lang)))
+		return stat(id, title, 4, unit, mt.Words(w.lang).Unit, q).withNote(sentence(mt.cites(w.lang)))
 	}
 	cite := func(f string) string { return "- " + metaphorOf(f).cites(w.lang) + "\n" }
 	return Dashboard{
@@ -75,20 +75,22 @@ func hypervisors(w hypervisorWords) Dashboard {
 					// measured: exact on a rollup too (a mean of means
 					// is not).
 					`SELECT `+twoDigits(`sum("energy_joules") / sum("interval_seconds")`)+` AS "mean", `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+fromRP(Detail, pv)+" "+where(append(host, notPart)...)+groupBy(false, "domain"),
-					col("domain", w.colVM),
 					col(pv+".mean", w.colMean),
-					col(pv+".Wh", w.colRange)),
+					col(pv+".Wh", w.colRange),
+					col("domain", w.colVM)), // last: see TestLongNamesLast
 			),
+			// Three to a row: a title naming the VM, its server and the
+			// window needs four columns (TestTitlesFit).
 			row(
 				m("led", w.vmNow, "led_bulbs", "last", vmNow).whenEmpty(silence(w.lang)),
 				m("tvs", w.vmNow, "tvs_19in", "last", vmNow).whenEmpty(silence(w.lang)),
-				m("phones", w.vmRange, "smartphone_charges", "sum", vm),
-				m("ebike", w.vmRange, "ebike_km", "sum", vm),
+				stat("wh", w.vmRange, 4, Sig, w.wh,
+					`SELECT `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+fromRP(Detail, pv)+" "+where(vm...)).withNote(w.share),
 			),
 			row(
-				stat("wh", w.vmRange+", "+w.share, 6, Sig, w.wh,
-					`SELECT `+twoDigits(`sum("energy_joules") / 3600`)+` AS "Wh" `+fromRP(Detail, pv)+" "+where(vm...)),
-				stat("co2", w.vmRange, 6, Sig, w.co2,
+				m("phones", w.vmRange, "smartphone_charges", "sum", vm),
+				m("ebike", w.vmRange, "ebike_km", "sum", vm),
+				stat("co2", w.vmRange, 4, Sig, w.co2,
 					`SELECT `+twoDigits(`sum("co2_grams")`)+` AS "co2_grams" `+fromRP(Detail, pv)+" "+where(vm...)).withNote(w.co2Note),
 			),
 			row(note("about", w.aboutName, strings.TrimSpace(w.about)+"\n\n"+
@@ -109,16 +111,16 @@ func stacked(id, name string, w int, unit, label string, queries ...string) spec
 func HypervisorsEN() Dashboard {
 	return hypervisors(hypervisorWords{
 		lang: "en", id: 900105, prefix: "pi-hv-en", name: "Green Campus (EN) - each VM's share of its server", hostLabel: "Server", vmLabel: "VM",
-		stackTitle: "power, stacked: VMs, the server's own work, capacity no VM used, and at the socket the rest of the machine", stackAxis: "W",
+		stackTitle: "power, stacked: VMs, the server's own work, capacity no VM used, rest of the machine", stackAxis: "W",
 		vmSeries: "VM", system: "the server's own work, outside any VM", unused: "capacity not used by any VM, shared by all",
 		outside:    "rest of the machine at the socket (fans, disks, power supply)",
 		tableTitle: "each VM over the time range",
 		colVM:      "VM", colMean: "W on average", colRange: "Wh over the range",
-		vmNow: ":vm: on :host:, right now", vmRange: ":vm: on :host:, over the time range", share: "its share of processors, memory and GPUs",
+		vmNow: ":vm: on :host:, right now", vmRange: ":vm: on :host:, over the range", share: "Its share of the server's processors, memory and graphics cards, as every figure of the VM here.",
 		wh: "Wh", co2: "g of CO₂",
 		co2Note:   "CO₂ is the energy times the grid's average carbon intensity set in powerinput: an average, not a measurement.",
 		aboutName: "How a server's energy is divided",
-		about: `Choose the server and one of its virtual machines (VMs) under **Variables**, at the top right.
+		about: `Choose the server in the **:host:** menu and one of its virtual machines (VMs) in **:vm:**, under **Variables**, at the top right.
 
 Every interval, the energy the server's processors, memory and graphics cards measure is divided exactly among its VMs by processor time: each VM gets the share of the server's processor capacity it used. Two parts are no VM's:
 
@@ -133,16 +135,16 @@ Where the server has a power meter at the socket, the top band is **the rest of 
 func HypervisorsFR() Dashboard {
 	return hypervisors(hypervisorWords{
 		lang: "fr", id: 900106, prefix: "pi-hv-fr", name: "Green Campus (FR) - part de chaque VM dans son serveur", hostLabel: "Serveur", vmLabel: "VM",
-		stackTitle: "puissance, empilée : VM, travail propre du serveur, capacité qu’aucune VM n’a utilisée, et à la prise le reste de la machine", stackAxis: "W",
+		stackTitle: "puissance empilée : VM, travail du serveur, capacité inutilisée, reste de la machine", stackAxis: "W",
 		vmSeries: "VM", system: "travail propre du serveur, hors VM", unused: "capacité utilisée par aucune VM, partagée par toutes",
 		outside:    "reste de la machine à la prise (ventilateurs, disques, alimentation)",
 		tableTitle: "chaque VM sur la période",
 		colVM:      "VM", colMean: "W en moyenne", colRange: "Wh sur la période",
-		vmNow: ":vm: sur :host:, en ce moment", vmRange: ":vm: sur :host:, sur la période", share: "sa part des processeurs, de la mémoire et des cartes graphiques",
+		vmNow: ":vm: sur :host:, en ce moment", vmRange: ":vm: sur :host:, sur la période", share: "Sa part des processeurs, de la mémoire et des cartes graphiques du serveur, comme chaque chiffre de la VM ici.",
 		wh: "Wh", co2: "g de CO₂",
 		co2Note:   "Le CO₂ est l’énergie multipliée par l’intensité carbone moyenne du réseau réglée dans powerinput : une moyenne, pas une mesure.",
 		aboutName: "Comment l’énergie d’un serveur est partagée",
-		about: `Choisissez le serveur et l’une de ses machines virtuelles (VM) sous **Variables**, en haut à droite.
+		about: `Choisissez le serveur dans le menu **:host:** et l’une de ses machines virtuelles (VM) dans **:vm:**, sous **Variables**, en haut à droite.
 
 À chaque intervalle, l’énergie que mesurent les processeurs, la mémoire et les cartes graphiques du serveur est partagée exactement entre ses VM selon le temps de processeur : chaque VM reçoit la part de la capacité du serveur qu’elle a utilisée. Deux parts ne sont à aucune VM :
 

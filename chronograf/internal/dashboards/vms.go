@@ -10,19 +10,22 @@ const (
 
 // vmsWords is the text of the virtual machines dashboards in one language.
 type vmsWords struct {
-	lang                       string
-	notMeasured, notEstimated  string // what an empty cell of a pair says
-	user, system, steal        string // CPU use, in the legend
-	id                         int
-	prefix, name, hostVar      string
-	measuredAll, estimateAll   string
-	measuredAxis, estimateAxis string
-	now, overRange             string
-	measured, estimate         string
-	w, wh                      string
-	lastSeen, colHost, colLast string
-	colW, cpuTitle             string
-	aboutName, about           string
+	lang                      string
+	notMeasured, notEstimated string // what an empty cell of a pair says
+	// What an empty "right now" cell of a pair says: either of two
+	// reasons, neither asserted (the other cell tells which).
+	notMeasuredNow, notEstimatedNow string
+	user, system, steal             string // CPU use, in the legend
+	id                              int
+	prefix, name, hostVar           string
+	measuredAll, estimateAll        string
+	measuredAxis, estimateAxis      string
+	now, overRange                  string
+	measured, estimate              string
+	w, wh                           string
+	lastSeen, colHost, colLast      string
+	colW, colSource, cpuTitle       string
+	aboutName, about                string
 }
 
 // vms is the view of the hosts not measured by their own counters: the
@@ -47,15 +50,15 @@ func vms(w vmsWords) Dashboard {
 			),
 			row(
 				stat("measured-now", ":host: "+w.now+", "+w.measured, 3, "W", w.w,
-					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, fromHypervisor), false)).whenEmpty(w.notMeasured+" "+silence(w.lang)),
+					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, fromHypervisor), false)).whenEmpty(w.notMeasuredNow),
 				stat("estimate-now", ":host: "+w.now+", "+w.estimate, 3, "W", w.w,
-					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, estimated), false)).withTone(estimateHex).whenEmpty(w.notEstimated+" "+silence(w.lang)),
+					simple(ph, []sel{{"last", "power_watts", "W"}}, append(hostNow, estimated), false)).withTone(estimateHex).whenEmpty(w.notEstimatedNow),
 				stat("measured-wh", ":host: "+w.overRange+", "+w.measured, 3, Sig, w.wh, energy(fromHypervisor)).whenEmpty(w.notMeasured),
 				stat("estimate-wh", ":host: "+w.overRange+", "+w.estimate, 3, Sig, w.wh, energy(estimated)).withTone(estimateHex).whenEmpty(w.notEstimated),
 			),
 			row(
-				lastSeenTable("last-seen", w.lastSeen, 4, notMeasured, w.colHost, w.colLast, w.colW),
-				graph("cpu", ":host: "+w.cpuTitle, 8, "%", "%",
+				lastSeenBySource("last-seen", w.lastSeen, 5, notMeasured, w.colHost, w.colSource, w.colLast, w.colW),
+				graph("cpu", ":host: "+w.cpuTitle, 7, "%", "%",
 					simple("cpu", []sel{
 						{"mean", "usage_user", w.user},
 						{"mean", "usage_system", w.system},
@@ -71,19 +74,21 @@ func vms(w vmsWords) Dashboard {
 func VMsEN() Dashboard {
 	return vms(vmsWords{
 		lang: "en", id: 900104,
-		notMeasured:  "Not measured by a hypervisor: its power is an estimate (amber, beside).",
-		notEstimated: "Not an estimate: its hypervisor measures it (beside).",
-		user:         "programs", system: "system", steal: "waiting for the hypervisor", prefix: "pi-vms-en", name: "Green Campus (EN) - virtual machines and estimates", hostVar: "VM or estimated host",
+		notMeasured:     "Not measured by a hypervisor: its power is an estimate (amber, beside).",
+		notEstimated:    "Not an estimate: its hypervisor measures it (beside).",
+		notMeasuredNow:  "Empty: either nothing measures it (its estimate is beside), or it has sent nothing in the last 3 minutes (see when it was last heard from).",
+		notEstimatedNow: "Empty: either its hypervisor measures it (beside), or it has sent nothing in the last 3 minutes (see when it was last heard from).",
+		user:            "programs", system: "system", steal: "waiting for the hypervisor", prefix: "pi-vms-en", name: "Green Campus (EN) - virtual machines and estimates", hostVar: "VM or estimated host",
 		measuredAll:  "Virtual machines measured by their hypervisor: power",
 		estimateAll:  "ESTIMATES from processor use: power",
 		measuredAxis: "W", estimateAxis: "W (estimate)",
-		now: "right now", overRange: "over the time range",
+		now: "right now", overRange: "over the range",
 		measured: "measured", estimate: "ESTIMATE",
 		w: "W", wh: "Wh",
-		lastSeen: "Each: when last heard from", colHost: "VM or host", colLast: "Last heard from", colW: "W then",
+		lastSeen: "Each: when last heard from (source model: ESTIMATE)", colHost: "VM or host", colSource: "Source", colLast: "Last heard from", colW: "W then",
 		cpuTitle:  "processor use (what an estimate reads)",
 		aboutName: "Measured or estimated",
-		about: `Choose the virtual machine or host under **Variables**, at the top right. A virtual machine has no energy counters of its own; its number comes one of two ways, never mixed:
+		about: `Choose the virtual machine or host in the **:host:** menu under **Variables**, at the top right. A virtual machine has no energy counters of its own; its number comes one of two ways, never mixed:
 
 - **Measured by its hypervisor** (blue and green): the server it runs on measures its own energy and gives each virtual machine a counter of its share. A measurement, shared out.
 - **Estimate** (amber): nothing measures this machine; powerinput estimates its power from how busy its processors are, with published averages for the kind of processor (or 0.74 W to 3.5 W per virtual processor, after Cloud Carbon Footprint). Such estimates can be off by tens of percent, more for a single virtual machine: read them as orders of magnitude.
@@ -96,19 +101,21 @@ One of the two cells of each pair stays empty. **Right now** is the last 3 minut
 func VMsFR() Dashboard {
 	return vms(vmsWords{
 		lang: "fr", id: 900122,
-		notMeasured:  "Pas mesurée par un hyperviseur : sa puissance est estimée (en ambre, à côté).",
-		notEstimated: "Pas une estimation : son hyperviseur la mesure (à côté).",
-		user:         "programmes", system: "système", steal: "attente de l’hyperviseur", prefix: "pi-vms-fr", name: "Green Campus (FR) - machines virtuelles et estimations", hostVar: "VM ou machine estimée",
+		notMeasured:     "Pas mesurée par un hyperviseur : sa puissance est estimée (en ambre, à côté).",
+		notEstimated:    "Pas une estimation : son hyperviseur la mesure (à côté).",
+		notMeasuredNow:  "Vide : soit rien ne la mesure (son estimation est à côté), soit elle n’a rien envoyé depuis 3 minutes (voir ses dernières nouvelles).",
+		notEstimatedNow: "Vide : soit son hyperviseur la mesure (à côté), soit elle n’a rien envoyé depuis 3 minutes (voir ses dernières nouvelles).",
+		user:            "programmes", system: "système", steal: "attente de l’hyperviseur", prefix: "pi-vms-fr", name: "Green Campus (FR) - machines virtuelles et estimations", hostVar: "VM ou machine estimée",
 		measuredAll:  "Machines virtuelles mesurées par leur hyperviseur : puissance",
 		estimateAll:  "ESTIMATIONS d’après l’utilisation du processeur : puissance",
 		measuredAxis: "W", estimateAxis: "W (estimation)",
-		now: "en ce moment", overRange: "sur la période",
+		now: "en ce moment", overRange: "énergie",
 		measured: "mesurée", estimate: "ESTIMATION",
 		w: "W", wh: "Wh",
-		lastSeen: "Chacune : dernières nouvelles", colHost: "VM ou machine", colLast: "Dernières nouvelles", colW: "W alors",
+		lastSeen: "Chacune : dernières nouvelles (source model : ESTIMATION)", colHost: "VM ou machine", colSource: "Source", colLast: "Dernières nouvelles", colW: "W alors",
 		cpuTitle:  "utilisation du processeur (ce que lit une estimation)",
 		aboutName: "Mesuré ou estimé",
-		about: `Choisissez la machine virtuelle ou la machine sous **Variables**, en haut à droite. Une machine virtuelle n’a pas de compteur d’énergie à elle ; son chiffre vient de l’une de deux façons, jamais mélangées :
+		about: `Choisissez la machine virtuelle ou la machine dans le menu **:host:** sous **Variables**, en haut à droite. Une machine virtuelle n’a pas de compteur d’énergie à elle ; son chiffre vient de l’une de deux façons, jamais mélangées :
 
 - **Mesurée par son hyperviseur** (bleu et vert) : le serveur qui l’héberge mesure sa propre énergie et donne à chaque machine virtuelle un compteur de sa part. Une mesure, partagée.
 - **Estimation** (ambre) : rien ne mesure cette machine ; powerinput estime sa puissance d’après l’activité de ses processeurs, avec des moyennes publiées pour ce genre de processeur (ou 0,74 W à 3,5 W par processeur virtuel, d’après Cloud Carbon Footprint). Ces estimations peuvent se tromper de plusieurs dizaines de pour cent, davantage pour une seule machine virtuelle : lisez-les comme des ordres de grandeur.
