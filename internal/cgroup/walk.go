@@ -77,6 +77,13 @@ type WalkResult struct {
 // watches are counted in the budget of kept files; a directory past it,
 // or where inotify is not to be had, is listed at every walk.
 //
+// A directory whose usage has not moved holds nothing that ran: its
+// groups are given again unread. In one whose usage moved, the groups
+// that moved at their last read are read first, and the others are given
+// again unread while the directory's time is explained by them within
+// tau (1 ms, and the truncation of each usage): see visitKnown. Their
+// time is seen, whole, at a later walk.
+//
 // A Walker is not safe for concurrent use; Walk may run in another
 // goroutine (internal/guard) as long as nothing else uses it or its
 // result meanwhile.
@@ -257,7 +264,7 @@ func (w *Walker) list(dir *group, depth int) (int, error) {
 		w.path = w.path[:base]
 	}
 	dir.fresh = dir.wd > 0 && complete && !res.Truncated
-	w.takeBase(dir, depth)
+	w.takeBase(dir)
 	return len(dir.children), nil
 }
 
@@ -292,7 +299,7 @@ func (w *Walker) visitKnown(dir *group, depth int) {
 	}
 	w.later[depth] = later
 	if len(later) == 0 {
-		w.takeBase(dir, depth)
+		w.takeBase(dir)
 		return
 	}
 	if u, ok := w.unexplained(dir); ok && !res.Truncated && u-dir.base <= w.tau(len(dir.children)) {
@@ -307,7 +314,7 @@ func (w *Walker) visitKnown(dir *group, depth int) {
 		w.path = append(w.path[:0], c.path...)
 		dir.children[i] = w.visit(c.ino, depth+1)
 	}
-	w.takeBase(dir, depth)
+	w.takeBase(dir)
 }
 
 // mayHaveRun: g's usage moved at its last read, or could not be read,
@@ -336,8 +343,8 @@ func (w *Walker) unexplained(dir *group) (time.Duration, bool) {
 }
 
 // takeBase keeps dir's unexplained time after a walk that read every
-// child of dir (at depth); the root's is not kept (its usage is not read).
-func (w *Walker) takeBase(dir *group, depth int) {
+// child of dir; the root's is not kept (its usage is not read).
+func (w *Walker) takeBase(dir *group) {
 	dir.haveBase = false
 	if dir == &w.root || w.res.Truncated {
 		return
