@@ -20,10 +20,13 @@ type cgmodel struct {
 	c    *cgtree
 	own  map[string]time.Duration // the true time of each group's own processes
 	rels []string                 // every group, parents first
+	// zero: the usage at which a group's was written to zero (cgroup v1
+	// allows it), taken off what its file says.
+	zero map[string]time.Duration
 }
 
 func newModel(t testing.TB, v2 bool, rels ...string) *cgmodel {
-	m := &cgmodel{c: newCgtree(t, v2), own: map[string]time.Duration{}}
+	m := &cgmodel{c: newCgtree(t, v2), own: map[string]time.Duration{}, zero: map[string]time.Duration{}}
 	for _, rel := range rels {
 		m.add(rel)
 	}
@@ -65,12 +68,12 @@ func (m *cgmodel) file(rel string) time.Duration {
 	if m.c.v2 {
 		return m.total(rel).Truncate(time.Microsecond)
 	}
-	return m.total(rel)
+	return m.total(rel) - m.zero[rel]
 }
 
 func (m *cgmodel) write(t testing.TB) {
 	for _, rel := range m.rels {
-		m.c.set(t, rel, m.total(rel))
+		m.c.set(t, rel, m.total(rel)-m.zero[rel])
 	}
 }
 
@@ -106,15 +109,20 @@ func TestWalkerSkipsSleepers(t *testing.T) {
 	type step struct {
 		runs        map[string]time.Duration
 		make, rm    string
+		zero        string // its usage written to zero (cgroup v1)
+		// window: the slice's usage reads this much low, as when its
+		// groups run between the read of its usage and theirs.
+		window time.Duration
 		reads, skip int
 		late        []string // workloads that ran but are not seen yet
 	}
 	// Reads: the root's two slices, then in system.slice what is read.
 	tests := []struct {
-		name  string
-		steps []step
+		name   string
+		v1only bool
+		steps  []step
 	}{
-		{"sleepers skipped", []step{
+		{"sleepers skipped", false, []step{
 			{reads: 2 + 5 + 1 + 1 + 1}, // every group, tpl's slice too
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond}, reads: 2 + 6},
 			// a ran at its last read: read first, and it explains the slice.
@@ -123,7 +131,7 @@ func TestWalkerSkipsSleepers(t *testing.T) {
 			// Nothing ran in the slice: it is not looked into.
 			{reads: 2},
 		}},
-		{"a sleeper that runs a little is seen later", []step{
+		{"a sleeper that runs a little is seen later", false, []step{
 			{reads: 10},
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond}, reads: 8},
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond, b: 300 * time.Microsecond}, reads: 3, skip: 5, late: []string{b}},
@@ -134,19 +142,19 @@ func TestWalkerSkipsSleepers(t *testing.T) {
 			// b and tpl's slice moved at their last read: read first.
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond}, reads: 2 + 3, skip: 3, late: []string{tpl}},
 		}},
-		{"a sleeper that runs more than tau is read at once", []step{
+		{"a sleeper that runs more than tau is read at once", false, []step{
 			{reads: 10},
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond}, reads: 8},
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond, c: 2 * time.Millisecond}, reads: 8},
 			{runs: map[string]time.Duration{tpl: 2 * time.Millisecond}, reads: 2 + 2 + 4 + 1}, // a and c first, then all
 		}},
-		{"a slice whose own processes run reads all", []step{
+		{"a slice whose own processes run reads all", false, []step{
 			{reads: 10},
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond, slice: 2 * time.Millisecond}, reads: 8},
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond, slice: 2 * time.Millisecond}, reads: 8},
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond, slice: 200 * time.Microsecond}, reads: 3, skip: 5},
 		}},
-		{"groups made or removed", []step{
+		{"groups made or removed", false, []step{
 			{reads: 10},
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond}, reads: 8},
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond}, make: "system.slice/new.service", reads: 9},
@@ -154,9 +162,30 @@ func TestWalkerSkipsSleepers(t *testing.T) {
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond}, rm: c, reads: 2 + 6},
 			{runs: map[string]time.Duration{a: 5 * time.Millisecond}, reads: 3, skip: 5},
 		}},
+		// A full read whose window was long (the slice's usage low
+		// against its groups') leaves the base as it was: b's 600 µs
+		// are within tau of it, not of the low value.
+		{"a long window keeps the base", false, []step{
+			{reads: 10},
+			{runs: map[string]time.Duration{a: 5 * time.Millisecond}, reads: 8},
+			{runs: map[string]time.Duration{a: 5 * time.Millisecond, c: 2 * time.Millisecond}, window: 800 * time.Microsecond, reads: 8},
+			{runs: map[string]time.Duration{a: 5 * time.Millisecond, b: 600 * time.Microsecond}, reads: 2 + 2, skip: 4, late: []string{b}},
+		}},
+		// The slice's usage went back: below its base by more than tau,
+		// all are read, and the slice's usage read again to tell.
+		{"a slice's usage written to zero", true, []step{
+			{reads: 10},
+			{runs: map[string]time.Duration{a: 5 * time.Millisecond}, reads: 8},
+			{runs: map[string]time.Duration{a: 5 * time.Millisecond}, reads: 3, skip: 5},
+			{runs: map[string]time.Duration{a: 5 * time.Millisecond, b: 3 * time.Millisecond}, zero: slice, reads: 2 + 6 + 1},
+			{runs: map[string]time.Duration{a: 5 * time.Millisecond, c: 300 * time.Microsecond}, reads: 2 + 2, skip: 4, late: []string{c}},
+		}},
 	}
 	for _, v2 := range []bool{true, false} {
 		for _, tt := range tests {
+			if tt.v1only && v2 {
+				continue
+			}
 			t.Run(fmt.Sprintf("%s/v2=%v", tt.name, v2), func(t *testing.T) {
 				m := newModel(t, v2, groups...)
 				w := NewWalker(Hierarchy{Dir: m.c.root, V2: v2})
@@ -176,9 +205,14 @@ func TestWalkerSkipsSleepers(t *testing.T) {
 					if s.rm != "" {
 						m.remove(t, s.rm)
 					}
+					if s.zero != "" {
+						m.zero[s.zero] = m.total(s.zero)
+					}
+					m.zero[slice] += s.window
 					m.write(t)
 					r, err := w.Walk()
 					require.NoError(t, err)
+					m.zero[slice] -= s.window
 					require.Equal(t, s.reads, r.Reads, "step %d: usage files read", i)
 					require.Equal(t, s.skip, r.Skipped, "step %d: groups skipped", i)
 					got := m.workloads(t, r)
@@ -272,6 +306,11 @@ func FuzzWalkerSkip(f *testing.F) {
 				}
 				if own {
 					m.own["system.slice"] += time.Duration(rng.Int64N(int64(2 * time.Millisecond)))
+				}
+				// Once: written to zero twice, a slice may read just what
+				// it read before, and be taken as idle (nothing ran).
+				if _, done := m.zero["system.slice"]; !v2 && !done && rng.IntN(15) == 0 {
+					m.zero["system.slice"] = m.total("system.slice")
 				}
 			}
 			m.write(t)

@@ -270,10 +270,10 @@ func (w *Walker) list(dir *group, depth int) (int, error) {
 
 // visitKnown visits the groups of dir's last listing (at depth). Where
 // dir's usage was read this walk (it moved: see visit), those that may
-// have run are read first; if, with them, dir's unexplained time has not
-// grown by more than tau since the last walk that read every child, the
-// others are given again as they were, unread. Otherwise they are read
-// too, and the unexplained time taken anew.
+// have run are read first; if, with them, dir's unexplained time is
+// within tau of its base (see takeBase), the others are given again as
+// they were, unread. Otherwise they are read too, and the base taken
+// again.
 //
 // Nothing is lost: usage is cumulative, so the time of a group given
 // again is seen at the walk that next reads it. What has not been seen
@@ -302,7 +302,10 @@ func (w *Walker) visitKnown(dir *group, depth int) {
 		w.takeBase(dir)
 		return
 	}
-	if u, ok := w.unexplained(dir); ok && !res.Truncated && u-dir.base <= w.tau(len(dir.children)) {
+	// Below base by more than tau: the window was long, or dir's usage
+	// went back; read all.
+	tau := w.tau(len(dir.children))
+	if u, ok := w.unexplained(dir); ok && !res.Truncated && u-dir.base <= tau && u-dir.base >= -tau {
 		for _, i := range later {
 			w.again(dir.children[i])
 		}
@@ -344,7 +347,17 @@ func (w *Walker) unexplained(dir *group) (time.Duration, bool) {
 
 // takeBase keeps dir's unexplained time after a walk that read every
 // child of dir; the root's is not kept (its usage is not read).
+//
+// The value read is low by what the children ran between the read of
+// dir's usage and theirs (the walk's window); the true one never goes
+// down (a child removed leaves its time in dir's usage). So the highest
+// since is kept: it is still not above the true value (but for the drift
+// of truncation), and a read with a long window does not make the next
+// walks read all again. Only if dir's usage went back (cgroup v1's
+// cpuacct.usage can be written to zero) is it taken lower: read again
+// after its children, dir's usage bounds the true value from above.
 func (w *Walker) takeBase(dir *group) {
+	had := dir.haveBase
 	dir.haveBase = false
 	if dir == &w.root || w.res.Truncated {
 		return
@@ -354,7 +367,22 @@ func (w *Walker) takeBase(dir *group) {
 			return // not read (a limit, or it went)
 		}
 	}
-	dir.base, dir.haveBase = w.unexplained(dir)
+	u, ok := w.unexplained(dir)
+	if !ok {
+		return
+	}
+	dir.haveBase = true
+	tau := w.tau(len(dir.children))
+	switch {
+	case !had || u >= dir.base:
+		dir.base = u
+	case u >= dir.base-tau: // the window, or truncation
+	default:
+		w.path = append(w.path[:0], dir.path...)
+		if after, err := w.usage(dir); err != nil || after-(dir.usage-u) < dir.base-tau {
+			dir.base = u
+		}
+	}
 }
 
 // skipMargin is the CPU time a directory's unexplained time may grow by
