@@ -351,3 +351,46 @@ func FuzzWalkerSkip(f *testing.F) {
 		}
 	})
 }
+
+// A slice with a group that cannot be read, or past a limit, is read
+// whole at every walk: its unexplained time cannot be told.
+func TestWalkerSkipNeedsEveryUsage(t *testing.T) {
+	deep := "system.slice/x"
+	for range MaxDepth {
+		deep += "/y"
+	}
+	for _, tt := range []struct {
+		name  string
+		extra string
+		bad   bool
+	}{
+		{"every group read", "", false},
+		{"a group past the depth limit", deep, false},
+		{"a group unreadable", "system.slice/bad.service", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			groups := []string{"system.slice/a.service", "system.slice/b.service", "system.slice/c.service"}
+			if tt.extra != "" {
+				groups = append(groups, tt.extra)
+			}
+			m := newModel(t, true, groups...)
+			w := NewWalker(Hierarchy{Dir: m.c.root, V2: true})
+			defer w.Close()
+			watched(t, w)
+			skipped := 0
+			for i := range 5 {
+				m.own["system.slice/a.service"] += 5 * time.Millisecond
+				m.write(t)
+				if tt.bad {
+					write(t, filepath.Join(m.c.root, tt.extra, "cpu.stat"), "usage_usec soon\n")
+				}
+				r, err := w.Walk()
+				require.NoError(t, err)
+				require.Equal(t, tt.bad, r.Unreadable > 0, "walk %d", i)
+				require.Equal(t, tt.extra == deep, r.Truncated, "walk %d", i)
+				skipped += r.Skipped
+			}
+			require.Equal(t, tt.extra == "", skipped > 0, "groups skipped: %d", skipped)
+		})
+	}
+}
