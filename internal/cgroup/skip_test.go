@@ -107,12 +107,12 @@ func TestWalkerSkipsSleepers(t *testing.T) {
 	)
 	groups := []string{a, b, c, "system.slice/d.service", "system.slice/e.service", tpl, user}
 	type step struct {
-		runs        map[string]time.Duration
-		make, rm    string
-		zero        string // its usage written to zero (cgroup v1)
+		runs     map[string]time.Duration
+		make, rm string
+		zero     string // its usage written to zero (cgroup v1)
 		// window: the slice's usage reads this much low, as when its
 		// groups run between the read of its usage and theirs.
-		window time.Duration
+		window      time.Duration
 		reads, skip int
 		late        []string // workloads that ran but are not seen yet
 	}
