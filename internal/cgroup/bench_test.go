@@ -1,6 +1,7 @@
 package cgroup
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -205,12 +206,32 @@ func BenchmarkWalkActive(b *testing.B) {
 					}
 				}
 			}
+			total := map[string]time.Duration{}
+			for _, rel := range touched {
+				total[rel] = m.total(rel)
+			}
+			files := map[string]*os.File{}
+			for _, rel := range touched {
+				f, err := os.OpenFile(filepath.Join(m.c.root, rel, "cpu.stat"), os.O_WRONLY, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+				files[rel] = f
+			}
+			var text []byte
 			run := func() {
 				for _, rel := range active {
-					m.own[rel] += 50 * time.Microsecond
+					for r := rel; r != "."; r = filepath.Dir(r) {
+						total[r] += 50 * time.Microsecond
+					}
 				}
 				for _, rel := range touched {
-					m.c.set(b, rel, m.total(rel))
+					text = fmt.Appendf(text[:0], "usage_usec %d\nuser_usec 0\nsystem_usec 0\n", total[rel].Microseconds())
+					if _, err := files[rel].WriteAt(text, 0); err != nil {
+						b.Fatal(err)
+					}
+					files[rel].Truncate(int64(len(text)))
 				}
 			}
 			w := NewWalker(Hierarchy{Dir: m.c.root, V2: true})
