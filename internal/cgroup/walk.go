@@ -529,6 +529,10 @@ func (w *Walker) visit(ino uint64, depth int) *group {
 		// nothing under it has run. Its groups are given again as they
 		// were, without a read. (A usage that cannot be read: listed.)
 		if usage, err := w.usage(g); err == nil {
+			if g.haveUsage && usage < g.usage {
+				// Written to zero (cgroup v1): its base holds no more.
+				g.haveBase = false
+			}
 			idle := g.listed && g.haveUsage && usage == g.usage && !w.noSkip
 			moved, read = !g.haveUsage || usage != g.usage, true
 			g.usage, g.haveUsage = usage, true
