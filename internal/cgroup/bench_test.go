@@ -1,8 +1,10 @@
 package cgroup
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -172,4 +174,87 @@ func BenchmarkWalkCgroupfs(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*200), "ns/group")
 	})
 	b.Run("groups=200/floor-open-read-close", func(b *testing.B) { floorGroups(b, root, rels) })
+}
+
+// BenchmarkWalkActive walks 200 workload groups in a test tree in memory,
+// 20 of which (and their slices) ran since the walk before: "read-all"
+// reads every group of a slice that ran, as the walk did before it
+// skipped sleepers; "skip" reads those that ran and gives the others
+// again (see Walker). The writes of the new usages are outside the timer.
+func BenchmarkWalkActive(b *testing.B) {
+	for _, mode := range []struct {
+		name    string
+		readAll bool
+	}{{"read-all", true}, {"skip", false}} {
+		b.Run("groups=200/active=20/"+mode.name, func(b *testing.B) {
+			m := &cgmodel{c: memCgtree(b), own: map[string]time.Duration{}}
+			rels := fixtures.ServiceGroups()
+			for _, rel := range rels {
+				m.add(rel)
+			}
+			m.write(b)
+			var active []string
+			for i := range 20 {
+				active = append(active, rels[i*10+1])
+			}
+			// Each run writes the group and the slices above it.
+			var touched []string
+			for _, rel := range active {
+				for r := rel; r != "."; r = filepath.Dir(r) {
+					if !slices.Contains(touched, r) {
+						touched = append(touched, r)
+					}
+				}
+			}
+			total := map[string]time.Duration{}
+			for _, rel := range touched {
+				total[rel] = m.total(rel)
+			}
+			files := map[string]*os.File{}
+			for _, rel := range touched {
+				f, err := os.OpenFile(filepath.Join(m.c.root, rel, "cpu.stat"), os.O_WRONLY, 0)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer f.Close()
+				files[rel] = f
+			}
+			var text []byte
+			run := func() {
+				for _, rel := range active {
+					for r := rel; r != "."; r = filepath.Dir(r) {
+						total[r] += 50 * time.Microsecond
+					}
+				}
+				for _, rel := range touched {
+					text = fmt.Appendf(text[:0], "usage_usec %d\nuser_usec 0\nsystem_usec 0\n", total[rel].Microseconds())
+					if _, err := files[rel].WriteAt(text, 0); err != nil {
+						b.Fatal(err)
+					}
+					files[rel].Truncate(int64(len(text)))
+				}
+			}
+			w := NewWalker(Hierarchy{Dir: m.c.root, V2: true})
+			w.readAll = mode.readAll
+			defer w.Close()
+			for range 2 {
+				run()
+				w.Walk()
+			}
+			reads := 0
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				run()
+				b.StartTimer()
+				r, err := w.Walk()
+				if err != nil || len(r.Workloads) != 200 {
+					b.Fatal(err, len(r.Workloads))
+				}
+				reads += r.Reads
+			}
+			b.ReportMetric(float64(reads)/float64(b.N), "reads/op")
+		})
+	}
 }

@@ -55,6 +55,10 @@ type WalkResult struct {
 	Dirs, Cached int
 	// Truncated: a limit (MaxDepth, MaxDirs, MaxWorkloads) left groups out.
 	Truncated bool
+	// Reads counts the usage files read, and Skipped the groups given
+	// again without reading theirs because their directory's time was
+	// explained by the groups read beside them (see Walker).
+	Reads, Skipped int
 	// Unreadable counts workloads whose usage could not be read for
 	// another reason than having gone; Err is the first such error.
 	Unreadable int
@@ -73,6 +77,13 @@ type WalkResult struct {
 // watches are counted in the budget of kept files; a directory past it,
 // or where inotify is not to be had, is listed at every walk.
 //
+// A directory whose usage has not moved holds nothing that ran: its
+// groups are given again unread. In one whose usage moved, the groups
+// that moved at their last read are read first, and the others are given
+// again unread while the directory's time is explained by them within
+// tau (1 ms, and the truncation of each usage): see visitKnown. Their
+// time is seen, whole, at a later walk.
+//
 // A Walker is not safe for concurrent use; Walk may run in another
 // goroutine (internal/guard) as long as nothing else uses it or its
 // result meanwhile.
@@ -85,11 +96,15 @@ type Walker struct {
 	// of the case where every group has run); the watched directories are
 	// not listed again, as when all have run.
 	noSkip bool
+	// readAll reads every child of a directory that ran, as the walk did
+	// before it skipped the sleeping ones (benchmarks: before and after).
+	readAll bool
 
 	round   uint64
 	groups  map[string]*group
 	path    []byte
 	recs    [MaxDepth + 1][]byte
+	later   [MaxDepth + 1][]int // per depth: the children not read first
 	buf     [statSize]byte
 	res     WalkResult
 	visited []*group // this walk's groups, in order (for Procs)
@@ -125,6 +140,7 @@ type group struct {
 	// found it changed (or could not tell).
 	usage     time.Duration
 	haveUsage bool
+	seen      uint64 // the walk (round) that last read usage
 	changed   bool
 	workload  bool // this walk counted it as a workload
 	wkind     Kind // as which kind, and name
@@ -134,6 +150,11 @@ type group struct {
 	// again while its usage does not move (nothing under it has run).
 	children []*group
 	listed   bool
+	// base: the directory's time not explained by its children's (its
+	// usage less the sum of theirs) at the last walk that read them all;
+	// haveBase: there was one, and the listing has not changed since.
+	base     time.Duration
+	haveBase bool
 
 	// Its watch descriptor (0: not watched); fresh: no subdirectory made
 	// or removed since its children were listed (or, for a workload, since
@@ -175,6 +196,7 @@ func (w *Walker) Walk() (*WalkResult, error) {
 	res := &w.res
 	res.Workloads = res.Workloads[:0]
 	res.Dirs, res.Cached, res.Truncated, res.Unreadable, res.Err = 0, 0, false, 0, nil
+	res.Reads, res.Skipped = 0, 0
 	if w.dir == nil {
 		d, err := kfile.OpenDir(w.h.Dir)
 		if err != nil {
@@ -217,10 +239,7 @@ func (w *Walker) list(dir *group, depth int) (int, error) {
 	if dir.fresh {
 		// Nothing made or removed here since the last listing.
 		res.Cached++
-		for i, c := range dir.children {
-			w.path = append(w.path[:0], c.path...) // under w.path
-			dir.children[i] = w.visit(c.ino, depth+1)
-		}
+		w.visitKnown(dir, depth)
 		w.path = w.path[:base]
 		return len(dir.children), nil
 	}
@@ -248,7 +267,147 @@ func (w *Walker) list(dir *group, depth int) (int, error) {
 		w.path = w.path[:base]
 	}
 	dir.fresh = dir.wd > 0 && complete && !res.Truncated
+	w.takeBase(dir)
 	return len(dir.children), nil
+}
+
+// visitKnown visits the groups of dir's last listing (at depth). Where
+// dir's usage was read this walk (it moved: see visit), those that may
+// have run are read first; if, with them, dir's unexplained time is
+// within tau of its base (see takeBase), the others are given again as
+// they were, unread. Otherwise they are read too, and the base taken
+// again.
+//
+// Nothing is lost: usage is cumulative, so the time of a group given
+// again is seen at the walk that next reads it. What has not been seen
+// at a walk is bounded: a directory's unexplained time is its usage less
+// its children's, each as last read; it moves only by the time of
+// children not read this walk, by the time of the directory's own
+// processes (which make it read all), by the children read moving after
+// dir's usage was read (the walk's window: this makes it smaller), and
+// by the truncation of each usage to its unit (at most n+1 units either
+// way). So the time of the children given again not yet seen is below
+// tau + (n+1) units + what the children read ran during the window.
+func (w *Walker) visitKnown(dir *group, depth int) {
+	res := &w.res
+	skip := dir != &w.root && dir.haveBase && dir.haveUsage && !w.noSkip && !w.readAll
+	later := w.later[depth][:0]
+	for i, c := range dir.children {
+		if skip && !w.mayHaveRun(c) {
+			later = append(later, i)
+			continue
+		}
+		w.path = append(w.path[:0], c.path...) // under w.path
+		dir.children[i] = w.visit(c.ino, depth+1)
+	}
+	w.later[depth] = later
+	if len(later) == 0 {
+		w.takeBase(dir)
+		return
+	}
+	// Below base by more than tau: the window was long, or dir's usage
+	// went back; read all.
+	tau := w.tau(len(dir.children))
+	if u, ok := w.unexplained(dir); ok && !res.Truncated && u-dir.base <= tau && u-dir.base >= -tau {
+		for _, i := range later {
+			w.again(dir.children[i])
+		}
+		res.Skipped += len(later)
+		return
+	}
+	for _, i := range later {
+		c := dir.children[i]
+		w.path = append(w.path[:0], c.path...)
+		dir.children[i] = w.visit(c.ino, depth+1)
+	}
+	w.takeBase(dir)
+}
+
+// mayHaveRun: g's usage moved at its last read, or could not be read,
+// or g is new, was not in the previous walk, or is a directory whose
+// groups are not known as they are now.
+func (w *Walker) mayHaveRun(g *group) bool {
+	return g.changed || !g.haveUsage || g.round+1 != w.round ||
+		g.descend && !(g.listed && g.fresh)
+}
+
+// unexplained is dir's usage less its children's, each as last read;
+// false if dir's was not read this walk, or a child has none, or one
+// visited this walk was not read (a limit).
+func (w *Walker) unexplained(dir *group) (time.Duration, bool) {
+	if !dir.haveUsage || dir.seen != w.round {
+		return 0, false
+	}
+	u := dir.usage
+	for _, c := range dir.children {
+		if !c.haveUsage || c.round == w.round && c.seen != w.round {
+			return 0, false
+		}
+		u -= c.usage
+	}
+	return u, true
+}
+
+// takeBase keeps dir's unexplained time after a walk that read every
+// child of dir; the root's is not kept (its usage is not read).
+//
+// The value read is low by what the children ran between the read of
+// dir's usage and theirs (the walk's window); the true one never goes
+// down (a child removed leaves its time in dir's usage). So the highest
+// since is kept: it is still not above the true value (but for the drift
+// of truncation), and a read with a long window does not make the next
+// walks read all again. Only if dir's usage went back (cgroup v1's
+// cpuacct.usage can be written to zero) is it taken lower: read again
+// after its children, dir's usage bounds the true value from above.
+func (w *Walker) takeBase(dir *group) {
+	had := dir.haveBase
+	dir.haveBase = false
+	if dir == &w.root || w.res.Truncated {
+		return
+	}
+	for _, c := range dir.children {
+		if c.seen != w.round {
+			return // not read (a limit, or it went)
+		}
+	}
+	u, ok := w.unexplained(dir)
+	if !ok {
+		return
+	}
+	dir.haveBase = true
+	tau := w.tau(len(dir.children))
+	switch {
+	case !had || u >= dir.base:
+		dir.base = u
+	case u >= dir.base-tau: // the window, or truncation
+	default:
+		w.path = append(w.path[:0], dir.path...)
+		if after, err := w.usage(dir); err != nil || after-(dir.usage-u) < dir.base-tau {
+			dir.base = u
+		}
+	}
+}
+
+// skipMargin is the CPU time a directory's unexplained time may grow by
+// without its children being read (beside the drift of truncation): the
+// time of its sleeping groups that may be seen one walk or more late, at
+// most. 1 ms is half a percent of a 100 ms interval of 2 CPUs, a
+// twentieth of a percent at 1 s, and less on larger hosts: it moves a
+// little of a workload's energy to a later interval, never loses it; a
+// group that runs more than that between two walks is read in the same
+// walk. Much more than the run of a timer or a health check, so a slice
+// of sleeping services is not read again for each of their small wakes.
+const skipMargin = time.Millisecond
+
+// tau is the growth of a directory's unexplained time, with n children,
+// above which they are all read: skipMargin and the drift of truncating
+// n+1 usages to their unit (cgroup v2: µs; v1: ns).
+func (w *Walker) tau(n int) time.Duration {
+	unit := time.Nanosecond
+	if w.h.V2 {
+		unit = time.Microsecond
+	}
+	return skipMargin + time.Duration(n+1)*unit
 }
 
 // changes takes the watch's news: the directories where a group was made
@@ -324,15 +483,21 @@ func (w *Walker) unwatch(g *group) {
 // with their usage then: dir's usage has not moved, so none has run.
 func (w *Walker) replay(dir *group) {
 	for _, g := range dir.children {
-		g.round = w.round
-		g.changed = false
-		w.visited = append(w.visited, g)
-		if g.workload {
-			w.res.Workloads = append(w.res.Workloads, Workload{Key: g.key, Path: g.path, Kind: g.wkind, Name: g.wname, Usage: g.usage})
-		}
-		if g.descend && g.listed {
-			w.replay(g)
-		}
+		w.again(g)
+	}
+}
+
+// again gives g and the groups under it again as last found, unread and
+// unchanged (so the process scan does not read their processes).
+func (w *Walker) again(g *group) {
+	g.round = w.round
+	g.changed = false
+	w.visited = append(w.visited, g)
+	if g.workload {
+		w.res.Workloads = append(w.res.Workloads, Workload{Key: g.key, Path: g.path, Kind: g.wkind, Name: g.wname, Usage: g.usage})
+	}
+	if g.descend && g.listed {
+		w.replay(g)
 	}
 }
 
@@ -356,6 +521,7 @@ func (w *Walker) visit(ino uint64, depth int) *group {
 	g.changed = true
 	w.visited = append(w.visited, g)
 	kind, name := g.kind, g.name
+	moved, read := true, false // by this visit's read of its usage
 	if g.descend {
 		if depth >= MaxDepth {
 			res.Truncated = true
@@ -366,7 +532,12 @@ func (w *Walker) visit(ino uint64, depth int) *group {
 		// nothing under it has run. Its groups are given again as they
 		// were, without a read. (A usage that cannot be read: listed.)
 		if usage, err := w.usage(g); err == nil {
+			if g.haveUsage && usage < g.usage {
+				// Written to zero (cgroup v1): its base holds no more.
+				g.haveBase = false
+			}
 			idle := g.listed && g.haveUsage && usage == g.usage && !w.noSkip
+			moved, read = !g.haveUsage || usage != g.usage, true
 			g.usage, g.haveUsage = usage, true
 			if idle {
 				g.changed = false
@@ -403,18 +574,21 @@ func (w *Walker) visit(ino uint64, depth int) *group {
 		res.Truncated = true
 		return g
 	}
-	usage, err := w.usage(g)
-	if err != nil {
-		if !gone(err) {
-			w.unreadable(err)
+	if !read { // a directory without groups under it was read above
+		usage, err := w.usage(g)
+		if err != nil {
+			if !gone(err) {
+				w.unreadable(err)
+			}
+			g.haveUsage = false
+			return g
 		}
-		g.haveUsage = false
-		return g
+		moved = !g.haveUsage || usage != g.usage
+		g.usage, g.haveUsage = usage, true
 	}
 	g.workload, g.wkind, g.wname = true, kind, name
-	g.changed = !g.haveUsage || usage != g.usage
-	g.usage, g.haveUsage = usage, true
-	res.Workloads = append(res.Workloads, Workload{Key: g.key, Path: g.path, Kind: kind, Name: name, Usage: usage})
+	g.changed = moved
+	res.Workloads = append(res.Workloads, Workload{Key: g.key, Path: g.path, Kind: kind, Name: name, Usage: g.usage})
 	return g
 }
 
@@ -432,6 +606,7 @@ func (w *Walker) unreadable(err error) {
 
 // usage reads the group's CPU time, from its kept file where it has one.
 func (w *Walker) usage(g *group) (time.Duration, error) {
+	w.res.Reads++
 	name := "cpuacct.usage"
 	if w.h.V2 {
 		name = "cpu.stat"
@@ -476,6 +651,7 @@ func (w *Walker) usage(g *group) (time.Duration, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", name, err)
 	}
+	g.seen = w.round
 	return d, nil
 }
 
