@@ -18,8 +18,9 @@ const maxLocksSize = 8 << 20
 
 // LockHolder is the PID of the writer that holds dir's lock, 0 if none,
 // -1 if its PID is unknown. It reads the kernel's table of locks at locks
-// (<host_proc>/locks; its PIDs are as the reader's PID namespace numbers
-// them) and never takes the lock itself, so it cannot make a
+// (<host_proc>/locks; the kernel numbers its PIDs as the PID namespace of
+// that procfs mount does, so a host's procfs gives the host's PIDs) and
+// never takes the lock itself, so it cannot make a
 // writer that starts at that moment think another holds the folder. Where
 // that table cannot be read, it takes the lock shared for a moment (a
 // writer starting then tries again).
