@@ -104,6 +104,9 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	if !o.Late.IsZero() {
 		x.add(para, b(wd.late(o.Late.In(d.Loc).Format("2006-01-02 15:04"))))
 	}
+	if silentAll(d) {
+		return none(d, wd, o, title)
+	}
 	totEnergy := kwh(lang, d.Total.Joules)
 	if d.Total.EstimatedJoules > 0 {
 		totEnergy += " (" + wd.ofWhichEst(kwh(lang, d.Total.EstimatedJoules)) + ")"
@@ -199,6 +202,43 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	}
 	m.Text = x.text()
 	m.HTML = x.html(lang, title, img)
+	m.Markdown = x.markdown()
+	return m, nil
+}
+
+// silentAll reports whether no host, guest or not, wrote in the period.
+func silentAll(d *digest.Digest) bool {
+	for _, h := range d.Hosts {
+		if !h.NoData() {
+			return false
+		}
+	}
+	return true
+}
+
+// none is the digest of a period no machine wrote in: a zero total, an
+// empty list and a chart of nothing would read like a quiet campus, when
+// the measurements (or the bot's way to them) are broken. It says so, and
+// where to look.
+func none(d *digest.Digest, wd words, o Options, title string) (message.Message, error) {
+	var x doc
+	x.add(heading, w(title))
+	if !o.Late.IsZero() {
+		x.add(para, b(wd.late(o.Late.In(d.Loc).Format("2006-01-02 15:04"))))
+	}
+	x.add(para, b(wd.noneSent(d.Weekly)))
+	x.add(para, w(wd.noneSentHint))
+	if len(d.Hosts) > 0 {
+		names := make([][]seg, len(d.Hosts))
+		for i, h := range d.Hosts {
+			names[i] = []seg{nmPlain(h.Name)}
+		}
+		x.add(para, append(append([]seg{w(wd.noneSentNamed + " ")}, list(wd, names, o.MaxHosts)...), w("."))...)
+	}
+	x.add(small, w(wd.footer))
+	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: wd.lang, Subject: title + " — " + wd.subjectNone, Late: !o.Late.IsZero()}
+	m.Text = x.text()
+	m.HTML = x.html(wd.lang, title, nil)
 	m.Markdown = x.markdown()
 	return m, nil
 }

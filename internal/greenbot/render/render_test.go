@@ -445,3 +445,50 @@ func TestEquivalentsNumber(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestNoneSent: a period no machine wrote in says so plainly, in
+// the subject too, and points to -doctor; no zero total, no empty list,
+// no chart of nothing.
+func TestDigestNoneSent(t *testing.T) {
+	loc := time.UTC
+	for _, tc := range []struct {
+		lang   string
+		hosts  []string
+		weekly bool
+		says   []string
+	}{
+		{"en", nil, false, []string{"No machine sent a measurement for this day.", "powerinput -doctor", "— no measurement"}},
+		{"fr", nil, false, []string{"Aucune machine n’a envoyé de mesure pour cette journée.", "powerinput -doctor", "réparer le reste\u202F; ici", "— aucune mesure"}},
+		{"en", []string{"kvm-1", "kvm-2"}, true, []string{"No machine sent a measurement for this week.", "Machines expected: kvm-1, kvm-2."}},
+		{"fr", []string{"kvm-1"}, false, []string{"Machines attendues\u202F: kvm-1."}},
+	} {
+		r := digest.Request{Start: time.Date(2026, 3, 24, 0, 0, 0, 0, loc), End: time.Date(2026, 3, 25, 0, 0, 0, 0, loc), Loc: loc,
+			Hosts: tc.hosts, Weekly: tc.weekly, Table: metaphor.Defaults()}
+		if tc.weekly {
+			r.Start = r.End.AddDate(0, 0, -7)
+		}
+		d, err := digest.Compute(r, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Digest(d, Options{Lang: tc.lang, ID: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := m.Subject + "\n" + m.Text
+		for _, s := range tc.says {
+			inHTML := strings.HasPrefix(s, "—") || strings.Contains(m.HTML, strings.Split(s, "\u202F")[0])
+			if !strings.Contains(all, s) || !inHTML {
+				t.Errorf("%s %v: does not say %q:\n%s", tc.lang, tc.hosts, s, all)
+			}
+		}
+		for _, bad := range []string{"Wh", "0 machines", "0 machine"} {
+			if strings.Contains(all, bad) {
+				t.Errorf("%s: says %q:\n%s", tc.lang, bad, all)
+			}
+		}
+		if len(m.Images) != 0 {
+			t.Errorf("%s: a chart of nothing", tc.lang)
+		}
+	}
+}

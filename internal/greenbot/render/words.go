@@ -57,6 +57,11 @@ type words struct {
 	prevWeek                        string
 	chartAlt                        string
 	footer                          string
+	// A period no machine wrote in: said plainly, with where to look.
+	noneSent      func(weekly bool) string
+	noneSentHint  string
+	noneSentNamed string // before the names of the hosts expected
+	subjectNone   string
 }
 
 // meanOfEN names the mean of the n earlier weeks with data; with one,
@@ -171,6 +176,17 @@ var english = words{
 	prevWeek:   "the 7 days before",
 	chartAlt:   "Bar chart of the energy used each day of the last seven days, beside the same weekday of the week before.",
 	footer:     "Sent by the Green Campus Bot from the lab's powerinput measurements.",
+	noneSent: func(weekly bool) string {
+		if weekly {
+			return "No machine sent a measurement for this week."
+		}
+		return "No machine sent a measurement for this day."
+	},
+	noneSentHint: "Either powerinput is not running on the machines, or Telegraf cannot reach the database. " +
+		"On a machine, powerinput -doctor says what it can measure and how to fix the rest; " +
+		"here, greenbot -check lists the machines that wrote in the last day.",
+	noneSentNamed: "Machines expected:",
+	subjectNone:   "no measurement",
 }
 
 var french = words{
@@ -261,6 +277,17 @@ var french = words{
 	prevWeek:   "les 7 jours d’avant",
 	chartAlt:   "Histogramme de l’énergie consommée chaque jour des sept derniers jours, à côté du même jour de la semaine précédente.",
 	footer:     "Envoyé par le Green Campus Bot à partir des mesures powerinput du laboratoire.",
+	noneSent: func(weekly bool) string {
+		if weekly {
+			return "Aucune machine n’a envoyé de mesure pour cette semaine."
+		}
+		return "Aucune machine n’a envoyé de mesure pour cette journée."
+	},
+	noneSentHint: "Soit powerinput ne tourne pas sur les machines, soit Telegraf n’atteint pas la base de données. " +
+		"Sur une machine, powerinput -doctor dit ce qu’elle peut mesurer et comment réparer le reste" + nnbsp + "; " +
+		"ici, greenbot -check liste les machines qui ont écrit depuis un jour.",
+	noneSentNamed: "Machines attendues" + nnbsp + ":",
+	subjectNone:   "aucune mesure",
 }
 
 // dayPeriod names one day: "Friday 4 December 2026".
