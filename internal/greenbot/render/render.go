@@ -393,7 +393,14 @@ func sep(lang string) string {
 func quality(x *doc, wd words, d *digest.Digest, maxNames int) {
 	lang := wd.lang
 	x.add(heading, w(wd.quality))
-	x.add(para, w(wd.measured(percent(lang, d.Measured), d.Reporting, d.Weekly)))
+	// The total counts machines with data, VMs left out; this sentence
+	// counts every machine: say which more, or the counts disagree.
+	var guests, silents bool
+	for _, h := range d.Hosts {
+		guests = guests || h.Guest
+		silents = silents || h.NoData()
+	}
+	x.add(para, w(wd.measured(percent(lang, d.Measured), d.Reporting, d.Weekly)+wd.included(guests, silents)+"."))
 	var est, silent [][]seg
 	var estTime float64
 	for _, h := range d.Hosts {

@@ -289,16 +289,16 @@ func TestDigestHostWithoutData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ lang, count, ghost string }{
-		{"en", "Your 1 machine used", "ghost: no data"},
-		{"fr", "Vos 1 machine", "ghost\u202F: aucune donnée"},
+	for _, tc := range []struct{ lang, count, ghost, all string }{
+		{"en", "Your 1 machine used", "ghost: no data", "across the 2 machines (machines that sent nothing included)."},
+		{"fr", "Vos 1 machine", "ghost\u202F: aucune donnée", "des 2 machines (machines muettes comprises)."},
 	} {
 		m, err := Digest(d, Options{Lang: tc.lang, ID: "x", NoChart: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(m.Text, tc.count) || !strings.Contains(m.Text, tc.ghost) {
-			t.Errorf("%s: want %q and %q:\n%s", tc.lang, tc.count, tc.ghost, m.Text)
+		if !strings.Contains(m.Text, tc.count) || !strings.Contains(m.Text, tc.ghost) || !strings.Contains(m.Text, tc.all) {
+			t.Errorf("%s: want %q, %q and %q:\n%s", tc.lang, tc.count, tc.ghost, tc.all, m.Text)
 		}
 		for _, line := range strings.Split(m.Text, "\n") {
 			if strings.Contains(line, "ghost") && strings.Contains(line, "Wh") {
@@ -405,16 +405,16 @@ func TestDigestCountsGuestsOnce(t *testing.T) {
 	if last := d.Days[len(d.Days)-1].Joules; math.Abs(last-hosts) > 1e-6*hosts {
 		t.Errorf("the chart's last day holds %v J, want %v J (%v J over the week)", last, hosts, chart)
 	}
-	for lang, want := range map[string][2]string{
-		"en": {"Your 2 machines used", "already counted in that server"},
-		"fr": {"Vos 2 machines ont consommé", "déjà comptée dans ce serveur"},
+	for lang, want := range map[string][3]string{
+		"en": {"Your 2 machines used", "already counted in that server", "across the 3 machines (VMs included)."},
+		"fr": {"Vos 2 machines ont consommé", "déjà comptée dans ce serveur", "des 3 machines (VM comprises)."},
 	} {
 		m, err := Digest(d, Options{Lang: lang, ID: "x", NoChart: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(m.Text, want[0]) || !strings.Contains(m.Text, want[1]) {
-			t.Errorf("%s: the digest does not count the guest once:\n%s", lang, m.Text)
+		if !strings.Contains(m.Text, want[0]) || !strings.Contains(m.Text, want[1]) || !strings.Contains(m.Text, want[2]) {
+			t.Errorf("%s: the digest does not count the guest once, or its two counts disagree unexplained:\n%s", lang, m.Text)
 		}
 	}
 }

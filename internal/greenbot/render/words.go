@@ -43,6 +43,9 @@ type words struct {
 	ofParts                         string // shares of the parts, beside a wall figure
 	quality                         string
 	measured                        func(pct string, n int, weekly bool) string
+	// included says which hosts the measured sentence counts that the
+	// total does not: VMs (in their hypervisor's total), silent ones.
+	included func(vms, silent bool) string
 	estimated                       func(names string, pct string) string
 	silent                          string
 	silentFor                       func(pct string) string
@@ -154,7 +157,18 @@ var english = words{
 		if weekly {
 			per = "week"
 		}
-		return fmt.Sprintf("Sensors measured %s of the %s across the %d %s.", p, per, n, plural(n, "machine", "machines"))
+		return fmt.Sprintf("Sensors measured %s of the %s across the %d %s", p, per, n, plural(n, "machine", "machines"))
+	},
+	included: func(vms, silent bool) string {
+		switch {
+		case vms && silent:
+			return " (VMs and machines that sent nothing included)"
+		case vms:
+			return " (VMs included)"
+		case silent:
+			return " (machines that sent nothing included)"
+		}
+		return ""
 	},
 	estimated: func(names, p string) string {
 		return "Estimated, not measured (no readable sensor, so a model was used): " + names + " — " + p + " of the time."
@@ -255,7 +269,18 @@ var french = words{
 		if weekly {
 			per = "de la semaine"
 		}
-		return fmt.Sprintf("Les capteurs ont mesuré %s %s sur l’ensemble des %d %s.", p, per, n, plural(n, "machine", "machines"))
+		return fmt.Sprintf("Les capteurs ont mesuré %s %s sur l’ensemble des %d %s", p, per, n, plural(n, "machine", "machines"))
+	},
+	included: func(vms, silent bool) string {
+		switch {
+		case vms && silent:
+			return " (VM et machines muettes comprises)"
+		case vms:
+			return " (VM comprises)"
+		case silent:
+			return " (machines muettes comprises)"
+		}
+		return ""
 	},
 	estimated: func(names, p string) string {
 		return "Estimé, non mesuré (aucun capteur lisible, un modèle a servi)" + nnbsp + ": " + names + " — " + p + " du temps."
