@@ -260,9 +260,9 @@ func nameSep(lang string) string {
 // whText writes joules as the digest does: Wh below 1 kWh, three
 // significant digits, at most two decimals; French with a decimal comma.
 func whText(lang string, j float64) string {
-	v, unit := j/3600, " Wh"
+	v, unit := j/3600, "\u00a0Wh"
 	if v >= 1000 {
-		v, unit = v/1000, " kWh"
+		v, unit = v/1000, "\u00a0kWh"
 	}
 	dec := 2
 	if v >= 100 {

@@ -150,7 +150,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 			line = append(line, w(", "+wd.ofWhichEst(kwh(lang, h.EstimatedJoules))))
 		}
 		if h.HasCO2 && h.Joules > 0 {
-			line = append(line, w(", "+grams(lang, h.CO2Grams)+" CO₂"))
+			line = append(line, w(", "+grams(lang, h.CO2Grams)+unitSpace+"CO₂"))
 		}
 		if eq := equivalents(wd, h.Equivalents, d.Weekly); eq != "" {
 			line = append(line, w(" — "+eq))

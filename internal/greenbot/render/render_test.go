@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,11 +26,11 @@ func TestNumbers(t *testing.T) {
 		{"fr", num("fr", 1234567.891, 2), "1\u202F234\u202F567,89"},
 		{"fr", num("fr", 999, 0), "999"},
 		{"en", num("en", -1500, 0), "−1,500"},
-		{"en", kwh("en", 3.6e6*12.345), "12.3 kWh"},
-		{"fr", kwh("fr", 3.6e6*1234.6), "1\u202F235 kWh"},
-		{"en", kwh("en", 3600*432.1), "432 Wh"},
-		{"fr", grams("fr", 4340), "4,34 kg"},
-		{"en", grams("en", 40.3), "40.3 g"},
+		{"en", kwh("en", 3.6e6*12.345), "12.3\u00a0kWh"},
+		{"fr", kwh("fr", 3.6e6*1234.6), "1\u202F235\u00a0kWh"},
+		{"en", kwh("en", 3600*432.1), "432\u00a0Wh"},
+		{"fr", grams("fr", 4340), "4,34\u00a0kg"},
+		{"en", grams("en", 40.3), "40.3\u00a0g"},
 		{"fr", percent("fr", 0.27), "27\u202F%"},
 		{"en", percent("en", 0.001), "<1%"},
 		{"en", count("en", 1040.4), "1,040"},
@@ -489,6 +490,31 @@ func TestDigestNoneSent(t *testing.T) {
 		}
 		if len(m.Images) != 0 {
 			t.Errorf("%s: a chart of nothing", tc.lang)
+		}
+	}
+}
+
+// TestUnitsStayWithNumbers: in every form, a number and its unit are
+// joined by a no-break space (a narrow mail window broke "159 / Wh"), and
+// so are grams and CO₂.
+func TestUnitsStayWithNumbers(t *testing.T) {
+	broken := regexp.MustCompile(`[0-9] (kWh|Wh|kg|g|t)([ .,;)]|$)|(kg|g|t) CO₂`)
+	joined := regexp.MustCompile("[0-9]\u00a0k?Wh")
+	for _, lang := range []string{"en", "fr"} {
+		m, err := Digest(sample(t, 3, false), Options{Lang: lang, ID: "x", NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for form, s := range map[string]string{"subject": m.Subject, "text": m.Text, "html": m.HTML, "markdown": m.Markdown} {
+			if bad := broken.FindString(s); bad != "" {
+				t.Errorf("%s %s: a breakable space in %q", lang, form, bad)
+			}
+			if !joined.MatchString(s) {
+				t.Errorf("%s %s: no energy written at all:\n%s", lang, form, s)
+			}
+		}
+		if !strings.Contains(m.Text, "\u00a0g\u00a0CO₂") && !strings.Contains(m.Text, "\u00a0kg\u00a0CO₂") {
+			t.Errorf("%s: a host's CO₂ is not joined to its grams:\n%s", lang, m.Text)
 		}
 	}
 }
