@@ -134,6 +134,29 @@ func (d *Digest) WithData() int {
 	return n
 }
 
+// Intensity is the carbon intensity the period's CO₂ was counted at, in
+// grams per kWh: each powerinput multiplies its energy by its own
+// carbon_intensity_g_per_kwh, so a host's co2_grams over its energy gives
+// it back. lo and hi are the lowest and highest over the hosts the total
+// counts (equal where every machine is set alike); ok is false where no
+// host carried co2_grams.
+func (d *Digest) Intensity() (lo, hi float64, ok bool) {
+	for _, h := range d.Hosts {
+		if h.Guest || !h.HasCO2 || h.Joules <= 0 || h.CO2Grams <= 0 {
+			continue
+		}
+		g := h.CO2Grams / h.KWh()
+		if !ok || g < lo {
+			lo = g
+		}
+		if !ok || g > hi {
+			hi = g
+		}
+		ok = true
+	}
+	return lo, hi, ok
+}
+
 // Part is a share of a host.
 type Part struct {
 	Name   string

@@ -113,7 +113,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	}
 	tot := wd.total(d.WithData(), totEnergy)
 	if d.Total.HasCO2 {
-		tot += wd.co2(grams(lang, d.Total.CO2Grams))
+		tot += wd.co2(grams(lang, d.Total.CO2Grams)) + intensity(wd, d)
 	}
 	x.add(para, b(tot+"."))
 	if eq := equivalents(wd, d.Total.Equivalents, d.Weekly); eq != "" {
@@ -204,6 +204,30 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	m.HTML = x.html(lang, title, img)
 	m.Markdown = x.markdown()
 	return m, nil
+}
+
+// intensity names the rate the CO₂ was counted at, from the data.
+func intensity(wd words, d *digest.Digest) string {
+	lo, hi, ok := d.Intensity()
+	if !ok {
+		return ""
+	}
+	a, z := perKWh(wd.lang, lo), perKWh(wd.lang, hi)
+	if a == z {
+		return wd.at(a+unitSpace+"g/kWh", false)
+	}
+	if wd.lang == "fr" {
+		return wd.at("de "+a+" à "+z+unitSpace+"g/kWh", true)
+	}
+	return wd.at(a+"–"+z+unitSpace+"g/kWh", true)
+}
+
+// perKWh writes grams per kWh: whole from 10, else two digits.
+func perKWh(lang string, g float64) string {
+	if g >= 10 {
+		return num(lang, g, 0)
+	}
+	return amount(lang, g)
 }
 
 // silentAll reports whether no host, guest or not, wrote in the period.

@@ -518,3 +518,35 @@ func TestUnitsStayWithNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestCO2SaysItsRate: the CO₂ total says the carbon intensity it was
+// counted at, taken from the data (synth's machines are set at 56 g/kWh),
+// or the lowest and highest where the machines are set apart.
+func TestCO2SaysItsRate(t *testing.T) {
+	for _, tc := range []struct {
+		lang    string
+		doubled bool // host 1 set at twice the rate
+		want    string
+	}{
+		{"en", false, "of CO₂ (at 56\u00a0g/kWh, the carbon intensity set in powerinput)."},
+		{"fr", false, "de CO₂ émis (à 56\u00a0g/kWh, l’intensité carbone réglée dans powerinput)."},
+		{"en", true, "(at 56–112\u00a0g/kWh, the carbon intensities set in each machine's powerinput)."},
+		{"fr", true, "(de 56 à 112\u00a0g/kWh, les intensités carbone réglées dans le powerinput de chaque machine)."},
+	} {
+		d := dailyWithSource(t, 3, -1, "") // no host changed
+		if tc.doubled {
+			for i := range d.Hosts {
+				if d.Hosts[i].Name == synth.Host(1) {
+					d.Hosts[i].CO2Grams *= 2
+				}
+			}
+		}
+		m, err := Digest(d, Options{Lang: tc.lang, ID: "x", NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Text, tc.want) {
+			t.Errorf("%s doubled=%v: does not say %q:\n%s", tc.lang, tc.doubled, tc.want, m.Text)
+		}
+	}
+}

@@ -14,6 +14,9 @@ type words struct {
 	lang           string
 	total          func(n int, energy string) string
 	co2            func(g string) string
+	// at names the carbon intensity the CO₂ was counted at: one rate, or
+	// the lowest and highest where the machines are set apart.
+	at func(rate string, spread bool) string
 	asMuchAs       string
 	powerAll       func(label string, weekly bool) string
 	more, less     string
@@ -100,6 +103,12 @@ var english = words{
 		return fmt.Sprintf("Your %d %s used %s in all", n, plural(n, "machine", "machines"), e)
 	},
 	co2:      func(g string) string { return ", which emitted about " + g + " of CO₂" },
+	at: func(r string, spread bool) string {
+		if spread {
+			return " (at " + r + ", the carbon intensities set in each machine's powerinput)"
+		}
+		return " (at " + r + ", the carbon intensity set in powerinput)"
+	},
 	asMuchAs: "That is about as much as:",
 	powerAll: func(l string, weekly bool) string {
 		if weekly {
@@ -212,6 +221,12 @@ var french = words{
 		return fmt.Sprintf("Vos %d %s ont consommé %s au total", n, plural(n, "machine", "machines"), e)
 	},
 	co2:      func(g string) string { return ", soit environ " + g + " de CO₂ émis" },
+	at: func(r string, spread bool) string {
+		if spread {
+			return " (" + r + ", les intensités carbone réglées dans le powerinput de chaque machine)"
+		}
+		return " (à " + r + ", l’intensité carbone réglée dans powerinput)"
+	},
 	asMuchAs: "C’est à peu près autant que" + nnbsp + ":",
 	powerAll: func(l string, weekly bool) string {
 		if weekly {
