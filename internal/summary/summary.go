@@ -63,6 +63,7 @@ var languages = map[string]words{
 		perHour:    "At this rate, per hour (%s kWh):",
 		perDay:     "At this rate, per day (%s kWh):",
 		about:      "about ",
+		doctor:     "To measure rather than estimate, run powerinput -doctor: it says which sensors this machine has and how to make them readable.",
 	},
 	"fr": {
 		title:      "Cette machine, mesurée sur %s s",
@@ -83,6 +84,7 @@ var languages = map[string]words{
 		perHour:    "À ce rythme, par heure (%s kWh)\u202f:",
 		perDay:     "À ce rythme, par jour (%s kWh)\u202f:",
 		about:      "environ ",
+		doctor:     "Pour mesurer au lieu d’estimer, lancez powerinput -doctor\u202f: il dit quels capteurs cette machine a et comment les rendre lisibles.",
 		comma:      true,
 	},
 }
@@ -94,6 +96,7 @@ type words struct {
 	basisWall, basisParts, noBasis       string
 	rightNow, perHour, perDay            string
 	about                                string // before an estimate's rounded numbers
+	doctor                               string // where an estimate learns how to measure
 	comma                                bool   // decimal comma
 }
 
@@ -152,6 +155,9 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 		fmt.Fprintln(w, t.partial)
 	}
 	fmt.Fprintf(w, t.source+"\n", r.Label)
+	if r.Estimate {
+		fmt.Fprintln(w, t.doctor)
+	}
 	if r.Wall > 0 {
 		if r.GPUs > 0 {
 			fmt.Fprintf(w, t.besideGPU, w1(r.Power-r.GPU), w1(r.GPU), w1(r.Wall), r.WallName)
