@@ -159,7 +159,10 @@ func (d *Digest) Intensity() (lo, hi float64, ok bool) {
 
 // Part is a share of a host.
 type Part struct {
-	Name   string
+	Name string
+	// Kind is a service's kind tag (service, user, container, pod, vm,
+	// group); "" for a VM.
+	Kind   string
 	Joules float64
 	Share  float64 // of the host's attributed energy, 0 … 1
 	// Equivalent is one metaphor that fits the part's size.
@@ -562,7 +565,11 @@ func (d *Digest) parts(r Request, at map[string]int, series []influx.Series, tag
 		case !isVM, !vm && (s.Tags["kind"] == kindOther || s.Tags["kind"] == kindUnattributed):
 			// the host's own work, unattributed time, the rest: in the total only
 		default:
-			a.parts = append(a.parts, Part{Name: name, Joules: e})
+			p := Part{Name: name, Joules: e}
+			if !vm {
+				p.Kind = s.Tags["kind"]
+			}
+			a.parts = append(a.parts, p)
 		}
 	}
 	top := r.TopServices

@@ -550,3 +550,44 @@ func TestCO2SaysItsRate(t *testing.T) {
 		}
 	}
 }
+
+// TestServiceKinds: a service whose name is a raw ID (a container's
+// hash, a pod's UID) gets its kind before it, and a hash its short form;
+// a systemd service keeps its name alone.
+func TestServiceKinds(t *testing.T) {
+	loc := time.UTC
+	r := digest.Request{Start: time.Date(2026, 3, 24, 0, 0, 0, 0, loc), End: time.Date(2026, 3, 25, 0, 0, 0, 0, loc), Loc: loc,
+		TopServices: 5, Table: metaphor.Defaults()}
+	days := []influx.Series{{Tags: map[string]string{"host": "kvm-0", "basis": "", "source": "rapl"}, Columns: []string{"time", "e", "w", "co2", "s"},
+		Values: [][]any{{json.Number(strconv.FormatInt(r.Start.UnixNano(), 10)), json.Number("36000000"), nil, nil, json.Number("86400")}}}}
+	svc := func(unit, kind, joules string) influx.Series {
+		return influx.Series{Tags: map[string]string{"host": "kvm-0", "unit": unit, "kind": kind}, Columns: []string{"time", "e"},
+			Values: [][]any{{json.Number("0"), json.Number(joules)}}}
+	}
+	hash := "3f4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f"
+	services := []influx.Series{svc(hash, "container", "3000000"), svc("8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a", "pod", "2000000"), svc("nginx.service", "service", "1000000")}
+	d, err := digest.Compute(r, days, nil, services)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		lang string
+		says []string
+	}{
+		{"en", []string{"container 3f4e5a6b7c8d… ", "pod 8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a ", ", nginx.service "}},
+		{"fr", []string{"conteneur 3f4e5a6b7c8d… ", "pod 8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a ", ", nginx.service "}},
+	} {
+		m, err := Digest(d, Options{Lang: c.lang, ID: "x", NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range c.says {
+			if !strings.Contains(m.Text, s) {
+				t.Errorf("%s: does not say %q:\n%s", c.lang, s, m.Text)
+			}
+		}
+		if strings.Contains(m.Text, hash) {
+			t.Errorf("%s: the whole hash is written", c.lang)
+		}
+	}
+}
