@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -561,6 +562,10 @@ func (x *doc) markdown() string {
 	return strings.TrimLeft(sb.String(), "\n")
 }
 
+// command is a command the bot's words name ("powerinput -doctor"): in
+// HTML it is code and never broken at its hyphen.
+var command = regexp.MustCompile(`\b(powerinput|greenbot) -[a-z_]+`)
+
 // html is the mail form: simple markup with inline styles, which mail
 // programs keep.
 func (x *doc) html(lang, title string, img *message.Image) string {
@@ -575,6 +580,8 @@ func (x *doc) html(lang, title string, img *message.Image) string {
 			t := html.EscapeString(s.text)
 			if s.name {
 				t = escape.HTML(s.text)
+			} else {
+				t = command.ReplaceAllString(t, `<code style="white-space:nowrap">$0</code>`)
 			}
 			if s.bold {
 				t = "<strong>" + t + "</strong>"

@@ -491,6 +491,9 @@ func TestDigestNoneSent(t *testing.T) {
 		if len(m.Images) != 0 {
 			t.Errorf("%s: a chart of nothing", tc.lang)
 		}
+		if want := `<code style="white-space:nowrap">greenbot -check</code>`; !strings.Contains(m.HTML, want) {
+			t.Errorf("%s: the HTML may break a command at its hyphen: no %s", tc.lang, want)
+		}
 	}
 }
 
