@@ -291,8 +291,8 @@ func TestDigestHostWithoutData(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct{ lang, count, ghost, all string }{
-		{"en", "Your 1 machine used", "ghost: no data", "across the 2 machines (machines that sent nothing included)."},
-		{"fr", "Vos 1 machine", "ghost\u202F: aucune donnée", "des 2 machines (machines muettes comprises)."},
+		{"en", "Your machine used 1.00\u00a0kWh", "ghost: no data", "across the 2 machines (machines that sent nothing included)."},
+		{"fr", "Votre machine a consommé 1,00\u00a0kWh", "ghost\u202F: aucune donnée", "des 2 machines (machines muettes comprises)."},
 	} {
 		m, err := Digest(d, Options{Lang: tc.lang, ID: "x", NoChart: true})
 		if err != nil {

@@ -103,7 +103,10 @@ var english = words{
 	month:   []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 	title:   func(p string) string { return "Green Campus: the energy of " + p },
 	total: func(n int, e string) string {
-		return fmt.Sprintf("Your %d %s used %s in all", n, plural(n, "machine", "machines"), e)
+		if n == 1 {
+			return "Your machine used " + e
+		}
+		return fmt.Sprintf("Your %d machines used %s in all", n, e)
 	},
 	co2:      func(g string) string { return ", which emitted about " + g + " of CO₂" },
 	at: func(r string, spread bool) string {
@@ -222,7 +225,10 @@ var french = words{
 	month:   []string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
 	title:   func(p string) string { return "Green Campus" + nnbsp + ": l’énergie " + p },
 	total: func(n int, e string) string {
-		return fmt.Sprintf("Vos %d %s ont consommé %s au total", n, plural(n, "machine", "machines"), e)
+		if n == 1 {
+			return "Votre machine a consommé " + e
+		}
+		return fmt.Sprintf("Vos %d machines ont consommé %s au total", n, e)
 	},
 	co2:      func(g string) string { return ", soit environ " + g + " de CO₂ émis" },
 	at: func(r string, spread bool) string {
