@@ -133,6 +133,17 @@ func (a *app) check(ctx context.Context) error {
 			}
 		}
 	}
-	fmt.Fprintf(a.stdout, "influxdb: %d hosts wrote power_host in the last day in %s: %s\n", len(hosts), a.cfg.InfluxDB.Database, strings.Join(hosts, ", "))
+	fmt.Fprintln(a.stdout, hostsWrote(hosts, a.cfg.InfluxDB.Database))
 	return a.checkDestinations(ctx)
+}
+
+// hostsWrote is -check's line on the hosts that wrote in the last day.
+func hostsWrote(hosts []string, db string) string {
+	switch len(hosts) {
+	case 0:
+		return fmt.Sprintf("influxdb: no host wrote power_host in the last day in %s (powerinput -doctor on a machine says what it can measure)", db)
+	case 1:
+		return fmt.Sprintf("influxdb: 1 host wrote power_host in the last day in %s: %s", db, hosts[0])
+	}
+	return fmt.Sprintf("influxdb: %d hosts wrote power_host in the last day in %s: %s", len(hosts), db, strings.Join(hosts, ", "))
 }

@@ -126,3 +126,20 @@ func TestOnceRefusesWhileAnotherSends(t *testing.T) {
 		t.Fatalf("after the other let go: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }
+
+// TestHostsWrote: -check counts hosts in good English, and says where to
+// look when there are none.
+func TestHostsWrote(t *testing.T) {
+	for _, c := range []struct {
+		hosts []string
+		want  string
+	}{
+		{nil, "influxdb: no host wrote power_host in the last day in db (powerinput -doctor on a machine says what it can measure)"},
+		{[]string{"kvm-0"}, "influxdb: 1 host wrote power_host in the last day in db: kvm-0"},
+		{[]string{"kvm-0", "kvm-1"}, "influxdb: 2 hosts wrote power_host in the last day in db: kvm-0, kvm-1"},
+	} {
+		if got := hostsWrote(c.hosts, "db"); got != c.want {
+			t.Errorf("got %q, want %q", got, c.want)
+		}
+	}
+}

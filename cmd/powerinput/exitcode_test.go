@@ -67,3 +67,27 @@ func TestExitCodes(t *testing.T) {
 		t.Errorf("exitConfig %d is one of -doctor's own codes", exitConfig)
 	}
 }
+
+// TestSummaryQuiet: -summary -lang fr on the model writes no English
+// warning lines before the French text (the sources it tried and could
+// not use); the text itself says, in French, that -doctor explains how
+// to measure.
+func TestSummaryQuiet(t *testing.T) {
+	dir := t.TempDir() // a /sys without powercap: rapl warns, the model answers
+	conf := filepath.Join(dir, "model.conf")
+	if err := os.WriteFile(conf, []byte("[[inputs.powerinput]]\nsources = [\"rapl\", \"model\"]\nhost_sys = \""+dir+"\"\nnet = false\ncpu = false\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(buildBinary(t), "-config", conf, "-summary", "-lang", "fr", "-summary_duration", "200ms")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("%v; stderr:\n%s", err, stderr.String())
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("stderr is not empty:\n%s", stderr.String())
+	}
+	if want := "lancez powerinput -doctor\u202f:"; !strings.Contains(stdout.String(), want) {
+		t.Errorf("the summary does not say %q:\n%s", want, stdout.String())
+	}
+}

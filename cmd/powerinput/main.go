@@ -112,8 +112,10 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch {
 	case o.debug:
 		level = telegraf.Debug
-	case o.doctor:
-		level = telegraf.Error // the report itself says what does not work
+	case o.doctor, o.summary:
+		// The report itself says what does not work, in the reader's
+		// language; English W! lines before a French summary do not.
+		level = telegraf.Error
 	}
 	log := powerinput.NewLineLogger(stderr, level)
 	if !o.doctor && !o.summary {

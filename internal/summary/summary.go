@@ -6,6 +6,7 @@ package summary
 import (
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,8 @@ var languages = map[string]words{
 		rightNow:   "Right now, that equals:",
 		perHour:    "At this rate, per hour (%s kWh):",
 		perDay:     "At this rate, per day (%s kWh):",
+		about:      "about ",
+		doctor:     "To measure rather than estimate, run powerinput -doctor: it says which sensors this machine has and how to make them readable.",
 	},
 	"fr": {
 		title:      "Cette machine, mesurée sur %s s",
@@ -80,6 +83,8 @@ var languages = map[string]words{
 		rightNow:   "En ce moment, cela équivaut à\u202f:",
 		perHour:    "À ce rythme, par heure (%s kWh)\u202f:",
 		perDay:     "À ce rythme, par jour (%s kWh)\u202f:",
+		about:      "environ ",
+		doctor:     "Pour mesurer au lieu d’estimer, lancez powerinput -doctor\u202f: il dit quels capteurs cette machine a et comment les rendre lisibles.",
 		comma:      true,
 	},
 }
@@ -90,7 +95,9 @@ type words struct {
 	beside, besideGPU, covers, coversGPU string
 	basisWall, basisParts, noBasis       string
 	rightNow, perHour, perDay            string
-	comma                                bool // decimal comma
+	about                                string // before an estimate's rounded numbers
+	doctor                               string // where an estimate learns how to measure
+	comma                                bool   // decimal comma
 }
 
 // Supported reports whether lang is a language of the summary.
@@ -107,11 +114,21 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 		t = languages["en"]
 	}
 	num := func(format string, v float64) string { return localize(fmt.Sprintf(format, v), t.comma) }
+	// An estimate's numbers are rounded to what a model knows and said
+	// to be about so; a measurement's keep their digits.
+	about := ""
+	if r.Estimate {
+		about = t.about
+	}
 	line := func(m metaphor.Metaphor, count float64) {
 		v, unit := m.Unit()
 		shown := fmt.Sprintf(countFormat(count), count)
+		if r.Estimate {
+			shown = roughly(count)
+		}
 		n, _ := strconv.ParseFloat(shown, 64) // the count as written decides the noun's number
-		fmt.Fprintf(w, "  %9s  %s (1 = %s %s)\n", localize(shown, t.comma), m.LabelFor(lang, n), num("%g", v), unit)
+		// fmt pads by runes: the column stays right-aligned with "about".
+		fmt.Fprintf(w, "  %*s  %s (1 = %s %s)\n", 9+len([]rune(about)), about+localize(shown, t.comma), m.LabelFor(lang, n), num("%g", v), unit)
 	}
 	title := t.title
 	if r.Estimate {
@@ -119,12 +136,16 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 	}
 	fmt.Fprintf(w, title+"\n", num("%.1f", r.Interval.Seconds()))
 	w1 := func(p energy.Power) string { return num("%.1f", p.Watts()) }
+	headline := w1
+	if r.Estimate {
+		headline = func(p energy.Power) string { return about + localize(roughly(p.Watts()), t.comma) }
+	}
 	// The headline is what the everyday terms count: the wall where they
 	// count it, the parts beside it below.
 	if r.FromWall && !r.NoMetaphors {
 		fmt.Fprintf(w, t.drawsWall, w1(r.Wall), r.WallName)
 	} else {
-		fmt.Fprintf(w, t.draws, w1(r.Power))
+		fmt.Fprintf(w, t.draws, headline(r.Power))
 		if r.GPUs > 0 {
 			fmt.Fprintf(w, t.parts, w1(r.Power-r.GPU), w1(r.GPU))
 		}
@@ -134,6 +155,9 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 		fmt.Fprintln(w, t.partial)
 	}
 	fmt.Fprintf(w, t.source+"\n", r.Label)
+	if r.Estimate {
+		fmt.Fprintln(w, t.doctor)
+	}
 	if r.Wall > 0 {
 		if r.GPUs > 0 {
 			fmt.Fprintf(w, t.besideGPU, w1(r.Power-r.GPU), w1(r.GPU), w1(r.Wall), r.WallName)
@@ -173,7 +197,11 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 		d    time.Duration
 	}{{t.perHour, time.Hour}, {t.perDay, 24 * time.Hour}} {
 		e := basis.Over(span.d)
-		fmt.Fprintf(w, span.head+"\n", num("%.3f", e.WattHours()/1000))
+		kwh := num("%.3f", e.WattHours()/1000)
+		if r.Estimate {
+			kwh = about + localize(roughly(e.WattHours()/1000), t.comma)
+		}
+		fmt.Fprintf(w, span.head+"\n", kwh)
 		for _, m := range table {
 			if m.Kind() == metaphor.Energy {
 				line(m, m.Value(basis, e))
@@ -218,4 +246,21 @@ func countFormat(v float64) string {
 	default:
 		return "%.2f"
 	}
+}
+
+// roughly writes an estimate's v to one significant digit below 10 and
+// two above (0.7, 3, 71, 1200): a model's figure is not known closer,
+// and more digits would read as a measurement.
+func roughly(v float64) string {
+	if v <= 0 || math.IsNaN(v) || math.IsInf(v, 0) {
+		return "0"
+	}
+	digits := 1
+	if v >= 10 {
+		digits = 2
+	}
+	mag := math.Floor(math.Log10(v))
+	step := math.Pow(10, mag-float64(digits-1))
+	r := math.Round(v/step) * step
+	return strconv.FormatFloat(r, 'f', max(0, int(float64(digits-1)-mag)), 64)
 }

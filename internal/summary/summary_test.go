@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -86,6 +87,42 @@ func TestLocalize(t *testing.T) {
 	} {
 		if got := localize(c.in, c.french); got != c.want {
 			t.Errorf("localize(%q, french %v) = %q, want %q", c.in, c.french, got, c.want)
+		}
+	}
+}
+
+// An estimate's figures are rounded to one significant digit below 10,
+// two above.
+func TestRoughly(t *testing.T) {
+	for _, c := range []struct {
+		in   float64
+		want string
+	}{
+		{0.68, "0.7"}, {8.53, "9"}, {9.6, "10"}, {0.0432, "0.04"}, {63.4, "63"}, {1234, "1200"}, {0, "0"}, {-1, "0"},
+	} {
+		if got := roughly(c.in); got != c.want {
+			t.Errorf("roughly(%v) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// The estimate says "about" on every figure it rounds; a measurement
+// keeps its digits and says no "about".
+func TestEstimateSaysAbout(t *testing.T) {
+	for _, c := range []struct {
+		estimate bool
+		lang     string
+		word     string
+	}{{true, "en", "about "}, {true, "fr", "environ "}, {false, "en", "about "}, {false, "fr", "environ "}} {
+		var buf bytes.Buffer
+		Render(&buf, Reading{Label: "x", Power: 84.37, Interval: 3 * time.Second, Estimate: c.estimate}, metaphor.Defaults(), c.lang)
+		out := buf.String()
+		figures := strings.Count(out, " (1 = ") + 3 // each metaphor, the power, per hour, per day
+		if got := strings.Count(out, c.word); c.estimate && got != figures || !c.estimate && got != 0 {
+			t.Errorf("estimate=%v %s: %q %d times, want %d:\n%s", c.estimate, c.lang, c.word, got, map[bool]int{true: figures}[c.estimate], out)
+		}
+		if !c.estimate && !strings.Contains(out, "84.4") && !strings.Contains(out, "84,4") {
+			t.Errorf("measured %s: the power lost its digits:\n%s", c.lang, out)
 		}
 	}
 }

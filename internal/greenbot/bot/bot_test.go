@@ -342,3 +342,39 @@ func TestDigestReadsRollupOnlyOnceSettled(t *testing.T) {
 		}
 	}
 }
+
+// TestOnceNothingWritten: with no machine writing, -once still sends each
+// digest, a short one that says so (a reader who gets nothing cannot tell
+// a silent campus from a dead bot), and does not send it again.
+func TestOnceNothingWritten(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Paris")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"results": []any{map[string]any{}}})
+	}))
+	t.Cleanup(srv.Close)
+	db, err := influx.New(srv.URL, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Attempts = 1
+	dir := t.TempDir()
+	now := time.Date(2026, 12, 7, 8, 5, 0, 0, loc)
+	b, rec := testBot(t, db, now, dir)
+	if err := b.Once(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"digest-daily-20261207T0700Z": "No machine sent a measurement for this day.",
+		"digest-weekly-20261207T0700Z": "Aucune machine n’a envoyé de mesure pour cette semaine."}
+	if len(rec.sent) != len(want) {
+		t.Fatalf("sent %d digests, want %d", len(rec.sent), len(want))
+	}
+	for _, m := range rec.sent {
+		if !strings.Contains(m.Text, want[m.ID]) {
+			t.Errorf("%s does not say %q:\n%s", m.ID, want[m.ID], m.Text)
+		}
+	}
+	again, rec2 := testBot(t, db, now.Add(time.Minute), dir)
+	if err := again.Once(context.Background()); err != nil || len(rec2.sent) != 0 {
+		t.Errorf("a second run sent %d (err %v), want none", len(rec2.sent), err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
@@ -338,5 +339,45 @@ func TestMailServerDown(t *testing.T) {
 	want[fourth.Subject] = 1
 	if got := countSubjects(mp.messages(t)); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("received %v, want %v", got, want)
+	}
+}
+
+// TestMailPlainRelay: a relay that takes plain mail (no STARTTLS, no
+// password, like a local Postfix on port 25). The default (starttls)
+// refuses to send in clear with a message that names the setting to
+// change, the cause kept; security = "none" delivers.
+func TestMailPlainRelay(t *testing.T) {
+	mp, cfg := mailSetup(t, "none")
+	cfg.Username, cfg.PasswordFile, cfg.CAFile = "", "", ""
+	cfg.Security = ""
+	strict, err := NewMailer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = strict.Send(context.Background(), digestMessage(t, "strict"))
+	if err == nil {
+		t.Fatal("the default security sent in clear to a server without STARTTLS")
+	}
+	for _, want := range []string{`security = "none"`, `security = "tls"`, "does not offer STARTTLS", "does not support STARTTLS"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if errors.Unwrap(err) == nil {
+		t.Errorf("error %q does not wrap its cause", err)
+	}
+	if temp, _ := temporary(err); temp {
+		t.Errorf("a server without STARTTLS is no refusal for now: %v", err)
+	}
+	cfg.Security = "none"
+	plain, err := NewMailer(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := plain.Send(context.Background(), digestMessage(t, "plain")); err != nil {
+		t.Fatalf("security = none: %v", err)
+	}
+	if n := len(mp.messages(t)); n != 1 {
+		t.Errorf("%d mails received, want 1", n)
 	}
 }

@@ -168,8 +168,12 @@ func startMailpit(t *testing.T, dir, authFile, security string) *mailpit {
 		api:  fmt.Sprintf("127.0.0.1:%d", testserver.FreePort(t)),
 	}
 	m.args = []string{"--smtp", m.smtp, "--listen", m.api, "--database", filepath.Join(dir, "mailpit.db"),
-		"--smtp-tls-cert", cert, "--smtp-tls-key", key, map[bool]string{true: "--smtp-require-tls", false: "--smtp-require-starttls"}[security == "tls"],
-		"--smtp-auth-file", authFile, "--smtp-disable-rdns", "--disable-version-check", "--enable-chaos"}
+		"--smtp-disable-rdns", "--disable-version-check", "--enable-chaos"}
+	if security != "none" { // "none": a plain relay, no TLS nor password
+		m.args = append(m.args, "--smtp-tls-cert", cert, "--smtp-tls-key", key,
+			map[bool]string{true: "--smtp-require-tls", false: "--smtp-require-starttls"}[security == "tls"],
+			"--smtp-auth-file", authFile)
+	}
 	m.server = start(t, dir, bin, m.args...)
 	m.waitHTTP("http://"+m.api+"/api/v1/info", 30*time.Second)
 	waitTCP(t, m.smtp, 10*time.Second)

@@ -261,11 +261,24 @@ func (s *Mailer) Send(ctx context.Context, m message.Message) error {
 	if err == nil {
 		return nil
 	}
+	if noStartTLS(err) {
+		return fmt.Errorf("mail to %s:%d: the server does not offer STARTTLS, which security = \"starttls\" (the default) requires: "+
+			"for a relay on this machine or network that takes plain mail, set security = \"none\" (port 25); "+
+			"for a server that speaks TLS from the first byte, set security = \"tls\" (port 465): %w", s.cfg.Host, s.port, err)
+	}
 	err = fmt.Errorf("mail to %s:%d: %w", s.cfg.Host, s.port, err)
 	if smtpTemporary(err) {
 		return Temporary(err, 0)
 	}
 	return err
+}
+
+// noStartTLS reports whether err is go-mail's refusal to go on in clear
+// with a server that offers no STARTTLS (it has no sentinel: its text is
+// matched, and TestMailPlainRelay fails if a new go-mail words it
+// otherwise).
+func noStartTLS(err error) bool {
+	return strings.Contains(err.Error(), "does not support STARTTLS")
 }
 
 // smtpTemporary: a 4xx answer, or no answer at all (refused, reset, timed

@@ -134,9 +134,35 @@ func (d *Digest) WithData() int {
 	return n
 }
 
+// Intensity is the carbon intensity the period's CO₂ was counted at, in
+// grams per kWh: each powerinput multiplies its energy by its own
+// carbon_intensity_g_per_kwh, so a host's co2_grams over its energy gives
+// it back. lo and hi are the lowest and highest over the hosts the total
+// counts (equal where every machine is set alike); ok is false where no
+// host carried co2_grams.
+func (d *Digest) Intensity() (lo, hi float64, ok bool) {
+	for _, h := range d.Hosts {
+		if h.Guest || !h.HasCO2 || h.Joules <= 0 || h.CO2Grams <= 0 {
+			continue
+		}
+		g := h.CO2Grams / h.KWh()
+		if !ok || g < lo {
+			lo = g
+		}
+		if !ok || g > hi {
+			hi = g
+		}
+		ok = true
+	}
+	return lo, hi, ok
+}
+
 // Part is a share of a host.
 type Part struct {
-	Name   string
+	Name string
+	// Kind is a service's kind tag (service, user, container, pod, vm,
+	// group); "" for a VM.
+	Kind   string
 	Joules float64
 	Share  float64 // of the host's attributed energy, 0 … 1
 	// Equivalent is one metaphor that fits the part's size.
@@ -539,7 +565,11 @@ func (d *Digest) parts(r Request, at map[string]int, series []influx.Series, tag
 		case !isVM, !vm && (s.Tags["kind"] == kindOther || s.Tags["kind"] == kindUnattributed):
 			// the host's own work, unattributed time, the rest: in the total only
 		default:
-			a.parts = append(a.parts, Part{Name: name, Joules: e})
+			p := Part{Name: name, Joules: e}
+			if !vm {
+				p.Kind = s.Tags["kind"]
+			}
+			a.parts = append(a.parts, p)
 		}
 	}
 	top := r.TopServices

@@ -8,6 +8,11 @@ import (
 
 const nnbsp = numfmt.NNBSP
 
+// unitSpace joins a number to its unit: a no-break space, so that a
+// narrow mail window never puts "159" at a line's end and "Wh" on the
+// next. French typography wants it too (espace insécable).
+const unitSpace = "\u00A0"
+
 // num writes v with decimals digits after the point, in lang's way.
 func num(lang string, v float64, decimals int) string { return numfmt.Number(v, decimals, lang) }
 
@@ -66,19 +71,19 @@ func nnbspIf(lang string) string {
 func kwh(lang string, joules float64) string {
 	k := joules / 3.6e6
 	if k < 1 {
-		return amount(lang, joules/3600) + " Wh"
+		return amount(lang, joules/3600) + unitSpace + "Wh"
 	}
-	return amount(lang, k) + " kWh"
+	return amount(lang, k) + unitSpace + "kWh"
 }
 
 // grams writes a mass of CO₂: g below a kilogram, kg below a tonne, t.
 func grams(lang string, g float64) string {
 	switch {
 	case g >= 1e6:
-		return amount(lang, g/1e6) + " t"
+		return amount(lang, g/1e6) + unitSpace + "t"
 	case g >= 1000:
-		return amount(lang, g/1000) + " kg"
+		return amount(lang, g/1000) + unitSpace + "kg"
 	default:
-		return amount(lang, g) + " g"
+		return amount(lang, g) + unitSpace + "g"
 	}
 }

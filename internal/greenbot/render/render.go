@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html"
 	"math"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -104,13 +105,16 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	if !o.Late.IsZero() {
 		x.add(para, b(wd.late(o.Late.In(d.Loc).Format("2006-01-02 15:04"))))
 	}
+	if silentAll(d) {
+		return none(d, wd, o, title)
+	}
 	totEnergy := kwh(lang, d.Total.Joules)
 	if d.Total.EstimatedJoules > 0 {
 		totEnergy += " (" + wd.ofWhichEst(kwh(lang, d.Total.EstimatedJoules)) + ")"
 	}
 	tot := wd.total(d.WithData(), totEnergy)
 	if d.Total.HasCO2 {
-		tot += wd.co2(grams(lang, d.Total.CO2Grams))
+		tot += wd.co2(grams(lang, d.Total.CO2Grams)) + intensity(wd, d)
 	}
 	x.add(para, b(tot+"."))
 	if eq := equivalents(wd, d.Total.Equivalents, d.Weekly); eq != "" {
@@ -147,7 +151,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 			line = append(line, w(", "+wd.ofWhichEst(kwh(lang, h.EstimatedJoules))))
 		}
 		if h.HasCO2 && h.Joules > 0 {
-			line = append(line, w(", "+grams(lang, h.CO2Grams)+" CO₂"))
+			line = append(line, w(", "+grams(lang, h.CO2Grams)+unitSpace+"CO₂"))
 		}
 		if eq := equivalents(wd, h.Equivalents, d.Weekly); eq != "" {
 			line = append(line, w(" — "+eq))
@@ -199,6 +203,67 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	}
 	m.Text = x.text()
 	m.HTML = x.html(lang, title, img)
+	m.Markdown = x.markdown()
+	return m, nil
+}
+
+// intensity names the rate the CO₂ was counted at, from the data.
+func intensity(wd words, d *digest.Digest) string {
+	lo, hi, ok := d.Intensity()
+	if !ok {
+		return ""
+	}
+	a, z := perKWh(wd.lang, lo), perKWh(wd.lang, hi)
+	if a == z {
+		return wd.at(a+unitSpace+"g/kWh", false)
+	}
+	if wd.lang == "fr" {
+		return wd.at("de "+a+" à "+z+unitSpace+"g/kWh", true)
+	}
+	return wd.at(a+"–"+z+unitSpace+"g/kWh", true)
+}
+
+// perKWh writes grams per kWh: whole from 10, else two digits.
+func perKWh(lang string, g float64) string {
+	if g >= 10 {
+		return num(lang, g, 0)
+	}
+	return amount(lang, g)
+}
+
+// silentAll reports whether no host, guest or not, wrote in the period.
+func silentAll(d *digest.Digest) bool {
+	for _, h := range d.Hosts {
+		if !h.NoData() {
+			return false
+		}
+	}
+	return true
+}
+
+// none is the digest of a period no machine wrote in: a zero total, an
+// empty list and a chart of nothing would read like a quiet campus, when
+// the measurements (or the bot's way to them) are broken. It says so, and
+// where to look.
+func none(d *digest.Digest, wd words, o Options, title string) (message.Message, error) {
+	var x doc
+	x.add(heading, w(title))
+	if !o.Late.IsZero() {
+		x.add(para, b(wd.late(o.Late.In(d.Loc).Format("2006-01-02 15:04"))))
+	}
+	x.add(para, b(wd.noneSent(d.Weekly)))
+	x.add(para, w(wd.noneSentHint))
+	if len(d.Hosts) > 0 {
+		names := make([][]seg, len(d.Hosts))
+		for i, h := range d.Hosts {
+			names[i] = []seg{nmPlain(h.Name)}
+		}
+		x.add(para, append(append([]seg{w(wd.noneSentNamed + " ")}, list(wd, names, o.MaxHosts)...), w("."))...)
+	}
+	x.add(small, w(wd.footer))
+	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: wd.lang, Subject: title + " — " + wd.subjectNone, Late: !o.Late.IsZero()}
+	m.Text = x.text()
+	m.HTML = x.html(wd.lang, title, nil)
 	m.Markdown = x.markdown()
 	return m, nil
 }
@@ -333,12 +398,29 @@ func partsLine(wd words, label string, parts []digest.Part, other digest.Part, w
 		if i > 0 {
 			segs = append(segs, w(", "))
 		}
-		segs = append(segs, nmPlain(p.Name), w(" "+kwh(wd.lang, p.Joules)+" ("+percent(wd.lang, p.Share)+")"))
+		if k, ok := wd.kinds[p.Kind]; ok {
+			segs = append(segs, w(k+" "))
+		}
+		segs = append(segs, nmPlain(shortID(p.Name)), w(" "+kwh(wd.lang, p.Joules)+" ("+percent(wd.lang, p.Share)+")"))
 	}
 	if other.Joules > 0 {
 		segs = append(segs, w(", … "+kwh(wd.lang, other.Joules)+" ("+percent(wd.lang, other.Share)+")"))
 	}
 	return segs
+}
+
+// shortID writes a container's 64-digit hash as its first 12 digits (the
+// short ID docker ps and crictl ps show); any other name as it is.
+func shortID(name string) string {
+	if len(name) < 32 {
+		return name
+	}
+	for _, r := range name {
+		if !strings.ContainsRune("0123456789abcdef", r) {
+			return name
+		}
+	}
+	return name[:12] + "…"
 }
 
 func sep(lang string) string {
@@ -353,7 +435,14 @@ func sep(lang string) string {
 func quality(x *doc, wd words, d *digest.Digest, maxNames int) {
 	lang := wd.lang
 	x.add(heading, w(wd.quality))
-	x.add(para, w(wd.measured(percent(lang, d.Measured), d.Reporting, d.Weekly)))
+	// The total counts machines with data, VMs left out; this sentence
+	// counts every machine: say which more, or the counts disagree.
+	var guests, silents bool
+	for _, h := range d.Hosts {
+		guests = guests || h.Guest
+		silents = silents || h.NoData()
+	}
+	x.add(para, w(wd.measured(percent(lang, d.Measured), d.Reporting, d.Weekly)+wd.included(guests, silents)+"."))
 	var est, silent [][]seg
 	var estTime float64
 	for _, h := range d.Hosts {
@@ -473,6 +562,10 @@ func (x *doc) markdown() string {
 	return strings.TrimLeft(sb.String(), "\n")
 }
 
+// command is a command the bot's words name ("powerinput -doctor"): in
+// HTML it is code and never broken at its hyphen.
+var command = regexp.MustCompile(`\b(powerinput|greenbot) -[a-z_]+`)
+
 // html is the mail form: simple markup with inline styles, which mail
 // programs keep.
 func (x *doc) html(lang, title string, img *message.Image) string {
@@ -487,6 +580,8 @@ func (x *doc) html(lang, title string, img *message.Image) string {
 			t := html.EscapeString(s.text)
 			if s.name {
 				t = escape.HTML(s.text)
+			} else {
+				t = command.ReplaceAllString(t, `<code style="white-space:nowrap">$0</code>`)
 			}
 			if s.bold {
 				t = "<strong>" + t + "</strong>"

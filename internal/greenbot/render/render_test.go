@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,11 +26,11 @@ func TestNumbers(t *testing.T) {
 		{"fr", num("fr", 1234567.891, 2), "1\u202F234\u202F567,89"},
 		{"fr", num("fr", 999, 0), "999"},
 		{"en", num("en", -1500, 0), "−1,500"},
-		{"en", kwh("en", 3.6e6*12.345), "12.3 kWh"},
-		{"fr", kwh("fr", 3.6e6*1234.6), "1\u202F235 kWh"},
-		{"en", kwh("en", 3600*432.1), "432 Wh"},
-		{"fr", grams("fr", 4340), "4,34 kg"},
-		{"en", grams("en", 40.3), "40.3 g"},
+		{"en", kwh("en", 3.6e6*12.345), "12.3\u00a0kWh"},
+		{"fr", kwh("fr", 3.6e6*1234.6), "1\u202F235\u00a0kWh"},
+		{"en", kwh("en", 3600*432.1), "432\u00a0Wh"},
+		{"fr", grams("fr", 4340), "4,34\u00a0kg"},
+		{"en", grams("en", 40.3), "40.3\u00a0g"},
 		{"fr", percent("fr", 0.27), "27\u202F%"},
 		{"en", percent("en", 0.001), "<1%"},
 		{"en", count("en", 1040.4), "1,040"},
@@ -289,16 +290,16 @@ func TestDigestHostWithoutData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct{ lang, count, ghost string }{
-		{"en", "Your 1 machine used", "ghost: no data"},
-		{"fr", "Vos 1 machine", "ghost\u202F: aucune donnée"},
+	for _, tc := range []struct{ lang, count, ghost, all string }{
+		{"en", "Your machine used 1.00\u00a0kWh", "ghost: no data", "across the 2 machines (machines that sent nothing included)."},
+		{"fr", "Votre machine a consommé 1,00\u00a0kWh", "ghost\u202F: aucune donnée", "des 2 machines (machines muettes comprises)."},
 	} {
 		m, err := Digest(d, Options{Lang: tc.lang, ID: "x", NoChart: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(m.Text, tc.count) || !strings.Contains(m.Text, tc.ghost) {
-			t.Errorf("%s: want %q and %q:\n%s", tc.lang, tc.count, tc.ghost, m.Text)
+		if !strings.Contains(m.Text, tc.count) || !strings.Contains(m.Text, tc.ghost) || !strings.Contains(m.Text, tc.all) {
+			t.Errorf("%s: want %q, %q and %q:\n%s", tc.lang, tc.count, tc.ghost, tc.all, m.Text)
 		}
 		for _, line := range strings.Split(m.Text, "\n") {
 			if strings.Contains(line, "ghost") && strings.Contains(line, "Wh") {
@@ -405,16 +406,16 @@ func TestDigestCountsGuestsOnce(t *testing.T) {
 	if last := d.Days[len(d.Days)-1].Joules; math.Abs(last-hosts) > 1e-6*hosts {
 		t.Errorf("the chart's last day holds %v J, want %v J (%v J over the week)", last, hosts, chart)
 	}
-	for lang, want := range map[string][2]string{
-		"en": {"Your 2 machines used", "already counted in that server"},
-		"fr": {"Vos 2 machines ont consommé", "déjà comptée dans ce serveur"},
+	for lang, want := range map[string][3]string{
+		"en": {"Your 2 machines used", "already counted in that server", "across the 3 machines (VMs included)."},
+		"fr": {"Vos 2 machines ont consommé", "déjà comptée dans ce serveur", "des 3 machines (VM comprises)."},
 	} {
 		m, err := Digest(d, Options{Lang: lang, ID: "x", NoChart: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(m.Text, want[0]) || !strings.Contains(m.Text, want[1]) {
-			t.Errorf("%s: the digest does not count the guest once:\n%s", lang, m.Text)
+		if !strings.Contains(m.Text, want[0]) || !strings.Contains(m.Text, want[1]) || !strings.Contains(m.Text, want[2]) {
+			t.Errorf("%s: the digest does not count the guest once, or its two counts disagree unexplained:\n%s", lang, m.Text)
 		}
 	}
 }
@@ -442,6 +443,154 @@ func TestEquivalentsNumber(t *testing.T) {
 		got := equivalents(c.wd, []digest.Equivalent{{Metaphor: c.m, Count: c.count}}, false)
 		if got != c.want {
 			t.Errorf("%s %s %g: %q, want %q", c.wd.lang, c.m.Field, c.count, got, c.want)
+		}
+	}
+}
+
+// TestDigestNoneSent: a period no machine wrote in says so plainly, in
+// the subject too, and points to -doctor; no zero total, no empty list,
+// no chart of nothing.
+func TestDigestNoneSent(t *testing.T) {
+	loc := time.UTC
+	for _, tc := range []struct {
+		lang   string
+		hosts  []string
+		weekly bool
+		says   []string
+	}{
+		{"en", nil, false, []string{"No machine sent a measurement for this day.", "powerinput -doctor", "— no measurement"}},
+		{"fr", nil, false, []string{"Aucune machine n’a envoyé de mesure pour cette journée.", "powerinput -doctor", "réparer le reste\u202F; ici", "— aucune mesure"}},
+		{"en", []string{"kvm-1", "kvm-2"}, true, []string{"No machine sent a measurement for this week.", "Machines expected: kvm-1, kvm-2."}},
+		{"fr", []string{"kvm-1"}, false, []string{"Machines attendues\u202F: kvm-1."}},
+	} {
+		r := digest.Request{Start: time.Date(2026, 3, 24, 0, 0, 0, 0, loc), End: time.Date(2026, 3, 25, 0, 0, 0, 0, loc), Loc: loc,
+			Hosts: tc.hosts, Weekly: tc.weekly, Table: metaphor.Defaults()}
+		if tc.weekly {
+			r.Start = r.End.AddDate(0, 0, -7)
+		}
+		d, err := digest.Compute(r, nil, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := Digest(d, Options{Lang: tc.lang, ID: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := m.Subject + "\n" + m.Text
+		for _, s := range tc.says {
+			inHTML := strings.HasPrefix(s, "—") || strings.Contains(m.HTML, strings.Split(s, "\u202F")[0])
+			if !strings.Contains(all, s) || !inHTML {
+				t.Errorf("%s %v: does not say %q:\n%s", tc.lang, tc.hosts, s, all)
+			}
+		}
+		for _, bad := range []string{"Wh", "0 machines", "0 machine"} {
+			if strings.Contains(all, bad) {
+				t.Errorf("%s: says %q:\n%s", tc.lang, bad, all)
+			}
+		}
+		if len(m.Images) != 0 {
+			t.Errorf("%s: a chart of nothing", tc.lang)
+		}
+		if want := `<code style="white-space:nowrap">greenbot -check</code>`; !strings.Contains(m.HTML, want) {
+			t.Errorf("%s: the HTML may break a command at its hyphen: no %s", tc.lang, want)
+		}
+	}
+}
+
+// TestUnitsStayWithNumbers: in every form, a number and its unit are
+// joined by a no-break space (a narrow mail window broke "159 / Wh"), and
+// so are grams and CO₂.
+func TestUnitsStayWithNumbers(t *testing.T) {
+	broken := regexp.MustCompile(`[0-9] (kWh|Wh|kg|g|t)([ .,;)]|$)|(kg|g|t) CO₂`)
+	joined := regexp.MustCompile("[0-9]\u00a0k?Wh")
+	for _, lang := range []string{"en", "fr"} {
+		m, err := Digest(sample(t, 3, false), Options{Lang: lang, ID: "x", NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for form, s := range map[string]string{"subject": m.Subject, "text": m.Text, "html": m.HTML, "markdown": m.Markdown} {
+			if bad := broken.FindString(s); bad != "" {
+				t.Errorf("%s %s: a breakable space in %q", lang, form, bad)
+			}
+			if !joined.MatchString(s) {
+				t.Errorf("%s %s: no energy written at all:\n%s", lang, form, s)
+			}
+		}
+		if !strings.Contains(m.Text, "\u00a0g\u00a0CO₂") && !strings.Contains(m.Text, "\u00a0kg\u00a0CO₂") {
+			t.Errorf("%s: a host's CO₂ is not joined to its grams:\n%s", lang, m.Text)
+		}
+	}
+}
+
+// TestCO2SaysItsRate: the CO₂ total says the carbon intensity it was
+// counted at, taken from the data (synth's machines are set at 56 g/kWh),
+// or the lowest and highest where the machines are set apart.
+func TestCO2SaysItsRate(t *testing.T) {
+	for _, tc := range []struct {
+		lang    string
+		doubled bool // host 1 set at twice the rate
+		want    string
+	}{
+		{"en", false, "of CO₂ (at 56\u00a0g/kWh, the carbon intensity set in powerinput)."},
+		{"fr", false, "de CO₂ émis (à 56\u00a0g/kWh, l’intensité carbone réglée dans powerinput)."},
+		{"en", true, "(at 56–112\u00a0g/kWh, the carbon intensities set in each machine's powerinput)."},
+		{"fr", true, "(de 56 à 112\u00a0g/kWh, les intensités carbone réglées dans le powerinput de chaque machine)."},
+	} {
+		d := dailyWithSource(t, 3, -1, "") // no host changed
+		if tc.doubled {
+			for i := range d.Hosts {
+				if d.Hosts[i].Name == synth.Host(1) {
+					d.Hosts[i].CO2Grams *= 2
+				}
+			}
+		}
+		m, err := Digest(d, Options{Lang: tc.lang, ID: "x", NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(m.Text, tc.want) {
+			t.Errorf("%s doubled=%v: does not say %q:\n%s", tc.lang, tc.doubled, tc.want, m.Text)
+		}
+	}
+}
+
+// TestServiceKinds: a service whose name is a raw ID (a container's
+// hash, a pod's UID) gets its kind before it, and a hash its short form;
+// a systemd service keeps its name alone.
+func TestServiceKinds(t *testing.T) {
+	loc := time.UTC
+	r := digest.Request{Start: time.Date(2026, 3, 24, 0, 0, 0, 0, loc), End: time.Date(2026, 3, 25, 0, 0, 0, 0, loc), Loc: loc,
+		TopServices: 5, Table: metaphor.Defaults()}
+	days := []influx.Series{{Tags: map[string]string{"host": "kvm-0", "basis": "", "source": "rapl"}, Columns: []string{"time", "e", "w", "co2", "s"},
+		Values: [][]any{{json.Number(strconv.FormatInt(r.Start.UnixNano(), 10)), json.Number("36000000"), nil, nil, json.Number("86400")}}}}
+	svc := func(unit, kind, joules string) influx.Series {
+		return influx.Series{Tags: map[string]string{"host": "kvm-0", "unit": unit, "kind": kind}, Columns: []string{"time", "e"},
+			Values: [][]any{{json.Number("0"), json.Number(joules)}}}
+	}
+	hash := "3f4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f"
+	services := []influx.Series{svc(hash, "container", "3000000"), svc("8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a", "pod", "2000000"), svc("nginx.service", "service", "1000000")}
+	d, err := digest.Compute(r, days, nil, services)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		lang string
+		says []string
+	}{
+		{"en", []string{"container 3f4e5a6b7c8d… ", "pod 8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a ", ", nginx.service "}},
+		{"fr", []string{"conteneur 3f4e5a6b7c8d… ", "pod 8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a ", ", nginx.service "}},
+	} {
+		m, err := Digest(d, Options{Lang: c.lang, ID: "x", NoChart: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range c.says {
+			if !strings.Contains(m.Text, s) {
+				t.Errorf("%s: does not say %q:\n%s", c.lang, s, m.Text)
+			}
+		}
+		if strings.Contains(m.Text, hash) {
+			t.Errorf("%s: the whole hash is written", c.lang)
 		}
 	}
 }

@@ -14,6 +14,9 @@ type words struct {
 	lang           string
 	total          func(n int, energy string) string
 	co2            func(g string) string
+	// at names the carbon intensity the CO₂ was counted at: one rate, or
+	// the lowest and highest where the machines are set apart.
+	at func(rate string, spread bool) string
 	asMuchAs       string
 	powerAll       func(label string, weekly bool) string
 	more, less     string
@@ -38,11 +41,17 @@ type words struct {
 	otherVMs                        func(n int) string
 	topVM                           func(name, equivalent string) string
 	services                        string
+	// kinds names the kinds of service whose names are often raw IDs
+	// (a container's hash, a pod's UID), said before the name.
+	kinds map[string]string
 	unused                          func(pct string) string
 	unusedExplain                   string
 	ofParts                         string // shares of the parts, beside a wall figure
 	quality                         string
 	measured                        func(pct string, n int, weekly bool) string
+	// included says which hosts the measured sentence counts that the
+	// total does not: VMs (in their hypervisor's total), silent ones.
+	included func(vms, silent bool) string
 	estimated                       func(names string, pct string) string
 	silent                          string
 	silentFor                       func(pct string) string
@@ -57,6 +66,11 @@ type words struct {
 	prevWeek                        string
 	chartAlt                        string
 	footer                          string
+	// A period no machine wrote in: said plainly, with where to look.
+	noneSent      func(weekly bool) string
+	noneSentHint  string
+	noneSentNamed string // before the names of the hosts expected
+	subjectNone   string
 }
 
 // meanOfEN names the mean of the n earlier weeks with data; with one,
@@ -89,9 +103,18 @@ var english = words{
 	month:   []string{"January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"},
 	title:   func(p string) string { return "Green Campus: the energy of " + p },
 	total: func(n int, e string) string {
-		return fmt.Sprintf("Your %d %s used %s in all", n, plural(n, "machine", "machines"), e)
+		if n == 1 {
+			return "Your machine used " + e
+		}
+		return fmt.Sprintf("Your %d machines used %s in all", n, e)
 	},
 	co2:      func(g string) string { return ", which emitted about " + g + " of CO₂" },
+	at: func(r string, spread bool) string {
+		if spread {
+			return " (at " + r + ", the carbon intensities set in each machine's powerinput)"
+		}
+		return " (at " + r + ", the carbon intensity set in powerinput)"
+	},
 	asMuchAs: "That is about as much as:",
 	powerAll: func(l string, weekly bool) string {
 		if weekly {
@@ -140,6 +163,7 @@ var english = words{
 		return "The VM that used the most, " + name + ", took about as much as " + eq + "."
 	},
 	services:      "Services",
+	kinds:         map[string]string{"container": "container", "pod": "pod", "user": "user", "vm": "VM"},
 	unused:        func(p string) string { return "Capacity kept ready but not used: " + p },
 	unusedExplain: "of the energy of this machine's processors and memory went to capacity that was switched on and available, though no work asked for it",
 	ofParts:       "(shares of the processors' and memory's energy, not of the wall socket's)",
@@ -149,7 +173,18 @@ var english = words{
 		if weekly {
 			per = "week"
 		}
-		return fmt.Sprintf("Sensors measured %s of the %s across the %d %s.", p, per, n, plural(n, "machine", "machines"))
+		return fmt.Sprintf("Sensors measured %s of the %s across the %d %s", p, per, n, plural(n, "machine", "machines"))
+	},
+	included: func(vms, silent bool) string {
+		switch {
+		case vms && silent:
+			return " (VMs and machines that sent nothing included)"
+		case vms:
+			return " (VMs included)"
+		case silent:
+			return " (machines that sent nothing included)"
+		}
+		return ""
 	},
 	estimated: func(names, p string) string {
 		return "Estimated, not measured (no readable sensor, so a model was used): " + names + " — " + p + " of the time."
@@ -171,6 +206,17 @@ var english = words{
 	prevWeek:   "the 7 days before",
 	chartAlt:   "Bar chart of the energy used each day of the last seven days, beside the same weekday of the week before.",
 	footer:     "Sent by the Green Campus Bot from the lab's powerinput measurements.",
+	noneSent: func(weekly bool) string {
+		if weekly {
+			return "No machine sent a measurement for this week."
+		}
+		return "No machine sent a measurement for this day."
+	},
+	noneSentHint: "Either powerinput is not running on the machines, or Telegraf cannot reach the database. " +
+		"On a machine, powerinput -doctor says what it can measure and how to fix the rest; " +
+		"here, greenbot -check lists the machines that wrote in the last day.",
+	noneSentNamed: "Machines expected:",
+	subjectNone:   "no measurement",
 }
 
 var french = words{
@@ -179,9 +225,18 @@ var french = words{
 	month:   []string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"},
 	title:   func(p string) string { return "Green Campus" + nnbsp + ": l’énergie " + p },
 	total: func(n int, e string) string {
-		return fmt.Sprintf("Vos %d %s ont consommé %s au total", n, plural(n, "machine", "machines"), e)
+		if n == 1 {
+			return "Votre machine a consommé " + e
+		}
+		return fmt.Sprintf("Vos %d machines ont consommé %s au total", n, e)
 	},
 	co2:      func(g string) string { return ", soit environ " + g + " de CO₂ émis" },
+	at: func(r string, spread bool) string {
+		if spread {
+			return " (" + r + ", les intensités carbone réglées dans le powerinput de chaque machine)"
+		}
+		return " (à " + r + ", l’intensité carbone réglée dans powerinput)"
+	},
 	asMuchAs: "C’est à peu près autant que" + nnbsp + ":",
 	powerAll: func(l string, weekly bool) string {
 		if weekly {
@@ -230,6 +285,7 @@ var french = words{
 		return "La plus gourmande, " + name + ", a consommé à peu près autant que " + eq + "."
 	},
 	services:      "Services",
+	kinds:         map[string]string{"container": "conteneur", "pod": "pod", "user": "utilisateur", "vm": "VM"},
 	unused:        func(p string) string { return "Capacité disponible mais inutilisée" + nnbsp + ": " + p },
 	unusedExplain: "de l’énergie des processeurs et de la mémoire de cette machine est allée à une capacité allumée et prête, sans travail à faire",
 	ofParts:       "(parts de l’énergie des processeurs et de la mémoire, pas de celle mesurée à la prise)",
@@ -239,7 +295,18 @@ var french = words{
 		if weekly {
 			per = "de la semaine"
 		}
-		return fmt.Sprintf("Les capteurs ont mesuré %s %s sur l’ensemble des %d %s.", p, per, n, plural(n, "machine", "machines"))
+		return fmt.Sprintf("Les capteurs ont mesuré %s %s sur l’ensemble des %d %s", p, per, n, plural(n, "machine", "machines"))
+	},
+	included: func(vms, silent bool) string {
+		switch {
+		case vms && silent:
+			return " (VM et machines muettes comprises)"
+		case vms:
+			return " (VM comprises)"
+		case silent:
+			return " (machines muettes comprises)"
+		}
+		return ""
 	},
 	estimated: func(names, p string) string {
 		return "Estimé, non mesuré (aucun capteur lisible, un modèle a servi)" + nnbsp + ": " + names + " — " + p + " du temps."
@@ -261,6 +328,17 @@ var french = words{
 	prevWeek:   "les 7 jours d’avant",
 	chartAlt:   "Histogramme de l’énergie consommée chaque jour des sept derniers jours, à côté du même jour de la semaine précédente.",
 	footer:     "Envoyé par le Green Campus Bot à partir des mesures powerinput du laboratoire.",
+	noneSent: func(weekly bool) string {
+		if weekly {
+			return "Aucune machine n’a envoyé de mesure pour cette semaine."
+		}
+		return "Aucune machine n’a envoyé de mesure pour cette journée."
+	},
+	noneSentHint: "Soit powerinput ne tourne pas sur les machines, soit Telegraf n’atteint pas la base de données. " +
+		"Sur une machine, powerinput -doctor dit ce qu’elle peut mesurer et comment réparer le reste" + nnbsp + "; " +
+		"ici, greenbot -check liste les machines qui ont écrit depuis un jour.",
+	noneSentNamed: "Machines attendues" + nnbsp + ":",
+	subjectNone:   "aucune mesure",
 }
 
 // dayPeriod names one day: "Friday 4 December 2026".

@@ -2,7 +2,10 @@ package model
 
 import (
 	"math"
+	"strings"
 	"testing"
+
+	"github.com/greencampus/powerinput/internal/source"
 )
 
 func TestTDPShare(t *testing.T) {
@@ -37,6 +40,24 @@ func TestFromVCPUs(t *testing.T) {
 	for _, tt := range tests {
 		if got := FromVCPUs(tt.vcpus, tt.u, DefaultVCPUMinWatts, DefaultVCPUMaxWatts).Watts(); math.Abs(got-tt.want) > 1e-9 {
 			t.Errorf("FromVCPUs(%d, %v) = %v, want %v", tt.vcpus, tt.u, got, tt.want)
+		}
+	}
+}
+
+// TestDescribeSaysWhereFiguresComeFrom: the per-vCPU figures name their
+// source: Cloud Carbon Footprint's for the defaults, the options where
+// they were set.
+func TestDescribeSaysWhereFiguresComeFrom(t *testing.T) {
+	for _, c := range []struct {
+		min, max float64
+		want     string
+	}{
+		{DefaultVCPUMinWatts, DefaultVCPUMaxWatts, "0.74 to 3.5 W per vCPU, idle to full load: Cloud Carbon Footprint's averages"},
+		{1, 4, "1 to 4 W per vCPU, as set by vcpu_min_watts and vcpu_max_watts"},
+	} {
+		got := New(source.Env{VCPUMinWatts: c.min, VCPUMaxWatts: c.max}).Describe()
+		if !strings.Contains(got, c.want) {
+			t.Errorf("%v–%v W: got %q, want %q in it", c.min, c.max, got, c.want)
 		}
 	}
 }

@@ -115,7 +115,11 @@ func (s *Source) Describe() string {
 	if s.tdpTotal > 0 {
 		return fmt.Sprintf("estimate with the TDP curve (TDP %g W)", s.tdpTotal.Watts())
 	}
-	return fmt.Sprintf("estimate per vCPU (%g to %g W per vCPU); set tdp_watts to use the TDP curve instead", s.env.VCPUMinWatts, s.env.VCPUMaxWatts)
+	from := "as set by vcpu_min_watts and vcpu_max_watts"
+	if s.env.VCPUMinWatts == DefaultVCPUMinWatts && s.env.VCPUMaxWatts == DefaultVCPUMaxWatts {
+		from = "idle to full load: Cloud Carbon Footprint's averages for cloud servers"
+	}
+	return fmt.Sprintf("estimate per vCPU (%g to %g W per vCPU, %s); set tdp_watts to use the TDP curve instead", s.env.VCPUMinWatts, s.env.VCPUMaxWatts, from)
 }
 
 func (s *Source) Explain(err error) (why, fix string) {

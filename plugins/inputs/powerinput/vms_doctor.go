@@ -129,7 +129,7 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
            <readonly/>
          </filesystem>
        libvirt refuses to start a domain whose folder is missing, and powerinput makes it once the VM runs:
-       for a VM that has not run since powerinput started, make it first: sudo -u %[4]s mkdir -p %[2]s
+       for a VM that has not run since powerinput started, make it first: %[4]s
        then stop the VM and start it again from the host, so that qemu adds the folder (a reboot
        from inside the guest keeps the old devices): virsh shutdown %[1]s, wait until virsh list
        no longer shows it running, then virsh start %[1]s
@@ -138,7 +138,16 @@ func (p *PowerInput) doctorVMs(w io.Writer) {
        to mount it at every boot, add this line to the guest's /etc/fstab:
          scaphandre /var/scaphandre 9p trans=virtio,version=9p2000.L,ro,nofail 0 0
        (the guest's powerinput reads it with its vm source: vm_powercap_path = "/var/scaphandre")
-`, name, filepath.Join(dir, name), other, access.Owner)
+`, name, filepath.Join(dir, name), other, mkdirAs(access.Owner, filepath.Join(dir, name)))
+}
+
+// mkdirAs is the command that makes a VM's folder as its writer: root
+// needs no sudo -u root (and a Debian with a root password has no sudo).
+func mkdirAs(owner, dir string) string {
+	if owner == "root" {
+		return "mkdir -p " + dir + " (as root)"
+	}
+	return "sudo -u " + owner + " mkdir -p " + dir
 }
 
 // doctorCounterAccess says whether the guests' file server (qemu's 9p or
@@ -209,7 +218,7 @@ func nameFrom(vm vmhost.VM, user string) string {
 	if vm.NameFrom == vmhost.NameFromMachineKept {
 		return "name from its cgroup's machine name (libvirt's, which may drop or change characters of the domain's): qemu's command line could not be read for long, so it is written under it with no guest counter, or counted as " + vmhost.Hypervisor + " when a VM named from its command line has that name"
 	}
-	return "name from its cgroup's machine name (libvirt's, which may drop or change characters of the domain's): counted as " + vmhost.Hypervisor + " until qemu's command line can be read (a moment after libvirt starts a VM), or, if it never can, for about 63 gathers, after which it is written under that name with no guest counter"
+	return "name from its cgroup's machine name (libvirt's, which may drop or change characters of the domain's): counted as " + vmhost.Hypervisor + " until qemu's command line can be read (a moment after libvirt starts a VM), or, if it never can, for about 63 gathers (about ten minutes at Telegraf's usual 10 s interval), after which it is written under that name with no guest counter"
 }
 
 // uidList writes user IDs as "0, 65534".

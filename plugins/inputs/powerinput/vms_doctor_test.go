@@ -50,3 +50,16 @@ func TestDoctorForeignCounters(t *testing.T) {
 		t.Errorf("-doctor says a folder of another user is writable:\n%s", out.String())
 	}
 }
+
+// TestMkdirAs: root makes a VM's folder itself; another writer through
+// sudo -u.
+func TestMkdirAs(t *testing.T) {
+	for _, c := range []struct{ owner, want string }{
+		{"root", "mkdir -p /var/lib/powerinput/vms/web (as root)"},
+		{"telegraf", "sudo -u telegraf mkdir -p /var/lib/powerinput/vms/web"},
+	} {
+		if got := mkdirAs(c.owner, "/var/lib/powerinput/vms/web"); got != c.want {
+			t.Errorf("%s: got %q, want %q", c.owner, got, c.want)
+		}
+	}
+}
