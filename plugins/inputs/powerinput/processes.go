@@ -116,8 +116,10 @@ func (c *processesCollector) gather(acc telegraf.Accumulator, t *tick) {
 	err := c.g.Do(t.deadline(), c.read)
 	if err == nil && c.services != nil {
 		// A scan guided after a listing, or after none, needs every
-		// group read: ask the next walk for all of them.
-		c.services.procsAll.Store(!c.scanner.Guided())
+		// group read: ask the next walk for all of them, read afresh. So
+		// does a scan that holds processes no list gave (moved while
+		// their new group's list was given from memory).
+		c.services.procsAll.Store(!c.scanner.Guided() || c.err == nil && c.res.Unlisted > 0)
 	}
 	if err != nil {
 		c.say.Say("processes", say.Error, fmt.Sprintf("processes: the scan of %s did not finish in time: %v; no power_process for this interval", c.scanner.Path(), err))

@@ -76,7 +76,13 @@ func (c *servicesCollector) read() {
 	c.res, c.err = c.walker.Walk()
 	c.members, c.membersErr = nil, nil
 	if c.err == nil && c.procs {
-		c.members, c.membersErr = c.walker.ProcsSince(c.procsAll.Load(), last)
+		// Every group listed, from lists read afresh: a process scan
+		// that lists no process in any group must not miss one moved.
+		all := c.procsAll.Load()
+		if all {
+			c.walker.Forget()
+		}
+		c.members, c.membersErr = c.walker.ProcsSince(all, last)
 	}
 }
 
