@@ -619,7 +619,14 @@ func (s *Scanner) Path() string { return s.root }
 // descriptors or memory for a moment. Anything else (a refusal, a file
 // that is no file) holds for every process.
 func passing(err error) bool {
-	for _, e := range []syscall.Errno{syscall.ENOENT, syscall.ESRCH, syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EINTR, syscall.EAGAIN} {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ESRCH) || transient(err)
+}
+
+// transient says whether a failed read says nothing of the next try:
+// this process was interrupted, or short of descriptors or memory, for a
+// moment.
+func transient(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EINTR, syscall.EAGAIN} {
 		if errors.Is(err, e) {
 			return true
 		}

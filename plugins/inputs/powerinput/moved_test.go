@@ -109,6 +109,9 @@ func movedProcess(t *testing.T, exits bool) {
 				writeFile(t, filepath.Join(s.root, "proc", "loadavg"), fmt.Sprintf("0.10 0.20 0.30 1/80 %d\n", lastPID))
 			}
 			s.start(t)
+			if i == 0 {
+				procfsLoadavg(s)
+			}
 			s.clock.now = s.clock.now.Add(10 * time.Second)
 			if err := s.plugin.Gather(s.acc); err != nil {
 				t.Fatal(err)

@@ -59,10 +59,11 @@ func newProcessesCollector(c Config, m metaphors, clock func() time.Time, tell *
 		pc.services = services
 		services.procs = true
 		services.procsAll.Store(true)
-		// loadavg is read in the walk's step: inline only where it is
-		// procfs's own (lxcfs puts a FUSE file there in LXC containers,
-		// which could hang), else not at all (each list read every gather).
-		if !services.g.Inline || guard.InMemory(c.Roots().Proc.Path("loadavg")) {
+		// loadavg tells when a process is made only where it is
+		// procfs's own: lxcfs puts a FUSE file there in LXC containers,
+		// whose fifth field is not the last PID allocated (and which
+		// could hang). Elsewhere each list is read at every gather.
+		if guard.InMemory(c.Roots().Proc.Path("loadavg")) {
 			services.lastPID = procs.NewLastPID(c.Roots().Proc)
 		}
 	}
