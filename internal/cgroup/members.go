@@ -49,6 +49,9 @@ type walkMemo struct {
 	lastPID uint32 // as given to the previous call; 0: not known
 	epoch   uint64 // moves whenever lastPID did (or was not known)
 	count   ProcsCount
+	// slot, for tests: a group's place in the refresh cycle, from its
+	// inode (nil: the inode itself, see refreshAt).
+	slot func(ino uint64) uint64
 }
 
 // groupMemo is a group's processes as Procs last read them: its
@@ -75,7 +78,8 @@ func (w *Walker) Procs(all bool) ([]Members, error) { return w.ProcsSince(all, 0
 // others. The result is reused by the next call; PIDs are as this
 // process's PID namespace numbers them. With all, every group is listed,
 // whether it ran or not (a process scan that has no table of the idle
-// groups' processes yet).
+// groups' processes yet, or that holds a process no list gave, see
+// procs.Scanner.ScanGroups: then after Forget).
 //
 // lastPID is the last PID this process's namespace allocated (the fifth
 // field of /proc/loadavg), read before the walk; 0 if not known. A
@@ -87,12 +91,14 @@ func (w *Walker) Procs(all bool) ([]Members, error) { return w.ProcsSince(all, 0
 // reading or listing anything: no process has been made since, and
 // without a new PID none taken by another process. One that has exited is
 // still listed (the scan finds it gone). One that was moved, which nothing
-// tells, is missed until the group is read again: at most RefreshWalks
-// calls after its last read, and a group given from memory is then read
-// even if it has not run. Meanwhile such a process, if it runs, keeps its
-// CPU time in its own counters: it is counted, late, when it is read
-// next, unless it exits before (then, as for any process's last moments
-// before its exit, its time stays in the machine's unattributed part).
+// tells, is missing from its new group's list until that list is read
+// again: at most RefreshWalks calls after its last read (a group given
+// from memory is then read even if it has not run). A process scan still
+// holds it under its old group, and reads it when that group's list, read
+// afresh, lacks it (see procs.Scanner.ScanGroups) or when its new group's
+// has it, whichever comes first. Meanwhile its CPU time stays in its own
+// counters and is counted then, late; if it exits before, that time stays
+// in the machine's unattributed part, as any process's last moments.
 func (w *Walker) ProcsSince(all bool, lastPID uint32) ([]Members, error) {
 	w.members = w.members[:0]
 	w.pids = w.pids[:0]
@@ -143,6 +149,10 @@ func (w *Walker) ProcsSince(all bool, lastPID uint32) ([]Members, error) {
 	return w.members, nil
 }
 
+// Forget makes the next ProcsSince read every list afresh, none from
+// memory.
+func (w *Walker) Forget() { w.memo.epoch++ }
+
 // Count says how the last Procs got its lists.
 func (w *Walker) Count() ProcsCount { return w.memo.count }
 
@@ -150,7 +160,7 @@ func (w *Walker) Count() ProcsCount { return w.memo.count }
 // complete, no PID allocated since, less than RefreshWalks calls ago.
 func (w *Walker) recall(g *group) bool {
 	gm := &g.memo
-	if !gm.ok || gm.tree != g.workload || gm.epoch != w.memo.epoch || w.memo.calls >= refreshAt(gm.at, g.ino) {
+	if !gm.ok || gm.tree != g.workload || gm.epoch != w.memo.epoch || w.memo.calls >= w.refreshAt(g) {
 		return false
 	}
 	w.pids = append(w.pids, gm.pids...)
@@ -170,7 +180,7 @@ func (w *Walker) remember(g *group, from int, ok bool) {
 // its refresh: g is read now, run or not, so that a process moved into it
 // is found.
 func (w *Walker) due(g *group) bool {
-	return g.memo.owed && w.memo.calls >= refreshAt(g.memo.at, g.ino)
+	return g.memo.owed && w.memo.calls >= w.refreshAt(g)
 }
 
 // refreshAt is the call at which a list read at call at is read again:
@@ -180,6 +190,16 @@ func (w *Walker) due(g *group) bool {
 // few at each, rather than all together.
 func refreshAt(at, ino uint64) uint64 {
 	return at + RefreshWalks - (at+ino)%RefreshWalks
+}
+
+// refreshAt is the call at which g's list, last read at g.memo.at, is
+// read again.
+func (w *Walker) refreshAt(g *group) uint64 {
+	ino := g.ino
+	if w.memo.slot != nil {
+		ino = w.memo.slot(ino)
+	}
+	return refreshAt(g.memo.at, ino)
 }
 
 func (w *Walker) addMembers(key string, read bool) {

@@ -66,6 +66,9 @@ func TestProcsSinceReadsOnlyAfterAFork(t *testing.T) {
 	c, pod := membersTree(t)
 	w := NewWalker(Hierarchy{Dir: c.root, V2: true})
 	defer w.Close()
+	// Every group's refresh at call RefreshWalks, past this test's calls
+	// (with the inodes, one could fall among them).
+	w.memo.slot = func(uint64) uint64 { return 0 }
 	run := func(usage time.Duration) {
 		c.ran(t, "system.slice/nginx.service", usage)
 		c.ran(t, pod, usage)
@@ -206,6 +209,16 @@ func TestProcsSinceStaggersRefreshes(t *testing.T) {
 	}
 	w := NewWalker(Hierarchy{Dir: c.root, V2: true})
 	defer w.Close()
+	// Inodes spread over the cycle as a file system gives them; a test's
+	// temporary tree may give many the same place: here they are 0, 1, 2...
+	// in the order first asked (refreshAt's own test covers inodes).
+	slots := map[uint64]uint64{}
+	w.memo.slot = func(ino uint64) uint64 {
+		if _, ok := slots[ino]; !ok {
+			slots[ino] = uint64(len(slots))
+		}
+		return slots[ino]
+	}
 	_, n := procsSince(t, w, true, 500)
 	groups := n.Files
 	require.Greater(t, groups, len(rels))
@@ -218,6 +231,42 @@ func TestProcsSinceStaggersRefreshes(t *testing.T) {
 	}
 	require.GreaterOrEqual(t, reads, groups, "every list read again within RefreshWalks calls")
 	require.Less(t, most, groups/4, "the reads spread over the calls")
+}
+
+// Forget: the next call reads every list afresh, none from memory.
+func TestProcsSinceForget(t *testing.T) {
+	c, pod := membersTree(t)
+	w := NewWalker(Hierarchy{Dir: c.root, V2: true})
+	defer w.Close()
+	w.memo.slot = func(uint64) uint64 { return 0 }
+	procsSince(t, w, true, 500)
+	write(t, filepath.Join(c.root, "system.slice/nginx.service/cgroup.procs"), "10\n11\n12\n")
+	got, n := procsSince(t, w, true, 500)
+	require.Equal(t, "[10 11]", got["system.slice/nginx.service"])
+	require.NotZero(t, n.Reused)
+	w.Forget()
+	got, n = procsSince(t, w, true, 500)
+	require.Equal(t, "[10 11 12]", got["system.slice/nginx.service"])
+	require.Equal(t, "[30]", got[pod])
+	require.Zero(t, n.Reused)
+	_, n = procsSince(t, w, true, 500)
+	require.Equal(t, 0, n.Files, "from memory again after the fresh read")
+}
+
+// A list read at any call is read again 1 to RefreshWalks calls later,
+// at a call set by the group's inode: groups of consecutive inodes, read
+// together, are read again at consecutive calls.
+func TestRefreshAt(t *testing.T) {
+	for at := uint64(1); at < 3*RefreshWalks; at++ {
+		seen := map[uint64]bool{}
+		for ino := uint64(100); ino < 100+RefreshWalks; ino++ {
+			r := refreshAt(at, ino)
+			require.True(t, r > at && r <= at+RefreshWalks, "read at %d, inode %d: again at %d", at, ino, r)
+			require.Zero(t, (r+ino)%RefreshWalks)
+			seen[r] = true
+		}
+		require.Len(t, seen, RefreshWalks, "read at %d: %d calls for %d inodes in a row", at, len(seen), RefreshWalks)
+	}
 }
 
 // A workload that gets a group under it becomes a directory: its list

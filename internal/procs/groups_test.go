@@ -31,15 +31,7 @@ func TestScanGroups(t *testing.T) {
 		11: {pid: 11, comm: "nginx", utime: 100, start: 51},
 		20: {pid: 20, comm: "postgres", utime: 500, start: 60},
 	}
-	for _, p := range ps {
-		tr.set(t, p)
-	}
-	bump := func(pid int, ticks uint64) {
-		p := ps[pid]
-		p.utime += ticks
-		ps[pid] = p
-		tr.set(t, p)
-	}
+	bump := setAll(t, tr, ps)
 	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
 	defer s.Close()
 	require.False(t, s.Guided())
@@ -319,5 +311,78 @@ func TestScanGroupsExitedInAKeptList(t *testing.T) {
 		require.Equal(t, 1, r.Processes, "scan %d: the exited process is forgotten", i)
 		require.Empty(t, r.Names, "scan %d: nothing ran, no spike", i)
 		require.Zero(t, r.Unreadable, "scan %d: an exit is not an error", i)
+	}
+}
+
+// A process that its group, read, no longer lists, and that no other
+// group read lists (it moved into a group not read, or one whose list was
+// given from memory), is read if it still exists, and kept until a scan
+// of every group finds it or not; one that has exited is forgotten,
+// without an error.
+func TestScanGroupsUnlisted(t *testing.T) {
+	tr := newTree(t)
+	ps := map[int]proc{
+		1:  {pid: 1, comm: "systemd", utime: 10, start: 1},
+		10: {pid: 10, comm: "mover", utime: 100, start: 50},
+		20: {pid: 20, comm: "postgres", utime: 500, start: 60},
+	}
+	bump := setAll(t, tr, ps)
+	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
+	defer s.Close()
+	scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
+		Group{Key: "a", Read: true, PIDs: []uint32{10}}, Group{Key: "b", Read: true, PIDs: []uint32{20}})
+
+	// 10 moved from a to b and ran there; a is read, b is not.
+	bump(10, 30)
+	r := scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
+		Group{Key: "a", Read: true}, Group{Key: "b"})
+	require.Equal(t, map[string]int{"mover": 30}, byName(t, r))
+	require.Equal(t, 1, r.Unlisted)
+	require.Equal(t, 3, r.Processes)
+	require.Zero(t, r.Unreadable)
+
+	// Not every group read: still kept, and read.
+	bump(10, 4)
+	r = scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
+		Group{Key: "a", Read: true}, Group{Key: "b"})
+	require.Equal(t, map[string]int{"mover": 4}, byName(t, r))
+	require.Equal(t, 1, r.Unlisted)
+
+	// Every group read: found in b.
+	bump(10, 5)
+	r = scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
+		Group{Key: "a", Read: true}, Group{Key: "b", Read: true, PIDs: []uint32{10, 20}})
+	require.Equal(t, map[string]int{"mover": 5}, byName(t, r))
+	require.Zero(t, r.Unlisted)
+	require.Equal(t, 3, r.Processes)
+
+	// 20 moved into a and exited before a was read: forgotten, silently.
+	tr.exit(t, 20)
+	r = scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
+		Group{Key: "a"}, Group{Key: "b", Read: true, PIDs: []uint32{10}})
+	require.Empty(t, r.Names)
+	require.Zero(t, r.Unlisted)
+	require.Zero(t, r.Unreadable)
+	require.Equal(t, 2, r.Processes)
+
+	// 10 moved to a group not walked: a scan of every group that lists
+	// it nowhere forgets it.
+	r = scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
+		Group{Key: "a", Read: true}, Group{Key: "b", Read: true})
+	require.Zero(t, r.Unlisted)
+	require.Equal(t, 1, r.Processes)
+}
+
+// setAll writes the processes ps into tr and returns bump, which adds
+// ticks to a process's user time, in ps and tr.
+func setAll(t *testing.T, tr *tree, ps map[int]proc) (bump func(pid int, ticks uint64)) {
+	for _, p := range ps {
+		tr.set(t, p)
+	}
+	return func(pid int, ticks uint64) {
+		p := ps[pid]
+		p.utime += ticks
+		ps[pid] = p
+		tr.set(t, p)
 	}
 }

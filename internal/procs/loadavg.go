@@ -42,7 +42,7 @@ func ParseLastPID(b []byte) (uint32, error) {
 type LastPID struct {
 	path string
 	f    *kfile.File
-	err  error // the first failure: not tried again
+	err  error // the first lasting failure: not tried again
 	buf  [128]byte
 }
 
@@ -52,32 +52,44 @@ func NewLastPID(procRoot kfile.ProcRoot) *LastPID {
 	return &LastPID{path: procRoot.Path("loadavg")}
 }
 
-// Read returns the last PID allocated. After an error (no file, or not
-// as expected: a procfs that is not Linux's) the file is not read again,
-// and every Read returns that error.
+// Read returns the last PID allocated. After a lasting error (no file,
+// a file not as expected: a procfs that is not Linux's) the file is not
+// read again, and every Read returns that error; after a passing one
+// (interrupted, short of descriptors or memory: see passing) the next
+// Read tries again.
 func (l *LastPID) Read() (uint32, error) {
 	if l.err != nil {
 		return 0, l.err
 	}
+	pid, err := l.read()
+	if err != nil {
+		l.Close()
+		if !transient(err) {
+			l.err = err
+		}
+	}
+	return pid, err
+}
+
+func (l *LastPID) read() (uint32, error) {
 	if l.f == nil {
 		f, err := kfile.Open(l.path)
 		if err != nil {
-			l.err = err
 			return 0, err
 		}
 		l.f = f
 	}
 	n, err := l.f.ReadAt(l.buf[:], 0)
+	if err == nil && n == len(l.buf) {
+		err = kfile.ErrTooLarge // its fifth field may be cut
+	}
 	if err == nil {
 		var pid uint32
 		if pid, err = ParseLastPID(l.buf[:n]); err == nil {
 			return pid, nil
 		}
-		err = fmt.Errorf("%s: %w", l.path, err)
 	}
-	l.Close()
-	l.err = err
-	return 0, err
+	return 0, fmt.Errorf("%s: %w", l.path, err)
 }
 
 // Close closes the file; a later Read opens it again (unless it failed).

@@ -63,6 +63,12 @@ type Result struct {
 	// of the others were looked at and had not run: processes of one
 	// thread whose run time in their schedstat had not moved.
 	Processes, Read, Unmoved int
+	// Unlisted (ScanGroups): processes that no group read listed but that
+	// still exist (moved between groups, one of them given from memory):
+	// read, and kept in no group until a ScanGroups with every group read
+	// (and every list read afresh) finds them, or drops them if none
+	// lists them. The caller makes the next ScanGroups one such.
+	Unlisted int
 	// Truncated: more processes than Options.Max; the rest were not read.
 	Truncated bool
 	// Unreadable counts the processes listed but not read for another
@@ -116,10 +122,13 @@ type Scanner struct {
 }
 
 type listed struct {
-	pid   uint32
-	read  bool  // read its stat; otherwise keep it as it was
-	group int32 // index in ScanGroups' groups; -1 for Scan
-	ino   uint64
+	pid  uint32
+	read bool // read its stat; otherwise keep it as it was
+	// unlisted: a process of the table that no group read lists (see
+	// ScanGroups): its stat is opened afresh, telling whether it exists.
+	unlisted bool
+	group    int32 // index in ScanGroups' groups; -1 for Scan
+	ino      uint64
 }
 
 // entry is a process as the previous scan left it.
@@ -217,10 +226,18 @@ type Group struct {
 // the groups marked Read and keeps the others as they were (they have not
 // run), without listing the process directory. Every process must be in
 // one group (the root's included), as cgroup.procs files give them, and
-// numbered as procRoot numbers them. A process of a group that is read and
-// does not list it any more has exited or moved: it is forgotten, and
-// found again where it runs. The first ScanGroups after a Scan (or after
-// a start) needs every group read: see Guided.
+// numbered as procRoot numbers them. The first ScanGroups after a Scan
+// (or after a start) needs every group read: see Guided.
+//
+// A process of a group that is read (or of a group gone) that no group
+// read lists has exited or moved. Where every group is read, from lists
+// read afresh, it is forgotten: it has exited (or is outside the groups
+// walked). Otherwise its new group may be one not read, or one whose list
+// was given from memory (see cgroup.Walker.ProcsSince): its stat is
+// opened afresh; if it is gone it is forgotten, else it is read (its time
+// since its last read counted now) and kept, in no group, and
+// Result.Unlisted says so: the caller then makes the next ScanGroups one
+// with every group read afresh, where it is found (or forgotten).
 //
 // On procfs a kept stat file of a process that has exited answers ESRCH,
 // so a PID taken by a new process is read afresh; ScanGroups relies on
@@ -242,12 +259,32 @@ func (s *Scanner) ScanGroups(groups []Group) (*Result, error) {
 	}
 	slices.SortFunc(s.list, cmpListed)
 	// The processes of the groups not read, from the table: in PID order
-	// already, so merged with the others rather than sorted again.
+	// already, so merged with the others rather than sorted again. In a
+	// scan where some groups are not read, a process of a group read (or
+	// of a group gone) that no list gives has exited or moved, perhaps
+	// into a group whose list was given from memory: it is read afresh
+	// (unlisted), and if it still exists it is kept and counted.
 	read := len(s.list)
+	all := true
+	for _, g := range groups {
+		all = all && g.Read
+	}
+	at := 0
 	for i := range s.table {
 		e := &s.table[i]
-		if gi, ok := s.groupIdx[e.group]; ok && !groups[gi].Read {
+		gi, ok := s.groupIdx[e.group]
+		if ok && !groups[gi].Read {
 			s.list = append(s.list, listed{pid: e.pid, group: gi})
+			continue
+		}
+		if all {
+			continue
+		}
+		for at < read && s.list[at].pid < e.pid {
+			at++
+		}
+		if at == read || s.list[at].pid != e.pid {
+			s.list = append(s.list, listed{pid: e.pid, group: -1, read: true, unlisted: true})
 		}
 	}
 	s.merged = mergeListed(s.merged[:0], s.list[:read], s.list[read:])
@@ -308,7 +345,7 @@ func (s *Scanner) open() error {
 func (s *Scanner) merge(groups []Group, checkIno bool) *Result {
 	res := &s.res
 	res.Names = res.Names[:0]
-	res.Processes, res.Read, res.Unmoved, res.Truncated, res.Unreadable, res.Err = 0, 0, 0, false, 0, nil
+	res.Processes, res.Read, res.Unmoved, res.Truncated, res.Unreadable, res.Err, res.Unlisted = 0, 0, 0, false, 0, nil, 0
 	if len(s.list) > s.opts.Max {
 		s.list = s.list[:s.opts.Max]
 		res.Truncated = true
@@ -349,6 +386,11 @@ func (s *Scanner) merge(groups []Group, checkIno bool) *Result {
 		if !checkIno {
 			l.ino = e.ino
 		}
+		if l.unlisted {
+			// A kept file would read a process that has exited (in a
+			// tree of plain files): only opening its stat tells.
+			s.drop(&e)
+		}
 		run, unmoved := s.runTime(&e, l, known)
 		if unmoved {
 			res.Processes++
@@ -359,6 +401,9 @@ func (s *Scanner) merge(groups []Group, checkIno bool) *Result {
 		st, ok := s.read(&e, l, known)
 		if !ok {
 			continue
+		}
+		if l.unlisted {
+			res.Unlisted++
 		}
 		e.one, e.run = st.Threads == 1, run
 		res.Processes++
@@ -435,7 +480,7 @@ func (s *Scanner) drop(e *entry) {
 // since the scan before is likely to run again: its stat is read without
 // asking (run 0), until a scan finds that it did not.
 func (s *Scanner) runTime(e *entry, l listed, known bool) (run uint64, unmoved bool) {
-	if !known || !e.one || s.noSched || e.ino != l.ino {
+	if !known || !e.one || s.noSched || e.ino != l.ino || l.unlisted {
 		s.files.Drop(&e.sh)
 		return 0, false
 	}
@@ -574,7 +619,14 @@ func (s *Scanner) Path() string { return s.root }
 // descriptors or memory for a moment. Anything else (a refusal, a file
 // that is no file) holds for every process.
 func passing(err error) bool {
-	for _, e := range []syscall.Errno{syscall.ENOENT, syscall.ESRCH, syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EINTR, syscall.EAGAIN} {
+	return errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ESRCH) || transient(err)
+}
+
+// transient says whether a failed read says nothing of the next try:
+// this process was interrupted, or short of descriptors or memory, for a
+// moment.
+func transient(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.EINTR, syscall.EAGAIN} {
 		if errors.Is(err, e) {
 			return true
 		}

@@ -59,10 +59,11 @@ func newProcessesCollector(c Config, m metaphors, clock func() time.Time, tell *
 		pc.services = services
 		services.procs = true
 		services.procsAll.Store(true)
-		// loadavg is read in the walk's step: inline only where it is
-		// procfs's own (lxcfs puts a FUSE file there in LXC containers,
-		// which could hang), else not at all (each list read every gather).
-		if !services.g.Inline || guard.InMemory(c.Roots().Proc.Path("loadavg")) {
+		// loadavg tells when a process is made only where it is
+		// procfs's own: lxcfs puts a FUSE file there in LXC containers,
+		// whose fifth field is not the last PID allocated (and which
+		// could hang). Elsewhere each list is read at every gather.
+		if guard.InMemory(c.Roots().Proc.Path("loadavg")) {
 			services.lastPID = procs.NewLastPID(c.Roots().Proc)
 		}
 	}
@@ -116,8 +117,10 @@ func (c *processesCollector) gather(acc telegraf.Accumulator, t *tick) {
 	err := c.g.Do(t.deadline(), c.read)
 	if err == nil && c.services != nil {
 		// A scan guided after a listing, or after none, needs every
-		// group read: ask the next walk for all of them.
-		c.services.procsAll.Store(!c.scanner.Guided())
+		// group read: ask the next walk for all of them, read afresh. So
+		// does a scan that holds processes no list gave (moved while
+		// their new group's list was given from memory).
+		c.services.procsAll.Store(!c.scanner.Guided() || c.err == nil && c.res.Unlisted > 0)
 	}
 	if err != nil {
 		c.say.Say("processes", say.Error, fmt.Sprintf("processes: the scan of %s did not finish in time: %v; no power_process for this interval", c.scanner.Path(), err))

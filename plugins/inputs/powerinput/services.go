@@ -76,7 +76,13 @@ func (c *servicesCollector) read() {
 	c.res, c.err = c.walker.Walk()
 	c.members, c.membersErr = nil, nil
 	if c.err == nil && c.procs {
-		c.members, c.membersErr = c.walker.ProcsSince(c.procsAll.Load(), last)
+		// Every group listed, from lists read afresh: a process scan
+		// that lists no process in any group must not miss one moved.
+		all := c.procsAll.Load()
+		if all {
+			c.walker.Forget()
+		}
+		c.members, c.membersErr = c.walker.ProcsSince(all, last)
 	}
 }
 
@@ -89,8 +95,12 @@ func (c *servicesCollector) gather(acc telegraf.Accumulator, t *tick) {
 		return
 	}
 	err := c.g.Do(t.deadline(), c.read)
-	if err == nil && c.lastPIDErr != nil {
-		c.say.Say("lastpid", say.Info, fmt.Sprintf("processes: cannot tell when processes are made (%v): the control groups' process lists are read at every gather, which costs more", c.lastPIDErr))
+	if err == nil && c.procs && c.lastPID != nil {
+		msg := "" // read again: said again if it fails again
+		if c.lastPIDErr != nil {
+			msg = fmt.Sprintf("processes: cannot tell when processes are made (%v): the control groups' process lists are read afresh, which costs more", c.lastPIDErr)
+		}
+		c.say.Say("lastpid", say.Info, msg)
 	}
 	if !c.points { // walked for the process scan only, silently
 		c.membersOK = err == nil && c.err == nil && c.procs && c.membersErr == nil
