@@ -346,6 +346,7 @@ func FuzzWalkerSkip(f *testing.F) {
 					rel := fmt.Sprintf("system.slice/n%02d.service", made)
 					m.add(rel)
 					groups = append(groups, rel)
+					m.own[groups[0]] += time.Millisecond // listed again (as above)
 				}
 				// Once, and not at zero: a slice that reads just what it
 				// read before is taken as idle (nothing ran in it), as a
