@@ -119,14 +119,15 @@ func flatKey(b []byte, key string, most uint64) (uint64, error) {
 // maxUsage keeps usage within a Duration (292 years of CPU time).
 const maxUsage = time.Duration(1<<63 - 1)
 
-// ParseUsage returns a cgroup v1 cpuacct.usage (nanoseconds).
+// ParseUsage returns a cgroup v1 cpuacct.usage (nanoseconds). Its errors
+// do not name the file: the caller does (as for ParseCPUStat).
 func ParseUsage(b []byte) (time.Duration, error) {
 	n, err := kfile.ParseUint(b)
 	if err != nil {
-		return 0, fmt.Errorf("cpuacct.usage: %w: %w", ErrSyntax, err)
+		return 0, fmt.Errorf("usage: %w: %w", ErrSyntax, err)
 	}
 	if n > uint64(maxUsage) {
-		return 0, fmt.Errorf("cpuacct.usage above 292 years: %w", ErrSyntax)
+		return 0, fmt.Errorf("usage above 292 years: %w", ErrSyntax)
 	}
 	return time.Duration(n), nil
 }

@@ -81,8 +81,9 @@ type WalkResult struct {
 // groups are given again unread. In one whose usage moved, the groups
 // that moved at their last read are read first, and the others are given
 // again unread while the directory's time is explained by them within
-// tau (1 ms, and the truncation of each usage): see visitKnown. Their
-// time is seen, whole, at a later walk.
+// tau (1 ms, and the truncation of each usage): see explained. Their
+// time is seen, whole, at a later walk, within fullEvery walks; a group
+// removed meanwhile takes with it what it ran since its last read.
 //
 // A Walker is not safe for concurrent use; Walk may run in another
 // goroutine (internal/guard) as long as nothing else uses it or its
@@ -99,6 +100,10 @@ type Walker struct {
 	// readAll reads every child of a directory that ran, as the walk did
 	// before it skipped the sleeping ones (benchmarks: before and after).
 	readAll bool
+	// window, if set, runs between the reads of the groups read first
+	// and the read again of their directory's usage (tests: what runs
+	// during the walk's window).
+	window func()
 
 	round   uint64
 	groups  map[string]*group
@@ -155,6 +160,10 @@ type group struct {
 	// haveBase: there was one, and the listing has not changed since.
 	base     time.Duration
 	haveBase bool
+	// due: the walk at which a group under it given again unread since
+	// it was last read is read, at the latest (0: none); ownDue: those
+	// of its own children (see fullEvery).
+	due, ownDue uint64
 
 	// Its watch descriptor (0: not watched); fresh: no subdirectory made
 	// or removed since its children were listed (or, for a workload, since
@@ -240,6 +249,7 @@ func (w *Walker) list(dir *group, depth int) (int, error) {
 		// Nothing made or removed here since the last listing.
 		res.Cached++
 		w.visitKnown(dir, depth)
+		w.takeDue(dir)
 		w.path = w.path[:base]
 		return len(dir.children), nil
 	}
@@ -267,30 +277,21 @@ func (w *Walker) list(dir *group, depth int) (int, error) {
 		w.path = w.path[:base]
 	}
 	dir.fresh = dir.wd > 0 && complete && !res.Truncated
+	dir.ownDue = 0
 	w.takeBase(dir)
+	w.takeDue(dir)
 	return len(dir.children), nil
 }
 
 // visitKnown visits the groups of dir's last listing (at depth). Where
 // dir's usage was read this walk (it moved: see visit), those that may
-// have run are read first; if, with them, dir's unexplained time is
-// within tau of its base (see takeBase), the others are given again as
-// they were, unread. Otherwise they are read too, and the base taken
-// again.
-//
-// Nothing is lost: usage is cumulative, so the time of a group given
-// again is seen at the walk that next reads it. What has not been seen
-// at a walk is bounded: a directory's unexplained time is its usage less
-// its children's, each as last read; it moves only by the time of
-// children not read this walk, by the time of the directory's own
-// processes (which make it read all), by the children read moving after
-// dir's usage was read (the walk's window: this makes it smaller), and
-// by the truncation of each usage to its unit (at most n+1 units either
-// way). So the time of the children given again not yet seen is below
-// tau + (n+1) units + what the children read ran during the window.
+// have run are read first; if, with them, dir's time is explained within
+// tau (see explained), the others are given again as they were, unread.
+// Otherwise they are read too, and the base taken again (takeBase). A
+// directory is read whole at least once every fullEvery walks.
 func (w *Walker) visitKnown(dir *group, depth int) {
 	res := &w.res
-	skip := dir != &w.root && dir.haveBase && dir.haveUsage && !w.noSkip && !w.readAll
+	skip := dir != &w.root && dir.haveBase && dir.haveUsage && !w.noSkip && !w.readAll && !w.isDue(dir)
 	later := w.later[depth][:0]
 	for i, c := range dir.children {
 		if skip && !w.mayHaveRun(c) {
@@ -301,18 +302,15 @@ func (w *Walker) visitKnown(dir *group, depth int) {
 		dir.children[i] = w.visit(c.ino, depth+1)
 	}
 	w.later[depth] = later
-	if len(later) == 0 {
-		w.takeBase(dir)
-		return
-	}
-	// Below base by more than tau: the window was long, or dir's usage
-	// went back; read all.
-	tau := w.tau(len(dir.children))
-	if u, ok := w.unexplained(dir); ok && !res.Truncated && u-dir.base <= tau && u-dir.base >= -tau {
+	if len(later) > 0 && w.explained(dir) {
 		for _, i := range later {
 			w.again(dir.children[i])
 		}
 		res.Skipped += len(later)
+		if dir.ownDue == 0 {
+			// Staggered by inode, as the lists of members (refreshAt).
+			dir.ownDue = w.round + fullEvery - (w.round+dir.ino)%fullEvery
+		}
 		return
 	}
 	for _, i := range later {
@@ -320,7 +318,61 @@ func (w *Walker) visitKnown(dir *group, depth int) {
 		w.path = append(w.path[:0], c.path...)
 		dir.children[i] = w.visit(c.ino, depth+1)
 	}
+	dir.ownDue = 0
 	w.takeBase(dir)
+}
+
+// explained: dir's unexplained time (its usage less its children's, each
+// as last read) is within tau of its base, so that its children not read
+// this walk ran, since their last read, tau at most (and the drift of
+// truncation), and the walk may give them again unread.
+//
+// The bound holds whatever the walk's window: the true unexplained time
+// (dir's own processes', and its removed children's) never goes down,
+// and base is not above it (see takeBase). Read again after the children
+// read first, dir's usage less its children's is at least the true
+// unexplained time plus what the children not read ran since their last
+// read, less the truncation of each usage; so it is checked against base
+// + tau. The first read, low by what the children read first ran after
+// it (the window), is checked against base - tau: below it, dir's usage
+// went back (cgroup v1), and all are read.
+//
+// A child removed while given again unread takes what it ran since its
+// last read (tau at most) with it: its directory's usage keeps that time,
+// which the host's unattributed part then counts.
+func (w *Walker) explained(dir *group) bool {
+	tau := w.tau(len(dir.children))
+	u, ok := w.unexplained(dir)
+	if !ok || w.res.Truncated || u < dir.base-tau || u > dir.base+tau {
+		return false // (the read again is not lower)
+	}
+	first := dir.usage
+	if w.window != nil {
+		w.window()
+	}
+	w.path = append(w.path[:0], dir.path...)
+	after, err := w.usage(dir)
+	return err == nil && after-(first-u) <= dir.base+tau
+}
+
+// fullEvery: a directory whose children were given again unread is read
+// whole, its idle ones too, within this many walks (as the lists of
+// members: RefreshWalks), so that what they ran is seen at most that late.
+const fullEvery = 32
+
+// isDue: g or a directory under it has children given again unread for
+// fullEvery walks: g is read whole.
+func (w *Walker) isDue(g *group) bool { return g.due != 0 && w.round >= g.due }
+
+// takeDue takes dir's due walk after a visit: its own, or its children's
+// if sooner.
+func (w *Walker) takeDue(dir *group) {
+	dir.due = dir.ownDue
+	for _, c := range dir.children {
+		if c.due != 0 && (dir.due == 0 || c.due < dir.due) {
+			dir.due = c.due
+		}
+	}
 }
 
 // mayHaveRun: g's usage moved at its last read, or could not be read,
@@ -536,7 +588,7 @@ func (w *Walker) visit(ino uint64, depth int) *group {
 				// Written to zero (cgroup v1): its base holds no more.
 				g.haveBase = false
 			}
-			idle := g.listed && g.haveUsage && usage == g.usage && !w.noSkip
+			idle := g.listed && g.haveUsage && usage == g.usage && !w.noSkip && !w.isDue(g)
 			moved, read = !g.haveUsage || usage != g.usage, true
 			g.usage, g.haveUsage = usage, true
 			if idle {

@@ -115,12 +115,15 @@ func (c *processesCollector) gather(acc telegraf.Accumulator, t *tick) {
 		c.guide()
 	}
 	err := c.g.Do(t.deadline(), c.read)
-	if err == nil && c.services != nil {
+	if c.services != nil {
 		// A scan guided after a listing, or after none, needs every
 		// group read: ask the next walk for all of them, read afresh. So
-		// does a scan that holds processes no list gave (moved while
-		// their new group's list was given from memory).
-		c.services.procsAll.Store(!c.scanner.Guided() || c.err == nil && c.res.Unlisted > 0)
+		// does one that did not finish (a guard error: the groups whose
+		// members it was given meanwhile are read again; nothing of the
+		// running scan is looked at), and one that holds processes no
+		// list gave (moved while their new group's list was given from
+		// memory).
+		c.services.procsAll.Store(err != nil || !c.scanner.Guided() || c.err == nil && c.res.Unlisted > 0)
 	}
 	if err != nil {
 		c.say.Say("processes", say.Error, fmt.Sprintf("processes: the scan of %s did not finish in time: %v; no power_process for this interval", c.scanner.Path(), err))
