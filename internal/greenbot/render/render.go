@@ -114,7 +114,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	}
 	tot := wd.total(d.WithData(), totEnergy)
 	if d.Total.HasCO2 {
-		tot += wd.co2(grams(lang, d.Total.CO2Grams)) + intensity(wd, d)
+		tot += wd.co2(grams(lang, d.Total.CO2Grams), d.CO2Hosts(), d.WithData()) + intensity(wd, d)
 	}
 	x.add(para, b(tot+"."))
 	if eq := equivalents(wd, d.Total.Equivalents, d.Weekly); eq != "" {
@@ -214,7 +214,9 @@ func intensity(wd words, d *digest.Digest) string {
 		return ""
 	}
 	a, z := perKWh(wd.lang, lo), perKWh(wd.lang, hi)
-	if a == z {
+	// Machines set alike differ by float noise only (55.4999… and
+	// 55.5000…): compare the rates, not their rounded strings.
+	if hi-lo <= 1e-6*hi {
 		return wd.at(a+unitSpace+"g/kWh", false)
 	}
 	if wd.lang == "fr" {
@@ -223,12 +225,24 @@ func intensity(wd words, d *digest.Digest) string {
 	return wd.at(a+"–"+z+unitSpace+"g/kWh", true)
 }
 
-// perKWh writes grams per kWh: whole from 10, else two digits.
+// perKWh writes grams per kWh as a setting is written: up to three
+// significant digits, no trailing zeros (55.6, 5, 0.004, 420).
 func perKWh(lang string, g float64) string {
-	if g >= 10 {
-		return num(lang, g, 0)
+	if g <= 0 || math.IsNaN(g) || math.IsInf(g, 0) {
+		return num(lang, 0, 0)
 	}
-	return amount(lang, g)
+	d := max(0, 2-int(math.Floor(math.Log10(g))))
+	r := roundTo(g, d)
+	for d > 0 && roundTo(r, d-1) == r {
+		d--
+	}
+	return num(lang, r, d)
+}
+
+// roundTo rounds v to d decimals.
+func roundTo(v float64, d int) float64 {
+	p := math.Pow(10, float64(d))
+	return math.Round(v*p) / p
 }
 
 // silentAll reports whether no host, guest or not, wrote in the period.

@@ -13,7 +13,9 @@ type words struct {
 	title          func(period string) string
 	lang           string
 	total          func(n int, energy string) string
-	co2            func(g string) string
+	// co2 says the CO₂ emitted, counted on k of the n machines (those
+	// with a carbon intensity set).
+	co2 func(g string, k, n int) string
 	// at names the carbon intensity the CO₂ was counted at: one rate, or
 	// the lowest and highest where the machines are set apart.
 	at func(rate string, spread bool) string
@@ -108,7 +110,12 @@ var english = words{
 		}
 		return fmt.Sprintf("Your %d machines used %s in all", n, e)
 	},
-	co2:      func(g string) string { return ", which emitted about " + g + " of CO₂" },
+	co2: func(g string, k, n int) string {
+		if k >= n {
+			return ", which emitted about " + g + " of CO₂"
+		}
+		return fmt.Sprintf("; %d of the %d machines %s a carbon intensity set, and emitted about %s of CO₂", k, n, plural(k, "has", "have"), g)
+	},
 	at: func(r string, spread bool) string {
 		if spread {
 			return " (at " + r + ", the carbon intensities set in each machine's powerinput)"
@@ -230,7 +237,12 @@ var french = words{
 		}
 		return fmt.Sprintf("Vos %d machines ont consommé %s au total", n, e)
 	},
-	co2:      func(g string) string { return ", soit environ " + g + " de CO₂ émis" },
+	co2: func(g string, k, n int) string {
+		if k >= n {
+			return ", soit environ " + g + " de CO₂ émis"
+		}
+		return fmt.Sprintf(nnbsp+"; %d %s sur %d %s une intensité carbone réglée, et %s environ %s de CO₂", k, plural(k, "machine", "machines"), n, plural(k, "a", "ont"), plural(k, "a émis", "ont émis"), g)
+	},
 	at: func(r string, spread bool) string {
 		if spread {
 			return " (" + r + ", les intensités carbone réglées dans le powerinput de chaque machine)"
