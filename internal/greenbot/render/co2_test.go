@@ -148,4 +148,3 @@ func firstPara(s string) string {
 	}
 	return strings.Join(lines, "\n")
 }
-

@@ -116,6 +116,12 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	if d.Total.HasCO2 {
 		tot += wd.co2(grams(lang, d.Total.CO2Grams), d.CO2Hosts(), d.WithData()) + intensity(wd, d)
 	}
+	subject := kwh(lang, d.Total.Joules)
+	// Only guest VMs wrote (their hypervisor is not in the list): their
+	// energy is a share of a hypervisor's, not "0 machines used 0 Wh".
+	if n, j := guests(d); d.WithData() == 0 && n > 0 {
+		tot, subject = wd.guestTotal(n, kwh(lang, j)), kwh(lang, j)
+	}
 	x.add(para, b(tot+"."))
 	if eq := equivalents(wd, d.Total.Equivalents, d.Weekly); eq != "" {
 		x.add(para, w(wd.asMuchAs+" "+eq+"."))
@@ -191,7 +197,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	quality(&x, wd, d, o.MaxHosts)
 	x.add(small, w(wd.footer))
 
-	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: lang, Subject: title + " — " + kwh(lang, d.Total.Joules) + subjectMark(wd, d.Total), Late: !o.Late.IsZero()}
+	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: lang, Subject: title + " — " + subject + subjectMark(wd, d.Total), Late: !o.Late.IsZero()}
 	var img *message.Image
 	if !o.NoChart {
 		png, err := chart.PNG(bars(wd, d), chart.Labels{Title: wd.chartTitle, YAxis: wd.chartY, ThisWeek: wd.thisWeek, PrevWeek: wd.prevWeek}, 720, 320)
@@ -245,6 +251,17 @@ func roundTo(v float64, d int) float64 {
 	return math.Round(v*p) / p
 }
 
+// guests returns how many guest VMs wrote and their energy.
+func guests(d *digest.Digest) (n int, joules float64) {
+	for _, h := range d.Hosts {
+		if h.Guest && !h.NoData() {
+			n++
+			joules += h.Joules
+		}
+	}
+	return n, joules
+}
+
 // silentAll reports whether no host, guest or not, wrote in the period.
 func silentAll(d *digest.Digest) bool {
 	for _, h := range d.Hosts {
@@ -272,7 +289,7 @@ func none(d *digest.Digest, wd words, o Options, title string) (message.Message,
 		for i, h := range d.Hosts {
 			names[i] = []seg{nmPlain(h.Name)}
 		}
-		x.add(para, append(append([]seg{w(wd.noneSentNamed + " ")}, list(wd, names, o.MaxHosts)...), w("."))...)
+		x.add(para, append(append([]seg{w(wd.noneSentNamed(len(names)) + " ")}, list(wd, names, o.MaxHosts)...), w("."))...)
 	}
 	x.add(small, w(wd.footer))
 	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: wd.lang, Subject: title + " — " + wd.subjectNone, Late: !o.Late.IsZero()}

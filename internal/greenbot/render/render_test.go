@@ -461,7 +461,8 @@ func TestDigestNoneSent(t *testing.T) {
 		{"en", nil, false, []string{"No machine sent a measurement for this day.", "powerinput -doctor", "— no measurement"}},
 		{"fr", nil, false, []string{"Aucune machine n’a envoyé de mesure pour cette journée.", "powerinput -doctor", "réparer le reste\u202F; ici", "— aucune mesure"}},
 		{"en", []string{"kvm-1", "kvm-2"}, true, []string{"No machine sent a measurement for this week.", "Machines expected: kvm-1, kvm-2."}},
-		{"fr", []string{"kvm-1"}, false, []string{"Machines attendues\u202F: kvm-1."}},
+		{"fr", []string{"kvm-1"}, false, []string{"Machine attendue\u202F: kvm-1."}},
+		{"en", []string{"kvm-1"}, false, []string{"Machine expected: kvm-1."}},
 	} {
 		r := digest.Request{Start: time.Date(2026, 3, 24, 0, 0, 0, 0, loc), End: time.Date(2026, 3, 25, 0, 0, 0, 0, loc), Loc: loc,
 			Hosts: tc.hosts, Weekly: tc.weekly, Table: metaphor.Defaults()}

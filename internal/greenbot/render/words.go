@@ -13,30 +13,33 @@ type words struct {
 	title          func(period string) string
 	lang           string
 	total          func(n int, energy string) string
+	// guestTotal is the total of a digest where only guest VMs wrote:
+	// their share of their hypervisors' energy.
+	guestTotal func(n int, energy string) string
 	// co2 says the CO₂ emitted, counted on k of the n machines (those
 	// with a carbon intensity set).
 	co2 func(g string, k, n int) string
 	// at names the carbon intensity the CO₂ was counted at: one rate, or
 	// the lowest and highest where the machines are set apart.
-	at func(rate string, spread bool) string
-	asMuchAs       string
-	powerAll       func(label string, weekly bool) string
-	more, less     string
-	same           string
-	vsPrevDay      func(pct, dir, prev string) string // daily: same weekday last week
-	vsPrevWeek     func(pct, dir, prev string) string
-	vsMean         func(pct, dir, mean string, n int) string
-	sameAs         func(weekly, mean bool, v string, n int) string
-	noCompare      string
-	prevLabel      func(weekly bool) string
-	meanLabel      func(n int) string
-	unchanged      string
-	byHost         string
-	atWall         string
-	partsOnly      string
-	estimatedAll   string                // a host whose whole energy is a model's
-	guest          string                // a VM whose energy is its hypervisor's share
-	ofWhichEst     func(e string) string // the part a model estimated
+	at           func(rate string, spread bool) string
+	asMuchAs     string
+	powerAll     func(label string, weekly bool) string
+	more, less   string
+	same         string
+	vsPrevDay    func(pct, dir, prev string) string // daily: same weekday last week
+	vsPrevWeek   func(pct, dir, prev string) string
+	vsMean       func(pct, dir, mean string, n int) string
+	sameAs       func(weekly, mean bool, v string, n int) string
+	noCompare    string
+	prevLabel    func(weekly bool) string
+	meanLabel    func(n int) string
+	unchanged    string
+	byHost       string
+	atWall       string
+	partsOnly    string
+	estimatedAll string                // a host whose whole energy is a model's
+	guest        string                // a VM whose energy is its hypervisor's share
+	ofWhichEst   func(e string) string // the part a model estimated
 	// A subject's total where a model estimated some or all of it.
 	subjectPartly, subjectEstimated string
 	vms                             string
@@ -45,33 +48,33 @@ type words struct {
 	services                        string
 	// kinds names the kinds of service whose names are often raw IDs
 	// (a container's hash, a pod's UID), said before the name.
-	kinds map[string]string
-	unused                          func(pct string) string
-	unusedExplain                   string
-	ofParts                         string // shares of the parts, beside a wall figure
-	quality                         string
-	measured                        func(pct string, n int, weekly bool) string
+	kinds         map[string]string
+	unused        func(pct string) string
+	unusedExplain string
+	ofParts       string // shares of the parts, beside a wall figure
+	quality       string
+	measured      func(pct string, n int, weekly bool) string
 	// included says which hosts the measured sentence counts that the
 	// total does not: VMs (in their hypervisor's total), silent ones.
-	included func(vms, silent bool) string
-	estimated                       func(names string, pct string) string
-	silent                          string
-	silentFor                       func(pct string) string
-	noData                          string
-	basis                           string
-	late                            func(planned string) string
-	moreHosts                       func(n int, energy string) string
-	andMore                         func(n int) string // after a list cut short
-	chartTitle                      string
-	chartY                          string
-	thisWeek                        string
-	prevWeek                        string
-	chartAlt                        string
-	footer                          string
+	included   func(vms, silent bool) string
+	estimated  func(names string, pct string) string
+	silent     string
+	silentFor  func(pct string) string
+	noData     string
+	basis      string
+	late       func(planned string) string
+	moreHosts  func(n int, energy string) string
+	andMore    func(n int) string // after a list cut short
+	chartTitle string
+	chartY     string
+	thisWeek   string
+	prevWeek   string
+	chartAlt   string
+	footer     string
 	// A period no machine wrote in: said plainly, with where to look.
 	noneSent      func(weekly bool) string
 	noneSentHint  string
-	noneSentNamed string // before the names of the hosts expected
+	noneSentNamed func(n int) string // before the names of the n hosts expected
 	subjectNone   string
 }
 
@@ -109,6 +112,12 @@ var english = words{
 			return "Your machine used " + e
 		}
 		return fmt.Sprintf("Your %d machines used %s in all", n, e)
+	},
+	guestTotal: func(n int, e string) string {
+		if n == 1 {
+			return "Your virtual machine used " + e + ", its share of its host server's energy (the host server is not in this digest)"
+		}
+		return fmt.Sprintf("Your %d virtual machines used %s in all, their shares of their host servers' energy (the host servers are not in this digest)", n, e)
 	},
 	co2: func(g string, k, n int) string {
 		if k >= n {
@@ -180,7 +189,10 @@ var english = words{
 		if weekly {
 			per = "week"
 		}
-		return fmt.Sprintf("Sensors measured %s of the %s across the %d %s", p, per, n, plural(n, "machine", "machines"))
+		if n == 1 {
+			return fmt.Sprintf("Sensors measured %s of the %s on the machine", p, per)
+		}
+		return fmt.Sprintf("Sensors measured %s of the %s across the %d machines", p, per, n)
 	},
 	included: func(vms, silent bool) string {
 		switch {
@@ -222,7 +234,7 @@ var english = words{
 	noneSentHint: "Either powerinput is not running on the machines, or Telegraf cannot reach the database. " +
 		"On a machine, powerinput -doctor says what it can measure and how to fix the rest; " +
 		"here, greenbot -check lists the machines that wrote in the last day.",
-	noneSentNamed: "Machines expected:",
+	noneSentNamed: func(n int) string { return plural(n, "Machine expected:", "Machines expected:") },
 	subjectNone:   "no measurement",
 }
 
@@ -236,6 +248,12 @@ var french = words{
 			return "Votre machine a consommé " + e
 		}
 		return fmt.Sprintf("Vos %d machines ont consommé %s au total", n, e)
+	},
+	guestTotal: func(n int, e string) string {
+		if n == 1 {
+			return "Votre machine virtuelle a consommé " + e + ", sa part de l’énergie de son serveur hôte (le serveur hôte n’est pas dans ce résumé)"
+		}
+		return fmt.Sprintf("Vos %d machines virtuelles ont consommé %s au total, leurs parts de l’énergie de leurs serveurs hôtes (les serveurs hôtes ne sont pas dans ce résumé)", n, e)
 	},
 	co2: func(g string, k, n int) string {
 		if k >= n {
@@ -307,7 +325,10 @@ var french = words{
 		if weekly {
 			per = "de la semaine"
 		}
-		return fmt.Sprintf("Les capteurs ont mesuré %s %s sur l’ensemble des %d %s", p, per, n, plural(n, "machine", "machines"))
+		if n == 1 {
+			return fmt.Sprintf("Les capteurs ont mesuré %s %s sur la machine", p, per)
+		}
+		return fmt.Sprintf("Les capteurs ont mesuré %s %s sur l’ensemble des %d machines", p, per, n)
 	},
 	included: func(vms, silent bool) string {
 		switch {
@@ -349,7 +370,7 @@ var french = words{
 	noneSentHint: "Soit powerinput ne tourne pas sur les machines, soit Telegraf n’atteint pas la base de données. " +
 		"Sur une machine, powerinput -doctor dit ce qu’elle peut mesurer et comment réparer le reste" + nnbsp + "; " +
 		"ici, greenbot -check liste les machines qui ont écrit depuis un jour.",
-	noneSentNamed: "Machines attendues" + nnbsp + ":",
+	noneSentNamed: func(n int) string { return plural(n, "Machine attendue", "Machines attendues") + nnbsp + ":" },
 	subjectNone:   "aucune mesure",
 }
 
