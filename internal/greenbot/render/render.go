@@ -432,26 +432,12 @@ func partsLine(wd words, label string, parts []digest.Part, other digest.Part, w
 		if k, ok := wd.kinds[p.Kind]; ok {
 			segs = append(segs, w(k+" "))
 		}
-		segs = append(segs, nmPlain(shortID(p.Name)), w(" "+kwh(wd.lang, p.Joules)+" ("+percent(wd.lang, p.Share)+")"))
+		segs = append(segs, nmPlain(p.Name), w(" "+kwh(wd.lang, p.Joules)+" ("+percent(wd.lang, p.Share)+")"))
 	}
 	if other.Joules > 0 {
 		segs = append(segs, w(", … "+kwh(wd.lang, other.Joules)+" ("+percent(wd.lang, other.Share)+")"))
 	}
 	return segs
-}
-
-// shortID writes a container's 64-digit hash as its first 12 digits (the
-// short ID docker ps and crictl ps show); any other name as it is.
-func shortID(name string) string {
-	if len(name) < 32 {
-		return name
-	}
-	for _, r := range name {
-		if !strings.ContainsRune("0123456789abcdef", r) {
-			return name
-		}
-	}
-	return name[:12] + "…"
 }
 
 func sep(lang string) string {

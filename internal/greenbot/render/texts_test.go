@@ -1,8 +1,14 @@
 package render
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/greencampus/powerinput/internal/greenbot/digest"
+	"github.com/greencampus/powerinput/internal/greenbot/influx"
+	"github.com/greencampus/powerinput/internal/metaphor"
 )
 
 // TestGuestOnly: a digest limited to a guest VM (its hypervisor not in
@@ -39,5 +45,25 @@ func TestOneMachineWording(t *testing.T) {
 		if strings.Contains(m.Text, bad) || !strings.Contains(m.Text, want) {
 			t.Errorf("%s: %q, or no %q:\n%s", lang, bad, want, m.Text)
 		}
+	}
+}
+
+// TestUserKindOnce: cgroup.Classify names a user's group by its unit,
+// "user-1000.slice": a kind before it would say "user user-1000.slice".
+func TestUserKindOnce(t *testing.T) {
+	loc := time.UTC
+	r := digest.Request{Start: dayStart, End: dayStart.AddDate(0, 0, 1), Loc: loc, TopServices: 5, Table: metaphor.Defaults()}
+	svc := influx.Series{Tags: map[string]string{"host": "a", "unit": "user-1000.slice", "kind": "user"}, Columns: []string{"time", "e"},
+		Values: [][]any{{json.Number("0"), json.Number("3000000")}}}
+	d, err := digest.Compute(r, []influx.Series{oneDay("a", "rapl", 100, 56, 1, dayStart).row}, nil, []influx.Series{svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Digest(d, Options{Lang: "en", ID: "x", NoChart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(m.Text, "user user-1000.slice") || !strings.Contains(m.Text, "Services: user-1000.slice 833\u00a0Wh") {
+		t.Errorf("not \"Services: user-1000.slice 833 Wh\":\n%s", m.Text)
 	}
 }

@@ -47,7 +47,8 @@ type words struct {
 	topVM                           func(name, equivalent string) string
 	services                        string
 	// kinds names the kinds of service whose names are often raw IDs
-	// (a container's hash, a pod's UID), said before the name.
+	// (a container's short ID, a pod's UID), said before the name; not a
+	// user's, whose name says it (user-1000.slice).
 	kinds         map[string]string
 	unused        func(pct string) string
 	unusedExplain string
@@ -179,7 +180,7 @@ var english = words{
 		return "The VM that used the most, " + name + ", took about as much as " + eq + "."
 	},
 	services:      "Services",
-	kinds:         map[string]string{"container": "container", "pod": "pod", "user": "user", "vm": "VM"},
+	kinds:         map[string]string{"container": "container", "pod": "pod", "vm": "VM"},
 	unused:        func(p string) string { return "Capacity kept ready but not used: " + p },
 	unusedExplain: "of the energy of this machine's processors and memory went to capacity that was switched on and available, though no work asked for it",
 	ofParts:       "(shares of the processors' and memory's energy, not of the wall socket's)",
@@ -315,7 +316,7 @@ var french = words{
 		return "La plus gourmande, " + name + ", a consommé à peu près autant que " + eq + "."
 	},
 	services:      "Services",
-	kinds:         map[string]string{"container": "conteneur", "pod": "pod", "user": "utilisateur", "vm": "VM"},
+	kinds:         map[string]string{"container": "conteneur", "pod": "pod", "vm": "VM"},
 	unused:        func(p string) string { return "Capacité disponible mais inutilisée" + nnbsp + ": " + p },
 	unusedExplain: "de l’énergie des processeurs et de la mémoire de cette machine est allée à une capacité allumée et prête, sans travail à faire",
 	ofParts:       "(parts de l’énergie des processeurs et de la mémoire, pas de celle mesurée à la prise)",
