@@ -502,7 +502,7 @@ func TestDigestNoneSent(t *testing.T) {
 // joined by a no-break space (a narrow mail window broke "159 / Wh"), and
 // so are grams and CO₂.
 func TestUnitsStayWithNumbers(t *testing.T) {
-	broken := regexp.MustCompile(`[0-9] (kWh|Wh|kg|g|t)([ .,;)]|$)|(kg|g|t) CO₂`)
+	broken := regexp.MustCompile(`[0-9] (kWh|Wh|kg|g|t)([ .,;)/]|$)|(kg|g|t) CO₂`)
 	joined := regexp.MustCompile("[0-9]\u00a0k?Wh")
 	for _, lang := range []string{"en", "fr"} {
 		m, err := Digest(sample(t, 3, false), Options{Lang: lang, ID: "x", NoChart: true})
@@ -516,6 +516,9 @@ func TestUnitsStayWithNumbers(t *testing.T) {
 			if !joined.MatchString(s) {
 				t.Errorf("%s %s: no energy written at all:\n%s", lang, form, s)
 			}
+		}
+		if !strings.Contains(m.Text, "56\u00a0g/kWh") {
+			t.Errorf("%s: the carbon intensity is not joined to its unit:\n%s", lang, m.Text)
 		}
 		if !strings.Contains(m.Text, "\u00a0g\u00a0CO₂") && !strings.Contains(m.Text, "\u00a0kg\u00a0CO₂") {
 			t.Errorf("%s: a host's CO₂ is not joined to its grams:\n%s", lang, m.Text)
