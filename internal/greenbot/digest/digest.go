@@ -53,8 +53,11 @@ type Digest struct {
 	Start, End time.Time
 	Loc        *time.Location
 	Weekly     bool
-	Hosts      []Host // most energy first
-	Total      Amount
+	// Rollup names the retention policy of hourly sums read instead of
+	// the raw points; "" where the raw points were read.
+	Rollup string
+	Hosts  []Host // most energy first
+	Total  Amount
 	// Days is the chart: the 7 local days ending at End, with the 7
 	// before them.
 	Days []Day
@@ -288,7 +291,11 @@ func Make(ctx context.Context, q Querier, r Request) (*Digest, error) {
 		}
 		answers[i] = s
 	}
-	return Compute(r, answers[0], answers[1], answers[2], answers[3]...)
+	d, err := Compute(r, answers[0], answers[1], answers[2], answers[3]...)
+	if err == nil && r.Rollup != "" && r.Retention == r.Rollup {
+		d.Rollup = r.Rollup
+	}
+	return d, err
 }
 
 // hasPolicy asks whether database db has the retention policy rp.

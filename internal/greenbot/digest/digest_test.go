@@ -279,8 +279,12 @@ func TestRollup(t *testing.T) {
 			if !tc.weekly {
 				r.Start = time.Date(2026, 3, 29, 0, 0, 0, 0, tc.loc)
 			}
-			if _, err := digest.Make(context.Background(), c, r); err != nil {
+			d, err := digest.Make(context.Background(), c, r)
+			if err != nil {
 				t.Fatal(err)
+			}
+			if (d.Rollup == "rollup_1h") != (tc.want == "rollup_1h") {
+				t.Errorf("digest says it read rollup %q, reads %s", d.Rollup, tc.want)
 			}
 			if c.Queries() != tc.queries || len(read) != 4 {
 				t.Fatalf("got %d queries, %d reads", c.Queries(), len(read))

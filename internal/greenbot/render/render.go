@@ -284,6 +284,9 @@ func none(d *digest.Digest, wd words, o Options, title string) (message.Message,
 	}
 	x.add(para, b(wd.noneSent(d.Weekly)))
 	x.add(para, w(wd.noneSentHint))
+	if d.Rollup != "" {
+		x.add(para, w(wd.noneRollup(d.Rollup)))
+	}
 	if len(d.Hosts) > 0 {
 		names := make([][]seg, len(d.Hosts))
 		for i, h := range d.Hosts {

@@ -67,3 +67,22 @@ func TestUserKindOnce(t *testing.T) {
 		t.Errorf("not \"Services: user-1000.slice 833 Wh\":\n%s", m.Text)
 	}
 }
+
+// TestNoneFromRollup: a digest that read the hourly rollup and found
+// nothing hints that the rollup's continuous query may not be running;
+// one that read the raw points does not.
+func TestNoneFromRollup(t *testing.T) {
+	d := dayDigest(t)
+	for lang, want := range map[string]string{"en": "the continuous query that fills rollup_1h may not be running", "fr": "la requête continue qui remplit rollup_1h ne tourne peut-être pas"} {
+		for _, rp := range []string{"", "rollup_1h"} {
+			d.Rollup = rp
+			m, err := Digest(d, Options{Lang: lang, ID: "x", NoChart: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(m.Text, want) != (rp != "") {
+				t.Errorf("%s, rollup %q: says %q: %v\n%s", lang, rp, want, strings.Contains(m.Text, want), m.Text)
+			}
+		}
+	}
+}

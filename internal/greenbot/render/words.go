@@ -73,8 +73,11 @@ type words struct {
 	chartAlt   string
 	footer     string
 	// A period no machine wrote in: said plainly, with where to look.
-	noneSent      func(weekly bool) string
-	noneSentHint  string
+	noneSent     func(weekly bool) string
+	noneSentHint string
+	// noneRollup is the hint of a none digest read from the hourly
+	// rollup rp: its continuous query may not be running.
+	noneRollup    func(rp string) string
 	noneSentNamed func(n int) string // before the names of the n hosts expected
 	subjectNone   string
 }
@@ -235,6 +238,10 @@ var english = words{
 	noneSentHint: "Either powerinput is not running on the machines, or Telegraf cannot reach the database. " +
 		"On a machine, powerinput -doctor says what it can measure and how to fix the rest; " +
 		"here, greenbot -check lists the machines that wrote in the last day.",
+	noneRollup: func(rp string) string {
+		return "This digest read the hourly sums (" + rp + "), not the raw points: if greenbot -check lists machines, " +
+			"the continuous query that fills " + rp + " may not be running (deploy/setup-influxdb.sh creates it; SHOW CONTINUOUS QUERIES lists it)."
+	},
 	noneSentNamed: func(n int) string { return plural(n, "Machine expected:", "Machines expected:") },
 	subjectNone:   "no measurement",
 }
@@ -371,6 +378,10 @@ var french = words{
 	noneSentHint: "Soit powerinput ne tourne pas sur les machines, soit Telegraf n’atteint pas la base de données. " +
 		"Sur une machine, powerinput -doctor dit ce qu’elle peut mesurer et comment réparer le reste" + nnbsp + "; " +
 		"ici, greenbot -check liste les machines qui ont écrit depuis un jour.",
+	noneRollup: func(rp string) string {
+		return "Ce résumé a lu les sommes horaires (" + rp + "), pas les points bruts" + nnbsp + ": si greenbot -check liste des machines, " +
+			"la requête continue qui remplit " + rp + " ne tourne peut-être pas (deploy/setup-influxdb.sh la crée" + nnbsp + "; SHOW CONTINUOUS QUERIES la liste)."
+	},
 	noneSentNamed: func(n int) string { return plural(n, "Machine attendue", "Machines attendues") + nnbsp + ":" },
 	subjectNone:   "aucune mesure",
 }
