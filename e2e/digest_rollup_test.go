@@ -92,6 +92,11 @@ func TestDigestOnRollups(t *testing.T) {
 				if d.Total.Joules <= 0 || d.Reporting < 3 || !d.Total.HasPrev {
 					t.Fatalf("the %s digest from %s says too little to compare: %d hosts reporting, total %v J, previous %v", tc.name, read, d.Reporting, d.Total.Joules, d.Total.HasPrev)
 				}
+				// The digest says which it read; the rest must be equal.
+				if d.Rollup != rollup {
+					t.Errorf("with rollup %q the digest says it read rollup %q", rollup, d.Rollup)
+				}
+				d.Rollup = ""
 				made[read] = asTree(t, d)
 			}
 			if diffs := treeDiff("", made["forever"], made["rollup_1h"]); len(diffs) > 0 {

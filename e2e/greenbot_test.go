@@ -116,8 +116,9 @@ func TestGreenbotDigest(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := client.Queries() - before; n != 3 {
-			t.Errorf("%s: %d queries, want 3", kind, n)
+		// per day, VMs, services, and the energy that carried co2_grams
+		if n := client.Queries() - before; n != 4 {
+			t.Errorf("%s: %d queries, want 4", kind, n)
 		}
 		t.Run(kind+" numbers equal InfluxQL sums", func(t *testing.T) {
 			checkDigestSums(t, srv, d, start, end, weekAgo)
@@ -177,7 +178,7 @@ to = ["console"]
 			if err != nil {
 				t.Fatalf("greenbot -once (run %d): %v\n%s", run+1, err, out)
 			}
-			if want != "" && (!strings.Contains(string(out), want) || !strings.Contains(string(out), "Aucune machine n’a envoyé de mesure") || !strings.Contains(string(out), "Machines attendues\u202F: kvm-0.")) {
+			if want != "" && (!strings.Contains(string(out), want) || !strings.Contains(string(out), "Aucune machine n’a envoyé de mesure") || !strings.Contains(string(out), "Machine attendue\u202F: kvm-0.")) {
 				t.Errorf("run %d printed:\n%s\nwant %q", run+1, out, want)
 			}
 			if want == "" && strings.Contains(string(out), "Green Campus") {

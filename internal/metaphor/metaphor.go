@@ -39,10 +39,13 @@ type Metaphor struct {
 	LabelFR string `toml:"label_fr"`
 	// LabelFROne is the French label in the singular, for a count below
 	// 2 (« 1,5 ampoule LED »); empty: LabelFR whatever the count.
-	LabelFROne string   `toml:"label_fr_one"`
-	Watts      *float64 `toml:"watts"`
-	WattHours  *float64 `toml:"watt_hours"`
-	Source     string   `toml:"source"`
+	LabelFROne string `toml:"label_fr_one"`
+	// LabelOne is the English label in the singular, for a count of
+	// exactly 1 ("1 LED bulb"); empty: Label whatever the count.
+	LabelOne  string   `toml:"label_one"`
+	Watts     *float64 `toml:"watts"`
+	WattHours *float64 `toml:"watt_hours"`
+	Source    string   `toml:"source"`
 }
 
 // Kind is Power for a Watts metaphor and Energy for a WattHours one.
@@ -76,10 +79,14 @@ func (m Metaphor) LabelIn(lang string) string {
 // LabelFor returns the label in lang for a count of shown them (the
 // number as written, after rounding). French puts a noun in the singular
 // when the count's absolute value is below 2 (« 0,78 ampoule LED »,
-// « 1,5 recharge »); English labels stay plural.
+// « 1,5 recharge »); English only for a count of exactly 1 ("1 LED
+// bulb", "0.5 LED bulbs").
 func (m Metaphor) LabelFor(lang string, shown float64) string {
 	if lang == "fr" && m.LabelFROne != "" && math.Abs(shown) < 2 {
 		return m.LabelFROne
+	}
+	if lang != "fr" && m.LabelOne != "" && math.Abs(shown) == 1 {
+		return m.LabelOne
 	}
 	return m.LabelIn(lang)
 }
@@ -102,19 +109,19 @@ func f(v float64) *float64 { return &v }
 // the lab took its figure from.
 func Defaults() []Metaphor {
 	return []Metaphor{
-		{Field: "led_bulbs", Label: "LED bulbs", LabelFR: "ampoules LED", LabelFROne: "ampoule LED", Watts: f(9),
+		{Field: "led_bulbs", Label: "LED bulbs", LabelOne: "LED bulb", LabelFR: "ampoules LED", LabelFROne: "ampoule LED", Watts: f(9),
 			Source: "silamp.fr: a 9 W LED bulb (about 806 lm, a 60 W incandescent equivalent)"},
-		{Field: "smartphone_charges", Label: "full charges of a Galaxy S4 battery", LabelFR: "recharges complètes d’une batterie de Galaxy S4", LabelFROne: "recharge complète d’une batterie de Galaxy S4", WattHours: f(10),
+		{Field: "smartphone_charges", Label: "full charges of a Galaxy S4 battery", LabelOne: "full charge of a Galaxy S4 battery", LabelFR: "recharges complètes d’une batterie de Galaxy S4", LabelFROne: "recharge complète d’une batterie de Galaxy S4", WattHours: f(10),
 			Source: "desideespourchangerlemonde.wordpress.com: about 10 Wh for a full Galaxy S4 charge, charger losses included"},
-		{Field: "mac_pros_idle", Label: "idle Mac Pros (late 2013)", LabelFR: "Mac Pro (fin 2013) au repos", Watts: f(43),
+		{Field: "mac_pros_idle", Label: "idle Mac Pros (late 2013)", LabelOne: "idle Mac Pro (late 2013)", LabelFR: "Mac Pro (fin 2013) au repos", Watts: f(43),
 			Source: "support.apple.com HT201796: Mac Pro (Late 2013) power consumption at idle, 43 W"},
-		{Field: "ps5s_standby", Label: "PS5 consoles in standby", LabelFR: "consoles PS5 en veille", LabelFROne: "console PS5 en veille", Watts: f(1.3),
+		{Field: "ps5s_standby", Label: "PS5 consoles in standby", LabelOne: "PS5 console in standby", LabelFR: "consoles PS5 en veille", LabelFROne: "console PS5 en veille", Watts: f(1.3),
 			Source: "monpetitforfait.com: PS5 in rest mode, 1.3 W"},
-		{Field: "ps5s_menu", Label: "PS5 consoles on the home menu", LabelFR: "consoles PS5 sur le menu d’accueil", LabelFROne: "console PS5 sur le menu d’accueil", Watts: f(47),
+		{Field: "ps5s_menu", Label: "PS5 consoles on the home menu", LabelOne: "PS5 console on the home menu", LabelFR: "consoles PS5 sur le menu d’accueil", LabelFROne: "console PS5 sur le menu d’accueil", Watts: f(47),
 			Source: "monpetitforfait.com: PS5 on its home menu, 47 W"},
-		{Field: "ebike_km", Label: "kilometres on an e-bike", LabelFR: "kilomètres en vélo électrique", LabelFROne: "kilomètre en vélo électrique", WattHours: f(0.72),
+		{Field: "ebike_km", Label: "kilometres on an e-bike", LabelOne: "kilometre on an e-bike", LabelFR: "kilomètres en vélo électrique", LabelFROne: "kilomètre en vélo électrique", WattHours: f(0.72),
 			Source: "abicyclettepaulette.fr: an e-bike uses about 72 Wh per 100 km"},
-		{Field: "tvs_19in", Label: "19-inch TVs", LabelFR: "téléviseurs de 19 pouces", LabelFROne: "téléviseur de 19 pouces", Watts: f(25),
+		{Field: "tvs_19in", Label: "19-inch TVs", LabelOne: "19-inch TV", LabelFR: "téléviseurs de 19 pouces", LabelFROne: "téléviseur de 19 pouces", Watts: f(25),
 			Source: "acheter-tv.fr: a 19-inch LED TV draws about 25 W"},
 	}
 }

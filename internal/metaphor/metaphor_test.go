@@ -139,7 +139,8 @@ func BenchmarkMerge(b *testing.B) {
 }
 
 // TestLabelFor: French puts the noun in the singular below 2, whatever
-// the sign; English and entries without a singular keep their label.
+// the sign; English only at exactly 1; entries without a singular keep
+// their label.
 func TestLabelFor(t *testing.T) {
 	bulb := Defaults()[0]
 	custom := Metaphor{Field: "kettles", Label: "kettles", LabelFR: "bouilloires"}
@@ -158,9 +159,14 @@ func TestLabelFor(t *testing.T) {
 		{bulb, "fr", 14, "ampoules LED"},
 		{bulb, "fr", -2, "ampoules LED"},
 		{bulb, "en", 1.5, "LED bulbs"},
+		{bulb, "en", 1, "LED bulb"},
+		{bulb, "en", -1, "LED bulb"},
+		{bulb, "en", 0.5, "LED bulbs"},
+		{bulb, "en", 0, "LED bulbs"},
 		{bulb, "en", 14, "LED bulbs"},
 		{custom, "fr", 1.5, "bouilloires"}, // no label_fr_one: unchanged
 		{custom, "en", 1.5, "kettles"},
+		{custom, "en", 1, "kettles"}, // no label_one: unchanged
 	} {
 		if got := c.m.LabelFor(c.lang, c.shown); got != c.want {
 			t.Errorf("%s %s %g: %q, want %q", c.m.Field, c.lang, c.shown, got, c.want)
@@ -170,6 +176,9 @@ func TestLabelFor(t *testing.T) {
 	for _, m := range Defaults() {
 		if strings.HasSuffix(strings.Fields(m.LabelFR)[0], "s") && m.LabelFROne == "" {
 			t.Errorf("%s: French label %q has no singular", m.Field, m.LabelFR)
+		}
+		if m.LabelOne == "" || m.LabelOne == m.Label {
+			t.Errorf("%s: English label %q has no singular", m.Field, m.Label)
 		}
 	}
 }

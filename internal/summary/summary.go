@@ -58,6 +58,7 @@ var languages = map[string]words{
 		coversGPU:  "These parts are %s %% of the machine.",
 		basisWall:  "The everyday terms below count the wall socket's %s W.",
 		basisParts: "The everyday terms below count the %s W measured part by part.",
+		basisEst:   "The everyday terms below count the parts' estimate, %s W, not the wall socket.",
 		noBasis:    "No everyday terms: metaphor_basis = \"wall\" and the wall socket has no value.",
 		rightNow:   "Right now, that equals:",
 		perHour:    "At this rate, per hour (%s kWh):",
@@ -79,6 +80,7 @@ var languages = map[string]words{
 		coversGPU:  "Ces parties font %s\u202f%% de la machine.",
 		basisWall:  "Les équivalences ci-dessous comptent les %s W de la prise murale.",
 		basisParts: "Les équivalences ci-dessous comptent les %s W mesurés partie par partie.",
+		basisEst:   "Les équivalences ci-dessous comptent l’estimation des parties, %s W, pas la prise murale.",
 		noBasis:    "Pas d’équivalences\u202f: metaphor_basis = \"wall\" et la prise murale n’a pas de valeur.",
 		rightNow:   "En ce moment, cela équivaut à\u202f:",
 		perHour:    "À ce rythme, par heure (%s kWh)\u202f:",
@@ -94,6 +96,7 @@ type words struct {
 	parts, partial, source               string
 	beside, besideGPU, covers, coversGPU string
 	basisWall, basisParts, noBasis       string
+	basisEst                             string // the parts' estimate beside a wall
 	rightNow, perHour, perDay            string
 	about                                string // before an estimate's rounded numbers
 	doctor                               string // where an estimate learns how to measure
@@ -114,16 +117,25 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 		t = languages["en"]
 	}
 	num := func(format string, v float64) string { return localize(fmt.Sprintf(format, v), t.comma) }
-	// An estimate's numbers are rounded to what a model knows and said
-	// to be about so; a measurement's keep their digits.
-	about := ""
+	w1 := func(p energy.Power) string { return num("%.1f", p.Watts()) }
+	// An estimate's figures (Power, and Power less the measured GPUs) are
+	// rounded to what a model knows and said to be about so; a measured
+	// figure (the wall, the GPUs) keeps its digits. The everyday terms
+	// follow what they count: the wall is measured even on an estimated
+	// machine.
+	est := w1
 	if r.Estimate {
+		est = func(p energy.Power) string { return t.about + localize(roughly(p.Watts()), t.comma) }
+	}
+	counted := r.Estimate && !r.FromWall
+	about := ""
+	if counted {
 		about = t.about
 	}
 	line := func(m metaphor.Metaphor, count float64) {
 		v, unit := m.Unit()
 		shown := fmt.Sprintf(countFormat(count), count)
-		if r.Estimate {
+		if counted {
 			shown = roughly(count)
 		}
 		n, _ := strconv.ParseFloat(shown, 64) // the count as written decides the noun's number
@@ -135,19 +147,14 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 		title = t.estimated
 	}
 	fmt.Fprintf(w, title+"\n", num("%.1f", r.Interval.Seconds()))
-	w1 := func(p energy.Power) string { return num("%.1f", p.Watts()) }
-	headline := w1
-	if r.Estimate {
-		headline = func(p energy.Power) string { return about + localize(roughly(p.Watts()), t.comma) }
-	}
 	// The headline is what the everyday terms count: the wall where they
 	// count it, the parts beside it below.
 	if r.FromWall && !r.NoMetaphors {
 		fmt.Fprintf(w, t.drawsWall, w1(r.Wall), r.WallName)
 	} else {
-		fmt.Fprintf(w, t.draws, headline(r.Power))
+		fmt.Fprintf(w, t.draws, est(r.Power))
 		if r.GPUs > 0 {
-			fmt.Fprintf(w, t.parts, w1(r.Power-r.GPU), w1(r.GPU))
+			fmt.Fprintf(w, t.parts, est(r.Power-r.GPU), w1(r.GPU))
 		}
 	}
 	fmt.Fprintln(w)
@@ -160,9 +167,9 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 	}
 	if r.Wall > 0 {
 		if r.GPUs > 0 {
-			fmt.Fprintf(w, t.besideGPU, w1(r.Power-r.GPU), w1(r.GPU), w1(r.Wall), r.WallName)
+			fmt.Fprintf(w, t.besideGPU, est(r.Power-r.GPU), w1(r.GPU), w1(r.Wall), r.WallName)
 		} else {
-			fmt.Fprintf(w, t.beside, w1(r.Power), w1(r.Wall), r.WallName)
+			fmt.Fprintf(w, t.beside, est(r.Power), w1(r.Wall), r.WallName)
 		}
 		if r.Measured && !r.Partial {
 			share := num("%.0f", 100*r.Power.Watts()/r.Wall.Watts())
@@ -182,6 +189,8 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 	case r.FromWall:
 		basis = r.Wall
 		fmt.Fprintf(w, t.basisWall+"\n", w1(r.Wall))
+	case r.Wall > 0 && r.Estimate:
+		fmt.Fprintf(w, t.basisEst+"\n", est(r.Power))
 	case r.Wall > 0:
 		fmt.Fprintf(w, t.basisParts+"\n", w1(r.Power))
 	}
@@ -198,7 +207,7 @@ func Render(w io.Writer, r Reading, table []metaphor.Metaphor, lang string) {
 	}{{t.perHour, time.Hour}, {t.perDay, 24 * time.Hour}} {
 		e := basis.Over(span.d)
 		kwh := num("%.3f", e.WattHours()/1000)
-		if r.Estimate {
+		if counted {
 			kwh = about + localize(roughly(e.WattHours()/1000), t.comma)
 		}
 		fmt.Fprintf(w, span.head+"\n", kwh)
@@ -262,5 +271,8 @@ func roughly(v float64) string {
 	mag := math.Floor(math.Log10(v))
 	step := math.Pow(10, mag-float64(digits-1))
 	r := math.Round(v/step) * step
+	if r >= math.Pow(10, mag+1) { // rounded up a decade: 0.96 is 1, not 1.0
+		mag++
+	}
 	return strconv.FormatFloat(r, 'f', max(0, int(float64(digits-1)-mag)), 64)
 }

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,41 +15,8 @@ import (
 	"github.com/greencampus/powerinput/internal/greenbot/testserver"
 )
 
-// startInflux starts a real influxd on loopback ports in a temp dir, or
-// skips where it is not installed (make influxdb installs it).
-func startInflux(t *testing.T) string {
-	t.Helper()
-	bin, err := exec.LookPath("influxd")
-	if err != nil {
-		t.Skip("influxd is not installed: run make influxdb (this test needs the real database)")
-	}
-	dir := t.TempDir()
-	port := testserver.FreePort(t)
-	conf := fmt.Sprintf("reporting-disabled = true\nbind-address = \"127.0.0.1:%d\"\n[meta]\n  dir = %q\n[data]\n  dir = %q\n  wal-dir = %q\n  query-log-enabled = false\n[monitor]\n  store-enabled = false\n[http]\n  bind-address = \"127.0.0.1:%d\"\n  log-enabled = false\n",
-		testserver.FreePort(t), filepath.Join(dir, "meta"), filepath.Join(dir, "data"), filepath.Join(dir, "wal"), port)
-	if err := os.WriteFile(filepath.Join(dir, "influxdb.conf"), []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logf, _ := os.Create(filepath.Join(dir, "influxd.log"))
-	cmd := exec.Command(bin, "-config", filepath.Join(dir, "influxdb.conf"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait(); logf.Close() })
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if resp, err := http.Get(url + "/ping"); err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("influxd did not answer /ping in 60 s")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return url
-}
+// startInflux starts a real influxd, or skips where it is not installed.
+func startInflux(t *testing.T) string { return testserver.Influxd(t) }
 
 // influxPost writes; a 404 (the database just made and not yet seen by
 // the write path, under load) is tried again for a few seconds.

@@ -337,7 +337,8 @@ func TestDigestReadsRollupOnlyOnceSettled(t *testing.T) {
 		if _, err := b.Make(context.Background(), b.Cfg.Digests[0], midnight, false); err != nil {
 			t.Fatal(err)
 		}
-		if len(froms) != 1 || strings.Contains(froms[0], `"rollup_1h"`) != tc.rollup {
+		// power_host per day, then the energy that carried co2_grams
+		if len(froms) != 2 || strings.Contains(froms[0], `"rollup_1h"`) != tc.rollup || strings.Contains(froms[1], `"rollup_1h"`) != tc.rollup {
 			t.Errorf("%v after the day ended: queries %q; want rollup_1h read: %v", tc.after, froms, tc.rollup)
 		}
 	}

@@ -53,8 +53,11 @@ type Digest struct {
 	Start, End time.Time
 	Loc        *time.Location
 	Weekly     bool
-	Hosts      []Host // most energy first
-	Total      Amount
+	// Rollup names the retention policy of hourly sums read instead of
+	// the raw points; "" where the raw points were read.
+	Rollup string
+	Hosts  []Host // most energy first
+	Total  Amount
 	// Days is the chart: the 7 local days ending at End, with the 7
 	// before them.
 	Days []Day
@@ -74,6 +77,10 @@ type Amount struct {
 	// powerinput); HasCO2 is false where no point carried it.
 	CO2Grams float64
 	HasCO2   bool
+	// CO2Joules is the part of Joules that carried co2_grams: the energy
+	// the CO₂ was counted on (less than Joules where a machine has no
+	// carbon intensity set, or had none for part of the period).
+	CO2Joules float64
 	// Prev is the period one week before; Mean the mean of the Lookback
 	// periods before (those with data: MeanOf of them).
 	Prev    float64
@@ -142,10 +149,10 @@ func (d *Digest) WithData() int {
 // host carried co2_grams.
 func (d *Digest) Intensity() (lo, hi float64, ok bool) {
 	for _, h := range d.Hosts {
-		if h.Guest || !h.HasCO2 || h.Joules <= 0 || h.CO2Grams <= 0 {
+		if h.Guest || !h.HasCO2 || h.CO2Joules <= 0 || h.CO2Grams <= 0 {
 			continue
 		}
-		g := h.CO2Grams / h.KWh()
+		g := h.CO2Grams / (h.CO2Joules / 3.6e6)
 		if !ok || g < lo {
 			lo = g
 		}
@@ -155,6 +162,18 @@ func (d *Digest) Intensity() (lo, hi float64, ok bool) {
 		ok = true
 	}
 	return lo, hi, ok
+}
+
+// CO2Hosts is how many of the hosts the total counts carried co2_grams:
+// fewer than WithData where some machine has no carbon intensity set.
+func (d *Digest) CO2Hosts() int {
+	n := 0
+	for _, h := range d.Hosts {
+		if !h.NoData() && !h.Guest && h.HasCO2 {
+			n++
+		}
+	}
+	return n
 }
 
 // Part is a share of a host.
@@ -230,7 +249,12 @@ func (r Request) Queries() []string {
 		r.from("power_vm"), r.where(r.Start, r.End))
 	svc := fmt.Sprintf(`SELECT sum("energy_joules") AS e FROM %s WHERE %s GROUP BY "host", "unit", "kind"`,
 		r.from("power_service"), r.where(r.Start, r.End))
-	return []string{days, vms, svc}
+	// The energy the CO₂ was counted on: only points with co2_grams, so
+	// that a machine, or part of a day, without a carbon intensity does
+	// not lower the rate the digest quotes.
+	rated := fmt.Sprintf(`SELECT sum("energy_joules") AS e, sum("wall_joules") AS w FROM %s WHERE %s AND "co2_grams" > 0 GROUP BY "host", "basis"`,
+		r.from("power_host"), r.where(r.Start, r.End))
+	return []string{days, vms, svc, rated}
 }
 
 // RollupSettled is how long after an hour its rollup_1h bucket is final:
@@ -259,7 +283,7 @@ func Make(ctx context.Context, q Querier, r Request) (*Digest, error) {
 			r.Retention = r.Rollup
 		}
 	}
-	var answers [3][]influx.Series
+	var answers [4][]influx.Series
 	for i, text := range r.Queries() {
 		s, err := q.Query(ctx, r.Database, text)
 		if err != nil {
@@ -267,7 +291,11 @@ func Make(ctx context.Context, q Querier, r Request) (*Digest, error) {
 		}
 		answers[i] = s
 	}
-	return Compute(r, answers[0], answers[1], answers[2])
+	d, err := Compute(r, answers[0], answers[1], answers[2], answers[3]...)
+	if err == nil && r.Rollup != "" && r.Retention == r.Rollup {
+		d.Rollup = r.Rollup
+	}
+	return d, err
 }
 
 // hasPolicy asks whether database db has the retention policy rp.
@@ -344,6 +372,9 @@ func (c calendar) seconds(k int, end time.Time) float64 {
 
 type hostDays struct {
 	joules, co2, measured, estimated []float64
+	co2Joules                        []float64 // the part of joules that carried co2_grams
+	rated                            float64   // the same over the period, from the rated query
+	hasRated                         bool
 	estJoules                        []float64 // the part of joules from source=model
 	has                              []bool
 	hasCO2                           bool
@@ -352,12 +383,14 @@ type hostDays struct {
 }
 
 func newHostDays(n int) *hostDays {
-	return &hostDays{joules: make([]float64, n), co2: make([]float64, n), measured: make([]float64, n),
+	return &hostDays{joules: make([]float64, n), co2: make([]float64, n), co2Joules: make([]float64, n), measured: make([]float64, n),
 		estimated: make([]float64, n), estJoules: make([]float64, n), has: make([]bool, n)}
 }
 
-// Compute makes the digest from the answers of r.Queries().
-func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
+// Compute makes the digest from the answers of r.Queries(). rated, the
+// fourth answer, is the period's energy of the points that carry
+// co2_grams; without it, the days that carry co2_grams stand for it.
+func Compute(r Request, days, vms, services []influx.Series, rated ...influx.Series) (*Digest, error) {
 	d := &Digest{Start: r.Start, End: r.End, Loc: r.Loc, Weekly: r.Weekly}
 	cal := r.calendar()
 	n := len(cal.midnights)
@@ -400,6 +433,9 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 			if c, ok := s.Float(i, "co2"); ok {
 				h.co2[k] += c
 				h.hasCO2 = true
+				if c > 0 {
+					h.co2Joules[k] += j
+				}
 			}
 			sec, _ := s.Float(i, "s")
 			if model {
@@ -415,6 +451,21 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 					h.partsDays++
 				}
 			}
+		}
+	}
+	for _, s := range rated {
+		h := hosts[s.Tags["host"]]
+		if h == nil {
+			continue
+		}
+		col := "e"
+		if s.Tags["basis"] == "wall" {
+			col = "w"
+		}
+		for i := range s.Values {
+			j, _ := s.Float(i, col)
+			h.rated += j
+			h.hasRated = true
 		}
 	}
 	periodSec := r.End.Sub(r.Start).Seconds()
@@ -437,6 +488,7 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 				sec += hd.measured[day] + hd.estimated[day]
 				if k == 0 {
 					h.CO2Grams += hd.co2[day]
+					h.CO2Joules += hd.co2Joules[day]
 					h.Measured += hd.measured[day]
 					h.Estimated += hd.estimated[day]
 					h.EstimatedJoules += hd.estJoules[day]
@@ -466,6 +518,9 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 			h.MeanSeconds /= float64(h.MeanOf)
 		}
 		h.HasCO2 = hd.hasCO2
+		if hd.hasRated {
+			h.CO2Joules = hd.rated
+		}
 		h.Wall = hd.wallDays > 0 && hd.partsDays == 0
 		h.PartWall = hd.wallDays > 0 && hd.partsDays > 0
 		measured += math.Min(h.Measured, periodSec)
@@ -482,6 +537,7 @@ func Compute(r Request, days, vms, services []influx.Series) (*Digest, error) {
 		if h.HasCO2 && !h.Guest {
 			d.Total.HasCO2 = true
 			d.Total.CO2Grams += h.CO2Grams
+			d.Total.CO2Joules += h.CO2Joules
 		}
 		d.Hosts = append(d.Hosts, h)
 	}

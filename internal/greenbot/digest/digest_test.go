@@ -135,8 +135,11 @@ func TestQueriesQuoteNames(t *testing.T) {
 	r := weekly(loc)
 	r.Hosts = []string{`o'brien`, `back\slash`}
 	q := r.Queries()
-	if len(q) != 3 {
-		t.Fatalf("got %d queries, want 3", len(q))
+	if len(q) != 4 {
+		t.Fatalf("got %d queries, want 4", len(q))
+	}
+	if !strings.Contains(q[3], `"host" = 'o\'brien'`) || !strings.Contains(q[3], `"co2_grams" > 0`) {
+		t.Errorf("the rated query reads other hosts, or the points without CO₂: %s", q[3])
 	}
 	if !strings.Contains(q[0], `"host" = 'o\'brien' OR "host" = 'back\\slash'`) || !strings.Contains(q[0], "tz('Europe/Paris')") {
 		t.Errorf("query: %s", q[0])
@@ -190,8 +193,8 @@ func TestQueryCountFlat(t *testing.T) {
 			t.Errorf("%d hosts: %d requests for %d queries", n, requests.Load(), c.Queries())
 		}
 	}
-	if counts[1] != counts[1000] || counts[10] != counts[1000] || counts[1] != 3 {
-		t.Errorf("queries per digest by host count: got %v, want 3 for each", counts)
+	if counts[1] != counts[1000] || counts[10] != counts[1000] || counts[1] != 4 {
+		t.Errorf("queries per digest by host count: got %v, want 4 for each", counts)
 	}
 }
 
@@ -243,11 +246,11 @@ func TestRollup(t *testing.T) {
 		want     string // the retention policy read
 		queries  int64
 	}{
-		{"weekly, rollup there", true, loc, []string{"forever", "rollup_1h"}, "rollup_1h", 4},
-		{"weekly, no rollup", true, loc, []string{"forever"}, "forever", 4},
-		{"daily", false, loc, []string{"forever", "rollup_1h"}, "rollup_1h", 4},
-		{"daily, no rollup", false, loc, []string{"forever"}, "forever", 4},
-		{"weekly in Kolkata", true, kolkata, []string{"forever", "rollup_1h"}, "forever", 3},
+		{"weekly, rollup there", true, loc, []string{"forever", "rollup_1h"}, "rollup_1h", 5},
+		{"weekly, no rollup", true, loc, []string{"forever"}, "forever", 5},
+		{"daily", false, loc, []string{"forever", "rollup_1h"}, "rollup_1h", 5},
+		{"daily, no rollup", false, loc, []string{"forever"}, "forever", 5},
+		{"weekly in Kolkata", true, kolkata, []string{"forever", "rollup_1h"}, "forever", 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var read []string
@@ -276,10 +279,14 @@ func TestRollup(t *testing.T) {
 			if !tc.weekly {
 				r.Start = time.Date(2026, 3, 29, 0, 0, 0, 0, tc.loc)
 			}
-			if _, err := digest.Make(context.Background(), c, r); err != nil {
+			d, err := digest.Make(context.Background(), c, r)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Queries() != tc.queries || len(read) != 3 {
+			if (d.Rollup == "rollup_1h") != (tc.want == "rollup_1h") {
+				t.Errorf("digest says it read rollup %q, reads %s", d.Rollup, tc.want)
+			}
+			if c.Queries() != tc.queries || len(read) != 4 {
 				t.Fatalf("got %d queries, %d reads", c.Queries(), len(read))
 			}
 			for _, q := range read {

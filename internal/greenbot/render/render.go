@@ -114,7 +114,13 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	}
 	tot := wd.total(d.WithData(), totEnergy)
 	if d.Total.HasCO2 {
-		tot += wd.co2(grams(lang, d.Total.CO2Grams)) + intensity(wd, d)
+		tot += wd.co2(grams(lang, d.Total.CO2Grams), d.CO2Hosts(), d.WithData()) + intensity(wd, d)
+	}
+	subject := kwh(lang, d.Total.Joules)
+	// Only guest VMs wrote (their hypervisor is not in the list): their
+	// energy is a share of a hypervisor's, not "0 machines used 0 Wh".
+	if n, j := guests(d); d.WithData() == 0 && n > 0 {
+		tot, subject = wd.guestTotal(n, kwh(lang, j)), kwh(lang, j)
 	}
 	x.add(para, b(tot+"."))
 	if eq := equivalents(wd, d.Total.Equivalents, d.Weekly); eq != "" {
@@ -191,7 +197,7 @@ func Digest(d *digest.Digest, o Options) (message.Message, error) {
 	quality(&x, wd, d, o.MaxHosts)
 	x.add(small, w(wd.footer))
 
-	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: lang, Subject: title + " — " + kwh(lang, d.Total.Joules) + subjectMark(wd, d.Total), Late: !o.Late.IsZero()}
+	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: lang, Subject: title + " — " + subject + subjectMark(wd, d.Total), Late: !o.Late.IsZero()}
 	var img *message.Image
 	if !o.NoChart {
 		png, err := chart.PNG(bars(wd, d), chart.Labels{Title: wd.chartTitle, YAxis: wd.chartY, ThisWeek: wd.thisWeek, PrevWeek: wd.prevWeek}, 720, 320)
@@ -214,7 +220,9 @@ func intensity(wd words, d *digest.Digest) string {
 		return ""
 	}
 	a, z := perKWh(wd.lang, lo), perKWh(wd.lang, hi)
-	if a == z {
+	// Machines set alike differ by float noise only (55.4999… and
+	// 55.5000…): compare the rates, not their rounded strings.
+	if hi-lo <= 1e-6*hi {
 		return wd.at(a+unitSpace+"g/kWh", false)
 	}
 	if wd.lang == "fr" {
@@ -223,12 +231,35 @@ func intensity(wd words, d *digest.Digest) string {
 	return wd.at(a+"–"+z+unitSpace+"g/kWh", true)
 }
 
-// perKWh writes grams per kWh: whole from 10, else two digits.
+// perKWh writes grams per kWh as a setting is written: up to three
+// significant digits, no trailing zeros (55.6, 5, 0.004, 420).
 func perKWh(lang string, g float64) string {
-	if g >= 10 {
-		return num(lang, g, 0)
+	if g <= 0 || math.IsNaN(g) || math.IsInf(g, 0) {
+		return num(lang, 0, 0)
 	}
-	return amount(lang, g)
+	d := max(0, 2-int(math.Floor(math.Log10(g))))
+	r := roundTo(g, d)
+	for d > 0 && roundTo(r, d-1) == r {
+		d--
+	}
+	return num(lang, r, d)
+}
+
+// roundTo rounds v to d decimals.
+func roundTo(v float64, d int) float64 {
+	p := math.Pow(10, float64(d))
+	return math.Round(v*p) / p
+}
+
+// guests returns how many guest VMs wrote and their energy.
+func guests(d *digest.Digest) (n int, joules float64) {
+	for _, h := range d.Hosts {
+		if h.Guest && !h.NoData() {
+			n++
+			joules += h.Joules
+		}
+	}
+	return n, joules
 }
 
 // silentAll reports whether no host, guest or not, wrote in the period.
@@ -253,12 +284,15 @@ func none(d *digest.Digest, wd words, o Options, title string) (message.Message,
 	}
 	x.add(para, b(wd.noneSent(d.Weekly)))
 	x.add(para, w(wd.noneSentHint))
+	if d.Rollup != "" {
+		x.add(para, w(wd.noneRollup(d.Rollup)))
+	}
 	if len(d.Hosts) > 0 {
 		names := make([][]seg, len(d.Hosts))
 		for i, h := range d.Hosts {
 			names[i] = []seg{nmPlain(h.Name)}
 		}
-		x.add(para, append(append([]seg{w(wd.noneSentNamed + " ")}, list(wd, names, o.MaxHosts)...), w("."))...)
+		x.add(para, append(append([]seg{w(wd.noneSentNamed(len(names)) + " ")}, list(wd, names, o.MaxHosts)...), w("."))...)
 	}
 	x.add(small, w(wd.footer))
 	m := message.Message{ID: o.ID, Kind: message.Digest, Lang: wd.lang, Subject: title + " — " + wd.subjectNone, Late: !o.Late.IsZero()}
@@ -401,26 +435,12 @@ func partsLine(wd words, label string, parts []digest.Part, other digest.Part, w
 		if k, ok := wd.kinds[p.Kind]; ok {
 			segs = append(segs, w(k+" "))
 		}
-		segs = append(segs, nmPlain(shortID(p.Name)), w(" "+kwh(wd.lang, p.Joules)+" ("+percent(wd.lang, p.Share)+")"))
+		segs = append(segs, nmPlain(p.Name), w(" "+kwh(wd.lang, p.Joules)+" ("+percent(wd.lang, p.Share)+")"))
 	}
 	if other.Joules > 0 {
 		segs = append(segs, w(", … "+kwh(wd.lang, other.Joules)+" ("+percent(wd.lang, other.Share)+")"))
 	}
 	return segs
-}
-
-// shortID writes a container's 64-digit hash as its first 12 digits (the
-// short ID docker ps and crictl ps show); any other name as it is.
-func shortID(name string) string {
-	if len(name) < 32 {
-		return name
-	}
-	for _, r := range name {
-		if !strings.ContainsRune("0123456789abcdef", r) {
-			return name
-		}
-	}
-	return name[:12] + "…"
 }
 
 func sep(lang string) string {

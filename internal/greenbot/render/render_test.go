@@ -461,7 +461,8 @@ func TestDigestNoneSent(t *testing.T) {
 		{"en", nil, false, []string{"No machine sent a measurement for this day.", "powerinput -doctor", "— no measurement"}},
 		{"fr", nil, false, []string{"Aucune machine n’a envoyé de mesure pour cette journée.", "powerinput -doctor", "réparer le reste\u202F; ici", "— aucune mesure"}},
 		{"en", []string{"kvm-1", "kvm-2"}, true, []string{"No machine sent a measurement for this week.", "Machines expected: kvm-1, kvm-2."}},
-		{"fr", []string{"kvm-1"}, false, []string{"Machines attendues\u202F: kvm-1."}},
+		{"fr", []string{"kvm-1"}, false, []string{"Machine attendue\u202F: kvm-1."}},
+		{"en", []string{"kvm-1"}, false, []string{"Machine expected: kvm-1."}},
 	} {
 		r := digest.Request{Start: time.Date(2026, 3, 24, 0, 0, 0, 0, loc), End: time.Date(2026, 3, 25, 0, 0, 0, 0, loc), Loc: loc,
 			Hosts: tc.hosts, Weekly: tc.weekly, Table: metaphor.Defaults()}
@@ -501,7 +502,7 @@ func TestDigestNoneSent(t *testing.T) {
 // joined by a no-break space (a narrow mail window broke "159 / Wh"), and
 // so are grams and CO₂.
 func TestUnitsStayWithNumbers(t *testing.T) {
-	broken := regexp.MustCompile(`[0-9] (kWh|Wh|kg|g|t)([ .,;)]|$)|(kg|g|t) CO₂`)
+	broken := regexp.MustCompile(`[0-9] (kWh|Wh|kg|g|t)([ .,;)/]|$)|(kg|g|t) CO₂`)
 	joined := regexp.MustCompile("[0-9]\u00a0k?Wh")
 	for _, lang := range []string{"en", "fr"} {
 		m, err := Digest(sample(t, 3, false), Options{Lang: lang, ID: "x", NoChart: true})
@@ -515,6 +516,9 @@ func TestUnitsStayWithNumbers(t *testing.T) {
 			if !joined.MatchString(s) {
 				t.Errorf("%s %s: no energy written at all:\n%s", lang, form, s)
 			}
+		}
+		if !strings.Contains(m.Text, "56\u00a0g/kWh") {
+			t.Errorf("%s: the carbon intensity is not joined to its unit:\n%s", lang, m.Text)
 		}
 		if !strings.Contains(m.Text, "\u00a0g\u00a0CO₂") && !strings.Contains(m.Text, "\u00a0kg\u00a0CO₂") {
 			t.Errorf("%s: a host's CO₂ is not joined to its grams:\n%s", lang, m.Text)
@@ -555,8 +559,10 @@ func TestCO2SaysItsRate(t *testing.T) {
 }
 
 // TestServiceKinds: a service whose name is a raw ID (a container's
-// hash, a pod's UID) gets its kind before it, and a hash its short form;
-// a systemd service keeps its name alone.
+// short ID, as powerinput writes it, a pod's UID) gets its kind before
+// it; a systemd service and a user's slice keep their name alone. A name
+// is shown whole: two containers never share one (a full 64-digit ID,
+// which powerinput does not write, is not cut).
 func TestServiceKinds(t *testing.T) {
 	loc := time.UTC
 	r := digest.Request{Start: time.Date(2026, 3, 24, 0, 0, 0, 0, loc), End: time.Date(2026, 3, 25, 0, 0, 0, 0, loc), Loc: loc,
@@ -568,7 +574,8 @@ func TestServiceKinds(t *testing.T) {
 			Values: [][]any{{json.Number("0"), json.Number(joules)}}}
 	}
 	hash := "3f4e5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f"
-	services := []influx.Series{svc(hash, "container", "3000000"), svc("8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a", "pod", "2000000"), svc("nginx.service", "service", "1000000")}
+	services := []influx.Series{svc("3f4e5a6b7c8d", "container", "3000000"), svc("8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a", "pod", "2000000"), svc("nginx.service", "service", "1000000"),
+		svc("user-1000.slice", "user", "900000"), svc(hash, "container", "800000")}
 	d, err := digest.Compute(r, days, nil, services)
 	if err != nil {
 		t.Fatal(err)
@@ -577,8 +584,8 @@ func TestServiceKinds(t *testing.T) {
 		lang string
 		says []string
 	}{
-		{"en", []string{"container 3f4e5a6b7c8d… ", "pod 8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a ", ", nginx.service "}},
-		{"fr", []string{"conteneur 3f4e5a6b7c8d… ", "pod 8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a ", ", nginx.service "}},
+		{"en", []string{"container 3f4e5a6b7c8d ", "pod 8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a ", ", nginx.service ", ", user-1000.slice ", "container " + hash + " "}},
+		{"fr", []string{"conteneur 3f4e5a6b7c8d ", "pod 8f14e45f-ceea-467f-a0e6-4b3e7d9b2f6a ", ", nginx.service ", ", user-1000.slice ", "conteneur " + hash + " "}},
 	} {
 		m, err := Digest(d, Options{Lang: c.lang, ID: "x", NoChart: true})
 		if err != nil {
@@ -589,8 +596,8 @@ func TestServiceKinds(t *testing.T) {
 				t.Errorf("%s: does not say %q:\n%s", c.lang, s, m.Text)
 			}
 		}
-		if strings.Contains(m.Text, hash) {
-			t.Errorf("%s: the whole hash is written", c.lang)
+		if strings.Contains(m.Text, "user user-1000") || strings.Contains(m.Text, "utilisateur user-1000") {
+			t.Errorf("%s: a user's kind said before a name that says it:\n%s", c.lang, m.Text)
 		}
 	}
 }

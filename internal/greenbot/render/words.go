@@ -13,28 +13,33 @@ type words struct {
 	title          func(period string) string
 	lang           string
 	total          func(n int, energy string) string
-	co2            func(g string) string
+	// guestTotal is the total of a digest where only guest VMs wrote:
+	// their share of their hypervisors' energy.
+	guestTotal func(n int, energy string) string
+	// co2 says the CO₂ emitted, counted on k of the n machines (those
+	// with a carbon intensity set).
+	co2 func(g string, k, n int) string
 	// at names the carbon intensity the CO₂ was counted at: one rate, or
 	// the lowest and highest where the machines are set apart.
-	at func(rate string, spread bool) string
-	asMuchAs       string
-	powerAll       func(label string, weekly bool) string
-	more, less     string
-	same           string
-	vsPrevDay      func(pct, dir, prev string) string // daily: same weekday last week
-	vsPrevWeek     func(pct, dir, prev string) string
-	vsMean         func(pct, dir, mean string, n int) string
-	sameAs         func(weekly, mean bool, v string, n int) string
-	noCompare      string
-	prevLabel      func(weekly bool) string
-	meanLabel      func(n int) string
-	unchanged      string
-	byHost         string
-	atWall         string
-	partsOnly      string
-	estimatedAll   string                // a host whose whole energy is a model's
-	guest          string                // a VM whose energy is its hypervisor's share
-	ofWhichEst     func(e string) string // the part a model estimated
+	at           func(rate string, spread bool) string
+	asMuchAs     string
+	powerAll     func(label string, weekly bool) string
+	more, less   string
+	same         string
+	vsPrevDay    func(pct, dir, prev string) string // daily: same weekday last week
+	vsPrevWeek   func(pct, dir, prev string) string
+	vsMean       func(pct, dir, mean string, n int) string
+	sameAs       func(weekly, mean bool, v string, n int) string
+	noCompare    string
+	prevLabel    func(weekly bool) string
+	meanLabel    func(n int) string
+	unchanged    string
+	byHost       string
+	atWall       string
+	partsOnly    string
+	estimatedAll string                // a host whose whole energy is a model's
+	guest        string                // a VM whose energy is its hypervisor's share
+	ofWhichEst   func(e string) string // the part a model estimated
 	// A subject's total where a model estimated some or all of it.
 	subjectPartly, subjectEstimated string
 	vms                             string
@@ -42,34 +47,38 @@ type words struct {
 	topVM                           func(name, equivalent string) string
 	services                        string
 	// kinds names the kinds of service whose names are often raw IDs
-	// (a container's hash, a pod's UID), said before the name.
-	kinds map[string]string
-	unused                          func(pct string) string
-	unusedExplain                   string
-	ofParts                         string // shares of the parts, beside a wall figure
-	quality                         string
-	measured                        func(pct string, n int, weekly bool) string
+	// (a container's short ID, a pod's UID), said before the name; not a
+	// user's, whose name says it (user-1000.slice).
+	kinds         map[string]string
+	unused        func(pct string) string
+	unusedExplain string
+	ofParts       string // shares of the parts, beside a wall figure
+	quality       string
+	measured      func(pct string, n int, weekly bool) string
 	// included says which hosts the measured sentence counts that the
 	// total does not: VMs (in their hypervisor's total), silent ones.
-	included func(vms, silent bool) string
-	estimated                       func(names string, pct string) string
-	silent                          string
-	silentFor                       func(pct string) string
-	noData                          string
-	basis                           string
-	late                            func(planned string) string
-	moreHosts                       func(n int, energy string) string
-	andMore                         func(n int) string // after a list cut short
-	chartTitle                      string
-	chartY                          string
-	thisWeek                        string
-	prevWeek                        string
-	chartAlt                        string
-	footer                          string
+	included   func(vms, silent bool) string
+	estimated  func(names string, pct string) string
+	silent     string
+	silentFor  func(pct string) string
+	noData     string
+	basis      string
+	late       func(planned string) string
+	moreHosts  func(n int, energy string) string
+	andMore    func(n int) string // after a list cut short
+	chartTitle string
+	chartY     string
+	thisWeek   string
+	prevWeek   string
+	chartAlt   string
+	footer     string
 	// A period no machine wrote in: said plainly, with where to look.
-	noneSent      func(weekly bool) string
-	noneSentHint  string
-	noneSentNamed string // before the names of the hosts expected
+	noneSent     func(weekly bool) string
+	noneSentHint string
+	// noneRollup is the hint of a none digest read from the hourly
+	// rollup rp: its continuous query may not be running.
+	noneRollup    func(rp string) string
+	noneSentNamed func(n int) string // before the names of the n hosts expected
 	subjectNone   string
 }
 
@@ -108,7 +117,18 @@ var english = words{
 		}
 		return fmt.Sprintf("Your %d machines used %s in all", n, e)
 	},
-	co2:      func(g string) string { return ", which emitted about " + g + " of CO₂" },
+	guestTotal: func(n int, e string) string {
+		if n == 1 {
+			return "Your virtual machine used " + e + ", its share of its host server's energy (the host server is not in this digest)"
+		}
+		return fmt.Sprintf("Your %d virtual machines used %s in all, their shares of their host servers' energy (the host servers are not in this digest)", n, e)
+	},
+	co2: func(g string, k, n int) string {
+		if k >= n {
+			return ", which emitted about " + g + " of CO₂"
+		}
+		return fmt.Sprintf("; %d of the %d machines %s a carbon intensity set, and emitted about %s of CO₂", k, n, plural(k, "has", "have"), g)
+	},
 	at: func(r string, spread bool) string {
 		if spread {
 			return " (at " + r + ", the carbon intensities set in each machine's powerinput)"
@@ -163,7 +183,7 @@ var english = words{
 		return "The VM that used the most, " + name + ", took about as much as " + eq + "."
 	},
 	services:      "Services",
-	kinds:         map[string]string{"container": "container", "pod": "pod", "user": "user", "vm": "VM"},
+	kinds:         map[string]string{"container": "container", "pod": "pod", "vm": "VM"},
 	unused:        func(p string) string { return "Capacity kept ready but not used: " + p },
 	unusedExplain: "of the energy of this machine's processors and memory went to capacity that was switched on and available, though no work asked for it",
 	ofParts:       "(shares of the processors' and memory's energy, not of the wall socket's)",
@@ -173,7 +193,10 @@ var english = words{
 		if weekly {
 			per = "week"
 		}
-		return fmt.Sprintf("Sensors measured %s of the %s across the %d %s", p, per, n, plural(n, "machine", "machines"))
+		if n == 1 {
+			return fmt.Sprintf("Sensors measured %s of the %s on the machine", p, per)
+		}
+		return fmt.Sprintf("Sensors measured %s of the %s across the %d machines", p, per, n)
 	},
 	included: func(vms, silent bool) string {
 		switch {
@@ -215,7 +238,11 @@ var english = words{
 	noneSentHint: "Either powerinput is not running on the machines, or Telegraf cannot reach the database. " +
 		"On a machine, powerinput -doctor says what it can measure and how to fix the rest; " +
 		"here, greenbot -check lists the machines that wrote in the last day.",
-	noneSentNamed: "Machines expected:",
+	noneRollup: func(rp string) string {
+		return "This digest read the hourly sums (" + rp + "), not the raw points: if greenbot -check lists machines, " +
+			"the continuous query that fills " + rp + " may not be running (deploy/setup-influxdb.sh creates it; SHOW CONTINUOUS QUERIES lists it)."
+	},
+	noneSentNamed: func(n int) string { return plural(n, "Machine expected:", "Machines expected:") },
 	subjectNone:   "no measurement",
 }
 
@@ -230,7 +257,18 @@ var french = words{
 		}
 		return fmt.Sprintf("Vos %d machines ont consommé %s au total", n, e)
 	},
-	co2:      func(g string) string { return ", soit environ " + g + " de CO₂ émis" },
+	guestTotal: func(n int, e string) string {
+		if n == 1 {
+			return "Votre machine virtuelle a consommé " + e + ", sa part de l’énergie de son serveur hôte (le serveur hôte n’est pas dans ce résumé)"
+		}
+		return fmt.Sprintf("Vos %d machines virtuelles ont consommé %s au total, leurs parts de l’énergie de leurs serveurs hôtes (les serveurs hôtes ne sont pas dans ce résumé)", n, e)
+	},
+	co2: func(g string, k, n int) string {
+		if k >= n {
+			return ", soit environ " + g + " de CO₂ émis"
+		}
+		return fmt.Sprintf(nnbsp+"; %d %s sur %d %s une intensité carbone réglée, et %s environ %s de CO₂", k, plural(k, "machine", "machines"), n, plural(k, "a", "ont"), plural(k, "a émis", "ont émis"), g)
+	},
 	at: func(r string, spread bool) string {
 		if spread {
 			return " (" + r + ", les intensités carbone réglées dans le powerinput de chaque machine)"
@@ -285,7 +323,7 @@ var french = words{
 		return "La plus gourmande, " + name + ", a consommé à peu près autant que " + eq + "."
 	},
 	services:      "Services",
-	kinds:         map[string]string{"container": "conteneur", "pod": "pod", "user": "utilisateur", "vm": "VM"},
+	kinds:         map[string]string{"container": "conteneur", "pod": "pod", "vm": "VM"},
 	unused:        func(p string) string { return "Capacité disponible mais inutilisée" + nnbsp + ": " + p },
 	unusedExplain: "de l’énergie des processeurs et de la mémoire de cette machine est allée à une capacité allumée et prête, sans travail à faire",
 	ofParts:       "(parts de l’énergie des processeurs et de la mémoire, pas de celle mesurée à la prise)",
@@ -295,7 +333,10 @@ var french = words{
 		if weekly {
 			per = "de la semaine"
 		}
-		return fmt.Sprintf("Les capteurs ont mesuré %s %s sur l’ensemble des %d %s", p, per, n, plural(n, "machine", "machines"))
+		if n == 1 {
+			return fmt.Sprintf("Les capteurs ont mesuré %s %s sur la machine", p, per)
+		}
+		return fmt.Sprintf("Les capteurs ont mesuré %s %s sur l’ensemble des %d machines", p, per, n)
 	},
 	included: func(vms, silent bool) string {
 		switch {
@@ -337,7 +378,11 @@ var french = words{
 	noneSentHint: "Soit powerinput ne tourne pas sur les machines, soit Telegraf n’atteint pas la base de données. " +
 		"Sur une machine, powerinput -doctor dit ce qu’elle peut mesurer et comment réparer le reste" + nnbsp + "; " +
 		"ici, greenbot -check liste les machines qui ont écrit depuis un jour.",
-	noneSentNamed: "Machines attendues" + nnbsp + ":",
+	noneRollup: func(rp string) string {
+		return "Ce résumé a lu les sommes horaires (" + rp + "), pas les points bruts" + nnbsp + ": si greenbot -check liste des machines, " +
+			"la requête continue qui remplit " + rp + " ne tourne peut-être pas (deploy/setup-influxdb.sh la crée" + nnbsp + "; SHOW CONTINUOUS QUERIES la liste)."
+	},
+	noneSentNamed: func(n int) string { return plural(n, "Machine attendue", "Machines attendues") + nnbsp + ":" },
 	subjectNone:   "aucune mesure",
 }
 
