@@ -18,7 +18,11 @@ type Members struct {
 	// under it. Otherwise the workload's usage has not moved: none of its
 	// processes has run, and PIDs is empty.
 	Read bool
-	PIDs []uint32
+	// Fresh: PIDs were read from the group's files at this call, not
+	// given from memory (a list from memory may miss a process moved into
+	// the group by a write to a cgroup.procs file).
+	Fresh bool
+	PIDs  []uint32
 }
 
 // rootKey is the root's key in Members.
@@ -114,7 +118,8 @@ func (w *Walker) ProcsSince(all bool, lastPID uint32) ([]Members, error) {
 	m.lastPID = lastPID
 	m.count = ProcsCount{}
 	w.path = w.path[:0]
-	if !w.recall(&w.root) {
+	rootFresh := !w.recall(&w.root)
+	if rootFresh {
 		from := len(w.pids)
 		err := w.readProcs(&w.root.procs)
 		if err != nil && !gone(err) {
@@ -123,12 +128,13 @@ func (w *Walker) ProcsSince(all bool, lastPID uint32) ([]Members, error) {
 		}
 		w.remember(&w.root, from, err == nil)
 	}
-	w.addMembers(rootKey, true)
+	w.addMembers(rootKey, true, rootFresh)
 	for _, g := range w.visited {
 		// A directory is changed unless its usage did not move (the walk
 		// then gave its groups again, unchanged).
 		read := all || g.changed || w.due(g)
-		if read && !w.recall(g) {
+		fresh := read && !w.recall(g)
+		if fresh {
 			from := len(w.pids)
 			w.path = append(w.path[:0], g.path...)
 			ok := true
@@ -140,7 +146,7 @@ func (w *Walker) ProcsSince(all bool, lastPID uint32) ([]Members, error) {
 			}
 			w.remember(g, from, ok)
 		}
-		w.addMembers(g.key, read)
+		w.addMembers(g.key, read, fresh)
 	}
 	for i := range w.members {
 		sp := w.spans[i]
@@ -202,12 +208,12 @@ func (w *Walker) refreshAt(g *group) uint64 {
 	return refreshAt(g.memo.at, ino)
 }
 
-func (w *Walker) addMembers(key string, read bool) {
+func (w *Walker) addMembers(key string, read, fresh bool) {
 	from := 0
 	if len(w.spans) > 0 {
 		from = w.spans[len(w.spans)-1][1]
 	}
-	w.members = append(w.members, Members{Key: key, Read: read})
+	w.members = append(w.members, Members{Key: key, Read: read, Fresh: fresh})
 	w.spans = append(w.spans, [2]int{from, len(w.pids)})
 }
 

@@ -197,7 +197,7 @@ func BenchmarkRealProc(b *testing.B) {
 		for i, pid := range pids {
 			pids32[i] = uint32(pid)
 		}
-		groups := []Group{{Key: "/", Read: true, PIDs: pids32}}
+		groups := []Group{{Key: "/", Read: true, Fresh: true, PIDs: pids32}}
 		s.ScanGroups(groups)
 		s.ScanGroups(groups) // every process known, with its run time
 		b.ReportAllocs()
@@ -245,9 +245,9 @@ func BenchmarkScanGroupsIdle(b *testing.B) {
 	}
 	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
 	defer s.Close()
-	groups := []Group{{Key: "ran", Read: true, PIDs: ran}}
+	groups := []Group{{Key: "ran", Read: true, Fresh: true, PIDs: ran}}
 	for i, pids := range idle {
-		groups = append(groups, Group{Key: fmt.Sprint("idle", i), Read: true, PIDs: pids})
+		groups = append(groups, Group{Key: fmt.Sprint("idle", i), Read: true, Fresh: true, PIDs: pids})
 	}
 	s.ScanGroups(groups)
 	for i := range groups[1:] {

@@ -36,9 +36,9 @@ func TestScanGroups(t *testing.T) {
 	defer s.Close()
 	require.False(t, s.Guided())
 	r := scanGroups(t, s,
-		Group{Key: "/", Read: true, PIDs: []uint32{1, 2}},
-		Group{Key: "nginx", Read: true, PIDs: []uint32{11, 10}},
-		Group{Key: "postgres", Read: true, PIDs: []uint32{20}})
+		Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1, 2}},
+		Group{Key: "nginx", Read: true, Fresh: true, PIDs: []uint32{11, 10}},
+		Group{Key: "postgres", Read: true, Fresh: true, PIDs: []uint32{20}})
 	require.True(t, r.Baseline)
 	require.Equal(t, 5, r.Read)
 	require.True(t, s.Guided())
@@ -49,8 +49,8 @@ func TestScanGroups(t *testing.T) {
 	bump(1, 2)
 	bump(20, 1000)
 	r = scanGroups(t, s,
-		Group{Key: "/", Read: true, PIDs: []uint32{1, 2}},
-		Group{Key: "nginx", Read: true, PIDs: []uint32{10, 11}},
+		Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1, 2}},
+		Group{Key: "nginx", Read: true, Fresh: true, PIDs: []uint32{10, 11}},
 		Group{Key: "postgres"})
 	require.Equal(t, map[string]int{"nginx": 30, "systemd": 2}, byName(t, r))
 	require.Equal(t, 5, r.Processes)
@@ -61,8 +61,8 @@ func TestScanGroups(t *testing.T) {
 	tr.exit(t, 11)
 	tr.set(t, proc{pid: 12, comm: "nginx", utime: 7, start: 100})
 	r = scanGroups(t, s,
-		Group{Key: "/", Read: true, PIDs: []uint32{1, 2, 20}},
-		Group{Key: "nginx", Read: true, PIDs: []uint32{10, 12}},
+		Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1, 2, 20}},
+		Group{Key: "nginx", Read: true, Fresh: true, PIDs: []uint32{10, 12}},
 		Group{Key: "postgres"})
 	require.Equal(t, map[string]int{"nginx": 7, "postgres": 1000}, byName(t, r))
 	require.Equal(t, 5, r.Processes)
@@ -70,7 +70,7 @@ func TestScanGroups(t *testing.T) {
 
 	// Nothing ran but the root's.
 	r = scanGroups(t, s,
-		Group{Key: "/", Read: true, PIDs: []uint32{1, 2, 20}},
+		Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1, 2, 20}},
 		Group{Key: "nginx"},
 		Group{Key: "postgres"})
 	require.Empty(t, r.Names)
@@ -78,7 +78,7 @@ func TestScanGroups(t *testing.T) {
 	require.Equal(t, 3, r.Read)
 
 	// A group gone: its processes are forgotten.
-	r = scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1, 2, 20}})
+	r = scanGroups(t, s, Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1, 2, 20}})
 	require.Equal(t, 3, r.Processes)
 
 	// A listing scan, then guided again: Guided says every group must be
@@ -101,8 +101,8 @@ func TestScanGroupsDoesNotAllocate(t *testing.T) {
 	}
 	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
 	defer s.Close()
-	scanGroups(t, s, Group{Key: "/", Read: true, PIDs: root}, Group{Key: "svc", Read: true, PIDs: idle})
-	groups := []Group{{Key: "/", Read: true, PIDs: root}, {Key: "svc"}}
+	scanGroups(t, s, Group{Key: "/", Read: true, Fresh: true, PIDs: root}, Group{Key: "svc", Read: true, Fresh: true, PIDs: idle})
+	groups := []Group{{Key: "/", Read: true, Fresh: true, PIDs: root}, {Key: "svc"}}
 	scanGroups(t, s, groups...)
 	require.Zero(t, testing.AllocsPerRun(20, func() {
 		if r, err := s.ScanGroups(groups); err != nil || r.Read != 30 || r.Processes != 300 {
@@ -143,7 +143,7 @@ func TestScanGroupsUnmoved(t *testing.T) {
 	}
 	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
 	defer s.Close()
-	g := Group{Key: "svc", Read: true, PIDs: []uint32{10, 11, 12}}
+	g := Group{Key: "svc", Read: true, Fresh: true, PIDs: []uint32{10, 11, 12}}
 	for i, step := range []struct {
 		name    string
 		bump    func()
@@ -208,7 +208,7 @@ func TestScanGroupsUnreadableSchedstat(t *testing.T) {
 	require.NoError(t, os.Mkdir(filepath.Join(tr.root, "10", "schedstat"), 0o755))
 	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
 	defer s.Close()
-	g := Group{Key: "svc", Read: true, PIDs: []uint32{10}}
+	g := Group{Key: "svc", Read: true, Fresh: true, PIDs: []uint32{10}}
 	for range 3 {
 		r := scanGroups(t, s, g)
 		require.Equal(t, 1, r.Read)
@@ -249,7 +249,7 @@ func TestScanGroupsSchedstatEMFILE(t *testing.T) {
 	tr.setSched(t, 0, 1e9)
 	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
 	defer s.Close()
-	g := Group{Key: "svc", Read: true, PIDs: []uint32{10}}
+	g := Group{Key: "svc", Read: true, Fresh: true, PIDs: []uint32{10}}
 	scanGroups(t, s, g) // baseline: the stat is read and kept open
 
 	// No descriptor below the limit is free: every open fails (EMFILE),
@@ -297,7 +297,7 @@ func TestScanGroupsExitedInAKeptList(t *testing.T) {
 	slices.Sort(pids)
 	s := NewScanner("/proc", Options{})
 	defer s.Close()
-	list := Group{Key: "sleepers", Read: true, PIDs: pids}
+	list := Group{Key: "sleepers", Read: true, Fresh: true, PIDs: pids}
 	r := scanGroups(t, s, list)
 	require.True(t, r.Baseline)
 	require.Equal(t, 2, r.Read)
@@ -329,13 +329,13 @@ func TestScanGroupsUnlisted(t *testing.T) {
 	bump := setAll(t, tr, ps)
 	s := NewScanner(kfile.ProcRoot(tr.root), Options{})
 	defer s.Close()
-	scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
-		Group{Key: "a", Read: true, PIDs: []uint32{10}}, Group{Key: "b", Read: true, PIDs: []uint32{20}})
+	scanGroups(t, s, Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1}},
+		Group{Key: "a", Read: true, Fresh: true, PIDs: []uint32{10}}, Group{Key: "b", Read: true, Fresh: true, PIDs: []uint32{20}})
 
 	// 10 moved from a to b and ran there; a is read, b is not.
 	bump(10, 30)
-	r := scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
-		Group{Key: "a", Read: true}, Group{Key: "b"})
+	r := scanGroups(t, s, Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1}},
+		Group{Key: "a", Read: true, Fresh: true}, Group{Key: "b"})
 	require.Equal(t, map[string]int{"mover": 30}, byName(t, r))
 	require.Equal(t, 1, r.Unlisted)
 	require.Equal(t, 3, r.Processes)
@@ -343,23 +343,31 @@ func TestScanGroupsUnlisted(t *testing.T) {
 
 	// Not every group read: still kept, and read.
 	bump(10, 4)
-	r = scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
-		Group{Key: "a", Read: true}, Group{Key: "b"})
+	r = scanGroups(t, s, Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1}},
+		Group{Key: "a", Read: true, Fresh: true}, Group{Key: "b"})
 	require.Equal(t, map[string]int{"mover": 4}, byName(t, r))
 	require.Equal(t, 1, r.Unlisted)
 
-	// Every group read: found in b.
+	// Every group read, b's list from memory (no PID allocated since it
+	// was read, so it misses 10): 10 is still kept, and read.
+	bump(10, 6)
+	r = scanGroups(t, s, Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1}},
+		Group{Key: "a", Read: true, Fresh: true}, Group{Key: "b", Read: true, PIDs: []uint32{20}})
+	require.Equal(t, map[string]int{"mover": 6}, byName(t, r))
+	require.Equal(t, 1, r.Unlisted)
+
+	// Every group read afresh: found in b.
 	bump(10, 5)
-	r = scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
-		Group{Key: "a", Read: true}, Group{Key: "b", Read: true, PIDs: []uint32{10, 20}})
+	r = scanGroups(t, s, Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1}},
+		Group{Key: "a", Read: true, Fresh: true}, Group{Key: "b", Read: true, Fresh: true, PIDs: []uint32{10, 20}})
 	require.Equal(t, map[string]int{"mover": 5}, byName(t, r))
 	require.Zero(t, r.Unlisted)
 	require.Equal(t, 3, r.Processes)
 
 	// 20 moved into a and exited before a was read: forgotten, silently.
 	tr.exit(t, 20)
-	r = scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
-		Group{Key: "a"}, Group{Key: "b", Read: true, PIDs: []uint32{10}})
+	r = scanGroups(t, s, Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1}},
+		Group{Key: "a"}, Group{Key: "b", Read: true, Fresh: true, PIDs: []uint32{10}})
 	require.Empty(t, r.Names)
 	require.Zero(t, r.Unlisted)
 	require.Zero(t, r.Unreadable)
@@ -367,8 +375,8 @@ func TestScanGroupsUnlisted(t *testing.T) {
 
 	// 10 moved to a group not walked: a scan of every group that lists
 	// it nowhere forgets it.
-	r = scanGroups(t, s, Group{Key: "/", Read: true, PIDs: []uint32{1}},
-		Group{Key: "a", Read: true}, Group{Key: "b", Read: true})
+	r = scanGroups(t, s, Group{Key: "/", Read: true, Fresh: true, PIDs: []uint32{1}},
+		Group{Key: "a", Read: true, Fresh: true}, Group{Key: "b", Read: true, Fresh: true})
 	require.Zero(t, r.Unlisted)
 	require.Equal(t, 1, r.Processes)
 }

@@ -219,7 +219,12 @@ func (s *Scanner) Scan() (*Result, error) {
 type Group struct {
 	Key  string
 	Read bool
-	PIDs []uint32
+	// Fresh: PIDs were read from the group's files at this scan, not
+	// given from memory. A scan where every group is Read and Fresh has
+	// every process listed: one of the table that no list gives has
+	// exited, or moved out of the PID namespace's view, and is forgotten.
+	Fresh bool
+	PIDs  []uint32
 }
 
 // ScanGroups is Scan guided by control groups: it reads the processes of
@@ -267,7 +272,7 @@ func (s *Scanner) ScanGroups(groups []Group) (*Result, error) {
 	read := len(s.list)
 	all := true
 	for _, g := range groups {
-		all = all && g.Read
+		all = all && g.Read && g.Fresh
 	}
 	at := 0
 	for i := range s.table {

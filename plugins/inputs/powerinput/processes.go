@@ -101,7 +101,7 @@ func (c *processesCollector) guide() {
 	}
 	at := 0
 	for _, m := range c.services.members {
-		c.groups = append(c.groups, procs.Group{Key: m.Key, Read: m.Read, PIDs: c.pids[at : at+len(m.PIDs) : at+len(m.PIDs)]})
+		c.groups = append(c.groups, procs.Group{Key: m.Key, Read: m.Read, Fresh: m.Fresh, PIDs: c.pids[at : at+len(m.PIDs) : at+len(m.PIDs)]})
 		at += len(m.PIDs)
 	}
 	c.guided = true
