@@ -96,26 +96,7 @@ func movedProcess(t *testing.T, exits bool) {
 				}
 				writeFile(t, filepath.Join(cg, B, "cgroup.procs"), "10\n11\n")
 			}
-			for p, c := range comm {
-				writeFile(t, filepath.Join(s.root, "proc", strconv.Itoa(p), "stat"),
-					fmt.Sprintf("%d (%s) S 1 1 1 0 -1 %d 0 0 0 0 %d 0 0 0 20 0 1 0 %d 1000 100 1\n", p, c, 0x400100, ticks[p], p))
-			}
-			for g, u := range usage {
-				writeFile(t, filepath.Join(cg, g, "cpu.stat"), fmt.Sprintf("usage_usec %d\n", u))
-			}
-			writeFile(t, filepath.Join(s.root, "proc", "stat"), fmt.Sprintf("cpu  %d 0 0 %d 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\ncpu1 0 0 0 0 0 0 0 0 0 0\n", busy, 2000*gathers-busy))
-			writeFile(t, filepath.Join(s.root, "sys", "class", "powercap", "intel-rapl:0", "energy_uj"), strconv.FormatUint(1_000_000_000+energy, 10))
-			if i == 0 {
-				writeFile(t, filepath.Join(s.root, "proc", "loadavg"), fmt.Sprintf("0.10 0.20 0.30 1/80 %d\n", lastPID))
-			}
-			s.start(t)
-			if i == 0 {
-				procfsLoadavg(s)
-			}
-			s.clock.now = s.clock.now.Add(10 * time.Second)
-			if err := s.plugin.Gather(s.acc); err != nil {
-				t.Fatal(err)
-			}
+			gatherMoved(t, s, i, comm, ticks, usage, busy, gathers, energy, lastPID)
 			if n == k && i == 0 {
 				for _, m := range s.plugin.services.members {
 					if strings.HasPrefix(m.Key, B+"#") && slices.Contains(m.PIDs, 21) {
@@ -149,5 +130,35 @@ func movedProcess(t *testing.T, exits bool) {
 	}
 	if mover[0] != want {
 		t.Errorf("a process moved between groups: %v counted, want %v (%v listing every process)", mover[0], want, mover[1])
+	}
+}
+
+// gatherMoved writes the machine of the moved-process tests into run i's
+// tree (the first run reads its loadavg as procfs's own): each process's
+// stat with its ticks, each group's usage, the CPUs' busy time over
+// gathers intervals of 10 s, the package's energy and the last PID; then
+// gathers once, 10 s after the previous gather.
+func gatherMoved(t *testing.T, s *scenario, i int, comm map[int]string, ticks map[int]uint64, usage map[string]uint64, busy, gathers, energy uint64, lastPID int) {
+	t.Helper()
+	cg := filepath.Join(s.root, "sys", "fs", "cgroup")
+	for p, c := range comm {
+		writeFile(t, filepath.Join(s.root, "proc", strconv.Itoa(p), "stat"),
+			fmt.Sprintf("%d (%s) S 1 1 1 0 -1 %d 0 0 0 0 %d 0 0 0 20 0 1 0 %d 1000 100 1\n", p, c, 0x400100, ticks[p], p))
+	}
+	for g, u := range usage {
+		writeFile(t, filepath.Join(cg, g, "cpu.stat"), fmt.Sprintf("usage_usec %d\n", u))
+	}
+	writeFile(t, filepath.Join(s.root, "proc", "stat"), fmt.Sprintf("cpu  %d 0 0 %d 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\ncpu1 0 0 0 0 0 0 0 0 0 0\n", busy, 2000*gathers-busy))
+	writeFile(t, filepath.Join(s.root, "sys", "class", "powercap", "intel-rapl:0", "energy_uj"), strconv.FormatUint(1_000_000_000+energy, 10))
+	if i == 0 {
+		writeFile(t, filepath.Join(s.root, "proc", "loadavg"), fmt.Sprintf("0.10 0.20 0.30 1/80 %d\n", lastPID))
+	}
+	s.start(t)
+	if i == 0 {
+		procfsLoadavg(s)
+	}
+	s.clock.now = s.clock.now.Add(10 * time.Second)
+	if err := s.plugin.Gather(s.acc); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,7 +1,6 @@
 package powerinput
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -94,26 +93,7 @@ func TestMovedProcessAllGroupsRun(t *testing.T) {
 				writeFile(t, filepath.Join(cg, A, "cgroup.procs"), procsOf(A))
 				writeFile(t, filepath.Join(cg, B, "cgroup.procs"), procsOf(B))
 			}
-			for p, c := range comm {
-				writeFile(t, filepath.Join(s.root, "proc", strconv.Itoa(p), "stat"),
-					fmt.Sprintf("%d (%s) S 1 1 1 0 -1 %d 0 0 0 0 %d 0 0 0 20 0 1 0 %d 1000 100 1\n", p, c, 0x400100, ticks[p], p))
-			}
-			for g, u := range usage {
-				writeFile(t, filepath.Join(cg, g, "cpu.stat"), fmt.Sprintf("usage_usec %d\n", u))
-			}
-			writeFile(t, filepath.Join(s.root, "proc", "stat"), fmt.Sprintf("cpu  %d 0 0 %d 0 0 0 0 0 0\ncpu0 0 0 0 0 0 0 0 0 0 0\ncpu1 0 0 0 0 0 0 0 0 0 0\n", busy, 2000*gathers-busy))
-			writeFile(t, filepath.Join(s.root, "sys", "class", "powercap", "intel-rapl:0", "energy_uj"), strconv.FormatUint(1_000_000_000+energy, 10))
-			if i == 0 {
-				writeFile(t, filepath.Join(s.root, "proc", "loadavg"), fmt.Sprintf("0.10 0.20 0.30 1/80 %d\n", lastPID))
-			}
-			s.start(t)
-			if i == 0 {
-				procfsLoadavg(s)
-			}
-			s.clock.now = s.clock.now.Add(10 * time.Second)
-			if err := s.plugin.Gather(s.acc); err != nil {
-				t.Fatal(err)
-			}
+			gatherMoved(t, s, i, comm, ticks, usage, busy, gathers, energy, lastPID)
 			if i == 0 && n >= k-1 && n <= k+2 {
 				t.Logf("gather %d: count %+v unlisted %d", n, s.plugin.services.walker.Count(), s.plugin.processes.res.Unlisted)
 			}
