@@ -156,10 +156,13 @@ func likeness(w float64, table []metaphor.Metaphor, format, lang string) string 
 	for _, m := range table {
 		if m.Kind() == metaphor.Power && m.Watts != nil && *m.Watts > 0 {
 			n := math.Round(m.Value(energy.Power(w), 0))
-			if n < 2 {
-				return "" // the labels are plural: "1 LED bulbs" reads wrong
+			label := m.LabelFor(lang, n)
+			if n < 1 || n < 2 && label == m.LabelIn(lang) {
+				// "0 LED bulbs" says nothing, and a metaphor of one's own
+				// without a singular label would read "1 kettles".
+				return ""
 			}
-			return fmt.Sprintf(format, numfmt.Number(n, 0, lang), m.LabelIn(lang))
+			return fmt.Sprintf(format, numfmt.Number(n, 0, lang), label)
 		}
 	}
 	return ""

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/greencampus/powerinput/internal/greenbot/message"
+	"github.com/greencampus/powerinput/internal/metaphor"
 )
 
 func TestNumbers(t *testing.T) {
@@ -81,8 +82,7 @@ func TestTexts(t *testing.T) {
 }
 
 // A power alert on a host the model estimates says so, never "measured";
-// a count under two of the power metaphor is left out (its label is
-// plural).
+// a count of one of the power metaphor is said in the singular.
 func TestPowerAlertOnAnEstimate(t *testing.T) {
 	rules := Rules{PowerAbove: 5, PowerBelow: 4, PowerFor: time.Minute}
 	at := time.Date(2026, 12, 5, 14, 35, 0, 0, time.UTC)
@@ -100,8 +100,38 @@ func TestPowerAlertOnAnEstimate(t *testing.T) {
 		if !strings.Contains(m.Text, want) || strings.Contains(m.Text, "measured on") || strings.Contains(m.Text, "mesurés sur") {
 			t.Errorf("%s: %q does not say it is an estimate", lang, m.Text)
 		}
-		if strings.Contains(m.Text, " 1 LED") || strings.Contains(m.Text, " 1 ampoule") {
+		if strings.Contains(m.Text, " 1 LED bulbs") || strings.Contains(m.Text, " 1 ampoules") {
 			t.Errorf("%s: %q counts one bulb in the plural", lang, m.Text)
+		}
+	}
+}
+
+// A power of about one metaphor's worth is said in the singular where the
+// metaphor has a singular label, and not at all where it has none or
+// where it rounds to 0.
+func TestLikenessSingular(t *testing.T) {
+	w := 2000.0
+	kettle := metaphor.Metaphor{Field: "kettles", Label: "kettles boiling", LabelFR: "bouilloires en marche", Watts: &w}
+	for _, tc := range []struct {
+		name  string
+		watts float64
+		table []metaphor.Metaphor
+		lang  string
+		want  string
+	}{
+		{"one bulb", 9, nil, "en", ", as much as 1 LED bulb"},
+		{"une ampoule", 9, nil, "fr", ", autant que 1 ampoule LED"},
+		{"two bulbs", 18, nil, "en", ", as much as 2 LED bulbs"},
+		{"nothing to compare", 3, nil, "en", ""},
+		{"no singular label", 2000, []metaphor.Metaphor{kettle}, "en", ""},
+		{"plural of one's own", 4000, []metaphor.Metaphor{kettle}, "fr", ", autant que 2 bouilloires en marche"},
+	} {
+		format := ", as much as %s %s"
+		if tc.lang == "fr" {
+			format = ", autant que %s %s"
+		}
+		if got := likeness(tc.watts, tc.table, format, tc.lang); got != tc.want {
+			t.Errorf("%s: likeness(%g W) = %q, want %q", tc.name, tc.watts, got, tc.want)
 		}
 	}
 }
