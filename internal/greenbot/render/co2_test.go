@@ -9,6 +9,7 @@ import (
 
 	"github.com/greencampus/powerinput/internal/greenbot/digest"
 	"github.com/greencampus/powerinput/internal/greenbot/influx"
+	"github.com/greencampus/powerinput/internal/greenbot/message"
 	"github.com/greencampus/powerinput/internal/metaphor"
 )
 
@@ -61,6 +62,16 @@ func dayDigest(t *testing.T, days ...day) *digest.Digest {
 	return d
 }
 
+// digestText renders d in lang as text, without its chart.
+func digestText(t *testing.T, d *digest.Digest, lang string) message.Message {
+	t.Helper()
+	m, err := Digest(d, Options{Lang: lang, ID: "x", NoChart: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 var dayStart = time.Date(2026, 3, 24, 0, 0, 0, 0, time.UTC)
 
 // TestRateSetAlike: two machines both set at 55.5 g/kWh; float noise
@@ -68,10 +79,7 @@ var dayStart = time.Date(2026, 3, 24, 0, 0, 0, 0, time.UTC)
 // apart into "55–56". One rate is quoted.
 func TestRateSetAlike(t *testing.T) {
 	d := dayDigest(t, oneDay("a", "rapl", 35, 55.5, 1, dayStart), oneDay("b", "rapl", 57.1, 55.5, 1, dayStart))
-	m, err := Digest(d, Options{Lang: "en", ID: "x", NoChart: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := digestText(t, d, "en")
 	if strings.Contains(m.Text, "intensities set in each machine") || !strings.Contains(m.Text, "(at 55.5\u00a0g/kWh, the carbon intensity set in powerinput)") {
 		t.Errorf("both machines are set at 55.5 g/kWh, the digest says they differ:\n%s", m.Text)
 	}
@@ -82,10 +90,7 @@ func TestRateSetAlike(t *testing.T) {
 func TestRateQuotedAsSet(t *testing.T) {
 	d := dayDigest(t, oneDay("a", "rapl", 100, 55.6, 1, dayStart))
 	for lang, want := range map[string]string{"en": "55.6\u00a0g/kWh", "fr": "55,6\u00a0g/kWh"} {
-		m, err := Digest(d, Options{Lang: lang, ID: "x", NoChart: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := digestText(t, d, lang)
 		if !strings.Contains(m.Text, want) {
 			t.Errorf("%s: set at 55.6 g/kWh, the digest does not say %q:\n%s", lang, want, firstPara(m.Text))
 		}
@@ -97,10 +102,7 @@ func TestRateQuotedAsSet(t *testing.T) {
 // g/kWh, which no machine was set at; over the points with CO₂ it is 56.
 func TestRateFromPartDay(t *testing.T) {
 	d := dayDigest(t, oneDay("a", "rapl", 100, 56, 0.5, dayStart))
-	m, err := Digest(d, Options{Lang: "en", ID: "x", NoChart: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := digestText(t, d, "en")
 	if !strings.Contains(m.Text, "at 56\u00a0g/kWh, the carbon intensity set in powerinput") {
 		t.Errorf("the machine was set at 56 g/kWh; the digest quotes 28 as its setting:\n%s", firstPara(m.Text))
 	}
@@ -115,10 +117,7 @@ func TestRateWithHostWithoutCO2(t *testing.T) {
 		"en": "Your 2 machines used 4.80\u00a0kWh in all; 1 of the 2 machines has a carbon intensity set, and emitted about 134\u00a0g of CO₂ (at 56\u00a0g/kWh",
 		"fr": "Vos 2 machines ont consommé 4,80\u00a0kWh au total\u202f; 1 machine sur 2 a une intensité carbone réglée, et a émis environ 134\u00a0g de CO₂ (à 56\u00a0g/kWh",
 	} {
-		m, err := Digest(d, Options{Lang: lang, ID: "x", NoChart: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := digestText(t, d, lang)
 		if p := firstPara(m.Text); !strings.Contains(p, want) {
 			t.Errorf("%s: no %q:\n%s", lang, want, p)
 		}

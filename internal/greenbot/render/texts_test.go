@@ -17,10 +17,7 @@ import (
 func TestGuestOnly(t *testing.T) {
 	d := dayDigest(t, oneDay("vm-a", "vm", 20, 56, 1, dayStart))
 	for lang, bad := range map[string]string{"en": "Your 0 machines", "fr": "Vos 0 machines"} {
-		m, err := Digest(d, Options{Lang: lang, ID: "x", NoChart: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := digestText(t, d, lang)
 		want := map[string]string{"en": "Your virtual machine used 480\u00a0Wh, its share of its host server's energy", "fr": "Votre machine virtuelle a consommé 480\u00a0Wh, sa part de l’énergie de son serveur hôte"}[lang]
 		if !strings.Contains(m.Text, want) || !strings.HasSuffix(m.Subject, "480\u00a0Wh") {
 			t.Errorf("%s: no %q, or a subject without it: %s\n%s", lang, want, m.Subject, firstPara(m.Text))
@@ -37,10 +34,7 @@ func TestGuestOnly(t *testing.T) {
 func TestOneMachineWording(t *testing.T) {
 	d := dayDigest(t, oneDay("a", "rapl", 100, 56, 1, dayStart))
 	for lang, bad := range map[string]string{"en": "across the 1 machine", "fr": "des 1 machine"} {
-		m, err := Digest(d, Options{Lang: lang, ID: "x", NoChart: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := digestText(t, d, lang)
 		want := map[string]string{"en": "Sensors measured 100% of the day on the machine", "fr": "Les capteurs ont mesuré 100\u202f% de la journée sur la machine"}[lang]
 		if strings.Contains(m.Text, bad) || !strings.Contains(m.Text, want) {
 			t.Errorf("%s: %q, or no %q:\n%s", lang, bad, want, m.Text)
@@ -59,10 +53,7 @@ func TestUserKindOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := Digest(d, Options{Lang: "en", ID: "x", NoChart: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := digestText(t, d, "en")
 	if strings.Contains(m.Text, "user user-1000.slice") || !strings.Contains(m.Text, "Services: user-1000.slice 833\u00a0Wh") {
 		t.Errorf("not \"Services: user-1000.slice 833 Wh\":\n%s", m.Text)
 	}
@@ -76,10 +67,7 @@ func TestNoneFromRollup(t *testing.T) {
 	for lang, want := range map[string]string{"en": "the continuous query that fills rollup_1h may not be running", "fr": "la requête continue qui remplit rollup_1h ne tourne peut-être pas"} {
 		for _, rp := range []string{"", "rollup_1h"} {
 			d.Rollup = rp
-			m, err := Digest(d, Options{Lang: lang, ID: "x", NoChart: true})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := digestText(t, d, lang)
 			if strings.Contains(m.Text, want) != (rp != "") {
 				t.Errorf("%s, rollup %q: says %q: %v\n%s", lang, rp, want, strings.Contains(m.Text, want), m.Text)
 			}
